@@ -78,7 +78,8 @@ impl Region {
     /// ending with a digit (`us-east-1`, `us-gov-west-1`, `eu-central-2`).
     pub fn parse(s: &str) -> Result<Self, InvalidRegion> {
         let ok = (4..=32).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && s.as_bytes()[0].is_ascii_lowercase()
             && s.as_bytes()[s.len() - 1].is_ascii_digit()
             && s.contains('-');
@@ -152,15 +153,30 @@ mod tests {
 
     #[test]
     fn account_ids_are_exactly_twelve_digits() {
-        assert_eq!(AccountId::parse("012345678901").unwrap().as_str(), "012345678901");
-        for bad in ["", "12345678901", "1234567890123", "12345678901a", " 123456789012", "１２３４５６７８９０１２"] {
+        assert_eq!(
+            AccountId::parse("012345678901").unwrap().as_str(),
+            "012345678901"
+        );
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            " 123456789012",
+            "１２３４５６７８９０１２",
+        ] {
             assert!(AccountId::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
 
     #[test]
     fn regions_look_like_regions() {
-        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"] {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
             assert!(Region::parse(good).is_ok(), "{good}");
         }
         for bad in ["", "Global", "us-east", "US-EAST-1", "../etc", "us east 1"] {

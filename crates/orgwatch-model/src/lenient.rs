@@ -87,7 +87,9 @@ fn parse_num_str<E: de::Error>(s: &str) -> Result<Option<f64>, E> {
     }
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
-        _ => Err(E::custom(format!("expected a number, found the string {s:?}"))),
+        _ => Err(E::custom(format!(
+            "expected a number, found the string {s:?}"
+        ))),
     }
 }
 
@@ -127,7 +129,9 @@ pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
             "true" | "yes" | "1" => Ok(Some(true)),
             "false" | "no" | "0" => Ok(Some(false)),
             "" | "none" | "null" => Ok(None),
-            _ => Err(de::Error::custom(format!("expected a boolean, found the string {s:?}"))),
+            _ => Err(de::Error::custom(format!(
+                "expected a boolean, found the string {s:?}"
+            ))),
         },
     }
 }
@@ -187,12 +191,10 @@ where
             Ok(v) => Ok(Some(v)),
             Err(e) => Err(de::Error::custom(format!("{}: {}", e.path(), e.inner()))),
         },
-        other => {
-            Err(de::Error::custom(format!(
-                "expected an object (or [] when not collected), found {}",
-                json_kind(&other)
-            )))
-        }
+        other => Err(de::Error::custom(format!(
+            "expected an object (or [] when not collected), found {}",
+            json_kind(&other)
+        ))),
     }
 }
 

@@ -36,7 +36,11 @@ pub struct Snapshot {
         serialize_with = "lenient::ser_object_or_empty"
     )]
     pub config: Option<ConfigReport>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service: Option<Vec<ServiceCost>>,
     #[serde(
         default,
@@ -56,25 +60,65 @@ pub struct Snapshot {
         serialize_with = "lenient::ser_object_or_empty"
     )]
     pub inventory: Option<Inventory>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub marketplace: Option<Vec<MarketplaceUsage>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trusted_advisor: Option<Vec<TrustedAdvisorCheck>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub health: Option<Vec<HealthEvent>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub application: Option<Vec<ApplicationSignal>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resilience_hub: Option<Vec<ResilienceHubApp>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_resources: Option<Vec<ServiceResource>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub compute_optimizer: Option<Vec<ComputeOptimizerRecommendation>>,
-    #[serde(default, deserialize_with = "present_list", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ri_sp_savings: Option<Vec<RiSpSaving>>,
-    #[serde(default, deserialize_with = "present_list")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub config_inventory: Option<Vec<ConfigInventoryItem>>,
-    #[serde(default, deserialize_with = "present_list", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub support_tickets: Option<Vec<SupportTicket>>,
     #[serde(default)]
     pub logs: CollectionLog,
@@ -192,7 +236,10 @@ impl Snapshot {
 fn classify(path: String, e: serde_json::Error) -> SnapshotError {
     use serde_json::error::Category as C;
     match e.classify() {
-        C::Eof => SnapshotError::Truncated { line: e.line(), column: e.column() },
+        C::Eof => SnapshotError::Truncated {
+            line: e.line(),
+            column: e.column(),
+        },
         C::Syntax | C::Io => SnapshotError::Syntax {
             line: e.line(),
             column: e.column(),
@@ -206,7 +253,10 @@ fn classify(path: String, e: serde_json::Error) -> SnapshotError {
                 if message.contains("missing field `account`") {
                     SnapshotError::Account("the document has no `account` object".to_owned())
                 } else {
-                    SnapshotError::Field { path: "(document)".to_owned(), message }
+                    SnapshotError::Field {
+                        path: "(document)".to_owned(),
+                        message,
+                    }
                 }
             } else {
                 SnapshotError::Field { path, message }
@@ -252,7 +302,10 @@ pub struct InvalidLocation {
 impl SnapshotLocation {
     /// Parses the path of a file relative to `data/` (components separated by `/`).
     pub fn parse(relative: &str) -> Result<Self, InvalidLocation> {
-        let bad = |reason: String| InvalidLocation { path: relative.to_owned(), reason };
+        let bad = |reason: String| InvalidLocation {
+            path: relative.to_owned(),
+            reason,
+        };
         let parts: Vec<&str> = relative.split('/').filter(|p| !p.is_empty()).collect();
         let (account, region, file) = match parts.as_slice() {
             [a, f] => (*a, None, *f),
@@ -273,12 +326,21 @@ impl SnapshotLocation {
         let run_date = crate::time::parse_date(date)
             .ok_or_else(|| bad(format!("{date:?} is not a YYYY-MM-DD date")))?;
         let granularity = interval.parse::<Granularity>().map_err(bad)?;
-        Ok(SnapshotLocation { account, region, run_date, granularity })
+        Ok(SnapshotLocation {
+            account,
+            region,
+            run_date,
+            granularity,
+        })
     }
 
     /// The path relative to `data/` (v2 layout when a region is known).
     pub fn relative_path(&self) -> String {
-        let file = format!("{}_{}.json", crate::time::Day(self.run_date), self.granularity);
+        let file = format!(
+            "{}_{}.json",
+            crate::time::Day(self.run_date),
+            self.granularity
+        );
         match &self.region {
             Some(r) => format!("{}/{}/{}", self.account, r, file),
             None => format!("{}/{}", self.account, file),
@@ -313,8 +375,10 @@ pub fn period_of(run_date: Date, granularity: Granularity) -> (Date, Date) {
             (start, end)
         }
         Granularity::Yearly => {
-            let start = Date::from_calendar_date(run_date.year(), Month::January, 1).expect("Jan 1");
-            let end = Date::from_calendar_date(run_date.year() + 1, Month::January, 1).expect("Jan 1");
+            let start =
+                Date::from_calendar_date(run_date.year(), Month::January, 1).expect("Jan 1");
+            let end =
+                Date::from_calendar_date(run_date.year() + 1, Month::January, 1).expect("Jan 1");
             (start, end)
         }
     }

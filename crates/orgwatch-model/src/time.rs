@@ -179,7 +179,9 @@ impl Lenient for Option<Timestamp> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::Null => Ok(None),
             serde_json::Value::String(s) if s.trim().is_empty() || s == "None" => Ok(None),
-            serde_json::Value::String(s) => Timestamp::parse(&s).map(Some).map_err(de::Error::custom),
+            serde_json::Value::String(s) => {
+                Timestamp::parse(&s).map(Some).map_err(de::Error::custom)
+            }
             serde_json::Value::Number(n) => {
                 let v = n.as_f64().unwrap_or(f64::NAN);
                 // Epoch milliseconds are what the AWS SDKs emit when they do not format dates.
@@ -203,7 +205,13 @@ pub struct Day(pub Date);
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        write!(f, "{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
     }
 }
 
@@ -238,17 +246,36 @@ mod tests {
 
     #[test]
     fn reads_every_form_the_sender_writes() {
-        assert_eq!(ts("2026-11-24T00:56:36.150351+00:00"), "2026-11-24T00:56:36.150351Z");
-        assert_eq!(ts("2026-11-13T00:00:00.000Z"), "2026-11-13T00:00:00.000000Z");
+        assert_eq!(
+            ts("2026-11-24T00:56:36.150351+00:00"),
+            "2026-11-24T00:56:36.150351Z"
+        );
+        assert_eq!(
+            ts("2026-11-13T00:00:00.000Z"),
+            "2026-11-13T00:00:00.000000Z"
+        );
         assert_eq!(ts("2026-11-23T00:00:00"), "2026-11-23T00:00:00.000000Z");
-        assert_eq!(ts("2026-01-01T02:00:00.000+0200"), "2026-01-01T00:00:00.000000Z");
-        assert_eq!(ts("2026-01-01 10:30:00-05:00"), "2026-01-01T15:30:00.000000Z");
+        assert_eq!(
+            ts("2026-01-01T02:00:00.000+0200"),
+            "2026-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            ts("2026-01-01 10:30:00-05:00"),
+            "2026-01-01T15:30:00.000000Z"
+        );
         assert_eq!(ts("2026-11-23"), "2026-11-23T00:00:00.000000Z");
     }
 
     #[test]
     fn rejects_text_that_is_not_a_time() {
-        for bad in ["", "yesterday", "2026-13-01", "2026-11-23T25:00:00", "2026-11-23Tx", "2026-11-23T10:00:00+5"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-23T25:00:00",
+            "2026-11-23Tx",
+            "2026-11-23T10:00:00+5",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad:?} parsed");
         }
     }

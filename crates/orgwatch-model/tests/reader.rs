@@ -4,10 +4,12 @@ use orgwatch_model::category::logs::CollectionStatus;
 use orgwatch_model::{Category, Granularity, Snapshot, SnapshotError, SnapshotLocation};
 use proptest::prelude::*;
 
-const DAILY: &[u8] =
-    include_bytes!("../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json");
-const MONTHLY: &[u8] =
-    include_bytes!("../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json");
+const DAILY: &[u8] = include_bytes!(
+    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json"
+);
+const MONTHLY: &[u8] = include_bytes!(
+    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json"
+);
 
 #[test]
 fn reads_the_genuine_daily_file() {
@@ -16,14 +18,23 @@ fn reads_the_genuine_daily_file() {
     assert_eq!(s.account.partner_name.as_deref(), Some("Example Partner"));
     assert_eq!(s.account.product, vec!["Orders Platform".to_owned()]);
     let contacts = s.account.alternate_contacts.as_ref().unwrap();
-    assert_eq!(contacts.billing.as_ref().unwrap().phone.as_deref(), Some("+1-206-555-0101"));
+    assert_eq!(
+        contacts.billing.as_ref().unwrap().phone.as_deref(),
+        Some("+1-206-555-0101")
+    );
     assert!(contacts.operations.is_none());
-    assert!(s.config.is_none(), "config is [] in the file: not collected");
+    assert!(
+        s.config.is_none(),
+        "config is [] in the file: not collected"
+    );
     assert_eq!(s.service.as_ref().unwrap().len(), 10);
     let cost = s.cost.as_ref().unwrap();
     assert_eq!(cost.current_period_cost, Some(8.411839));
     assert_eq!(cost.top_services.len(), 5);
-    assert_eq!(cost.period.as_ref().unwrap().start.unwrap().to_string(), "2026-11-23");
+    assert_eq!(
+        cost.period.as_ref().unwrap().start.unwrap().to_string(),
+        "2026-11-23"
+    );
     let sec = s.security.as_ref().unwrap();
     assert_eq!(sec.security_hub.len(), 2);
     assert_eq!(sec.security_hub[0].findings.len(), 3);
@@ -85,18 +96,29 @@ fn err(doc: &[u8]) -> String {
 fn bad_documents_get_a_readable_reason() {
     assert_eq!(err(b""), "the file is empty");
     assert_eq!(err(b"  \n"), "the file is empty");
-    assert!(err(b"{\"account\": {\"account_id\": \"1234").contains("truncated"), "{}", err(b"{\"account\": {\"account_id\": \"1234"));
+    assert!(
+        err(b"{\"account\": {\"account_id\": \"1234").contains("truncated"),
+        "{}",
+        err(b"{\"account\": {\"account_id\": \"1234")
+    );
     assert!(err(b"{not json}").starts_with("invalid JSON at line 1"));
     assert!(err(b"{}").contains("no valid account id"), "{}", err(b"{}"));
     assert!(err(br#"{"account": {}}"#).contains("no valid account id"));
-    assert!(err(br#"{"account": {"account_id": "12345"}}"#).contains("\"12345\" is not an AWS account id"));
+    assert!(err(br#"{"account": {"account_id": "12345"}}"#)
+        .contains("\"12345\" is not an AWS account id"));
     assert!(err(br#"{"account": {"account_id": 123456789012}}"#).contains("no valid account id"));
     let e = err(br#"{"account": {"account_id": "123456789012"}, "security": {"kms": [{"enabled": "maybe"}]}}"#);
-    assert!(e.contains("security") && e.contains("kms[0].enabled") && e.contains("expected a boolean"), "{e}");
+    assert!(
+        e.contains("security") && e.contains("kms[0].enabled") && e.contains("expected a boolean"),
+        "{e}"
+    );
     let e = err(br#"{"account": {"account_id": "123456789012"}, "service": "EC2"}"#);
     assert!(e.starts_with("field `service`"), "{e}");
     let e = err(br#"{"account": {"account_id": "123456789012"}, "cost": 12}"#);
-    assert!(e.contains("cost") && e.contains("expected an object"), "{e}");
+    assert!(
+        e.contains("cost") && e.contains("expected an object"),
+        "{e}"
+    );
     let e = err(br#"{"account": {"account_id": "123456789012"}} trailing"#);
     assert!(e.starts_with("invalid JSON"), "{e}");
     assert!(err(b"[1,2,3]").contains("(document)"));
@@ -108,11 +130,17 @@ fn both_path_layouts_are_understood() {
     assert_eq!(v2.region.as_ref().unwrap().as_str(), "us-east-1");
     assert_eq!(v2.granularity, Granularity::Daily);
     let (start, end) = v2.period();
-    assert_eq!((start.to_string(), end.to_string()), ("2026-11-23".into(), "2026-11-24".into()));
+    assert_eq!(
+        (start.to_string(), end.to_string()),
+        ("2026-11-23".into(), "2026-11-24".into())
+    );
     let v1 = SnapshotLocation::parse("210987654321/2026-11-24_MONTHLY.json").unwrap();
     assert!(v1.region.is_none());
     let (start, end) = v1.period();
-    assert_eq!((start.to_string(), end.to_string()), ("2026-11-01".into(), "2026-12-01".into()));
+    assert_eq!(
+        (start.to_string(), end.to_string()),
+        ("2026-11-01".into(), "2026-12-01".into())
+    );
     assert_eq!(v1.relative_path(), "210987654321/2026-11-24_MONTHLY.json");
     for bad in [
         "2026-11-24_DAILY.json",
@@ -159,4 +187,13 @@ proptest! {
         doc[pos] = byte;
         let _ = Snapshot::from_json(&doc).map(|s| s.to_json_pretty());
     }
+}
+
+#[test]
+fn a_category_that_was_not_collected_stays_not_collected_when_written() {
+    // Found by the fuzzer: absent lists were written as `null` and read back as empty.
+    let s = Snapshot::from_json(br#"{"account": {"account_id": "123456789012"}}"#).unwrap();
+    assert_eq!(s.health, None);
+    let again = Snapshot::from_json(&s.to_json_pretty()).unwrap();
+    assert_eq!(again, s);
 }

@@ -44,7 +44,11 @@ pub struct Account {
     #[serde(default, deserialize_with = "lenient::label")]
     pub region: Option<String>,
     /// Products: a comma list, a JSON list, or `"None"`.
-    #[serde(default, deserialize_with = "products")]
+    #[serde(
+        default,
+        deserialize_with = "products",
+        serialize_with = "products_as_text"
+    )]
     pub product: Vec<String>,
     /// Postal contact of the account.
     #[serde(default, deserialize_with = "crate::lenient::Lenient::de")]
@@ -74,6 +78,15 @@ impl Account {
             contact_info: None,
             alternate_contacts: None,
         }
+    }
+}
+
+/// Written as the sender writes it: a comma list, or `"None"` when there is no product.
+fn products_as_text<S: serde::Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_str("None")
+    } else {
+        s.serialize_str(&v.join(","))
     }
 }
 

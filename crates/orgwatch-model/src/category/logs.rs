@@ -110,11 +110,17 @@ fn collect_messages(value: serde_json::Value, out: &mut Vec<LogMessage>) {
         }
         serde_json::Value::Object(map) => {
             for (key, text) in map {
-                out.push(LogMessage { key, text: text_of(text) });
+                out.push(LogMessage {
+                    key,
+                    text: text_of(text),
+                });
             }
         }
         serde_json::Value::Null => {}
-        other => out.push(LogMessage { key: "message".to_owned(), text: text_of(other) }),
+        other => out.push(LogMessage {
+            key: "message".to_owned(),
+            text: text_of(other),
+        }),
     }
 }
 

@@ -1,0 +1,303 @@
+//! The few database operations the loaders need, implemented once per backend.
+//!
+//! SQL is written once with `?` placeholders; the PostgreSQL side numbers them (`$1`, `$2`, …).
+//! Values are always bound (or COPY-encoded), never spliced into SQL text; table and column
+//! names come only from `'static` strings in this crate.
+
+use crate::value::{Batch, Val};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{PgConnection, Postgres, Row, Sqlite, SqliteConnection};
+
+/// SQLite's limit on bound parameters per statement is 32766; stay well below it.
+const SQLITE_MAX_PARAMS: usize = 30_000;
+
+/// A connection (inside a transaction) the loaders write through.
+pub(crate) trait Conn: Send {
+    /// Runs a statement; returns the number of rows it affected.
+    async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error>;
+    /// The first column of the first row as an integer, if there is a row.
+    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error>;
+    /// All rows, every column read as text (select with `CAST(x AS TEXT)` where needed).
+    async fn fetch_text(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+    /// Writes a whole batch with as few round trips as the backend allows.
+    async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error>;
+    /// Writes a batch with one INSERT statement per row: the A360 receiver's approach, kept only
+    /// as the benchmark baseline.
+    async fn row_by_row(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
+        let sql = insert_sql(batch.table, &batch.columns, 1);
+        for row in &batch.rows {
+            self.exec(&sql, row).await?;
+        }
+        Ok(batch.rows.len() as u64)
+    }
+}
+
+/// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) …` for `rows` rows.
+pub(crate) fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let one = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        vec![one.as_str(); rows].join(", ")
+    )
+}
+
+/// Rewrites `?` placeholders to `$1`, `$2`, …, casting JSON arguments to JSONB.
+///
+/// A NULL argument becomes the literal `NULL` (and is not bound): a bound NULL carries a
+/// parameter type, and PostgreSQL will not assign a text-typed NULL to a timestamptz column.
+fn pg_sql(sql: &str, args: &[Val]) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut arg = 0;
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            let value = args.get(arg);
+            arg += 1;
+            if matches!(value, Some(Val::Null)) {
+                out.push_str("NULL");
+                continue;
+            }
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+            if matches!(value, Some(Val::Json(_))) {
+                out.push_str("::jsonb");
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// The arguments PostgreSQL binds: all but the NULLs written as literals by [`pg_sql`].
+fn pg_args(args: &[Val]) -> impl Iterator<Item = &Val> {
+    args.iter().filter(|a| !matches!(a, Val::Null))
+}
+
+fn bind_pg<'q>(
+    q: Query<'q, Postgres, PgArguments>,
+    v: &'q Val,
+) -> Query<'q, Postgres, PgArguments> {
+    match v {
+        Val::Null => unreachable!("pg_sql writes NULL as a literal"),
+        Val::Text(s) | Val::Json(s) => q.bind(s.as_str()),
+        Val::Int(i) => q.bind(*i),
+        Val::Real(f) => q.bind(*f),
+        Val::Bool(b) => q.bind(*b),
+        Val::Date(d) => q.bind(*d),
+        Val::Ts(t) => q.bind(t.get()),
+    }
+}
+
+fn bind_sqlite<'q>(
+    q: Query<'q, Sqlite, SqliteArguments<'q>>,
+    v: &'q Val,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    match v {
+        Val::Null => q.bind(None::<String>),
+        Val::Text(s) | Val::Json(s) => q.bind(s.as_str()),
+        Val::Int(i) => q.bind(*i),
+        Val::Real(f) => q.bind(*f),
+        Val::Bool(b) => q.bind(*b),
+        Val::Date(d) => q.bind(orgwatch_model::Day(*d).to_string()),
+        Val::Ts(t) => q.bind(t.to_sortable_string()),
+    }
+}
+
+/// Appends one value in PostgreSQL's COPY text format.
+fn copy_encode(out: &mut String, v: &Val) {
+    use std::fmt::Write;
+    match v {
+        Val::Null => out.push_str("\\N"),
+        Val::Text(s) | Val::Json(s) => {
+            for ch in s.chars() {
+                match ch {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    // PostgreSQL text cannot hold NUL; the A360 documents never need it.
+                    '\0' => {}
+                    c => out.push(c),
+                }
+            }
+        }
+        Val::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::Real(f) => {
+            let _ = write!(out, "{f:?}");
+        }
+        Val::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+        Val::Date(d) => {
+            let _ = write!(out, "{}", orgwatch_model::Day(*d));
+        }
+        Val::Ts(t) => out.push_str(&t.to_sortable_string()),
+    }
+}
+
+fn text_cells<R: Row>(row: &R) -> Result<Vec<Option<String>>, sqlx::Error>
+where
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    (0..row.len())
+        .map(|i| row.try_get::<Option<String>, _>(i))
+        .collect()
+}
+
+impl Conn for PgConnection {
+    async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error> {
+        let sql = pg_sql(sql, args);
+        let mut q = sqlx::query(&sql);
+        for a in pg_args(args) {
+            q = bind_pg(q, a);
+        }
+        Ok(q.execute(&mut *self).await?.rows_affected())
+    }
+
+    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error> {
+        let sql = pg_sql(sql, args);
+        let mut q = sqlx::query(&sql);
+        for a in pg_args(args) {
+            q = bind_pg(q, a);
+        }
+        match q.fetch_optional(&mut *self).await? {
+            Some(row) => Ok(Some(row.try_get::<i64, _>(0)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn fetch_text(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let sql = pg_sql(sql, args);
+        let mut q = sqlx::query(&sql);
+        for a in pg_args(args) {
+            q = bind_pg(q, a);
+        }
+        q.fetch_all(&mut *self)
+            .await?
+            .iter()
+            .map(text_cells)
+            .collect()
+    }
+
+    async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut buf = String::with_capacity(batch.rows.len() * 128);
+        for row in &batch.rows {
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    buf.push('\t');
+                }
+                copy_encode(&mut buf, v);
+            }
+            buf.push('\n');
+        }
+        let stmt = format!(
+            "COPY {} ({}) FROM STDIN",
+            batch.table,
+            batch.columns.join(", ")
+        );
+        let mut copy = self.copy_in_raw(&stmt).await?;
+        if let Err(e) = copy.send(buf.into_bytes()).await {
+            let _ = copy.abort(e.to_string()).await;
+            return Err(e);
+        }
+        copy.finish().await
+    }
+}
+
+impl Conn for SqliteConnection {
+    async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = bind_sqlite(q, a);
+        }
+        Ok(q.execute(&mut *self).await?.rows_affected())
+    }
+
+    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = bind_sqlite(q, a);
+        }
+        match q.fetch_optional(&mut *self).await? {
+            Some(row) => Ok(Some(row.try_get::<i64, _>(0)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn fetch_text(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = bind_sqlite(q, a);
+        }
+        q.fetch_all(&mut *self)
+            .await?
+            .iter()
+            .map(text_cells)
+            .collect()
+    }
+
+    async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let per_stmt = (SQLITE_MAX_PARAMS / batch.columns.len()).max(1);
+        let mut written = 0;
+        for chunk in batch.rows.chunks(per_stmt) {
+            let sql = insert_sql(batch.table, &batch.columns, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                for v in row {
+                    q = bind_sqlite(q, v);
+                }
+            }
+            written += q.execute(&mut *self).await?.rows_affected();
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered_and_json_is_cast() {
+        let args = [Val::Int(1), Val::Null, Val::Json("{}".into())];
+        assert_eq!(
+            pg_sql("INSERT INTO t (a, b, c) VALUES (?, ?, ?)", &args),
+            "INSERT INTO t (a, b, c) VALUES ($1, NULL, $2::jsonb)"
+        );
+        assert_eq!(pg_args(&args).count(), 2);
+    }
+
+    #[test]
+    fn copy_text_escapes_control_characters() {
+        let mut out = String::new();
+        copy_encode(&mut out, &Val::Text("a\tb\\c\nd\re\0".into()));
+        assert_eq!(out, "a\\tb\\\\c\\nd\\re");
+        out.clear();
+        copy_encode(&mut out, &Val::Real(1e-5));
+        assert_eq!(out, "1e-5");
+    }
+}

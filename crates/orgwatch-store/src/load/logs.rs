@@ -1,0 +1,128 @@
+//! `logs` and `log_messages`: one log row per load attempt with all sixteen category statuses,
+//! the health score and every message (the A360 receiver kept 11 statuses, collapsed repeated
+//! keys, and never wrote the 'ERROR' type its own documentation queries for).
+
+use super::Ctx;
+use crate::conn::Conn;
+use crate::value::Val;
+use orgwatch_model::{AccountId, Category, Snapshot};
+
+const STATUS_COLUMNS: [(Category, &str); 16] = [
+    (Category::Account, "account_status"),
+    (Category::Config, "config_status"),
+    (Category::Service, "service_status"),
+    (Category::Cost, "cost_status"),
+    (Category::Security, "security_status"),
+    (Category::Inventory, "inventory_status"),
+    (Category::Marketplace, "marketplace_status"),
+    (Category::TrustedAdvisor, "trusted_advisor_status"),
+    (Category::Health, "health_status"),
+    (Category::Application, "application_status"),
+    (Category::ResilienceHub, "resilience_hub_status"),
+    (Category::ComputeOptimizer, "compute_optimizer_status"),
+    (Category::RiSpSavings, "ri_sp_savings_status"),
+    (Category::ServiceResources, "service_resources_status"),
+    (Category::ConfigInventory, "config_inventory_status"),
+    (Category::SupportTickets, "support_tickets_status"),
+];
+
+async fn message<C: Conn>(
+    c: &mut C,
+    log_id: i64,
+    kind: &str,
+    key: &str,
+    text: &str,
+) -> Result<(), sqlx::Error> {
+    c.exec(
+        "INSERT INTO log_messages (log_id, message, message_type, message_key) VALUES (?, ?, ?, ?)",
+        &[
+            Val::Int(log_id),
+            Val::str(text),
+            Val::str(kind),
+            Val::str(key),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn load_success<C: Conn>(
+    c: &mut C,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    file_name: &str,
+    replaced: Option<&(String, String)>,
+) -> Result<(), sqlx::Error> {
+    let mut columns = vec![
+        "account_id",
+        "snapshot_id",
+        "file_name",
+        "outcome",
+        "health_score",
+    ];
+    let mut args = vec![
+        Val::Int(ctx.account),
+        Val::Int(ctx.snapshot_id),
+        Val::str(file_name),
+        Val::str("LOADED"),
+        Val::real(snap.logs.health_score()),
+    ];
+    for (category, column) in STATUS_COLUMNS {
+        columns.push(column);
+        args.push(
+            snap.logs
+                .statuses
+                .get(&category)
+                .map_or(Val::Null, |s| Val::str(s.as_str())),
+        );
+    }
+    let sql = format!(
+        "{} RETURNING id",
+        crate::conn::insert_sql("logs", &columns, 1)
+    );
+    let log_id = c
+        .fetch_i64(&sql, &args)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    ctx.rows += 1;
+    // The sender only writes messages for failures, so each is an ERROR of the key it names.
+    for m in &snap.logs.messages {
+        message(c, log_id, "ERROR", &m.key, &m.text).await?;
+        ctx.rows += 1;
+    }
+    if let Some((old_file, old_sha)) = replaced {
+        let text = format!("replaces the snapshot loaded from {old_file} (sha256 {old_sha})");
+        message(c, log_id, "INFO", "orgwatch", &text).await?;
+        ctx.rows += 1;
+    }
+    Ok(())
+}
+
+/// Records a file that could not be loaded: a FAILED log row (tied to the account when it is
+/// already known; never creating one from a file that failed) and its reason as an ERROR.
+pub(crate) async fn record_failure<C: Conn>(
+    c: &mut C,
+    file_name: &str,
+    account: Option<AccountId>,
+    reason: &str,
+) -> Result<i64, sqlx::Error> {
+    let account_id = match account {
+        Some(a) => c
+            .fetch_i64(
+                "SELECT id FROM accounts WHERE account_id = ?",
+                &[Val::str(a.as_str())],
+            )
+            .await?
+            .map_or(Val::Null, Val::Int),
+        None => Val::Null,
+    };
+    let log_id = c
+        .fetch_i64(
+            "INSERT INTO logs (account_id, file_name, outcome) VALUES (?, ?, 'FAILED') RETURNING id",
+            &[account_id, Val::str(file_name)],
+        )
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    message(c, log_id, "ERROR", "orgwatch", reason).await?;
+    Ok(log_id)
+}

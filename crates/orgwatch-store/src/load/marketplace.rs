@@ -1,0 +1,48 @@
+//! `marketplace`: Marketplace usage from Cost Explorer (global: once per account and period).
+
+use super::{collected, Ctx};
+use crate::conn::Conn;
+use crate::value::{key, Val};
+use orgwatch_model::{Category, Snapshot};
+
+pub(super) async fn load<C: Conn>(
+    c: &mut C,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+) -> Result<(), sqlx::Error> {
+    let Some(rows) = &snap.marketplace else {
+        return Ok(());
+    };
+    if !collected(snap, Category::Marketplace, true) {
+        return Ok(());
+    }
+    ctx.clear_global(c, "marketplace_usage", "").await?;
+    let mut b = ctx.batch(
+        "marketplace_usage",
+        &[
+            "product_code",
+            "product_name",
+            "cost_consumed",
+            "currency",
+            "period_start",
+            "period_end",
+            "status",
+        ],
+    );
+    for m in rows {
+        let start = m.period_start.map_or(ctx.period_start, |d| d.0);
+        b.push(
+            key(&[&m.product_code, &Some(start.to_string())]),
+            vec![
+                Val::text(&m.product_code),
+                Val::text(&m.product_name),
+                Val::real(m.cost_consumed),
+                Val::text(&m.currency),
+                Val::Date(start),
+                Val::Date(m.period_end.map_or(ctx.period_end, |d| d.0)),
+                Val::text(&m.status),
+            ],
+        );
+    }
+    ctx.write(c, &b).await
+}

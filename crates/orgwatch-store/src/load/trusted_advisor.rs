@@ -1,0 +1,47 @@
+//! `trusted_advisor`: flagged checks (global: once per account and period).
+
+use super::{collected, Ctx};
+use crate::conn::Conn;
+use crate::value::{key, Val};
+use orgwatch_model::{Category, Snapshot};
+
+pub(super) async fn load<C: Conn>(
+    c: &mut C,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+) -> Result<(), sqlx::Error> {
+    let Some(rows) = &snap.trusted_advisor else {
+        return Ok(());
+    };
+    if !collected(snap, Category::TrustedAdvisor, true) {
+        return Ok(());
+    }
+    ctx.clear_global(c, "trusted_advisor_checks", "").await?;
+    let mut b = ctx.batch(
+        "trusted_advisor_checks",
+        &[
+            "check_name",
+            "category",
+            "severity",
+            "recommendation",
+            "affected_resources_count",
+            "potential_savings",
+            "timestamp",
+        ],
+    );
+    for t in rows {
+        b.push(
+            key(&[&t.check_name]),
+            vec![
+                Val::text(&t.check_name),
+                Val::text(&t.category),
+                Val::text(&t.severity),
+                Val::text(&t.recommendation),
+                Val::int(t.affected_resources_count),
+                Val::real(t.potential_savings),
+                Val::ts(t.timestamp),
+            ],
+        );
+    }
+    ctx.write(c, &b).await
+}

@@ -1,0 +1,110 @@
+//! Command-line arguments, converted once into validated settings (see `settings`).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// See every AWS account of an organisation at once: cost, security posture, compliance and
+/// inventory snapshots (A360 format) in one database.
+#[derive(Debug, Parser)]
+#[command(name = "orgwatch", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB. Default: a SQLite file in
+    /// the platform data directory (printed at start).
+    #[arg(
+        long,
+        env = "ORGWATCH_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a synthetic organisation, load it into the database and summarise it.
+    Demo(DemoArgs),
+    /// Load every A360 snapshot under DIR/data/ (moving each to loaded/ or failed/).
+    Ingest(IngestArgs),
+    /// Apply database migrations and report the schema version.
+    Migrate,
+}
+
+/// `orgwatch demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of accounts in the synthetic organisation.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub accounts: u32,
+    /// Days of history per account.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: u32,
+    /// Random seed: the same seed and end date give the same organisation, byte for byte.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last run date (YYYY-MM-DD); default today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    pub end_date: Option<time::Date>,
+    /// Regions each account reports from (comma list).
+    #[arg(long, value_delimiter = ',', default_value = "us-east-1")]
+    pub regions: Vec<String>,
+    /// Where the generated files go (DIR/data, then DIR/loaded). Default: a `demo` folder in
+    /// the platform data directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Only write the files under DIR/data/; load nothing (to feed another tool or a later
+    /// `orgwatch ingest`).
+    #[arg(long)]
+    pub generate_only: bool,
+    /// Address the dashboard will listen on (the web app arrives in a later release; unused).
+    #[arg(long, default_value = "127.0.0.1:8080", hide = true)]
+    pub listen: SocketAddr,
+}
+
+/// `orgwatch ingest`
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Directory holding data/ (A360 layout: data/{account}/[{region}/]{date}_{INTERVAL}.json).
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// Keep polling for new files until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between polls with --watch.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub poll_seconds: u64,
+    /// Files larger than this are quarantined unread (a real A360 file is tens of KB).
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    pub max_file_bytes: u64,
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    orgwatch_model::time::parse_date(s).ok_or_else(|| format!("{s:?} is not a YYYY-MM-DD date"))
+}

@@ -1,0 +1,105 @@
+//! The `orgwatch` command as a library: the CLI, the sources and the `demo` generator, so
+//! that the binary stays a thin `main` and benchmarks and tests can reuse the pieces.
+
+pub mod cli;
+pub mod demo;
+pub mod ingest;
+pub mod settings;
+pub mod telemetry;
+
+use anyhow::{Context, Result};
+use cli::{Cli, Command};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+async fn open_store(flag: Option<&str>) -> Result<orgwatch_store::Store> {
+    let url = settings::database_url(flag)?;
+    eprintln!("orgwatch: using database {}", orgwatch_store::redact(&url));
+    orgwatch_store::Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", orgwatch_store::redact(&url)))
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let progress = std::io::stderr().is_terminal();
+    let db_flag = cli.global.database_url.as_deref();
+    match cli.command {
+        Command::Migrate => {
+            open_store(db_flag).await?.close().await;
+            eprintln!("orgwatch: the database schema is up to date");
+        }
+        Command::Ingest(args) => {
+            let store = open_store(db_flag).await?;
+            let opts = ingest::IngestOptions {
+                root: args.from.clone(),
+                max_file_bytes: args.max_file_bytes,
+                settle: if args.watch {
+                    Duration::from_secs(2)
+                } else {
+                    Duration::ZERO
+                },
+                progress,
+                strategy: orgwatch_store::Strategy::Bulk,
+            };
+            let mut stop = std::pin::pin!(async {
+                let _ = tokio::signal::ctrl_c().await;
+            });
+            let mut failed = 0;
+            loop {
+                let summary = ingest::ingest_once(&store, &opts, &mut stop).await?;
+                failed += summary.failed;
+                if !args.watch || summary.files > 0 {
+                    println!("ingest: {summary}");
+                }
+                if !args.watch {
+                    break;
+                }
+                tokio::select! {
+                    _ = &mut stop => break,
+                    _ = tokio::time::sleep(Duration::from_secs(args.poll_seconds)) => {}
+                }
+            }
+            store.close().await;
+            if failed > 0 {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Demo(args) => {
+            let regions = args
+                .regions
+                .iter()
+                .map(|r| orgwatch_model::Region::parse(r.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let end_date = args
+                .end_date
+                .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            let dir = match args.dir {
+                Some(d) => d,
+                None => settings::data_dir()?.join("demo"),
+            };
+            let opts = demo::generate::DemoOptions {
+                accounts: args.accounts as usize,
+                days: args.days,
+                seed: args.seed,
+                end_date,
+                regions,
+            };
+            if args.generate_only {
+                let n = demo::write_files(&opts, &dir, progress)?;
+                println!(
+                    "demo: wrote {n} snapshot files under {}",
+                    dir.join("data").display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let store = open_store(db_flag).await?;
+            let summary = demo::run(&store, &opts, &dir, progress).await?;
+            println!("ingest: {summary}");
+            demo::print_summary(&store).await?;
+            store.close().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
