@@ -176,26 +176,40 @@ pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
 /// A category the sender writes as an object on success and as `[]` when its collector failed.
 ///
 /// Reads `{...}` as `Some`, and `[]`, `null` or a missing key as `None` ("not collected").
-/// A non-empty array or a scalar is a shape error.
+/// A non-empty array or a scalar is a shape error. The object is read in place (no
+/// intermediate `Value`), so errors inside it keep their full path.
 pub fn object_or_empty<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    // Decide on the JSON type first so that a typed error inside the object keeps its message.
-    let value = serde_json::Value::deserialize(d)?;
-    match value {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::Array(a) if a.is_empty() => Ok(None),
-        serde_json::Value::Object(_) => match serde_path_to_error::deserialize(value) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) => Err(de::Error::custom(format!("{}: {}", e.path(), e.inner()))),
-        },
-        other => Err(de::Error::custom(format!(
-            "expected an object (or [] when not collected), found {}",
-            json_kind(&other)
-        ))),
+    struct ObjectOrEmpty<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOrEmpty<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object (or [] when not collected)")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+            match seq.next_element::<IgnoredAny>()? {
+                None => Ok(None),
+                Some(_) => Err(de::Error::custom(
+                    "expected an object (or [] when not collected), found a non-empty array",
+                )),
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
     }
+
+    d.deserialize_any(ObjectOrEmpty(std::marker::PhantomData))
 }
 
 /// A short name of a JSON value's type, for error messages.

@@ -204,6 +204,11 @@ impl Snapshot {
                 Err(e) => Err(classify(String::new(), e)),
             };
         }
+        // Fast path without path tracking; a document that fails is read again with it, so the
+        // error names the field.
+        if let Ok(snapshot) = serde_json::from_slice::<Snapshot>(bytes) {
+            return Ok(snapshot);
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let parsed: Result<Snapshot, _> = serde_path_to_error::deserialize(&mut de);
         let snapshot = match parsed {

@@ -197,3 +197,12 @@ fn a_category_that_was_not_collected_stays_not_collected_when_written() {
     let again = Snapshot::from_json(&s.to_json_pretty()).unwrap();
     assert_eq!(again, s);
 }
+
+#[test]
+fn the_fast_path_reads_the_genuine_files() {
+    // Snapshot::from_json first tries serde without path tracking; it must succeed on real files.
+    for bytes in [DAILY, MONTHLY] {
+        let fast: Snapshot = serde_json::from_slice(bytes).unwrap();
+        assert_eq!(fast, Snapshot::from_json(bytes).unwrap());
+    }
+}

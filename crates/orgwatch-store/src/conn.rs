@@ -10,8 +10,8 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{PgConnection, Postgres, Row, Sqlite, SqliteConnection};
 
-/// SQLite's limit on bound parameters per statement is 32766; stay well below it.
-const SQLITE_MAX_PARAMS: usize = 30_000;
+/// Most bound parameters per statement: SQLite allows 32766 (PostgreSQL 65535); stay below.
+pub(crate) const MAX_PARAMS: usize = 30_000;
 
 /// A connection (inside a transaction) the loaders write through.
 pub(crate) trait Conn: Send {
@@ -25,6 +25,13 @@ pub(crate) trait Conn: Send {
         sql: &str,
         args: &[Val],
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+    /// Takes `n` fresh ids of `table` from its sequence before inserting, where the backend has
+    /// sequences (PostgreSQL); `None` elsewhere (SQLite), where ids come from `RETURNING`.
+    async fn reserve_ids(
+        &mut self,
+        table: &'static str,
+        n: usize,
+    ) -> Result<Option<Vec<i64>>, sqlx::Error>;
     /// Writes a whole batch with as few round trips as the backend allows.
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error>;
     /// Writes a batch with one INSERT statement per row: the A360 receiver's approach, kept only
@@ -117,6 +124,13 @@ fn copy_encode(out: &mut String, v: &Val) {
     use std::fmt::Write;
     match v {
         Val::Null => out.push_str("\\N"),
+        Val::Text(s) | Val::Json(s)
+            if !s
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 0)) =>
+        {
+            out.push_str(s);
+        }
         Val::Text(s) | Val::Json(s) => {
             for ch in s.chars() {
                 match ch {
@@ -155,6 +169,21 @@ where
 }
 
 impl Conn for PgConnection {
+    async fn reserve_ids(
+        &mut self,
+        table: &'static str,
+        n: usize,
+    ) -> Result<Option<Vec<i64>>, sqlx::Error> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+        )
+        .bind(table)
+        .bind(n as i32)
+        .fetch_all(&mut *self)
+        .await?;
+        Ok(Some(ids))
+    }
+
     async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error> {
         let sql = pg_sql(sql, args);
         let mut q = sqlx::query(&sql);
@@ -222,6 +251,14 @@ impl Conn for PgConnection {
 }
 
 impl Conn for SqliteConnection {
+    async fn reserve_ids(
+        &mut self,
+        _table: &'static str,
+        _n: usize,
+    ) -> Result<Option<Vec<i64>>, sqlx::Error> {
+        Ok(None)
+    }
+
     async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error> {
         let mut q = sqlx::query(sql);
         for a in args {
@@ -261,7 +298,7 @@ impl Conn for SqliteConnection {
         if batch.is_empty() {
             return Ok(0);
         }
-        let per_stmt = (SQLITE_MAX_PARAMS / batch.columns.len()).max(1);
+        let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
         let mut written = 0;
         for chunk in batch.rows.chunks(per_stmt) {
             let sql = insert_sql(batch.table, &batch.columns, chunk.len());

@@ -47,6 +47,9 @@ pub enum StoreError {
     /// A query failed.
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// Two files of one batch are for the same account, period and granularity.
+    #[error("{0} shares its account, period and granularity with another file of the batch")]
+    BatchConflict(String),
 }
 
 impl StoreError {
@@ -66,6 +69,24 @@ impl StoreError {
         code.parse::<i32>()
             .map(|c| matches!(c & 0xff, 18..=20))
             .unwrap_or(false)
+    }
+}
+
+impl StoreError {
+    /// True when the database gave up on a transaction that may succeed if run again
+    /// (PostgreSQL deadlock or serialization failure, SQLite busy or locked).
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Query(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        let code = db.code().unwrap_or_default();
+        match code.len() {
+            5 => code == "40P01" || code == "40001",
+            _ => code
+                .parse::<i32>()
+                .map(|c| matches!(c & 0xff, 5 | 6))
+                .unwrap_or(false),
+        }
     }
 }
 
@@ -233,15 +254,75 @@ impl Store {
             ($pool:expr) => {{
                 if strategy == Strategy::RowByRow {
                     let mut conn = $pool.acquire().await?;
-                    return Ok(load::load(&mut *conn, input, strategy).await?);
+                    return Ok(load::load(&mut *conn, input, strategy, None).await?);
                 }
                 let mut tx = $pool.begin().await?;
-                let outcome = load::load(&mut *tx, input, strategy).await?;
+                let outcome = load::load(&mut *tx, input, strategy, None).await?;
                 match outcome {
                     LoadOutcome::Loaded { .. } => tx.commit().await?,
                     _ => tx.rollback().await?,
                 }
                 Ok(outcome)
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => run!(p),
+            Pool::Postgres(p) => run!(p),
+        }
+    }
+
+    /// Loads several snapshots in one transaction, writing each table's rows of all of them
+    /// with one bulk write: the fast path for many small files. All or nothing: on any error
+    /// nothing is committed, and the caller can retry the files one by one with
+    /// [`Store::load_snapshot`] to find and quarantine a bad one.
+    ///
+    /// No two inputs may share an account, period start and granularity (two regions of one
+    /// account-day would both hold its global categories); such inputs are refused with
+    /// [`StoreError::BatchConflict`] before anything is written.
+    pub async fn load_batch(
+        &self,
+        inputs: &[SnapshotInput<'_>],
+    ) -> Result<Vec<LoadOutcome>, StoreError> {
+        let mut keys = std::collections::HashSet::new();
+        for i in inputs {
+            let key = (
+                i.location.account,
+                i.location.period().0,
+                i.location.granularity,
+            );
+            if !keys.insert(key) {
+                return Err(StoreError::BatchConflict(i.file_name.to_owned()));
+            }
+        }
+        // Products are shared by accounts that concurrent workers load: create them first, in
+        // name order and committed at once, so that no two long batch transactions wait on each
+        // other's new product rows (a deadlock). An unused product row is harmless.
+        let mut products: Vec<&String> = inputs
+            .iter()
+            .flat_map(|i| &i.snapshot.account.product)
+            .collect();
+        products.sort_by_key(|p| p.to_lowercase());
+        products.dedup_by_key(|p| p.to_lowercase());
+        macro_rules! run {
+            ($pool:expr) => {{
+                if !products.is_empty() {
+                    let mut tx = $pool.begin().await?;
+                    for p in &products {
+                        load::ensure_product(&mut *tx, p).await?;
+                    }
+                    tx.commit().await?;
+                }
+                let mut tx = $pool.begin().await?;
+                let mut deferred = load::Deferred::default();
+                let mut outcomes = Vec::with_capacity(inputs.len());
+                for input in inputs {
+                    outcomes.push(
+                        load::load(&mut *tx, input, Strategy::Bulk, Some(&mut deferred)).await?,
+                    );
+                }
+                deferred.flush(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(outcomes)
             }};
         }
         match &self.pool {

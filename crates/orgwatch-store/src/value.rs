@@ -78,6 +78,21 @@ impl Batch {
         }
     }
 
+    /// A batch of ready rows (leading values included), for merging batches of one table.
+    pub(crate) fn from_rows(
+        table: &'static str,
+        columns: Vec<&'static str>,
+        rows: Vec<Vec<Val>>,
+    ) -> Batch {
+        Batch {
+            table,
+            columns,
+            rows,
+            prefix: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
     /// Adds a row (without the leading values); a row with the key of an earlier one replaces it.
     pub(crate) fn push(&mut self, key: Option<String>, values: Vec<Val>) {
         debug_assert_eq!(

@@ -45,6 +45,7 @@ on_both_backends!(
     weakness_16_long_values_are_stored_whole,
     failures_are_recorded_without_inventing_accounts,
     an_old_backfill_does_not_roll_the_account_back,
+    a_batch_of_files_gives_what_loading_them_one_by_one_gives,
 );
 
 async fn load(store: &Store, path: &str, bytes: &[u8]) -> LoadOutcome {
@@ -379,6 +380,11 @@ async fn weakness_2_global_categories_are_stored_once_per_account(store: Store) 
     assert_eq!(c["snapshots"], 2);
     // Global: once.
     assert_eq!(c["cost_reports"], 1);
+    assert_eq!(
+        c["service_costs"], 5,
+        "the replaced report's top services go with it"
+    );
+    assert_eq!(c["cost_forecasts"], 1);
     assert_eq!(c["services"], 10);
     assert_eq!(c["trusted_advisor_checks"], 1);
     assert_eq!(c["health_events"], 1);
@@ -628,4 +634,113 @@ async fn an_old_backfill_does_not_roll_the_account_back(store: Store) {
         one(&store, "SELECT CAST(COUNT(*) AS TEXT) FROM snapshots").await,
         "2"
     );
+}
+
+/// Inputs for several fixture files, kept alive for the batch.
+struct Owned {
+    location: SnapshotLocation,
+    snapshot: Snapshot,
+    name: String,
+    sha: String,
+    bytes: u64,
+}
+
+fn owned(path: &str, bytes: &[u8]) -> Owned {
+    let location = SnapshotLocation::parse(path).unwrap();
+    Owned {
+        snapshot: orgwatch_model::read_located(bytes, &location).unwrap(),
+        location,
+        name: format!("data/{path}"),
+        sha: hex::encode(Sha256::digest(bytes)),
+        bytes: bytes.len() as u64,
+    }
+}
+
+fn input(o: &Owned) -> SnapshotInput<'_> {
+    SnapshotInput {
+        location: &o.location,
+        snapshot: &o.snapshot,
+        file_name: &o.name,
+        sha256: &o.sha,
+        bytes: o.bytes,
+    }
+}
+
+/// What a table holds, independent of surrogate ids.
+async fn contents(store: &Store) -> Vec<Vec<Option<String>>> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT a.account_id, s.region, CAST(s.period_start AS TEXT), s.granularity, CAST(s.row_count AS TEXT) FROM snapshots s JOIN accounts a ON a.id = s.account_id ORDER BY 1, 2, 3, 4",
+        "SELECT i.computer_name, p.title FROM inventory_patches p JOIN inventory_instances i ON i.id = p.instance_id ORDER BY 1, 2",
+        "SELECT s.service, f.finding_id FROM findings f JOIN security s ON s.id = f.security_id ORDER BY 1, 2",
+        "SELECT c.service_name FROM service_costs c JOIN cost_reports r ON r.id = c.cost_report_id ORDER BY 1",
+        "SELECT l.file_name, m.message_key FROM log_messages m JOIN logs l ON l.id = m.log_id ORDER BY 1, 2",
+    ] {
+        out.extend(cells(store, sql).await);
+    }
+    out
+}
+
+async fn a_batch_of_files_gives_what_loading_them_one_by_one_gives(store: Store) {
+    let files = [
+        owned(EVERY_PATH, EVERY),
+        owned(
+            "222222222222/us-east-1/2026-11-25_DAILY.json",
+            &for_account(EVERY, "222222222222"),
+        ),
+        owned(MONTHLY_PATH, MONTHLY),
+        owned(
+            "123456789012/us-east-1/2026-11-26_DAILY.json",
+            &edit(EVERY, |v| v["account"]["account_name"] = "renamed".into()),
+        ),
+    ];
+    let inputs: Vec<SnapshotInput<'_>> = files.iter().map(input).collect();
+    let outcomes = store.load_batch(&inputs).await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, LoadOutcome::Loaded { .. })),
+        "{outcomes:?}"
+    );
+    let batched = (counts(&store).await, contents(&store).await);
+    assert_eq!(
+        one(
+            &store,
+            "SELECT account_name FROM accounts WHERE account_id = '123456789012'"
+        )
+        .await,
+        "renamed"
+    );
+
+    // The same files, one transaction each, in a second database of the same backend is what
+    // the other tests check; here: loading them again one by one changes nothing.
+    for i in &inputs {
+        assert!(matches!(
+            store.load_snapshot(i).await.unwrap(),
+            LoadOutcome::Unchanged { .. }
+        ));
+    }
+    assert_eq!((counts(&store).await, contents(&store).await), batched);
+    let c = &batched.0;
+    assert_eq!(c["snapshots"], 4);
+    assert_eq!(c["cost_reports"], 4);
+    let findings: usize = files
+        .iter()
+        .flat_map(|f| &f.snapshot.security.as_ref().unwrap().security_hub)
+        .map(|s| s.findings.len())
+        .sum();
+    assert_eq!(c["findings"] as usize, findings);
+
+    // Two regions of one account-day cannot share a batch (both carry its global categories).
+    let clash = [
+        owned("123456789012/eu-west-1/2026-11-27_DAILY.json", EVERY),
+        owned("123456789012/us-west-2/2026-11-27_DAILY.json", EVERY),
+    ];
+    let inputs: Vec<SnapshotInput<'_>> = clash.iter().map(input).collect();
+    let err = store.load_batch(&inputs).await.unwrap_err();
+    assert!(
+        matches!(err, orgwatch_store::StoreError::BatchConflict(_)),
+        "{err}"
+    );
+    assert_eq!(counts(&store).await, batched.0, "nothing written");
 }

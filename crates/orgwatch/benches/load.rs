@@ -1,25 +1,23 @@
 //! Snapshot load throughput, in account-days per second, into SQLite and PostgreSQL, printed
-//! beside the A360 receiver's approach (one INSERT per row, each its own commit).
+//! beside the A360 receiver's approach (one INSERT per row, each its own commit, one file at a
+//! time). Both run the real `orgwatch ingest` path end to end: read, hash, parse, load, move.
 //!
 //! `cargo bench -p orgwatch --bench load` measures SQLite; set `ORGWATCH_BENCH_POSTGRES_URL`
 //! (or `DATABASE_URL`) to a server where the user may create databases to measure PostgreSQL
 //! too (`bench/load` starts a durable throwaway cluster and does this). Sizes:
-//! `ORGWATCH_BENCH_ACCOUNTS` (default 25), `ORGWATCH_BENCH_DAYS` (default 30),
+//! `ORGWATCH_BENCH_ACCOUNTS` (default 25), `ORGWATCH_BENCH_DAYS` (default 90: the demo organisation),
 //! `ORGWATCH_BENCH_BASELINE_FILES` (default 60: the row-by-row baseline is slow).
 
-use orgwatch::demo::generate::{files, DemoOptions};
-use orgwatch_model::{Region, Snapshot, SnapshotLocation};
-use orgwatch_store::{LoadOutcome, SnapshotInput, Store, Strategy};
-use sha2::{Digest, Sha256};
-use std::time::Instant;
+use orgwatch::demo::generate::DemoOptions;
+use orgwatch::ingest::{ingest_once, IngestOptions};
+use orgwatch_model::Region;
+use orgwatch_store::{Store, Strategy};
+use std::path::Path;
+use std::time::Duration;
 
-struct Prepared {
-    location: SnapshotLocation,
-    snapshot: Snapshot,
-    name: String,
-    sha: String,
-    bytes: u64,
-}
+// The same allocator as the binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -30,8 +28,8 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 struct Measure {
     backend: &'static str,
-    strategy: &'static str,
-    files: usize,
+    strategy: String,
+    files: u64,
     rows: u64,
     seconds: f64,
 }
@@ -42,40 +40,60 @@ impl Measure {
     }
 }
 
+/// Copies the first `limit` files of `source/data` (in path order) into `target/data`.
+fn copy_files(source: &Path, target: &Path, limit: usize) {
+    let data = source.join("data");
+    let mut files: Vec<_> = walkdir::WalkDir::new(&data)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    for f in files.into_iter().take(limit) {
+        let to = target.join("data").join(f.strip_prefix(&data).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+}
+
 async fn measure(
     store: &Store,
     backend: &'static str,
     strategy: Strategy,
-    snaps: &[Prepared],
+    jobs: usize,
+    batch_files: usize,
+    source: &Path,
+    limit: usize,
 ) -> Measure {
-    let started = Instant::now();
-    let mut rows = 0;
-    for p in snaps {
-        let input = SnapshotInput {
-            location: &p.location,
-            snapshot: &p.snapshot,
-            file_name: &p.name,
-            sha256: &p.sha,
-            bytes: p.bytes,
-        };
-        match store
-            .load_snapshot_with(&input, strategy)
-            .await
-            .expect("load")
-        {
-            LoadOutcome::Loaded { rows: r, .. } => rows += r,
-            other => panic!("{} not loaded: {other:?}", p.name),
-        }
-    }
+    let dir = tempfile::tempdir().unwrap();
+    copy_files(source, dir.path(), limit);
+    let opts = IngestOptions {
+        root: dir.path().to_path_buf(),
+        max_file_bytes: 32 * 1024 * 1024,
+        settle: Duration::ZERO,
+        progress: false,
+        strategy,
+        jobs,
+        batch_files,
+    };
+    let summary = ingest_once(
+        store,
+        &opts,
+        &mut std::pin::pin!(std::future::pending::<()>()),
+    )
+    .await
+    .expect("ingest");
+    assert_eq!(summary.loaded, summary.files, "{summary}");
     Measure {
         backend,
         strategy: match strategy {
-            Strategy::Bulk => "bulk, one transaction per file",
-            Strategy::RowByRow => "row by row (A360 receiver)",
+            Strategy::Bulk => format!("bulk, {jobs} job(s), {batch_files}/tx"),
+            Strategy::RowByRow => "row by row (A360 receiver)".to_owned(),
         },
-        files: snaps.len(),
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
+        files: summary.files,
+        rows: summary.rows,
+        seconds: summary.seconds,
     }
 }
 
@@ -115,7 +133,7 @@ fn main() {
     let (accounts, days, baseline_files) = if full {
         (
             env_usize("ORGWATCH_BENCH_ACCOUNTS", 25),
-            env_usize("ORGWATCH_BENCH_DAYS", 30) as u32,
+            env_usize("ORGWATCH_BENCH_DAYS", 90) as u32,
             env_usize("ORGWATCH_BENCH_BASELINE_FILES", 60),
         )
     } else {
@@ -128,95 +146,81 @@ fn main() {
         end_date: time::macros::date!(2026 - 11 - 24),
         regions: vec![Region::parse("us-east-1").unwrap()],
     };
-
-    let t = Instant::now();
-    let mut snaps = Vec::new();
-    let mut total_bytes = 0u64;
-    for f in files(&opts) {
-        let bytes = f.snapshot.to_json_pretty();
-        total_bytes += bytes.len() as u64;
-        let snapshot = Snapshot::from_json(&bytes).expect("generated files parse");
-        snaps.push(Prepared {
-            name: format!("data/{}", f.location.relative_path()),
-            location: f.location,
-            snapshot,
-            sha: hex::encode(Sha256::digest(&bytes)),
-            bytes: bytes.len() as u64,
-        });
-    }
-    println!(
-        "demo org: {accounts} accounts x {days} days = {} files ({:.1} MB), generated and parsed in {:.1} s",
-        snaps.len(),
-        total_bytes as f64 / 1e6,
-        t.elapsed().as_secs_f64()
-    );
-    let baseline_n = baseline_files.min(snaps.len());
+    let source = tempfile::tempdir().unwrap();
+    let files = orgwatch::demo::write_files(&opts, source.path(), false).unwrap() as usize;
+    println!("demo org: {accounts} accounts x {days} days = {files} files (daily and monthly)");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut results = Vec::new();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = |n: &str| format!("sqlite://{}", dir.path().join(n).display());
+        let src = source.path();
         let store = Store::connect(&url("bulk.db")).await.unwrap();
-        results.push(measure(&store, "sqlite", Strategy::Bulk, &snaps).await);
+        results.push(measure(&store, "sqlite", Strategy::Bulk, 1, 64, src, files).await);
         store.close().await;
         let store = Store::connect(&url("naive.db")).await.unwrap();
-        results.push(measure(&store, "sqlite", Strategy::RowByRow, &snaps[..baseline_n]).await);
+        results.push(measure(&store, "sqlite", Strategy::RowByRow, 1, 1, src, baseline_files).await);
         store.close().await;
 
         let pg = std::env::var("ORGWATCH_BENCH_POSTGRES_URL")
             .or_else(|_| std::env::var("DATABASE_URL"))
             .ok()
             .filter(|_| full);
-        match pg {
-            Some(admin) => {
-                let (store, name) = fresh_postgres(&admin, "bulk").await;
+        let Some(admin) = pg else {
+            println!("postgres: skipped (set ORGWATCH_BENCH_POSTGRES_URL or DATABASE_URL)");
+            return;
+        };
+        for (strategy, jobs, batch, limit, tag) in [
+            (Strategy::Bulk, 3, 64, files, "bulk3"),
+            (Strategy::Bulk, 1, 64, files, "bulk1"),
+            (Strategy::Bulk, 1, 1, files, "bulk1x1"),
+            (Strategy::RowByRow, 1, 1, baseline_files, "naive"),
+        ] {
+            let (store, name) = fresh_postgres(&admin, tag).await;
+            if tag == "bulk3" {
                 let durability = store
-                    .query_text("SELECT current_setting('fsync') || '/' || current_setting('synchronous_commit')", &[])
+                    .query_text(
+                        "SELECT current_setting('fsync') || '/' || current_setting('synchronous_commit')",
+                        &[],
+                    )
                     .await
                     .unwrap();
                 println!("postgres fsync/synchronous_commit: {}", durability[0][0].clone().unwrap_or_default());
-                results.push(measure(&store, "postgres", Strategy::Bulk, &snaps).await);
-                store.close().await;
-                drop_postgres(&admin, &name).await;
-                let (store, name) = fresh_postgres(&admin, "naive").await;
-                results.push(measure(&store, "postgres", Strategy::RowByRow, &snaps[..baseline_n]).await);
-                store.close().await;
-                drop_postgres(&admin, &name).await;
             }
-            None => println!("postgres: skipped (set ORGWATCH_BENCH_POSTGRES_URL or DATABASE_URL)"),
+            results.push(measure(&store, "postgres", strategy, jobs, batch, src, limit).await);
+            store.close().await;
+            drop_postgres(&admin, &name).await;
         }
     });
 
     println!();
     println!(
-        "{:<9} {:<32} {:>6} {:>9} {:>8} {:>16} {:>10}",
-        "backend", "strategy", "files", "rows", "seconds", "account-days/s", "rows/s"
+        "{:<9} {:<30} {:>6} {:>9} {:>8} {:>16} {:>9} {:>12}",
+        "backend",
+        "strategy",
+        "files",
+        "rows",
+        "seconds",
+        "account-days/s",
+        "rows/s",
+        "vs baseline"
     );
     for m in &results {
+        let baseline = results
+            .iter()
+            .find(|b| b.backend == m.backend && b.strategy.starts_with("row"))
+            .map_or(f64::NAN, Measure::per_second);
         println!(
-            "{:<9} {:<32} {:>6} {:>9} {:>8.2} {:>16.1} {:>10.0}",
+            "{:<9} {:<30} {:>6} {:>9} {:>8.2} {:>16.1} {:>9.0} {:>11.1}x",
             m.backend,
             m.strategy,
             m.files,
             m.rows,
             m.seconds,
             m.per_second(),
-            m.rows as f64 / m.seconds
+            m.rows as f64 / m.seconds,
+            m.per_second() / baseline
         );
-    }
-    for backend in ["sqlite", "postgres"] {
-        let bulk = results
-            .iter()
-            .find(|m| m.backend == backend && m.strategy.starts_with("bulk"));
-        let naive = results
-            .iter()
-            .find(|m| m.backend == backend && m.strategy.starts_with("row"));
-        if let (Some(b), Some(n)) = (bulk, naive) {
-            println!(
-                "{backend}: bulk is {:.1}x the row-by-row baseline",
-                b.per_second() / n.per_second()
-            );
-        }
     }
 }

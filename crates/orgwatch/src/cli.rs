@@ -103,6 +103,14 @@ pub struct IngestArgs {
     /// Files larger than this are quarantined unread (a real A360 file is tens of KB).
     #[arg(long, default_value_t = 32 * 1024 * 1024)]
     pub max_file_bytes: u64,
+    /// Files loaded at once, each worker taking whole accounts. Default: 1 on SQLite (one
+    /// writer), 3 on PostgreSQL.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+    /// Most files a worker loads in one transaction (each file stays all-or-nothing; a batch
+    /// the database refuses is retried file by file). 1 gives a transaction per file.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub batch_files: u16,
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {

@@ -27,6 +27,10 @@ pub struct IngestOptions {
     pub progress: bool,
     /// Write strategy (bulk, or row by row for the baseline benchmark).
     pub strategy: Strategy,
+    /// Files loaded at once (on different accounts).
+    pub jobs: usize,
+    /// Most files a worker loads in one transaction (1: a transaction per file).
+    pub batch_files: usize,
 }
 
 /// What one pass did.
@@ -237,8 +241,213 @@ async fn quarantine(
     Ok(())
 }
 
-/// One pass over `data/`: every file found is loaded or quarantined. Stops early (between
-/// files) when `stop` resolves.
+/// What became of one file.
+enum FileResult {
+    Loaded { rows: u64 },
+    Unchanged,
+    Superseded,
+    Failed,
+}
+
+/// A file that parsed, waiting in a worker's batch.
+struct ReadyFile {
+    file: Found,
+    location: SnapshotLocation,
+    snapshot: Box<orgwatch_model::Snapshot>,
+    sha256: String,
+    bytes: u64,
+    name: String,
+}
+
+impl ReadyFile {
+    fn input(&self) -> SnapshotInput<'_> {
+        SnapshotInput {
+            location: &self.location,
+            snapshot: &self.snapshot,
+            file_name: &self.name,
+            sha256: &self.sha256,
+            bytes: self.bytes,
+        }
+    }
+}
+
+/// Logs what a load did to a file and moves it to `loaded/`.
+fn finish(opts: &IngestOptions, f: &ReadyFile, outcome: LoadOutcome) -> Result<FileResult> {
+    let name = &f.name;
+    let result = match outcome {
+        LoadOutcome::Loaded { rows, replaced, .. } => {
+            tracing::info!(file = %name, rows, replaced = ?replaced, "loaded");
+            FileResult::Loaded { rows }
+        }
+        LoadOutcome::Unchanged { .. } => {
+            tracing::info!(file = %name, "already loaded");
+            FileResult::Unchanged
+        }
+        LoadOutcome::Superseded { by_file, .. } => {
+            tracing::warn!(file = %name, newer = %by_file, "older than the loaded snapshot; skipped");
+            FileResult::Superseded
+        }
+    };
+    move_to(&opts.root, &f.file, "loaded")?;
+    Ok(result)
+}
+
+/// Loads one file in its own transaction, quarantining it if the database refuses its data.
+/// An error means the database or the file system failed, not the file: it stays in `data/`.
+async fn load_one(store: &Store, opts: &IngestOptions, f: &ReadyFile) -> Result<FileResult> {
+    let mut attempt = 0;
+    let loaded = loop {
+        attempt += 1;
+        match store.load_snapshot_with(&f.input(), opts.strategy).await {
+            Err(e) if e.is_transient() && attempt < 5 => {
+                tracing::info!(file = %f.name, error = %e, attempt, "transient database error; retrying");
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+            }
+            other => break other,
+        }
+    };
+    match loaded {
+        Ok(outcome) => finish(opts, f, outcome),
+        Err(e) if e.is_bad_input() => {
+            let reason = format!("the database refused the data: {e}");
+            quarantine(store, opts, &f.file, Some(f.location.account), &reason).await?;
+            Ok(FileResult::Failed)
+        }
+        Err(e) => Err(e)
+            .with_context(|| format!("cannot load {}; stopping (the file stays in data/)", f.name)),
+    }
+}
+
+/// Loads a worker's pending files: together in one transaction when there are several, one
+/// by one when that fails on a file's data (so only the bad file is quarantined).
+async fn load_pending(
+    store: &Store,
+    opts: &IngestOptions,
+    pending: &mut Vec<ReadyFile>,
+    results: &tokio::sync::mpsc::UnboundedSender<Result<FileResult>>,
+) -> bool {
+    let files = std::mem::take(pending);
+    if files.len() > 1 && opts.strategy == Strategy::Bulk {
+        let inputs: Vec<SnapshotInput<'_>> = files.iter().map(ReadyFile::input).collect();
+        match store.load_batch(&inputs).await {
+            Ok(outcomes) => {
+                for (f, outcome) in files.iter().zip(outcomes) {
+                    if results.send(finish(opts, f, outcome)).is_err() {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            Err(e) if e.is_bad_input() || e.is_transient() => {
+                tracing::info!(error = %e, files = files.len(), "batch not loaded; loading its files one by one");
+            }
+            Err(e) => {
+                let _ =
+                    results
+                        .send(Err(e).context(
+                            "cannot load a batch of files; stopping (they stay in data/)",
+                        ));
+                return false;
+            }
+        }
+    }
+    for f in &files {
+        let r = load_one(store, opts, f).await;
+        let fatal = r.is_err();
+        if results.send(r).is_err() || fatal {
+            return false;
+        }
+    }
+    true
+}
+
+/// Loads the files of the accounts routed to it, in arrival order, batching what is queued.
+async fn worker(
+    store: Store,
+    opts: IngestOptions,
+    mut queue: tokio::sync::mpsc::Receiver<(Found, Prepared)>,
+    results: tokio::sync::mpsc::UnboundedSender<Result<FileResult>>,
+) {
+    let mut pending: Vec<ReadyFile> = Vec::new();
+    loop {
+        // Wait for work only when nothing is pending; otherwise take what is queued already
+        // and load the batch as soon as the queue runs dry.
+        let next = if pending.is_empty() {
+            queue.recv().await
+        } else {
+            queue.try_recv().ok()
+        };
+        let Some((file, prep)) = next else {
+            if pending.is_empty() {
+                return;
+            }
+            if !load_pending(&store, &opts, &mut pending, &results).await {
+                return;
+            }
+            continue;
+        };
+        match prep {
+            Prepared::Bad { account, reason } => {
+                let r = quarantine(&store, &opts, &file, account, &reason)
+                    .await
+                    .map(|()| FileResult::Failed);
+                let fatal = r.is_err();
+                if results.send(r).is_err() || fatal {
+                    return;
+                }
+            }
+            Prepared::Ready {
+                location,
+                snapshot,
+                sha256,
+                bytes,
+            } => {
+                let key = (location.account, location.period().0, location.granularity);
+                let conflict = pending.iter().any(|p| {
+                    (
+                        p.location.account,
+                        p.location.period().0,
+                        p.location.granularity,
+                    ) == key
+                });
+                if conflict && !load_pending(&store, &opts, &mut pending, &results).await {
+                    return;
+                }
+                let name = format!("data/{}", file.relative);
+                pending.push(ReadyFile {
+                    file,
+                    location,
+                    snapshot,
+                    sha256,
+                    bytes,
+                    name,
+                });
+                if pending.len() >= opts.batch_files.max(1)
+                    && !load_pending(&store, &opts, &mut pending, &results).await
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The worker that loads an account's files: all files of one account go to the same worker,
+/// in run-date order, so "newest wins" and the account row see one writer at a time.
+fn worker_for(prep: &Prepared, jobs: usize) -> usize {
+    let account = match prep {
+        Prepared::Ready { location, .. } => Some(location.account),
+        Prepared::Bad { account, .. } => *account,
+    };
+    account.map_or(0, |a| {
+        a.as_str().bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        }) % jobs
+    })
+}
+
+/// One pass over `data/`: every file found is loaded or quarantined, by `opts.jobs` workers.
+/// Stops early (between files) when `stop` resolves.
 pub async fn ingest_once(
     store: &Store,
     opts: &IngestOptions,
@@ -263,84 +472,75 @@ pub async fn ingest_once(
         .progress_chars("=> "),
     );
 
-    // Read and parse a few files ahead on blocking threads while the database loads in order.
+    // Read and parse a few files ahead on blocking threads while the database loads.
     let max = opts.max_file_bytes;
+    let jobs = opts.jobs.max(1);
     let mut prepared = futures_util::stream::iter(files.into_iter().map(|f| {
         tokio::task::spawn_blocking(move || {
             let p = prepare(&f, max);
             (f, p)
         })
     }))
-    .buffered(4);
+    .buffered(8 + 2 * jobs);
 
-    loop {
-        let next = tokio::select! {
-            biased;
-            _ = &mut *stop => {
-                bar.abandon_with_message("interrupted");
-                break;
+    // Results come back unbounded so a worker never waits on the dispatcher that waits on it.
+    let (result_tx, mut results) = tokio::sync::mpsc::unbounded_channel::<Result<FileResult>>();
+    let mut queues = Vec::with_capacity(jobs);
+    for _ in 0..jobs {
+        let (tx, rx) = tokio::sync::mpsc::channel::<(Found, Prepared)>(opts.batch_files.max(2));
+        tokio::spawn(worker(store.clone(), opts.clone(), rx, result_tx.clone()));
+        queues.push(tx);
+    }
+    drop(result_tx);
+
+    let mut first_error = None;
+    let mut record = |r: Result<FileResult>, summary: &mut IngestSummary| {
+        match r {
+            Ok(FileResult::Loaded { rows }) => {
+                summary.loaded += 1;
+                summary.rows += rows;
             }
-            next = prepared.next() => next,
-        };
-        let Some(joined) = next else { break };
-        let (file, prep) = joined.context("a file reader thread panicked")?;
-        match prep {
-            Prepared::Bad { account, reason } => {
-                quarantine(store, opts, &file, account, &reason).await?;
-                summary.failed += 1;
-            }
-            Prepared::Ready {
-                location,
-                snapshot,
-                sha256,
-                bytes,
-            } => {
-                let name = format!("data/{}", file.relative);
-                let input = SnapshotInput {
-                    location: &location,
-                    snapshot: &snapshot,
-                    file_name: &name,
-                    sha256: &sha256,
-                    bytes,
-                };
-                match store.load_snapshot_with(&input, opts.strategy).await {
-                    Ok(outcome) => {
-                        match outcome {
-                            LoadOutcome::Loaded {
-                                rows, ref replaced, ..
-                            } => {
-                                summary.loaded += 1;
-                                summary.rows += rows;
-                                tracing::info!(file = %name, rows, replaced = ?replaced, "loaded");
-                            }
-                            LoadOutcome::Unchanged { .. } => {
-                                summary.unchanged += 1;
-                                tracing::info!(file = %name, "already loaded");
-                            }
-                            LoadOutcome::Superseded { ref by_file, .. } => {
-                                summary.superseded += 1;
-                                tracing::warn!(file = %name, newer = %by_file, "older than the loaded snapshot; skipped");
-                            }
-                        }
-                        move_to(&opts.root, &file, "loaded")?;
-                    }
-                    Err(e) if e.is_bad_input() => {
-                        let reason = format!("the database refused the data: {e}");
-                        quarantine(store, opts, &file, Some(location.account), &reason).await?;
-                        summary.failed += 1;
-                    }
-                    Err(e) => {
-                        bar.abandon();
-                        return Err(e).with_context(|| {
-                            format!("cannot load {name}; stopping (the file stays in data/)")
-                        });
-                    }
-                }
+            Ok(FileResult::Unchanged) => summary.unchanged += 1,
+            Ok(FileResult::Superseded) => summary.superseded += 1,
+            Ok(FileResult::Failed) => summary.failed += 1,
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
         bar.inc(1);
+    };
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut *stop => {
+                bar.set_message("interrupted: finishing the files in flight");
+                break;
+            }
+            Some(r) = results.recv() => {
+                let failed = r.is_err();
+                record(r, &mut summary);
+                if failed {
+                    break;
+                }
+            }
+            next = prepared.next() => {
+                let Some(joined) = next else { break };
+                let (file, prep) = joined.context("a file reader thread panicked")?;
+                let queue = &queues[worker_for(&prep, jobs)];
+                // A closed queue means its worker stopped on an error, reported in `results`.
+                let _ = queue.send((file, prep)).await;
+            }
+        }
+    }
+    // Let the workers finish what they were given, then collect the rest.
+    drop(queues);
+    while let Some(r) = results.recv().await {
+        record(r, &mut summary);
     }
     bar.finish_and_clear();
+    if let Some(e) = first_error {
+        return Err(e);
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

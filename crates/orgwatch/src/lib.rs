@@ -13,6 +13,15 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Loads at once: SQLite has one writer; on PostgreSQL a few concurrent batches keep the
+/// server busy while the client parses (3 measured best on 2 cores: bench/load).
+pub fn default_jobs(store: &orgwatch_store::Store) -> usize {
+    match store.backend() {
+        orgwatch_store::Backend::Sqlite => 1,
+        orgwatch_store::Backend::Postgres => 3,
+    }
+}
+
 async fn open_store(flag: Option<&str>) -> Result<orgwatch_store::Store> {
     let url = settings::database_url(flag)?;
     eprintln!("orgwatch: using database {}", orgwatch_store::redact(&url));
@@ -42,6 +51,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 progress,
                 strategy: orgwatch_store::Strategy::Bulk,
+                jobs: args.jobs.map_or_else(|| default_jobs(&store), usize::from),
+                batch_files: usize::from(args.batch_files),
             };
             let mut stop = std::pin::pin!(async {
                 let _ = tokio::signal::ctrl_c().await;

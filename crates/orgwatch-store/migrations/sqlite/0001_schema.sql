@@ -6,7 +6,11 @@
 --  * accounts has one row per AWS account (A360 had one per account and region, which
 --    multiplied global cost by the number of regions);
 --  * every category row belongs to the snapshot (file) it came from: snapshot_id, with
---    ON DELETE CASCADE, so replacing a snapshot is one DELETE and a reload never duplicates;
+--    ON DELETE CASCADE, so replacing a snapshot is one DELETE and a reload never duplicates.
+--    That is the only foreign key of a category table: account_id and parent ids (security_id,
+--    cost_report_id, config_report_id, instance_id) are written by the loader in the same
+--    transaction as their parent and die with the same snapshot, so further per-row foreign key
+--    checks would only slow bulk loads (measured: bench/load);
 --  * unique keys are per snapshot, never global (A360's UNIQUE(arn) made org trails and public
 --    Health events flip between accounts);
 --  * TEXT instead of VARCHAR(n) (A360 inserts failed silently on long ARNs and phone numbers);
@@ -28,6 +32,8 @@ CREATE TABLE accounts (
     region TEXT NOT NULL DEFAULT 'Global',
     category TEXT,
     last_run_date TEXT,
+    -- SHA-256 of the newest file's `account` object: contacts and products are rewritten only when it changes.
+    profile_sha256 TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z'),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')
 );
@@ -102,7 +108,7 @@ CREATE INDEX snapshots_period ON snapshots (account_id, period_start, granularit
 CREATE TABLE services (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     service TEXT NOT NULL,
     date_from TEXT NOT NULL,
     date_to TEXT NOT NULL,
@@ -121,7 +127,7 @@ CREATE INDEX services_account_date ON services (account_id, date_from);
 CREATE TABLE cost_reports (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     current_period_cost REAL NOT NULL,
     previous_period_cost REAL NOT NULL,
     cost_difference REAL NOT NULL,
@@ -141,7 +147,7 @@ CREATE TABLE cost_reports (
 
 CREATE TABLE service_costs (
     id INTEGER PRIMARY KEY,
-    cost_report_id INTEGER NOT NULL REFERENCES cost_reports(id) ON DELETE CASCADE,
+    cost_report_id INTEGER NOT NULL,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
     service_name TEXT NOT NULL,
     cost REAL NOT NULL,
@@ -153,7 +159,7 @@ CREATE INDEX service_costs_snapshot ON service_costs (snapshot_id);
 
 CREATE TABLE cost_forecasts (
     id INTEGER PRIMARY KEY,
-    cost_report_id INTEGER NOT NULL REFERENCES cost_reports(id) ON DELETE CASCADE,
+    cost_report_id INTEGER NOT NULL,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
     period_start TEXT,
     period_end TEXT,
@@ -170,7 +176,7 @@ CREATE INDEX cost_forecasts_snapshot ON cost_forecasts (snapshot_id);
 CREATE TABLE security (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     service TEXT NOT NULL,
     total_findings INTEGER NOT NULL DEFAULT 0,
     critical_count INTEGER NOT NULL DEFAULT 0,
@@ -188,9 +194,9 @@ CREATE INDEX security_account ON security (account_id);
 
 CREATE TABLE findings (
     id INTEGER PRIMARY KEY,
-    security_id INTEGER NOT NULL REFERENCES security(id) ON DELETE CASCADE,
+    security_id INTEGER NOT NULL,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     finding_id TEXT,
     service TEXT,
     title TEXT,
@@ -214,12 +220,11 @@ CREATE TABLE findings (
     UNIQUE (snapshot_id, finding_id)
 );
 CREATE INDEX findings_account_finding ON findings (account_id, finding_id);
-CREATE INDEX findings_security ON findings (security_id);
 
 CREATE TABLE guard_duty_findings (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     -- A360 stored the finding id here; orgwatch keeps the column for its SQL and also
     -- writes the id to finding_id.
     detector_id TEXT,
@@ -239,7 +244,7 @@ CREATE TABLE guard_duty_findings (
 CREATE TABLE kms_keys (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     key_id TEXT,
     arn TEXT,
     description TEXT,
@@ -256,7 +261,7 @@ CREATE TABLE kms_keys (
 CREATE TABLE waf_rules (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     name TEXT,
     waf_id TEXT,
     arn TEXT,
@@ -285,7 +290,7 @@ CREATE TABLE waf_rules (
 CREATE TABLE waf_rules_detailed (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     web_acl_name TEXT NOT NULL,
     rule_name TEXT NOT NULL,
     priority INTEGER NOT NULL DEFAULT 0,
@@ -310,7 +315,7 @@ CREATE TABLE waf_rules_detailed (
 CREATE TABLE cloudtrail_logs (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     name TEXT,
     arn TEXT,
     is_logging INTEGER,
@@ -330,7 +335,7 @@ CREATE TABLE cloudtrail_logs (
 CREATE TABLE secrets_manager_secrets (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     name TEXT,
     arn TEXT,
     description TEXT,
@@ -348,7 +353,7 @@ CREATE TABLE secrets_manager_secrets (
 CREATE TABLE certificates (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     arn TEXT,
     domain_name TEXT,
     subject_alternative_names TEXT,
@@ -368,7 +373,7 @@ CREATE TABLE certificates (
 CREATE TABLE inspector_findings (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     finding_arn TEXT,
     severity TEXT,
     status TEXT,
@@ -385,7 +390,7 @@ CREATE TABLE inspector_findings (
 CREATE TABLE config_reports (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL UNIQUE REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     date_from TEXT,
     date_to TEXT,
     compliance_score REAL,
@@ -401,9 +406,9 @@ CREATE INDEX config_reports_account ON config_reports (account_id, date_from);
 
 CREATE TABLE non_compliant_resources (
     id INTEGER PRIMARY KEY,
-    config_report_id INTEGER NOT NULL REFERENCES config_reports(id) ON DELETE CASCADE,
+    config_report_id INTEGER NOT NULL,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     resource_type TEXT,
     resource_id TEXT,
     compliance_type TEXT,
@@ -417,12 +422,10 @@ CREATE TABLE non_compliant_resources (
     UNIQUE (snapshot_id, rule_name, resource_type, resource_id)
 );
 
-CREATE INDEX non_compliant_resources_report ON non_compliant_resources (config_report_id);
-
 CREATE TABLE service_resources (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     service_name TEXT,
     resource_type TEXT,
     resource_id TEXT,
@@ -447,12 +450,11 @@ CREATE TABLE service_resources (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z'),
     UNIQUE (snapshot_id, service_name, resource_type, resource_id)
 );
-CREATE INDEX service_resources_account ON service_resources (account_id, service_name);
 
 CREATE TABLE compute_optimizer (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     resource_type TEXT,
     resource_arn TEXT,
     resource_name TEXT,
@@ -478,7 +480,7 @@ CREATE TABLE compute_optimizer (
 CREATE TABLE config_inventory (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
     resource_subtype TEXT,
     resource_id TEXT NOT NULL,
@@ -496,7 +498,7 @@ CREATE TABLE config_inventory (
 CREATE TABLE inventory_instances (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     instance_id TEXT,
     platform TEXT,
     platform_type TEXT,
@@ -521,8 +523,8 @@ CREATE TABLE inventory_instances (
 CREATE TABLE inventory_applications (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-    instance_id INTEGER REFERENCES inventory_instances(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
+    instance_id INTEGER,
     managed_instance_id TEXT,
     name TEXT,
     version TEXT,
@@ -534,13 +536,11 @@ CREATE TABLE inventory_applications (
     UNIQUE (snapshot_id, managed_instance_id, name, version, architecture)
 );
 
-CREATE INDEX inventory_applications_instance ON inventory_applications (instance_id);
-
 CREATE TABLE inventory_patches (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-    instance_id INTEGER REFERENCES inventory_instances(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
+    instance_id INTEGER,
     managed_instance_id TEXT,
     title TEXT,
     classification TEXT,
@@ -551,12 +551,10 @@ CREATE TABLE inventory_patches (
     UNIQUE (snapshot_id, managed_instance_id, title)
 );
 
-CREATE INDEX inventory_patches_instance ON inventory_patches (instance_id);
-
 CREATE TABLE marketplace_usage (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     product_code TEXT,
     product_name TEXT,
     cost_consumed REAL,
@@ -571,7 +569,7 @@ CREATE TABLE marketplace_usage (
 CREATE TABLE trusted_advisor_checks (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     check_name TEXT,
     category TEXT,
     severity TEXT,
@@ -586,7 +584,7 @@ CREATE TABLE trusted_advisor_checks (
 CREATE TABLE health_events (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     arn TEXT,
     service TEXT,
     event_type_code TEXT,
@@ -605,7 +603,7 @@ CREATE TABLE health_events (
 CREATE TABLE application_signals (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     service_name TEXT,
     namespace TEXT,
     key_attributes TEXT,
@@ -616,7 +614,7 @@ CREATE TABLE application_signals (
 CREATE TABLE resilience_hub_apps (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     app_arn TEXT,
     name TEXT,
     description TEXT,
@@ -636,7 +634,7 @@ CREATE TABLE resilience_hub_apps (
 CREATE TABLE support_tickets (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     case_id TEXT,
     display_id TEXT,
     subject TEXT,
@@ -657,7 +655,7 @@ CREATE TABLE support_tickets (
 CREATE TABLE ri_sp_daily_savings (
     id INTEGER PRIMARY KEY,
     snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
-    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    account_id INTEGER NOT NULL,
     date_from TEXT,
     date_to TEXT,
     date TEXT,

@@ -8,34 +8,117 @@ use super::Ctx;
 use crate::conn::Conn;
 use crate::value::Val;
 use orgwatch_model::{Snapshot, Timestamp};
+use sha2::{Digest, Sha256};
 use time::Date;
 
-/// The surrogate id of the document's account, creating the row if needed.
-pub(super) async fn upsert_id<C: Conn>(c: &mut C, snap: &Snapshot) -> Result<i64, sqlx::Error> {
-    let aws_id = Val::str(snap.account.account_id.as_str());
+/// The document's account row: its surrogate id and the hash of the profile last written.
+pub(super) struct AccountRow {
+    pub(super) id: i64,
+    profile_sha256: Option<String>,
+}
+
+/// Finds the document's account (creating the row if needed) together with its snapshots
+/// of the window starting `period_start`: rows of (id, sha256, run date, file name, region).
+pub(super) async fn find<C: Conn>(
+    c: &mut C,
+    snap: &Snapshot,
+    period_start: Date,
+    granularity: &str,
+) -> Result<(AccountRow, Vec<Vec<Option<String>>>), sqlx::Error> {
+    const FIND: &str =
+        "SELECT CAST(a.id AS TEXT), a.profile_sha256, CAST(s.id AS TEXT), s.sha256, \
+        CAST(s.run_date AS TEXT), s.file_name, s.region FROM accounts a \
+        LEFT JOIN snapshots s ON s.account_id = a.id AND s.period_start = ? AND s.granularity = ? \
+        WHERE a.account_id = ?";
+    let args = [
+        Val::Date(period_start),
+        Val::str(granularity),
+        Val::str(snap.account.account_id.as_str()),
+    ];
+    let mut rows = c.fetch_text(FIND, &args).await?;
+    if rows.is_empty() {
+        c.exec(
+            "INSERT INTO accounts (account_id) VALUES (?) ON CONFLICT (account_id) DO NOTHING",
+            &[Val::str(snap.account.account_id.as_str())],
+        )
+        .await?;
+        rows = c.fetch_text(FIND, &args).await?;
+    }
+    let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+    let id = first[0]
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let account = AccountRow {
+        id,
+        profile_sha256: first[1].clone(),
+    };
+    let snapshots = rows
+        .into_iter()
+        .filter(|r| r[2].is_some())
+        .map(|r| r[2..].to_vec())
+        .collect();
+    Ok((account, snapshots))
+}
+
+/// Creates a product by name unless one with that name (in any case) exists.
+pub(crate) async fn ensure_product<C: Conn>(c: &mut C, name: &str) -> Result<(), sqlx::Error> {
     c.exec(
-        "INSERT INTO accounts (account_id) VALUES (?) ON CONFLICT (account_id) DO NOTHING",
-        std::slice::from_ref(&aws_id),
+        "INSERT INTO products (name) VALUES (?) ON CONFLICT DO NOTHING",
+        &[Val::str(name)],
     )
     .await?;
-    c.fetch_i64("SELECT id FROM accounts WHERE account_id = ?", &[aws_id])
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    Ok(())
+}
+
+/// Moves the account's last run date forward to `run_date` (never back).
+pub(super) async fn advance_run_date<C: Conn>(
+    c: &mut C,
+    account: i64,
+    run_date: Date,
+) -> Result<(), sqlx::Error> {
+    c.exec(
+        "UPDATE accounts SET last_run_date = ? WHERE id = ? AND last_run_date < ?",
+        &[Val::Date(run_date), Val::Int(account), Val::Date(run_date)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// SHA-256 of the `account` object as orgwatch writes it.
+fn profile_sha256(snap: &Snapshot) -> String {
+    let json = serde_json::to_vec(&snap.account).unwrap_or_default();
+    hex::encode(Sha256::digest(json))
 }
 
 pub(super) async fn load<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
+    stored: &AccountRow,
     run_date: Date,
 ) -> Result<(), sqlx::Error> {
     let a = &snap.account;
+    let profile = profile_sha256(snap);
+    if stored.profile_sha256.as_deref() == Some(profile.as_str()) {
+        // Same profile as the newest file so far: only move the run date forward.
+        c.exec(
+            "UPDATE accounts SET last_run_date = ? WHERE id = ? AND last_run_date < ?",
+            &[
+                Val::Date(run_date),
+                Val::Int(ctx.account),
+                Val::Date(run_date),
+            ],
+        )
+        .await?;
+        return Ok(());
+    }
     let newest = c
         .exec(
             "UPDATE accounts SET account_name = ?, account_email = ?, account_status = ?, \
              account_arn = ?, joined_method = ?, joined_timestamp = ?, partner_name = ?, \
              customer_name = ?, account_type = ?, category = ?, last_run_date = ?, \
-             updated_at = ? \
+             updated_at = ?, profile_sha256 = ? \
              WHERE id = ? AND (last_run_date IS NULL OR last_run_date <= ?)",
             &[
                 Val::text(&a.account_name),
@@ -50,6 +133,7 @@ pub(super) async fn load<C: Conn>(
                 Val::text(&a.category),
                 Val::Date(run_date),
                 Val::Ts(Timestamp::new(time::OffsetDateTime::now_utc())),
+                Val::Text(profile),
                 Val::Int(ctx.account),
                 Val::Date(run_date),
             ],
@@ -119,13 +203,12 @@ pub(super) async fn load<C: Conn>(
         &[Val::Int(ctx.account)],
     )
     .await?;
-    for product in &a.product {
-        c.exec(
-            "INSERT INTO products (name) SELECT ? WHERE NOT EXISTS \
-             (SELECT 1 FROM products WHERE lower(name) = lower(?))",
-            &[Val::str(product), Val::str(product)],
-        )
-        .await?;
+    // In name order, so that concurrent loads of two accounts sharing products never wait on
+    // each other's new product rows in opposite orders.
+    let mut products: Vec<&String> = a.product.iter().collect();
+    products.sort_by_key(|p| p.to_lowercase());
+    for product in products {
+        ensure_product(c, product).await?;
         c.exec(
             "INSERT INTO product_accounts (product_id, account_id) \
              SELECT id, ? FROM products WHERE lower(name) = lower(?) \

@@ -8,7 +8,7 @@ use orgwatch_model::{Category, Snapshot};
 
 pub(super) async fn load<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
     let Some(cost) = &snap.cost else {
@@ -17,7 +17,10 @@ pub(super) async fn load<C: Conn>(
     if !collected(snap, Category::Cost, true) {
         return Ok(());
     }
-    ctx.clear_global(c, "cost_reports", "").await?;
+    // Children first: they belong to the cleared reports through their snapshot only.
+    for table in ["service_costs", "cost_forecasts", "cost_reports"] {
+        ctx.clear_global(c, table, "").await?;
+    }
     let current = cost.current_period_cost.unwrap_or(0.0);
     let previous = cost.previous_period_cost.unwrap_or(0.0);
     let difference = cost.cost_difference.unwrap_or(current - previous);
@@ -81,7 +84,7 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &top).await?;
+    ctx.write(c, top).await?;
 
     let mut forecast = Batch::new(
         "cost_forecasts",
@@ -100,5 +103,5 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &forecast).await
+    ctx.write(c, forecast).await
 }

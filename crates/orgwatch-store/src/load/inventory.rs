@@ -7,11 +7,10 @@ use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Val};
 use orgwatch_model::Snapshot;
-use std::collections::HashMap;
 
 pub(super) async fn load<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
     let Some(inv) = &snap.inventory else {
@@ -59,23 +58,11 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &b).await?;
     if inv.applications.is_empty() && inv.patches.is_empty() {
-        return Ok(());
+        return ctx.write(c, b).await;
     }
-
-    let ids: HashMap<String, i64> = c
-        .fetch_text(
-            "SELECT CAST(id AS TEXT), instance_id FROM inventory_instances WHERE snapshot_id = ?",
-            &[Val::Int(ctx.snapshot_id)],
-        )
-        .await?
-        .into_iter()
-        .filter_map(|row| {
-            let id = row.first()?.as_deref()?.parse().ok()?;
-            Some((row.get(1)?.clone()?, id))
-        })
-        .collect();
+    // Applications and patches reference their instance's row id: write the instances now.
+    let ids = ctx.insert_returning_many(c, &b, "instance_id").await?;
     let instance_ref = |ssm: &Option<String>| {
         ssm.as_ref()
             .and_then(|s| ids.get(s))
@@ -110,7 +97,7 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &apps).await?;
+    ctx.write(c, apps).await?;
 
     let mut patches = ctx.batch(
         "inventory_patches",
@@ -138,5 +125,5 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &patches).await
+    ctx.write(c, patches).await
 }

@@ -4,7 +4,7 @@
 
 use super::Ctx;
 use crate::conn::Conn;
-use crate::value::Val;
+use crate::value::{Batch, Val};
 use orgwatch_model::{AccountId, Category, Snapshot};
 
 const STATUS_COLUMNS: [(Category, &str); 16] = [
@@ -48,54 +48,49 @@ async fn message<C: Conn>(
 
 pub(super) async fn load_success<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
     file_name: &str,
     replaced: Option<&(String, String)>,
 ) -> Result<(), sqlx::Error> {
-    let mut columns = vec![
-        "account_id",
-        "snapshot_id",
-        "file_name",
-        "outcome",
-        "health_score",
-    ];
-    let mut args = vec![
-        Val::Int(ctx.account),
-        Val::Int(ctx.snapshot_id),
+    let mut columns = vec!["file_name", "outcome", "health_score"];
+    let mut values = vec![
         Val::str(file_name),
         Val::str("LOADED"),
         Val::real(snap.logs.health_score()),
     ];
     for (category, column) in STATUS_COLUMNS {
         columns.push(column);
-        args.push(
+        values.push(
             snap.logs
                 .statuses
                 .get(&category)
                 .map_or(Val::Null, |s| Val::str(s.as_str())),
         );
     }
-    let sql = format!(
-        "{} RETURNING id",
-        crate::conn::insert_sql("logs", &columns, 1)
+    let mut log = ctx.batch("logs", &columns);
+    log.push(None, values);
+    let log_id = ctx.insert_returning(c, &log).await?;
+    let mut messages = Batch::new(
+        "log_messages",
+        &[("log_id", Val::Int(log_id))],
+        &["message", "message_type", "message_key"],
     );
-    let log_id = c
-        .fetch_i64(&sql, &args)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    ctx.rows += 1;
     // The sender only writes messages for failures, so each is an ERROR of the key it names.
     for m in &snap.logs.messages {
-        message(c, log_id, "ERROR", &m.key, &m.text).await?;
-        ctx.rows += 1;
+        messages.push(
+            None,
+            vec![Val::str(&m.text), Val::str("ERROR"), Val::str(&m.key)],
+        );
     }
     if let Some((old_file, old_sha)) = replaced {
         let text = format!("replaces the snapshot loaded from {old_file} (sha256 {old_sha})");
-        message(c, log_id, "INFO", "orgwatch", &text).await?;
-        ctx.rows += 1;
+        messages.push(
+            None,
+            vec![Val::Text(text), Val::str("INFO"), Val::str("orgwatch")],
+        );
     }
-    Ok(())
+    ctx.write(c, messages).await
 }
 
 /// Records a file that could not be loaded: a FAILED log row (tied to the account when it is

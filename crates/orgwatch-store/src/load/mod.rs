@@ -32,8 +32,65 @@ use orgwatch_model::category::logs::CollectionStatus;
 use orgwatch_model::{Category, Region, Snapshot};
 use time::Date;
 
+/// Category rows of several snapshots, held back to be written with one bulk write per table
+/// when a batch of files commits together (see [`crate::Store::load_batch`]).
+#[derive(Default)]
+pub(crate) struct Deferred {
+    tables: Vec<Batch>,
+    /// (snapshot id, rows written) of every snapshot of the batch.
+    row_counts: Vec<(i64, i64)>,
+    /// The latest run date seen per account whose profile did not change.
+    pub(crate) run_dates: std::collections::HashMap<i64, Date>,
+    /// Ids reserved from each table's sequence, handed out as parent rows are deferred.
+    ids: std::collections::HashMap<&'static str, Vec<i64>>,
+    /// Set once the backend turns out to have no sequences (ids then come from RETURNING).
+    no_sequences: bool,
+}
+
+impl Deferred {
+    fn add(&mut self, batch: Batch) {
+        match self.tables.iter_mut().find(|t| t.table == batch.table) {
+            Some(t) => {
+                debug_assert_eq!(t.columns, batch.columns, "columns of {}", batch.table);
+                t.rows.extend(batch.rows);
+            }
+            None => self
+                .tables
+                .push(Batch::from_rows(batch.table, batch.columns, batch.rows)),
+        }
+    }
+
+    /// Writes everything held back, one bulk write per table, in first-seen order (parents
+    /// before children).
+    pub(crate) async fn flush<C: Conn>(self, c: &mut C) -> Result<(), sqlx::Error> {
+        // Snapshots first: every other row references one.
+        let (snapshots, others): (Vec<&Batch>, Vec<&Batch>) =
+            self.tables.iter().partition(|t| t.table == "snapshots");
+        for t in snapshots.into_iter().chain(others) {
+            c.bulk(t).await?;
+        }
+        if !self.row_counts.is_empty() {
+            let mut sql = String::from("UPDATE snapshots SET row_count = CASE id");
+            let mut args = Vec::with_capacity(self.row_counts.len() * 3);
+            for (id, rows) in &self.row_counts {
+                sql.push_str(" WHEN ? THEN ?");
+                args.extend([Val::Int(*id), Val::Int(*rows)]);
+            }
+            sql.push_str(" END WHERE id IN (");
+            sql.push_str(&vec!["?"; self.row_counts.len()].join(", "));
+            sql.push(')');
+            args.extend(self.row_counts.iter().map(|(id, _)| Val::Int(*id)));
+            c.exec(&sql, &args).await?;
+        }
+        for (account, run_date) in &self.run_dates {
+            account::advance_run_date(c, *account, *run_date).await?;
+        }
+        Ok(())
+    }
+}
+
 /// What every category loader needs to know about the snapshot being loaded.
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'d> {
     pub(crate) snapshot_id: i64,
     pub(crate) account: i64,
     /// The snapshot's region, written to the `region` column of regional rows.
@@ -43,9 +100,13 @@ pub(crate) struct Ctx {
     pub(crate) granularity: &'static str,
     strategy: Strategy,
     pub(crate) rows: u64,
+    /// Whether another region's snapshot exists for this account and window.
+    other_regions: bool,
+    /// Where category rows go when several files load in one transaction.
+    deferred: Option<&'d mut Deferred>,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     /// A batch whose rows start with this snapshot's `snapshot_id` and `account_id`.
     pub(crate) fn batch(&self, table: &'static str, columns: &[&'static str]) -> Batch {
         Batch::new(
@@ -62,14 +123,66 @@ impl Ctx {
     pub(crate) async fn write<C: Conn>(
         &mut self,
         c: &mut C,
-        batch: &Batch,
+        batch: Batch,
     ) -> Result<(), sqlx::Error> {
-        let n = match self.strategy {
-            Strategy::Bulk => c.bulk(batch).await?,
-            Strategy::RowByRow => c.row_by_row(batch).await?,
+        let n = match (&mut self.deferred, self.strategy) {
+            (Some(d), _) => {
+                let n = batch.rows.len() as u64;
+                d.add(batch);
+                n
+            }
+            (None, Strategy::Bulk) => c.bulk(&batch).await?,
+            (None, Strategy::RowByRow) => c.row_by_row(&batch).await?,
         };
         self.rows += n;
         Ok(())
+    }
+
+    /// An id for a new row of `table`, reserved ahead, when rows are deferred on a backend
+    /// with sequences: the row can then join the batch's bulk write instead of costing a
+    /// round trip of its own.
+    async fn preassigned_id<C: Conn>(
+        &mut self,
+        c: &mut C,
+        table: &'static str,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let Some(d) = self.deferred.as_deref_mut() else {
+            return Ok(None);
+        };
+        if d.no_sequences {
+            return Ok(None);
+        }
+        let pool = d.ids.entry(table).or_default();
+        if pool.is_empty() {
+            match c.reserve_ids(table, 64).await? {
+                Some(mut ids) => {
+                    ids.reverse();
+                    *pool = ids;
+                }
+                None => {
+                    d.no_sequences = true;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(pool.pop())
+    }
+
+    /// Rows of `batch` with an `id` column in front holding the given ids.
+    fn with_ids(batch: &Batch, ids: &[i64]) -> Batch {
+        let mut columns = vec!["id"];
+        columns.extend_from_slice(&batch.columns);
+        let rows = batch
+            .rows
+            .iter()
+            .zip(ids)
+            .map(|(row, id)| {
+                std::iter::once(Val::Int(*id))
+                    .chain(row.iter().cloned())
+                    .collect()
+            })
+            .collect();
+        Batch::from_rows(batch.table, columns, rows)
     }
 
     /// Inserts one row and returns its id.
@@ -79,6 +192,10 @@ impl Ctx {
         batch: &Batch,
     ) -> Result<i64, sqlx::Error> {
         debug_assert_eq!(batch.rows.len(), 1);
+        if let Some(id) = self.preassigned_id(c, batch.table).await? {
+            self.write(c, Self::with_ids(batch, &[id])).await?;
+            return Ok(id);
+        }
         let sql = format!(
             "{} RETURNING id",
             crate::conn::insert_sql(batch.table, &batch.columns, 1)
@@ -86,6 +203,51 @@ impl Ctx {
         let id = c.fetch_i64(&sql, &batch.rows[0]).await?;
         self.rows += 1;
         id.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Inserts every row of `batch` (in as few statements as the backend's parameter limit
+    /// allows); returns each row's id by the text of its column `key_column` (rows whose key is
+    /// NULL are not returned).
+    pub(crate) async fn insert_returning_many<C: Conn>(
+        &mut self,
+        c: &mut C,
+        batch: &Batch,
+        key_column: &'static str,
+    ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+        let mut ids = std::collections::HashMap::with_capacity(batch.rows.len());
+        let key_index = batch.columns.iter().position(|c| *c == key_column);
+        let mut reserved = Vec::with_capacity(batch.rows.len());
+        for _ in &batch.rows {
+            match self.preassigned_id(c, batch.table).await? {
+                Some(id) => reserved.push(id),
+                None => break,
+            }
+        }
+        if !batch.rows.is_empty() && reserved.len() == batch.rows.len() {
+            for (row, id) in batch.rows.iter().zip(&reserved) {
+                if let Some(Val::Text(k)) = key_index.and_then(|i| row.get(i)) {
+                    ids.insert(k.clone(), *id);
+                }
+            }
+            self.write(c, Self::with_ids(batch, &reserved)).await?;
+            return Ok(ids);
+        }
+        let per_statement = (crate::conn::MAX_PARAMS / batch.columns.len().max(1)).max(1);
+        for chunk in batch.rows.chunks(per_statement) {
+            let sql = format!(
+                "{} RETURNING CAST(id AS TEXT), {key_column}",
+                crate::conn::insert_sql(batch.table, &batch.columns, chunk.len())
+            );
+            let args: Vec<Val> = chunk.iter().flatten().cloned().collect();
+            let rows = c.fetch_text(&sql, &args).await?;
+            self.rows += rows.len() as u64;
+            ids.extend(
+                rows.into_iter().filter_map(|r| {
+                    Some((r.get(1)?.clone()?, r.first()?.as_deref()?.parse().ok()?))
+                }),
+            );
+        }
+        Ok(ids)
     }
 
     /// Removes the rows of a global category that another region's file of the same account
@@ -96,6 +258,10 @@ impl Ctx {
         table: &'static str,
         extra: &str,
     ) -> Result<(), sqlx::Error> {
+        if !self.other_regions {
+            // The replaced snapshot of this key took its rows with it; nothing else to clear.
+            return Ok(());
+        }
         let sql = format!(
             "DELETE FROM {table} WHERE snapshot_id IN (SELECT id FROM snapshots \
              WHERE account_id = ? AND period_start = ? AND granularity = ?){extra}"
@@ -137,10 +303,15 @@ fn snapshot_region(input: &SnapshotInput<'_>) -> String {
 ///
 /// Returns without writing anything (the caller rolls back) when the same file is already
 /// loaded or a newer file for the same key is.
+///
+/// With `deferred`, category rows are collected there instead of written, for the caller to
+/// flush once for a whole batch of files; rows that other statements of this load must see
+/// (parents, instances) are still written at once.
 pub(crate) async fn load<C: Conn>(
     c: &mut C,
     input: &SnapshotInput<'_>,
     strategy: Strategy,
+    deferred: Option<&mut Deferred>,
 ) -> Result<LoadOutcome, sqlx::Error> {
     let loc = input.location;
     let snap = input.snapshot;
@@ -148,23 +319,18 @@ pub(crate) async fn load<C: Conn>(
     let (period_start, period_end) = loc.period();
     let granularity = loc.granularity.as_str();
 
-    let account = account::upsert_id(c, snap).await?;
-
-    // Is this key loaded already?
-    let existing = c
-        .fetch_text(
-            "SELECT CAST(id AS TEXT), sha256, CAST(run_date AS TEXT), file_name FROM snapshots \
-             WHERE account_id = ? AND region = ? AND period_start = ? AND granularity = ?",
-            &[
-                Val::Int(account),
-                Val::str(&region),
-                Val::Date(period_start),
-                Val::str(granularity),
-            ],
-        )
-        .await?;
+    // The account, and every region's snapshot of it for this window: ours (is this key
+    // loaded already?) and the others (they may hold the global categories).
+    let (account_row, same_window) = account::find(c, snap, period_start, granularity).await?;
+    let account = account_row.id;
+    let other_regions = same_window
+        .iter()
+        .any(|r| r[4].as_deref() != Some(region.as_str()));
     let mut replaced = None;
-    if let Some(row) = existing.first() {
+    if let Some(row) = same_window
+        .iter()
+        .find(|r| r[4].as_deref() == Some(region.as_str()))
+    {
         let id: i64 = row[0].as_deref().unwrap_or("0").parse().unwrap_or(0);
         let sha = row[1].clone().unwrap_or_default();
         let run_date = row[2].clone().unwrap_or_default();
@@ -184,27 +350,35 @@ pub(crate) async fn load<C: Conn>(
         replaced = Some((file_name, sha));
     }
 
-    let snapshot_id = c
-        .fetch_i64(
-            "INSERT INTO snapshots (account_id, region, period_start, period_end, granularity, \
-             run_date, file_name, sha256, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &[
-                Val::Int(account),
-                Val::str(&region),
-                Val::Date(period_start),
-                Val::Date(period_end),
-                Val::str(granularity),
-                Val::Date(loc.run_date),
-                Val::str(input.file_name),
-                Val::str(input.sha256),
-                Val::Int(input.bytes as i64),
-            ],
-        )
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-
+    let snapshot_region = region.clone();
+    let snapshot_row = |row_count: i64| {
+        vec![
+            Val::Int(account),
+            Val::str(&snapshot_region),
+            Val::Date(period_start),
+            Val::Date(period_end),
+            Val::str(granularity),
+            Val::Date(loc.run_date),
+            Val::str(input.file_name),
+            Val::str(input.sha256),
+            Val::Int(input.bytes as i64),
+            Val::Int(row_count),
+        ]
+    };
+    const SNAPSHOT_COLUMNS: [&str; 10] = [
+        "account_id",
+        "region",
+        "period_start",
+        "period_end",
+        "granularity",
+        "run_date",
+        "file_name",
+        "sha256",
+        "bytes",
+        "row_count",
+    ];
     let mut ctx = Ctx {
-        snapshot_id,
+        snapshot_id: 0,
         account,
         region,
         period_start,
@@ -212,9 +386,28 @@ pub(crate) async fn load<C: Conn>(
         granularity,
         strategy,
         rows: 0,
+        other_regions,
+        deferred,
     };
+    // With a reserved id the snapshot row joins the batch's bulk write at the end (with its
+    // row count); otherwise it is inserted now for its id and counted later.
+    let reserved = ctx.preassigned_id(c, "snapshots").await?;
+    ctx.snapshot_id = match reserved {
+        Some(id) => id,
+        None => c
+            .fetch_i64(
+                &format!(
+                    "{} RETURNING id",
+                    crate::conn::insert_sql("snapshots", &SNAPSHOT_COLUMNS, 1)
+                ),
+                &snapshot_row(0),
+            )
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?,
+    };
+    let snapshot_id = ctx.snapshot_id;
 
-    account::load(c, &mut ctx, snap, loc.run_date).await?;
+    account::load(c, &mut ctx, snap, &account_row, loc.run_date).await?;
     service::load(c, &mut ctx, snap).await?;
     cost::load(c, &mut ctx, snap).await?;
     security::load(c, &mut ctx, snap).await?;
@@ -232,11 +425,23 @@ pub(crate) async fn load<C: Conn>(
     ri_sp_savings::load(c, &mut ctx, snap).await?;
     logs::load_success(c, &mut ctx, snap, input.file_name, replaced.as_ref()).await?;
 
-    c.exec(
-        "UPDATE snapshots SET row_count = ? WHERE id = ?",
-        &[Val::Int(ctx.rows as i64), Val::Int(snapshot_id)],
-    )
-    .await?;
+    match (&mut ctx.deferred, reserved) {
+        (Some(d), Some(id)) => {
+            let mut columns = vec!["id"];
+            columns.extend_from_slice(&SNAPSHOT_COLUMNS);
+            let mut row = vec![Val::Int(id)];
+            row.extend(snapshot_row(ctx.rows as i64));
+            d.add(Batch::from_rows("snapshots", columns, vec![row]));
+        }
+        (Some(d), None) => d.row_counts.push((snapshot_id, ctx.rows as i64)),
+        (None, _) => {
+            c.exec(
+                "UPDATE snapshots SET row_count = ? WHERE id = ?",
+                &[Val::Int(ctx.rows as i64), Val::Int(snapshot_id)],
+            )
+            .await?;
+        }
+    }
     Ok(LoadOutcome::Loaded {
         snapshot_id,
         rows: ctx.rows,
@@ -244,4 +449,5 @@ pub(crate) async fn load<C: Conn>(
     })
 }
 
+pub(crate) use account::ensure_product;
 pub(crate) use logs::record_failure;

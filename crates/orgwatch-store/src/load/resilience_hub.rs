@@ -7,7 +7,7 @@ use orgwatch_model::Snapshot;
 
 pub(super) async fn load<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
     let Some(rows) = &snap.resilience_hub else {
@@ -49,5 +49,5 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &b).await
+    ctx.write(c, b).await
 }

@@ -8,7 +8,7 @@ use orgwatch_model::{Category, Snapshot};
 
 pub(super) async fn load<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
     let Some(rows) = &snap.ri_sp_savings else {
@@ -106,5 +106,5 @@ pub(super) async fn load<C: Conn>(
             ],
         );
     }
-    ctx.write(c, &b).await
+    ctx.write(c, b).await
 }

@@ -4,12 +4,12 @@
 use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Batch, Val};
-use orgwatch_model::category::security::{Security, SecurityHubSummary};
+use orgwatch_model::category::security::{Security, SecurityHubSummary, SeverityCounts};
 use orgwatch_model::Snapshot;
 
 pub(super) async fn load<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
     let Some(sec) = &snap.security else {
@@ -26,7 +26,7 @@ pub(super) async fn load<C: Conn>(
         certificates(ctx, sec),
         inspector(ctx, sec),
     ];
-    for b in &batches {
+    for b in batches {
         ctx.write(c, b).await?;
     }
     Ok(())
@@ -57,30 +57,51 @@ const FINDING_COLUMNS: &[&str] = &[
 
 async fn security_hub<C: Conn>(
     c: &mut C,
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     summaries: &[SecurityHubSummary],
 ) -> Result<(), sqlx::Error> {
     // Two summaries of one product in one file are merged (the unique key is per product).
-    let mut seen: Vec<&str> = Vec::new();
+    let mut services: Vec<&str> = Vec::new();
     for s in summaries {
         let service = s.service.as_deref().unwrap_or("Security Hub");
-        if seen.contains(&service) {
-            continue;
+        if !services.contains(&service) {
+            services.push(service);
         }
-        seen.push(service);
-        let same: Vec<&SecurityHubSummary> = summaries
+    }
+    if services.is_empty() {
+        return Ok(());
+    }
+    let of = |service: &str| -> Vec<&SecurityHubSummary> {
+        summaries
             .iter()
             .filter(|o| o.service.as_deref().unwrap_or("Security Hub") == service)
-            .collect();
+            .collect()
+    };
+    let mut rows = ctx.batch(
+        "security",
+        &[
+            "service",
+            "total_findings",
+            "critical_count",
+            "high_count",
+            "medium_count",
+            "low_count",
+            "informational_count",
+            "open_findings",
+            "resolved_findings",
+            "region",
+        ],
+    );
+    for service in &services {
+        let same = of(service);
         let sum = |f: &dyn Fn(&SecurityHubSummary) -> Option<i64>| {
             same.iter().map(|s| f(s).unwrap_or(0)).sum::<i64>()
         };
-        let count =
-            |f: &dyn Fn(&orgwatch_model::category::security::SeverityCounts) -> Option<i64>| {
-                same.iter()
-                    .map(|s| s.severity_counts.as_ref().and_then(f).unwrap_or(0))
-                    .sum::<i64>()
-            };
+        let count = |f: &dyn Fn(&SeverityCounts) -> Option<i64>| {
+            same.iter()
+                .map(|s| s.severity_counts.as_ref().and_then(f).unwrap_or(0))
+                .sum::<i64>()
+        };
         let (critical, high, medium, low, info) = (
             count(&|c| c.critical),
             count(&|c| c.high),
@@ -94,22 +115,7 @@ async fn security_hub<C: Conn>(
         let total = sum(&|s| s.total_findings)
             .max(critical + high + medium + low + info)
             .max(findings);
-        let mut row = ctx.batch(
-            "security",
-            &[
-                "service",
-                "total_findings",
-                "critical_count",
-                "high_count",
-                "medium_count",
-                "low_count",
-                "informational_count",
-                "open_findings",
-                "resolved_findings",
-                "region",
-            ],
-        );
-        row.push(
+        rows.push(
             None,
             vec![
                 Val::str(service),
@@ -124,18 +130,24 @@ async fn security_hub<C: Conn>(
                 Val::str(&ctx.region),
             ],
         );
-        let security_id = ctx.insert_returning(c, &row).await?;
+    }
+    // One statement for all products; the findings need each product's row id.
+    let ids = ctx.insert_returning_many(c, &rows, "service").await?;
 
+    for service in &services {
+        let Some(security_id) = ids.get(*service) else {
+            continue;
+        };
         let mut b = Batch::new(
             "findings",
             &[
-                ("security_id", Val::Int(security_id)),
+                ("security_id", Val::Int(*security_id)),
                 ("snapshot_id", Val::Int(ctx.snapshot_id)),
                 ("account_id", Val::Int(ctx.account)),
             ],
             FINDING_COLUMNS,
         );
-        for f in same.iter().flat_map(|s| &s.findings) {
+        for f in of(service).iter().flat_map(|s| &s.findings) {
             b.push(
                 key(&[&f.finding_id]),
                 vec![
@@ -162,12 +174,12 @@ async fn security_hub<C: Conn>(
                 ],
             );
         }
-        ctx.write(c, &b).await?;
+        ctx.write(c, b).await?;
     }
     Ok(())
 }
 
-fn guard_duty(ctx: &Ctx, sec: &Security) -> Batch {
+fn guard_duty(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "guard_duty_findings",
         &[
@@ -204,7 +216,7 @@ fn guard_duty(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn kms(ctx: &Ctx, sec: &Security) -> Batch {
+fn kms(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "kms_keys",
         &[
@@ -238,7 +250,7 @@ fn kms(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn waf(ctx: &Ctx, sec: &Security) -> Batch {
+fn waf(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "waf_rules",
         &[
@@ -299,7 +311,7 @@ fn waf(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn waf_rules(ctx: &Ctx, sec: &Security) -> Batch {
+fn waf_rules(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "waf_rules_detailed",
         &[
@@ -357,7 +369,7 @@ fn waf_rules(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn cloudtrail(ctx: &Ctx, sec: &Security) -> Batch {
+fn cloudtrail(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "cloudtrail_logs",
         &[
@@ -397,7 +409,7 @@ fn cloudtrail(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn secrets(ctx: &Ctx, sec: &Security) -> Batch {
+fn secrets(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "secrets_manager_secrets",
         &[
@@ -433,7 +445,7 @@ fn secrets(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn certificates(ctx: &Ctx, sec: &Security) -> Batch {
+fn certificates(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "certificates",
         &[
@@ -473,7 +485,7 @@ fn certificates(ctx: &Ctx, sec: &Security) -> Batch {
     b
 }
 
-fn inspector(ctx: &Ctx, sec: &Security) -> Batch {
+fn inspector(ctx: &Ctx<'_>, sec: &Security) -> Batch {
     let mut b = ctx.batch(
         "inspector_findings",
         &[

@@ -64,6 +64,8 @@ pub async fn run(
         settle: Duration::ZERO,
         progress,
         strategy: Strategy::Bulk,
+        jobs: crate::default_jobs(store),
+        batch_files: 64,
     };
     ingest_once(
         store,
