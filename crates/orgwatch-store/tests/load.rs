@@ -4,6 +4,8 @@
 //! Tests named `weakness_N_…` are regressions for the A360 receiver's bugs listed in section 7
 //! of its spec; none may come back.
 
+mod common;
+
 use orgwatch_model::{Snapshot, SnapshotLocation};
 use orgwatch_store::{LoadOutcome, SnapshotInput, Store};
 use sha2::{Digest, Sha256};
@@ -15,22 +17,6 @@ const MONTHLY: &[u8] = include_bytes!(
     "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json"
 );
 const MONTHLY_PATH: &str = "210987654321/us-east-1/2026-11-24_MONTHLY.json";
-
-/// Runs one async test body on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[sqlx::test(migrator = "orgwatch_store::SQLITE_MIGRATOR")]
-            async fn sqlite(pool: sqlx::SqlitePool) {
-                super::$name(orgwatch_store::Store::from_sqlite(pool)).await
-            }
-            #[sqlx::test(migrator = "orgwatch_store::POSTGRES_MIGRATOR")]
-            async fn postgres(pool: sqlx::PgPool) {
-                super::$name(orgwatch_store::Store::from_postgres(pool)).await
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     every_category_round_trips,

@@ -4,6 +4,8 @@
 //! Tests named `weakness_N_…` are regressions for the A360 view bugs listed in section 7 of its
 //! spec; none may come back.
 
+mod common;
+
 use orgwatch_model::{AccountId, Snapshot, SnapshotLocation};
 use orgwatch_store::{Backend, LoadOutcome, SnapshotInput, Store};
 
@@ -122,22 +124,6 @@ const ENRICHMENT: &[&str] = &[
     "view_acct_support_tickets",
     "view_products",
 ];
-
-/// Runs one async test body on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[sqlx::test(migrator = "orgwatch_store::SQLITE_MIGRATOR")]
-            async fn sqlite(pool: sqlx::SqlitePool) {
-                super::$name(orgwatch_store::Store::from_sqlite(pool)).await
-            }
-            #[sqlx::test(migrator = "orgwatch_store::POSTGRES_MIGRATOR")]
-            async fn postgres(pool: sqlx::PgPool) {
-                super::$name(orgwatch_store::Store::from_postgres(pool)).await
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     every_view_runs_on_the_genuine_sample,

@@ -14,7 +14,7 @@ pub(super) async fn load<C: Conn>(
     let Some(cost) = &snap.cost else {
         return Ok(());
     };
-    if !collected(snap, Category::Cost, true) {
+    if !collected(snap, Category::Cost) {
         return Ok(());
     }
     // Children first: they belong to the cleared reports through their snapshot only.

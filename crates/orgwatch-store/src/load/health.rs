@@ -1,7 +1,7 @@
 //! `health`: AWS Health events (global: once per account and period; the same public event
 //! belongs to every account that reports it, never flipping between them).
 
-use super::{collected, Ctx};
+use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Val};
 use orgwatch_model::{Category, Snapshot};
@@ -11,13 +11,12 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = &snap.health else {
+    let Some(rows) = ctx
+        .take_global(c, snap, Category::Health, &snap.health, "health_events")
+        .await?
+    else {
         return Ok(());
     };
-    if !collected(snap, Category::Health, true) {
-        return Ok(());
-    }
-    ctx.clear_global(c, "health_events", "").await?;
     let mut b = ctx.batch(
         "health_events",
         &[

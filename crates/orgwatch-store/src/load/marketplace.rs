@@ -1,6 +1,6 @@
 //! `marketplace`: Marketplace usage from Cost Explorer (global: once per account and period).
 
-use super::{collected, Ctx};
+use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Val};
 use orgwatch_model::{Category, Snapshot};
@@ -10,13 +10,18 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = &snap.marketplace else {
+    let Some(rows) = ctx
+        .take_global(
+            c,
+            snap,
+            Category::Marketplace,
+            &snap.marketplace,
+            "marketplace_usage",
+        )
+        .await?
+    else {
         return Ok(());
     };
-    if !collected(snap, Category::Marketplace, true) {
-        return Ok(());
-    }
-    ctx.clear_global(c, "marketplace_usage", "").await?;
     let mut b = ctx.batch(
         "marketplace_usage",
         &[

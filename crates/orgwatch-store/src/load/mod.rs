@@ -250,6 +250,26 @@ impl Ctx<'_> {
         Ok(ids)
     }
 
+    /// The rows of a global category this file carries, once what another region's file of
+    /// the same account and window stored for it is removed; `None` (and nothing removed) when
+    /// the file has no usable copy of the category.
+    pub(crate) async fn take_global<'s, T, C: Conn>(
+        &self,
+        c: &mut C,
+        snap: &Snapshot,
+        category: Category,
+        rows: &'s Option<Vec<T>>,
+        table: &'static str,
+    ) -> Result<Option<&'s [T]>, sqlx::Error> {
+        match rows {
+            Some(rows) if collected(snap, category) => {
+                self.clear_global(c, table, "").await?;
+                Ok(Some(rows))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Removes the rows of a global category that another region's file of the same account
     /// and period stored, so the category is held once per account.
     pub(crate) async fn clear_global<C: Conn>(
@@ -279,10 +299,10 @@ impl Ctx<'_> {
     }
 }
 
-/// True when the file holds a usable copy of a category: present, and not reported as failed
-/// (the sender writes `[]` for a failed collector, which must not wipe a good copy).
-pub(crate) fn collected(snapshot: &Snapshot, category: Category, present: bool) -> bool {
-    present && snapshot.logs.statuses.get(&category) != Some(&CollectionStatus::Fail)
+/// True unless the file reports the category's collector as failed (the sender then writes
+/// `[]`, which must not wipe a good copy another region's file stored).
+pub(crate) fn collected(snapshot: &Snapshot, category: Category) -> bool {
+    snapshot.logs.statuses.get(&category) != Some(&CollectionStatus::Fail)
 }
 
 /// The region a snapshot's rows are labelled with: the path's, else the document's.

@@ -14,7 +14,7 @@ pub(super) async fn load<C: Conn>(
     let Some(rows) = &snap.ri_sp_savings else {
         return Ok(());
     };
-    let globals_here = collected(snap, Category::RiSpSavings, true);
+    let globals_here = collected(snap, Category::RiSpSavings);
     if globals_here {
         ctx.clear_global(
             c,

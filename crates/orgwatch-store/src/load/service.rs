@@ -1,6 +1,6 @@
 //! `service`: cost per AWS service (global: stored once per account and period).
 
-use super::{collected, Ctx};
+use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Val};
 use orgwatch_model::{Category, Snapshot};
@@ -10,13 +10,12 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = &snap.service else {
+    let Some(rows) = ctx
+        .take_global(c, snap, Category::Service, &snap.service, "services")
+        .await?
+    else {
         return Ok(());
     };
-    if !collected(snap, Category::Service, true) {
-        return Ok(());
-    }
-    ctx.clear_global(c, "services", "").await?;
     let mut b = ctx.batch(
         "services",
         &[

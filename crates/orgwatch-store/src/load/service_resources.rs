@@ -14,7 +14,7 @@ pub(super) async fn load<C: Conn>(
     let Some(rows) = &snap.service_resources else {
         return Ok(());
     };
-    let globals_here = collected(snap, Category::ServiceResources, true);
+    let globals_here = collected(snap, Category::ServiceResources);
     if globals_here {
         ctx.clear_global(c, "service_resources", " AND service_name = 'S3'")
             .await?;

@@ -1,6 +1,6 @@
 //! `support_tickets`: AWS Support cases (global: once per account and period).
 
-use super::{collected, Ctx};
+use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Val};
 use orgwatch_model::{Category, Snapshot};
@@ -10,13 +10,18 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = &snap.support_tickets else {
+    let Some(rows) = ctx
+        .take_global(
+            c,
+            snap,
+            Category::SupportTickets,
+            &snap.support_tickets,
+            "support_tickets",
+        )
+        .await?
+    else {
         return Ok(());
     };
-    if !collected(snap, Category::SupportTickets, true) {
-        return Ok(());
-    }
-    ctx.clear_global(c, "support_tickets", "").await?;
     let mut b = ctx.batch(
         "support_tickets",
         &[

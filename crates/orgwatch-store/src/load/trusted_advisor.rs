@@ -1,6 +1,6 @@
 //! `trusted_advisor`: flagged checks (global: once per account and period).
 
-use super::{collected, Ctx};
+use super::Ctx;
 use crate::conn::Conn;
 use crate::value::{key, Val};
 use orgwatch_model::{Category, Snapshot};
@@ -10,13 +10,18 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = &snap.trusted_advisor else {
+    let Some(rows) = ctx
+        .take_global(
+            c,
+            snap,
+            Category::TrustedAdvisor,
+            &snap.trusted_advisor,
+            "trusted_advisor_checks",
+        )
+        .await?
+    else {
         return Ok(());
     };
-    if !collected(snap, Category::TrustedAdvisor, true) {
-        return Ok(());
-    }
-    ctx.clear_global(c, "trusted_advisor_checks", "").await?;
     let mut b = ctx.batch(
         "trusted_advisor_checks",
         &[
