@@ -93,7 +93,7 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     for (i, (_, bytes, _)) in bad.iter().enumerate() {
         put(
             root,
-            &format!("111111111111/us-east-1/2026-11-{:02}_DAILY.json", 10 + i),
+            &format!("111111111111/us-east-1/2026-12-{:02}_DAILY.json", 1 + i),
             bytes,
         );
     }
@@ -113,7 +113,7 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     );
 
     for (i, (what, _, reason)) in bad.iter().enumerate() {
-        let rel = format!("111111111111/us-east-1/2026-11-{:02}_DAILY.json", 10 + i);
+        let rel = format!("111111111111/us-east-1/2026-12-{:02}_DAILY.json", 1 + i);
         let line = stderr
             .lines()
             .find(|l| l.contains(&rel))
@@ -158,7 +158,8 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     let store = db.store().await;
     let failed = store
         .query_text(
-            "SELECT l.file_name, lm.message FROM logs l JOIN log_messages lm ON lm.log_id = l.id \
+            "SELECT l.file_name, lm.message, CAST(l.account_id AS TEXT) FROM logs l \
+             JOIN log_messages lm ON lm.log_id = l.id \
              WHERE l.outcome = 'FAILED' AND lm.message_type = 'ERROR' ORDER BY l.file_name",
             &[],
         )
@@ -170,6 +171,9 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
             row[1].as_deref().unwrap().contains(reason),
             "{what}: {row:?}"
         );
+        // Weakness 1 (A360 carried the current account across files): the bad files come
+        // last (latest run dates), yet none is tied to the account loaded before it.
+        assert_eq!(row[2], None, "{what}: {row:?}");
     }
     store.close().await;
 
