@@ -54,21 +54,32 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 jobs: args.jobs.map_or_else(|| default_jobs(&store), usize::from),
                 batch_files: usize::from(args.batch_files),
             };
-            let mut stop = std::pin::pin!(async {
+            // Ctrl-C sets a flag that every pass and every pause checks (a future that already
+            // fired cannot be awaited again).
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
+                let _ = stop_tx.send(true);
             });
+            let stopped = || {
+                let mut rx = stop_rx.clone();
+                async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                }
+            };
             let mut failed = 0;
             loop {
-                let summary = ingest::ingest_once(&store, &opts, &mut stop).await?;
+                let summary =
+                    ingest::ingest_once(&store, &opts, &mut std::pin::pin!(stopped())).await?;
                 failed += summary.failed;
                 if !args.watch || summary.files > 0 {
                     println!("ingest: {summary}");
                 }
-                if !args.watch {
+                if !args.watch || *stop_rx.borrow() {
                     break;
                 }
                 tokio::select! {
-                    _ = &mut stop => break,
+                    _ = stopped() => break,
                     _ = tokio::time::sleep(Duration::from_secs(args.poll_seconds)) => {}
                 }
             }

@@ -317,3 +317,57 @@ async fn watch_mode_loads_files_as_they_arrive_and_stops_cleanly_on_interrupt() 
     );
     assert_eq!(db.counts().await["snapshots"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupt_in_the_middle_of_a_pass_stops_cleanly_and_a_rerun_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    common::generate(dir.path(), 6, 40);
+    let total = files_under(&dir.path().join("data")).len();
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut child = common::orgwatch()
+        .arg("--database-url")
+        .arg(&db.url)
+        .args([
+            "ingest",
+            "--watch",
+            "--batch-files",
+            "4",
+            "--from",
+            dir.path().to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while files_under(&dir.path().join("loaded")).len() < total / 10 {
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    let loaded = files_under(&dir.path().join("loaded")).len();
+    assert!(
+        loaded < total,
+        "the interrupt came too late to test anything"
+    );
+    assert_eq!(
+        db.counts().await["snapshots"] as usize,
+        loaded,
+        "every moved file is committed"
+    );
+
+    let out = run(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(db.counts().await["snapshots"] as usize, total);
+}
