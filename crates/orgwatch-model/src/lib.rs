@@ -3,6 +3,7 @@
 //! - [`AccountId`], [`Region`], [`Granularity`]: identifiers parsed once at the edge.
 //! - [`Snapshot`]: the A360 sender's JSON document, one struct per category under
 //!   [`category`], read leniently ([`Snapshot::from_json`]) and written back as the sender does.
+//! - [`ActivityEvent`], [`Principal`]: one CloudTrail record in compact form ([`activity`]).
 //! - [`SnapshotLocation`]: where a snapshot file sits under `data/` and which window it covers.
 //!
 //! ```
@@ -13,12 +14,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod activity;
 pub mod category;
 mod id;
 mod lenient;
 pub mod snapshot;
 pub mod time;
 
+pub use activity::{user_agent_family, ActivityEvent, InvalidEvent, Principal};
 pub use category::Category;
 pub use id::{AccountId, Granularity, InvalidAccountId, InvalidRegion, Region};
 pub use snapshot::{read_located, Snapshot, SnapshotError, SnapshotLocation};

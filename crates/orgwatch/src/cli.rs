@@ -53,6 +53,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Load every A360 snapshot under DIR/data/ (moving each to loaded/ or failed/).
     Ingest(IngestArgs),
+    /// Read CloudTrail files (S3 log files, EventBridge envelopes, NDJSON) and print a triage
+    /// report of their activity.
+    Activity(ActivityArgs),
     /// Apply database migrations and report the schema version.
     Migrate,
 }
@@ -111,6 +114,30 @@ pub struct IngestArgs {
     /// the database refuses is retried file by file). 1 gives a transaction per file.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub batch_files: u16,
+}
+
+/// `orgwatch activity`
+#[derive(Debug, Args)]
+pub struct ActivityArgs {
+    /// A CloudTrail file, a directory read recursively (e.g. an S3 export under
+    /// AWSLogs/{account}/CloudTrail/...), or `-` for stdin.
+    #[arg(long, value_name = "FILE|DIR|-")]
+    pub from: PathBuf,
+    /// Only report on the files; store nothing (storing activity is a later step).
+    #[arg(long)]
+    pub no_store: bool,
+    /// Report form on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub report: ReportFormat,
+}
+
+/// How `orgwatch activity` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A human table with the top 10 of each count.
+    Table,
+    /// One JSON object with every count.
+    Json,
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {

@@ -1,6 +1,7 @@
 //! The `orgwatch` command as a library: the CLI, the sources and the `demo` generator, so
 //! that the binary stays a thin `main` and benchmarks and tests can reuse the pieces.
 
+pub mod activity;
 pub mod cli;
 pub mod demo;
 pub mod ingest;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let progress = std::io::stderr().is_terminal();
     let db_flag = cli.global.database_url.as_deref();
     match cli.command {
+        Command::Activity(args) => return activity::run(&args, progress),
         Command::Migrate => {
             open_store(db_flag).await?.close().await;
             eprintln!("orgwatch: the database schema is up to date");

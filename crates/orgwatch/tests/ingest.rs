@@ -324,7 +324,7 @@ async fn an_interrupt_in_the_middle_of_a_pass_stops_cleanly_and_a_rerun_finishes
     common::generate(dir.path(), 6, 40);
     let total = files_under(&dir.path().join("data")).len();
     let db = TestDb::new(Backend::Sqlite).await;
-    let mut child = common::orgwatch()
+    let child = common::orgwatch()
         .arg("--database-url")
         .arg(&db.url)
         .args([

@@ -1,0 +1,394 @@
+//! Decoding CloudTrail in the forms it is delivered in, into a [`Report`].
+//!
+//! The form is detected from the first bytes, never from the file name:
+//!
+//! - gzip (magic `1f 8b`) is decompressed first (multi-member gzip too), then:
+//! - an S3 log file `{"Records": [...]}` is **streamed**: the `Records` array is read one
+//!   record at a time, so a log file of any size is never held in memory whole;
+//! - an EventBridge envelope `{"detail-type": "AWS API Call via CloudTrail", "detail": {event}}`
+//!   (any `… via CloudTrail` type) decodes its `detail`; an envelope of another type is skipped
+//!   as `eventbridge-other`;
+//! - a raw event object, a JSON array of events or envelopes, and several values one after the
+//!   other (NDJSON, one per line, or concatenated pretty-printed objects) are all read.
+//!
+//! When the first line of the input is a complete JSON value, the input is read **line by
+//! line** (NDJSON): a line that is not JSON counts as one undecodable record and reading goes
+//! on with the next line. Otherwise the input is read as a stream of JSON values (this is how
+//! a multi-line or single-line log file is streamed); invalid JSON after the first record ends
+//! the file with one undecodable record counted, the records before it kept.
+//!
+//! Recognised and skipped, never an error: CloudTrail digest files (`digestStartTime`, or a
+//! path containing `CloudTrail-Digest` in [`decode_file`]) as `digest`, and Insight events
+//! (`eventCategory: "Insight"` or `insightDetails`) as `insight`. A record that is not an
+//! object, lacks `eventTime`, `eventSource` or `eventName`, or has an unreadable time is counted
+//! as undecodable, with the first few reasons kept. Only input that is not JSON from its first
+//! value on (or cannot be read at all) is a [`DecodeError`].
+
+use crate::report::Report;
+use orgwatch_model::ActivityEvent;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize as _;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// Bytes looked at to detect the form (and the most the first NDJSON line may take to be
+/// recognised as one).
+const PEEK: usize = 64 * 1024;
+
+/// Input that could not be decoded at all (nothing in it was counted).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input could not be read (including a corrupt gzip stream).
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    /// The input is not JSON from its first value on.
+    #[error("not CloudTrail JSON: {0}")]
+    NotJson(serde_json::Error),
+}
+
+/// Decodes an in-memory file (plain or gzip).
+pub fn decode_bytes(bytes: &[u8]) -> Result<Report, DecodeError> {
+    decode_reader(bytes)
+}
+
+/// Decodes a file. A path containing `CloudTrail-Digest` (the S3 key layout of digest files) is
+/// counted as one skipped `digest` without being read. Undecodable reasons name the file.
+pub fn decode_file(path: &Path) -> Result<Report, DecodeError> {
+    let mut report = Report::new();
+    if path.to_string_lossy().contains("CloudTrail-Digest") {
+        report.add_skipped("digest");
+        return Ok(report);
+    }
+    let file = File::open(path)?;
+    let mut report = decode_reader(file)?;
+    for reason in &mut report.undecodable_reasons {
+        *reason = format!("{}: {reason}", path.display());
+    }
+    Ok(report)
+}
+
+/// Decodes a byte stream (plain or gzip) without holding it whole in memory.
+pub fn decode_reader<R: Read>(reader: R) -> Result<Report, DecodeError> {
+    let mut report = Report::new();
+    let mut raw = BufReader::with_capacity(PEEK, reader);
+    let head = raw.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::bufread::MultiGzDecoder::new(raw);
+        decode_plain(BufReader::with_capacity(PEEK, gz), &mut report)?;
+    } else {
+        decode_plain(raw, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn decode_plain<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeError> {
+    // Skip leading whitespace and a UTF-8 byte order mark.
+    let mut first = true;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let bom = if first && buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        first = false;
+        let n = bom
+            + buf[bom..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        let all = n == buf.len();
+        r.consume(n);
+        if !all {
+            break;
+        }
+    }
+    let buf = r.fill_buf()?;
+    let line_mode = buf[0] == b'{'
+        && buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .is_some_and(|i| serde_json::from_slice::<IgnoredAny>(&buf[..i]).is_ok());
+    if line_mode {
+        decode_lines(r, report)
+    } else {
+        let mut de = serde_json::Deserializer::from_reader(r);
+        match values(&mut de, report) {
+            Ok(()) => Ok(()),
+            Err(e) if report.records() == 0 => Err(if e.is_io() {
+                DecodeError::Io(e.into())
+            } else {
+                DecodeError::NotJson(e)
+            }),
+            Err(e) => {
+                let n = report.records();
+                report.add_undecodable(format!("invalid JSON after {n} records: {e}"));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn decode_lines<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeError> {
+    let mut line = Vec::new();
+    let mut lineno = 0u64;
+    loop {
+        line.clear();
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => {
+                report.add_undecodable(format!("line {}: cannot read: {e}", lineno + 1));
+                return Ok(());
+            }
+        }
+        lineno += 1;
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_slice(text);
+        if let Err(e) = values(&mut de, report) {
+            report.add_undecodable(format!("line {lineno}: invalid JSON: {e}"));
+        }
+    }
+}
+
+/// Reads JSON values one after the other until the end of the input.
+fn values<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    report: &mut Report,
+) -> Result<(), serde_json::Error> {
+    loop {
+        TopSeed(report).deserialize(&mut *de)?;
+        // `end` only looks past whitespace: on trailing input the next value starts there.
+        if de.end().is_ok() {
+            return Ok(());
+        }
+    }
+}
+
+/// What kind of JSON value this is, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A top-level value: a log file object (whose `Records` are streamed), an event, an envelope,
+/// a digest, or an array of those.
+struct TopSeed<'a>(&'a mut Report);
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(TopVisitor(self.0))
+    }
+}
+
+struct TopVisitor<'a>(&'a mut Report);
+
+/// Counts a top-level or `Records` value that is neither an object nor an array.
+macro_rules! scalar_is_undecodable {
+    ($what:literal) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            self.0.add_undecodable(concat!($what, " is a boolean"));
+            Ok(())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            self.0.add_undecodable(concat!($what, " is a number"));
+            Ok(())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            self.0.add_undecodable(concat!($what, " is a number"));
+            Ok(())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            self.0.add_undecodable(concat!($what, " is a number"));
+            Ok(())
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            self.0.add_undecodable(concat!($what, " is a string"));
+            Ok(())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.0.add_undecodable(concat!($what, " is null"));
+            Ok(())
+        }
+    };
+}
+
+impl<'de> Visitor<'de> for TopVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail log file, event, EventBridge envelope or array of events")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut rest = Map::new();
+        let mut had_records = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" && !had_records {
+                had_records = true;
+                map.next_value_seed(RecordsSeed(&mut *self.0))?;
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        if !had_records {
+            handle_object(rest, self.0);
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(ElementSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+
+    scalar_is_undecodable!("the top-level JSON value");
+}
+
+/// The value of a log file's `Records`: streamed element by element.
+struct RecordsSeed<'a>(&'a mut Report);
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(RecordsVisitor(self.0))
+    }
+}
+
+struct RecordsVisitor<'a>(&'a mut Report);
+
+impl<'de> Visitor<'de> for RecordsVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(ElementSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.0.add_undecodable("Records is an object, not an array");
+        Ok(())
+    }
+
+    scalar_is_undecodable!("Records");
+}
+
+/// One element of `Records` or of a top-level array: one record, read whole.
+struct ElementSeed<'a>(&'a mut Report);
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match Value::deserialize(d)? {
+            Value::Object(m) => handle_object(m, self.0),
+            other => self
+                .0
+                .add_undecodable(format!("record is {}, not an object", kind(&other))),
+        }
+        Ok(())
+    }
+}
+
+/// A digest file's top-level object.
+fn is_digest(m: &Map<String, Value>) -> bool {
+    m.contains_key("digestStartTime")
+        || m.contains_key("digestEndTime")
+        || (m.contains_key("awsAccountId") && m.contains_key("logFiles"))
+}
+
+/// An object that is an event, an EventBridge envelope or a digest.
+fn handle_object(mut m: Map<String, Value>, report: &mut Report) {
+    if is_digest(&m) {
+        report.add_skipped("digest");
+        return;
+    }
+    if m.contains_key("detail-type") && m.contains_key("detail") {
+        let cloudtrail = m
+            .get("detail-type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with("via CloudTrail"));
+        match m.remove("detail") {
+            Some(Value::Object(detail)) if cloudtrail => handle_event(detail, report),
+            Some(other) if cloudtrail => report.add_undecodable(format!(
+                "EventBridge detail is {}, not an object",
+                kind(&other)
+            )),
+            _ => report.add_skipped("eventbridge-other"),
+        }
+        return;
+    }
+    handle_event(m, report);
+}
+
+/// One CloudTrail record.
+fn handle_event(m: Map<String, Value>, report: &mut Report) {
+    let insight = m.get("eventCategory").and_then(Value::as_str) == Some("Insight")
+        || m.contains_key("insightDetails");
+    if insight {
+        report.add_skipped("insight");
+        return;
+    }
+    match ActivityEvent::from_cloudtrail(&m) {
+        Ok(ev) => report.add(&ev),
+        Err(e) => report.add_undecodable(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EV: &str = r#"{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"Root"}}"#;
+
+    #[test]
+    fn forms() {
+        let records = format!("{{\"Records\":[{EV},{EV}]}}");
+        assert_eq!(decode_bytes(records.as_bytes()).unwrap().events, 2);
+        let pretty = format!("{{\n  \"Records\": [\n {EV},\n {EV}\n ]\n}}\n");
+        assert_eq!(decode_bytes(pretty.as_bytes()).unwrap().events, 2);
+        let ndjson = format!("{EV}\n{EV}\nnot json\n{EV}\n");
+        let r = decode_bytes(ndjson.as_bytes()).unwrap();
+        assert_eq!((r.events, r.undecodable), (3, 1));
+        let array = format!("[{EV}, 3, {EV}]");
+        let r = decode_bytes(array.as_bytes()).unwrap();
+        assert_eq!((r.events, r.undecodable), (2, 1));
+        let env = format!(r#"{{"detail-type":"AWS API Call via CloudTrail","detail":{EV}}}"#);
+        assert_eq!(decode_bytes(env.as_bytes()).unwrap().events, 1);
+        let other = r#"{"detail-type":"Scheduled Event","detail":{}}"#;
+        assert_eq!(
+            decode_bytes(other.as_bytes()).unwrap().skipped["eventbridge-other"],
+            1
+        );
+        assert!(matches!(
+            decode_bytes(b"hello"),
+            Err(DecodeError::NotJson(_))
+        ));
+        assert_eq!(decode_bytes(b"  \n").unwrap(), Report::new());
+        let truncated = format!("{{\"Records\":[{EV},{EV},{{\"event");
+        let r = decode_bytes(truncated.as_bytes()).unwrap();
+        assert_eq!((r.events, r.undecodable), (2, 1));
+    }
+}

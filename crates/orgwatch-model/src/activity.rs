@@ -1,0 +1,400 @@
+//! CloudTrail activity: [`ActivityEvent`], the compact form of one CloudTrail record, and
+//! [`Principal`], the most specific identity behind it.
+//!
+//! ```
+//! let rec: serde_json::Value = serde_json::json!({
+//!     "eventTime": "2023-07-10T11:41:05Z",
+//!     "eventSource": "s3.amazonaws.com",
+//!     "eventName": "GetObject",
+//!     "recipientAccountId": "123456789012",
+//!     "userIdentity": {
+//!         "type": "AssumedRole",
+//!         "arn": "arn:aws:sts::123456789012:assumed-role/deployer/ci-42",
+//!         "sessionContext": {"sessionIssuer": {"userName": "deployer"}}
+//!     },
+//!     "userAgent": "aws-cli/2.13.0 Python/3.11.4"
+//! });
+//! let ev = orgwatch_model::ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap();
+//! assert_eq!(ev.principal.as_str(), "deployer/ci-42");
+//! assert_eq!(ev.user_agent_family, "aws-cli");
+//! ```
+
+use crate::{AccountId, Timestamp};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// One CloudTrail record, reduced to what activity metrics and triage need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityEvent {
+    /// `eventID`.
+    pub event_id: Option<String>,
+    /// `eventTime`, in UTC.
+    pub event_time: Timestamp,
+    /// `recipientAccountId`, when it is a 12-digit account id.
+    pub account: Option<AccountId>,
+    /// `awsRegion`.
+    pub region: Option<String>,
+    /// `eventSource`, e.g. `s3.amazonaws.com`.
+    pub service: String,
+    /// `eventName`, e.g. `GetObject`.
+    pub api: String,
+    /// The most specific identity that made the call.
+    pub principal: Principal,
+    /// `userIdentity.type` (`IAMUser`, `AssumedRole`, …), `Unknown` when absent.
+    pub principal_type: String,
+    /// `sourceIPAddress` (an IP address or a service name such as `ec2.amazonaws.com`).
+    pub source_ip: Option<String>,
+    /// The caller's tool, see [`user_agent_family`].
+    pub user_agent_family: String,
+    /// `errorCode` of a failed call.
+    pub error_code: Option<String>,
+    /// `readOnly` (a boolean, or `"true"`/`"false"` text).
+    pub read_only: Option<bool>,
+    /// `eventType`, e.g. `AwsApiCall`, `AwsConsoleSignIn`.
+    pub event_type: Option<String>,
+}
+
+/// Why a record is not an [`ActivityEvent`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidEvent {
+    /// A required field (`eventTime`, `eventSource`, `eventName`) is absent or not text.
+    #[error("missing or non-text {0}")]
+    Missing(&'static str),
+    /// `eventTime` is not a timestamp.
+    #[error("eventTime {0:?} is not a timestamp")]
+    BadTime(String),
+}
+
+/// The most specific identity behind a call (see [`Principal::from_user_identity`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Principal(String);
+
+impl Principal {
+    /// Wraps a principal name as is.
+    pub fn new(name: impl Into<String>) -> Self {
+        Principal(name.into())
+    }
+
+    /// The principal as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The most specific identity of a `userIdentity` object (`event_invoked_by` is the
+    /// record's top-level `invokedBy`, if any). Never fails: every identity type maps to a name.
+    ///
+    /// | `userIdentity.type` | principal |
+    /// |---|---|
+    /// | `IAMUser` | `userName`, else the last part of the ARN |
+    /// | `AssumedRole` | `role-name/session-name` (issuer `userName`, ARN session part) |
+    /// | `Root` | `root` |
+    /// | `AWSService` | `invokedBy` (of the identity, else of the record) |
+    /// | `FederatedUser` | the federated user name (ARN part) |
+    /// | `IdentityCenterUser`, `Unknown` or absent | `userName`, else `onBehalfOf.userId` |
+    /// | `AWSAccount` | `accountId` (a cross-account call) |
+    /// | anything else | the ARN, else `principalId` |
+    ///
+    /// When the preferred fields are absent the fallback chain is `userName`,
+    /// `onBehalfOf.userId`, `invokedBy`, `arn`, `principalId`, `accountId`, then `unknown`.
+    pub fn from_user_identity(
+        ui: Option<&Map<String, Value>>,
+        event_invoked_by: Option<&str>,
+    ) -> Self {
+        let empty = Map::new();
+        let ui = ui.unwrap_or(&empty);
+        let s = |k: &str| text(ui, k);
+        let arn = s("arn");
+        let arn_tail = |n: usize| arn.and_then(|a| arn_resource_part(a, n));
+        let specific: Option<String> = match s("type").unwrap_or("Unknown") {
+            "IAMUser" => s("userName")
+                .or_else(|| arn.and_then(last_part))
+                .map(str::to_owned),
+            "AssumedRole" => {
+                let role = ui
+                    .get("sessionContext")
+                    .and_then(|c| c.get("sessionIssuer"))
+                    .and_then(|i| i.get("userName"))
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                    .or_else(|| arn_tail(1));
+                match (role, arn_tail(2)) {
+                    (Some(r), Some(sess)) => Some(format!("{r}/{sess}")),
+                    (Some(r), None) => Some(r.to_owned()),
+                    (None, _) => None,
+                }
+            }
+            "Root" => Some("root".to_owned()),
+            "AWSService" => s("invokedBy")
+                .or(event_invoked_by.filter(|v| !v.is_empty()))
+                .map(str::to_owned),
+            "FederatedUser" => arn_tail(1)
+                .or_else(|| {
+                    ui.get("sessionContext")
+                        .and_then(|c| c.get("sessionIssuer"))
+                        .and_then(|i| i.get("userName"))
+                        .and_then(Value::as_str)
+                        .filter(|r| !r.is_empty())
+                })
+                .map(str::to_owned),
+            "AWSAccount" => s("accountId").map(str::to_owned),
+            "IdentityCenterUser" | "Unknown" => None, // the fallback chain starts with userName
+            _ => arn.or_else(|| s("principalId")).map(str::to_owned),
+        };
+        let name = specific.unwrap_or_else(|| {
+            s("userName")
+                .or_else(|| {
+                    ui.get("onBehalfOf")
+                        .and_then(|o| o.get("userId"))
+                        .and_then(Value::as_str)
+                        .filter(|v| !v.is_empty())
+                })
+                .or_else(|| s("invokedBy"))
+                .or(event_invoked_by.filter(|v| !v.is_empty()))
+                .or(arn)
+                .or_else(|| s("principalId"))
+                .or_else(|| s("accountId"))
+                .unwrap_or("unknown")
+                .to_owned()
+        });
+        Principal(name)
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A non-empty text field.
+fn text<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+    m.get(k).and_then(Value::as_str).filter(|v| !v.is_empty())
+}
+
+/// Part `n` (0-based) of an ARN's resource split on `/`: for
+/// `arn:aws:sts::1:assumed-role/R/S`, part 1 is `R` and part 2 is `S`.
+fn arn_resource_part(arn: &str, n: usize) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    resource.split('/').nth(n).filter(|p| !p.is_empty())
+}
+
+/// The last `/`-separated part of an ARN's resource.
+fn last_part(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    resource.rsplit('/').next().filter(|p| !p.is_empty())
+}
+
+/// Classifies a `userAgent` into a small family, checked in this order:
+///
+/// - `terraform`: contains `terraform` (before the SDK test: Terraform's agent names aws-sdk-go);
+/// - `aws-cli`: contains `aws-cli` (its agent also names botocore);
+/// - `console`: `signin.amazonaws.com`, `console.amazonaws.com`, `console.<svc>.amazonaws.com`,
+///   `AWS Internal`, or a service console agent such as `S3Console/…`;
+/// - `boto3`: contains `boto3` or `botocore`;
+/// - `aws-sdk-<lang>`: contains `aws-sdk-<lang>` (e.g. `aws-sdk-go`, `aws-sdk-java`);
+/// - `service`: a bare `*.amazonaws.com` name (a call an AWS service made);
+/// - `other`: anything else, including an absent agent and browsers.
+///
+/// Matching ignores case and a leading `[`.
+pub fn user_agent_family(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return "other".to_owned();
+    };
+    let ua = ua.trim().trim_start_matches('[').to_ascii_lowercase();
+    let family = if ua.contains("terraform") {
+        "terraform"
+    } else if ua.contains("aws-cli") {
+        "aws-cli"
+    } else if ua == "signin.amazonaws.com"
+        || ua == "aws internal"
+        || ua.starts_with("aws internal")
+        || ua.starts_with("s3console")
+        || (ua.starts_with("console.") && ua.ends_with(".amazonaws.com") && !ua.contains(' '))
+    {
+        "console"
+    } else if ua.contains("boto3") || ua.contains("botocore") {
+        "boto3"
+    } else if let Some(i) = ua.find("aws-sdk-") {
+        let lang: String = ua[i + "aws-sdk-".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .take(16)
+            .collect();
+        if lang.is_empty() {
+            "other"
+        } else {
+            return format!("aws-sdk-{lang}");
+        }
+    } else if ua.ends_with(".amazonaws.com") && !ua.contains([' ', '/']) {
+        "service"
+    } else {
+        "other"
+    };
+    family.to_owned()
+}
+
+impl ActivityEvent {
+    /// Reads one CloudTrail record (as in a log file's `Records` array or an EventBridge
+    /// `detail`). Needs `eventTime`, `eventSource` and `eventName`; every other field is
+    /// optional and read leniently (a value of the wrong type counts as absent).
+    pub fn from_cloudtrail(rec: &Map<String, Value>) -> Result<Self, InvalidEvent> {
+        let req = |k: &'static str| text(rec, k).ok_or(InvalidEvent::Missing(k));
+        let time_text = req("eventTime")?;
+        let event_time =
+            Timestamp::parse(time_text).map_err(|_| InvalidEvent::BadTime(clip(time_text)))?;
+        let service = req("eventSource")?.to_owned();
+        let api = req("eventName")?.to_owned();
+        let ui = rec.get("userIdentity").and_then(Value::as_object);
+        let principal_type = ui
+            .and_then(|u| text(u, "type"))
+            .unwrap_or("Unknown")
+            .to_owned();
+        let principal = Principal::from_user_identity(ui, text(rec, "invokedBy"));
+        let owned = |k: &str| text(rec, k).map(str::to_owned);
+        let read_only = match rec.get("readOnly") {
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        };
+        Ok(ActivityEvent {
+            event_id: owned("eventID"),
+            event_time,
+            account: text(rec, "recipientAccountId").and_then(|a| AccountId::parse(a).ok()),
+            region: owned("awsRegion"),
+            service,
+            api,
+            principal,
+            principal_type,
+            source_ip: owned("sourceIPAddress"),
+            user_agent_family: user_agent_family(text(rec, "userAgent")),
+            error_code: owned("errorCode"),
+            read_only,
+            event_type: owned("eventType"),
+        })
+    }
+}
+
+/// At most 64 characters of a value, for error messages.
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn principal(ui: Value) -> String {
+        Principal::from_user_identity(ui.as_object(), None).0
+    }
+
+    #[test]
+    fn principal_per_identity_type() {
+        let cases = [
+            (
+                json!({"type": "IAMUser", "userName": "alice", "arn": "arn:aws:iam::1:user/x"}),
+                "alice",
+            ),
+            (
+                json!({"type": "IAMUser", "arn": "arn:aws:iam::1:user/path/bob"}),
+                "bob",
+            ),
+            (
+                json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/sess",
+                       "sessionContext": {"sessionIssuer": {"userName": "Admin"}}}),
+                "Admin/sess",
+            ),
+            (
+                json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/tester"}),
+                "tester",
+            ),
+            (
+                json!({"type": "Root", "arn": "arn:aws:iam::1:root"}),
+                "root",
+            ),
+            (
+                json!({"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}),
+                "ec2.amazonaws.com",
+            ),
+            (
+                json!({"type": "FederatedUser", "arn": "arn:aws:sts::1:federated-user/carol"}),
+                "carol",
+            ),
+            (
+                json!({"type": "IdentityCenterUser", "onBehalfOf": {"userId": "u-1"}}),
+                "u-1",
+            ),
+            (json!({"type": "Unknown", "userName": "dave"}), "dave"),
+            (
+                json!({"type": "AWSAccount", "accountId": "111122223333", "principalId": "X"}),
+                "111122223333",
+            ),
+            (
+                json!({"type": "SAMLUser", "principalId": "p:erin"}),
+                "p:erin",
+            ),
+            (
+                json!({"accountId": "1", "invokedBy": "secretsmanager.amazonaws.com"}),
+                "secretsmanager.amazonaws.com",
+            ),
+            (json!({}), "unknown"),
+        ];
+        for (ui, want) in cases {
+            assert_eq!(principal(ui.clone()), want, "{ui}");
+        }
+        assert_eq!(
+            Principal::from_user_identity(None, None).as_str(),
+            "unknown"
+        );
+    }
+
+    #[test]
+    fn user_agent_families() {
+        let cases = [
+            ("aws-cli/2.13.0 Python/3.11.4 Linux botocore/2.0", "aws-cli"),
+            (
+                "APN/1.0 HashiCorp/1.0 Terraform/1.1.2 aws-sdk-go/1.44",
+                "terraform",
+            ),
+            ("signin.amazonaws.com", "console"),
+            ("console.amazonaws.com", "console"),
+            ("console.ec2.amazonaws.com", "console"),
+            ("AWS Internal", "console"),
+            (
+                "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12]",
+                "console",
+            ),
+            ("Boto3/1.26.165 Python/3.10.6 Botocore/1.29", "boto3"),
+            ("aws-sdk-go/1.41.4 (go1.18.3; linux; amd64)", "aws-sdk-go"),
+            ("aws-sdk-java/1.12.0", "aws-sdk-java"),
+            ("ec2.amazonaws.com", "service"),
+            ("Mozilla/5.0 (X11)", "other"),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(user_agent_family(Some(ua)), want, "{ua}");
+        }
+        assert_eq!(user_agent_family(None), "other");
+    }
+
+    #[test]
+    fn required_fields() {
+        let ok = json!({"eventTime": "2023-07-10T11:41:05Z", "eventSource": "s", "eventName": "n",
+                        "readOnly": "true", "recipientAccountId": "123456789"});
+        let ev = ActivityEvent::from_cloudtrail(ok.as_object().unwrap()).unwrap();
+        assert_eq!(ev.principal_type, "Unknown");
+        assert_eq!(ev.read_only, Some(true));
+        assert_eq!(ev.account, None); // 9 digits is not an account id
+        let no_name = json!({"eventTime": "2023-07-10T11:41:05Z", "eventSource": "s"});
+        assert_eq!(
+            ActivityEvent::from_cloudtrail(no_name.as_object().unwrap()),
+            Err(InvalidEvent::Missing("eventName"))
+        );
+        let bad_time = json!({"eventTime": "yesterday", "eventSource": "s", "eventName": "n"});
+        assert!(matches!(
+            ActivityEvent::from_cloudtrail(bad_time.as_object().unwrap()),
+            Err(InvalidEvent::BadTime(_))
+        ));
+    }
+}

@@ -1,0 +1,131 @@
+//! `orgwatch activity --no-store`: the triage report on the CloudTrail samples.
+
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn orgwatch() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_orgwatch"));
+    // Never touch a real database: the command must not open one.
+    c.env(
+        "ORGWATCH_DATABASE_URL",
+        "sqlite:///nonexistent/dir/never.db",
+    );
+    c
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail")
+}
+
+/// Records in the samples, counted without the decoder: Records arrays and NDJSON lines.
+fn independent_total() -> u64 {
+    let mut total = 0;
+    for e in walkdir::WalkDir::new(samples()) {
+        let p = e.unwrap().into_path();
+        let name = p.to_string_lossy().to_string();
+        let mut text = String::new();
+        if name.ends_with(".json.gz") {
+            let f = std::fs::File::open(&p).unwrap();
+            flate2_free_gunzip(f, &mut text);
+        } else if name.ends_with(".json") {
+            text = std::fs::read_to_string(&p).unwrap();
+        } else {
+            continue;
+        }
+        total += match serde_json::from_str::<Value>(&text) {
+            Ok(v) if v.get("Records").is_some() => v["Records"].as_array().unwrap().len() as u64,
+            _ => text.lines().filter(|l| !l.trim().is_empty()).count() as u64,
+        };
+    }
+    total
+}
+
+/// Gunzips with the system `gzip`, so this test does not use the decoder's own gzip code.
+fn flate2_free_gunzip(f: std::fs::File, out: &mut String) {
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(f)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    child.stdout.take().unwrap().read_to_string(out).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn json_report_of_the_samples() {
+    let out = orgwatch()
+        .args(["activity", "--from"])
+        .arg(samples())
+        .args(["--no-store", "--report", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let want = independent_total();
+    assert_eq!(want, 2245);
+    assert_eq!(v["events"], want);
+    assert_eq!(v["undecodable"], 0);
+    assert_eq!(v["by_principal_type"]["AWSAccount"], 1);
+    assert!(!stderr.contains("database"), "{stderr}");
+    assert!(stderr.contains("files not named"), "{stderr}"); // SOURCES.md and licences
+}
+
+#[test]
+fn table_report_is_the_default_and_stdin_works() {
+    let f = samples().join("grafana_loki/cloudtrail-log-file.json.gz");
+    let out = orgwatch()
+        .args(["activity", "--no-store", "--from", "-"])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with("events 2   undecodable 0   skipped 0\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nprincipal type (2 distinct)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_no_store_it_refuses() {
+    let out = orgwatch()
+        .args(["activity", "--from"])
+        .arg(samples())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("orgwatch activity: storing activity is not built yet; pass --no-store for a report of the files"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_files_are_named_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = samples().join("invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1150Z_1vnLavRRp0ek1mP4.json");
+    std::fs::copy(&ok, dir.path().join("a.json")).unwrap();
+    std::fs::write(dir.path().join("b.json"), "this is not json").unwrap();
+    let out = orgwatch()
+        .args(["activity", "--no-store", "--report", "json", "--from"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["events"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("b.json: not CloudTrail JSON"), "{stderr}");
+}
