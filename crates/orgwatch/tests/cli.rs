@@ -1,0 +1,103 @@
+//! The command line itself: database selection, migrations, log format, help.
+
+mod common;
+
+use common::{orgwatch, put, run, testdata, text, Backend, TestDb};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_creates_the_schema_and_is_safe_to_repeat() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = TestDb::new(backend).await;
+        for _ in 0..2 {
+            let out = run(&db, &["migrate"]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            assert!(
+                text(&out.stderr).contains("schema is up to date"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+        let counts = db.counts().await;
+        assert_eq!(counts.len(), 37, "every table exists");
+        assert!(counts.values().all(|n| *n == 0));
+    }
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_clear_error() {
+    let out = orgwatch()
+        .args(["--database-url", "mysql://u:secret@h/db", "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("unsupported database URL scheme"), "{err}");
+    assert!(
+        !err.contains("secret"),
+        "the password is never printed: {err}"
+    );
+}
+
+#[test]
+fn the_environment_variable_selects_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("env.db").display());
+    let out = orgwatch()
+        .env("ORGWATCH_DATABASE_URL", &url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&format!("using database {url}")));
+    assert!(dir.path().join("env.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let daily = std::fs::read(
+        testdata().join("a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json"),
+    )
+    .unwrap();
+    put(
+        dir.path(),
+        "210987654321/us-east-1/2026-11-24_DAILY.json",
+        &daily,
+    );
+    let db = TestDb::new(Backend::Sqlite).await;
+    let out = run(
+        &db,
+        &[
+            "-v",
+            "--log-format",
+            "json",
+            "ingest",
+            "--from",
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let logs: Vec<serde_json::Value> = text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        logs.iter().any(
+            |l| l["fields"]["message"] == "loaded" && l["fields"]["rows"].as_u64().unwrap() > 0
+        ),
+        "{logs:?}"
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["demo", "ingest", "migrate", "activity"] {
+        let out = orgwatch().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{cmd}");
+        assert!(
+            text(&out.stdout).contains("--database-url"),
+            "{cmd}: global options listed"
+        );
+    }
+}
