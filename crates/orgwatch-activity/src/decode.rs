@@ -25,6 +25,7 @@
 //! value on (or cannot be read at all) is a [`DecodeError`].
 
 use crate::report::Report;
+use crate::sink::Sink;
 use orgwatch_model::ActivityEvent;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize as _;
@@ -59,33 +60,87 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Report, DecodeError> {
 /// counted as one skipped `digest` without being read. Undecodable reasons name the file.
 pub fn decode_file(path: &Path) -> Result<Report, DecodeError> {
     let mut report = Report::new();
-    if path.to_string_lossy().contains("CloudTrail-Digest") {
-        report.add_skipped("digest");
-        return Ok(report);
-    }
-    let file = File::open(path)?;
-    let mut report = decode_reader(file)?;
-    for reason in &mut report.undecodable_reasons {
-        *reason = format!("{}: {reason}", path.display());
-    }
+    decode_file_into(path, &mut report)?;
     Ok(report)
 }
 
 /// Decodes a byte stream (plain or gzip) without holding it whole in memory.
 pub fn decode_reader<R: Read>(reader: R) -> Result<Report, DecodeError> {
     let mut report = Report::new();
+    decode_reader_into(reader, &mut report)?;
+    Ok(report)
+}
+
+/// [`decode_file`] into any [`Sink`]. On an error the sink may already hold records of the
+/// file (a corrupt gzip member after good ones); callers that need all or nothing decode
+/// into a buffer first.
+pub fn decode_file_into(path: &Path, sink: &mut dyn Sink) -> Result<(), DecodeError> {
+    if path.to_string_lossy().contains("CloudTrail-Digest") {
+        sink.skipped("digest");
+        return Ok(());
+    }
+    let file = File::open(path)?;
+    let mut named = NamedSink { path, inner: sink };
+    decode_reader_into(file, &mut named)
+}
+
+/// [`decode_reader`] into any [`Sink`].
+pub fn decode_reader_into<R: Read>(reader: R, sink: &mut dyn Sink) -> Result<(), DecodeError> {
+    let mut sink = Counted {
+        records: 0,
+        inner: sink,
+    };
     let mut raw = BufReader::with_capacity(PEEK, reader);
     let head = raw.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(raw);
-        decode_plain(BufReader::with_capacity(PEEK, gz), &mut report)?;
+        decode_plain(BufReader::with_capacity(PEEK, gz), &mut sink)
     } else {
-        decode_plain(raw, &mut report)?;
+        decode_plain(raw, &mut sink)
     }
-    Ok(report)
 }
 
-fn decode_plain<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeError> {
+/// Prefixes undecodable reasons with the file's path.
+struct NamedSink<'a> {
+    path: &'a Path,
+    inner: &'a mut dyn Sink,
+}
+
+impl Sink for NamedSink<'_> {
+    fn event(&mut self, ev: ActivityEvent) {
+        self.inner.event(ev);
+    }
+    fn undecodable(&mut self, reason: String) {
+        self.inner
+            .undecodable(format!("{}: {reason}", self.path.display()));
+    }
+    fn skipped(&mut self, kind: &str) {
+        self.inner.skipped(kind);
+    }
+}
+
+/// Counts the records of one input, whatever the sink already holds.
+struct Counted<'a> {
+    records: u64,
+    inner: &'a mut dyn Sink,
+}
+
+impl Sink for Counted<'_> {
+    fn event(&mut self, ev: ActivityEvent) {
+        self.records += 1;
+        self.inner.event(ev);
+    }
+    fn undecodable(&mut self, reason: String) {
+        self.records += 1;
+        self.inner.undecodable(reason);
+    }
+    fn skipped(&mut self, kind: &str) {
+        self.records += 1;
+        self.inner.skipped(kind);
+    }
+}
+
+fn decode_plain<R: BufRead>(mut r: R, report: &mut Counted) -> Result<(), DecodeError> {
     // Skip leading whitespace and a UTF-8 byte order mark.
     let mut first = true;
     loop {
@@ -122,21 +177,21 @@ fn decode_plain<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeE
         let mut de = serde_json::Deserializer::from_reader(r);
         match values(&mut de, report) {
             Ok(()) => Ok(()),
-            Err(e) if report.records() == 0 => Err(if e.is_io() {
+            Err(e) if report.records == 0 => Err(if e.is_io() {
                 DecodeError::Io(e.into())
             } else {
                 DecodeError::NotJson(e)
             }),
             Err(e) => {
-                let n = report.records();
-                report.add_undecodable(format!("invalid JSON after {n} records: {e}"));
+                let n = report.records;
+                report.undecodable(format!("invalid JSON after {n} records: {e}"));
                 Ok(())
             }
         }
     }
 }
 
-fn decode_lines<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeError> {
+fn decode_lines<R: BufRead>(mut r: R, report: &mut dyn Sink) -> Result<(), DecodeError> {
     let mut line = Vec::new();
     let mut lineno = 0u64;
     loop {
@@ -145,7 +200,7 @@ fn decode_lines<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeE
             Ok(0) => return Ok(()),
             Ok(_) => {}
             Err(e) => {
-                report.add_undecodable(format!("line {}: cannot read: {e}", lineno + 1));
+                report.undecodable(format!("line {}: cannot read: {e}", lineno + 1));
                 return Ok(());
             }
         }
@@ -156,7 +211,7 @@ fn decode_lines<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeE
         }
         let mut de = serde_json::Deserializer::from_slice(text);
         if let Err(e) = values(&mut de, report) {
-            report.add_undecodable(format!("line {lineno}: invalid JSON: {e}"));
+            report.undecodable(format!("line {lineno}: invalid JSON: {e}"));
         }
     }
 }
@@ -164,7 +219,7 @@ fn decode_lines<R: BufRead>(mut r: R, report: &mut Report) -> Result<(), DecodeE
 /// Reads JSON values one after the other until the end of the input.
 fn values<'de, R: serde_json::de::Read<'de>>(
     de: &mut serde_json::Deserializer<R>,
-    report: &mut Report,
+    report: &mut dyn Sink,
 ) -> Result<(), serde_json::Error> {
     loop {
         TopSeed(report).deserialize(&mut *de)?;
@@ -189,7 +244,7 @@ fn kind(v: &Value) -> &'static str {
 
 /// A top-level value: a log file object (whose `Records` are streamed), an event, an envelope,
 /// a digest, or an array of those.
-struct TopSeed<'a>(&'a mut Report);
+struct TopSeed<'a>(&'a mut dyn Sink);
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
     type Value = ();
@@ -198,33 +253,38 @@ impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
     }
 }
 
-struct TopVisitor<'a>(&'a mut Report);
+struct TopVisitor<'a>(&'a mut dyn Sink);
 
 /// Counts a top-level or `Records` value that is neither an object nor an array.
 macro_rules! scalar_is_undecodable {
     ($what:literal) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-            self.0.add_undecodable(concat!($what, " is a boolean"));
+            self.0
+                .undecodable(concat!($what, " is a boolean").to_owned());
             Ok(())
         }
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-            self.0.add_undecodable(concat!($what, " is a number"));
+            self.0
+                .undecodable(concat!($what, " is a number").to_owned());
             Ok(())
         }
         fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-            self.0.add_undecodable(concat!($what, " is a number"));
+            self.0
+                .undecodable(concat!($what, " is a number").to_owned());
             Ok(())
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-            self.0.add_undecodable(concat!($what, " is a number"));
+            self.0
+                .undecodable(concat!($what, " is a number").to_owned());
             Ok(())
         }
         fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-            self.0.add_undecodable(concat!($what, " is a string"));
+            self.0
+                .undecodable(concat!($what, " is a string").to_owned());
             Ok(())
         }
         fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            self.0.add_undecodable(concat!($what, " is null"));
+            self.0.undecodable(concat!($what, " is null").to_owned());
             Ok(())
         }
     };
@@ -264,7 +324,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
 }
 
 /// The value of a log file's `Records`: streamed element by element.
-struct RecordsSeed<'a>(&'a mut Report);
+struct RecordsSeed<'a>(&'a mut dyn Sink);
 
 impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
     type Value = ();
@@ -273,7 +333,7 @@ impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
     }
 }
 
-struct RecordsVisitor<'a>(&'a mut Report);
+struct RecordsVisitor<'a>(&'a mut dyn Sink);
 
 impl<'de> Visitor<'de> for RecordsVisitor<'_> {
     type Value = ();
@@ -289,7 +349,8 @@ impl<'de> Visitor<'de> for RecordsVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        self.0.add_undecodable("Records is an object, not an array");
+        self.0
+            .undecodable("Records is an object, not an array".to_owned());
         Ok(())
     }
 
@@ -297,7 +358,7 @@ impl<'de> Visitor<'de> for RecordsVisitor<'_> {
 }
 
 /// One element of `Records` or of a top-level array: one record, read whole.
-struct ElementSeed<'a>(&'a mut Report);
+struct ElementSeed<'a>(&'a mut dyn Sink);
 
 impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
     type Value = ();
@@ -306,7 +367,7 @@ impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
             Value::Object(m) => handle_object(m, self.0),
             other => self
                 .0
-                .add_undecodable(format!("record is {}, not an object", kind(&other))),
+                .undecodable(format!("record is {}, not an object", kind(&other))),
         }
         Ok(())
     }
@@ -320,9 +381,9 @@ fn is_digest(m: &Map<String, Value>) -> bool {
 }
 
 /// An object that is an event, an EventBridge envelope or a digest.
-fn handle_object(mut m: Map<String, Value>, report: &mut Report) {
+fn handle_object(mut m: Map<String, Value>, report: &mut dyn Sink) {
     if is_digest(&m) {
-        report.add_skipped("digest");
+        report.skipped("digest");
         return;
     }
     if m.contains_key("detail-type") && m.contains_key("detail") {
@@ -332,11 +393,11 @@ fn handle_object(mut m: Map<String, Value>, report: &mut Report) {
             .is_some_and(|t| t.ends_with("via CloudTrail"));
         match m.remove("detail") {
             Some(Value::Object(detail)) if cloudtrail => handle_event(detail, report),
-            Some(other) if cloudtrail => report.add_undecodable(format!(
+            Some(other) if cloudtrail => report.undecodable(format!(
                 "EventBridge detail is {}, not an object",
                 kind(&other)
             )),
-            _ => report.add_skipped("eventbridge-other"),
+            _ => report.skipped("eventbridge-other"),
         }
         return;
     }
@@ -344,16 +405,16 @@ fn handle_object(mut m: Map<String, Value>, report: &mut Report) {
 }
 
 /// One CloudTrail record.
-fn handle_event(m: Map<String, Value>, report: &mut Report) {
+fn handle_event(m: Map<String, Value>, report: &mut dyn Sink) {
     let insight = m.get("eventCategory").and_then(Value::as_str) == Some("Insight")
         || m.contains_key("insightDetails");
     if insight {
-        report.add_skipped("insight");
+        report.skipped("insight");
         return;
     }
     match ActivityEvent::from_cloudtrail(&m) {
-        Ok(ev) => report.add(&ev),
-        Err(e) => report.add_undecodable(e.to_string()),
+        Ok(ev) => report.event(ev),
+        Err(e) => report.undecodable(e.to_string()),
     }
 }
 

@@ -5,6 +5,7 @@
 //!   into [`orgwatch_model::ActivityEvent`]s, never failing on one bad record.
 //! - [`report`]: the one-shot triage [`Report`]: counts per account, region, service, API,
 //!   principal, source IP and error code, mergeable across files and threads.
+//! - [`sink`]: the [`Sink`] the decoder writes into (a [`Report`], a [`sink::Buffered`] file).
 //!
 //! ```
 //! let log = br#"{"Records":[{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s3.amazonaws.com",
@@ -17,6 +18,10 @@
 
 pub mod decode;
 pub mod report;
+pub mod sink;
 
-pub use decode::{decode_bytes, decode_file, decode_reader, DecodeError};
+pub use decode::{
+    decode_bytes, decode_file, decode_file_into, decode_reader, decode_reader_into, DecodeError,
+};
 pub use report::Report;
+pub use sink::{Buffered, Sink};

@@ -52,6 +52,9 @@ pub struct ActivityEvent {
     pub read_only: Option<bool>,
     /// `eventType`, e.g. `AwsApiCall`, `AwsConsoleSignIn`.
     pub event_type: Option<String>,
+    /// For a record without `eventID`: `sha256:` and the hex SHA-256 of its canonical JSON
+    /// (keys sorted at every level), so the same record delivered twice has the same key.
+    pub content_hash: Option<String>,
 }
 
 /// Why a record is not an [`ActivityEvent`].
@@ -258,8 +261,11 @@ impl ActivityEvent {
             Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
             _ => None,
         };
+        let event_id = owned("eventID");
+        let content_hash = event_id.is_none().then(|| canonical_hash(rec));
         Ok(ActivityEvent {
-            event_id: owned("eventID"),
+            event_id,
+            content_hash,
             event_time,
             account: text(rec, "recipientAccountId").and_then(|a| AccountId::parse(a).ok()),
             region: owned("awsRegion"),
@@ -276,6 +282,68 @@ impl ActivityEvent {
     }
 }
 
+impl ActivityEvent {
+    /// What identifies this event among the events of its account and second: `eventID`, or
+    /// the content hash of a record without one. De-duplication keys on
+    /// (`account`, `dedup_id`, `event_time`), never on the id alone: real ids are GUIDs but
+    /// sample and test data reuse ids such as `"1"` for different events.
+    pub fn dedup_id(&self) -> &str {
+        self.event_id
+            .as_deref()
+            .or(self.content_hash.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// Whether this is a console sign-in (`eventType` `AwsConsoleSignIn`, or `ConsoleLogin`).
+    pub fn is_console_sign_in(&self) -> bool {
+        self.event_type.as_deref() == Some("AwsConsoleSignIn") || self.api == "ConsoleLogin"
+    }
+}
+
+/// `sha256:` + hex SHA-256 of a record's canonical JSON: keys sorted at every level, no
+/// whitespace, so the hash does not depend on how the record was formatted or ordered.
+fn canonical_hash(rec: &Map<String, Value>) -> String {
+    use sha2::{Digest, Sha256};
+    fn write(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push(b'{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(&Value::String(k.clone()), out);
+                    out.push(b':');
+                    write(&m[k], out);
+                }
+                out.push(b'}');
+            }
+            Value::Array(a) => {
+                out.push(b'[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(x, out);
+                }
+                out.push(b']');
+            }
+            scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
+        }
+    }
+    let mut bytes = Vec::new();
+    write(&Value::Object(rec.clone()), &mut bytes);
+    let digest = Sha256::digest(&bytes);
+    let mut hex = String::with_capacity(7 + 64);
+    hex.push_str("sha256:");
+    for b in digest {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
 /// At most 64 characters of a value, for error messages.
 fn clip(s: &str) -> String {
     s.chars().take(64).collect()
@@ -288,6 +356,29 @@ mod tests {
 
     fn principal(ui: Value) -> String {
         Principal::from_user_identity(ui.as_object(), None).0
+    }
+
+    #[test]
+    fn records_without_event_id_are_keyed_on_their_content() {
+        let a = json!({"eventTime": "2023-07-10T11:41:05Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "requestParameters": {"bucket": "b", "key": "k"}});
+        let reordered: Value = serde_json::from_str(
+            r#"{"requestParameters": {"key": "k",
+            "bucket": "b"}, "eventName": "GetObject", "eventSource": "s3.amazonaws.com",
+            "eventTime": "2023-07-10T11:41:05Z"}"#,
+        )
+        .unwrap();
+        let other = json!({"eventTime": "2023-07-10T11:41:05Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "requestParameters": {"bucket": "b", "key": "other"}});
+        let ev = |v: &Value| ActivityEvent::from_cloudtrail(v.as_object().unwrap()).unwrap();
+        assert!(ev(&a).dedup_id().starts_with("sha256:"));
+        assert_eq!(ev(&a).dedup_id().len(), 7 + 64);
+        assert_eq!(ev(&a).dedup_id(), ev(&reordered).dedup_id());
+        assert_ne!(ev(&a).dedup_id(), ev(&other).dedup_id());
+        let mut with_id = a.clone();
+        with_id["eventID"] = json!("1");
+        assert_eq!(ev(&with_id).dedup_id(), "1");
+        assert_eq!(ev(&with_id).content_hash, None);
     }
 
     #[test]
