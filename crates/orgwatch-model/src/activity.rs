@@ -52,6 +52,9 @@ pub struct ActivityEvent {
     pub read_only: Option<bool>,
     /// `eventType`, e.g. `AwsApiCall`, `AwsConsoleSignIn`.
     pub event_type: Option<String>,
+    /// A console sign-in that failed: `responseElements.ConsoleLogin` is `Failure`, or the
+    /// sign-in record carries an `errorMessage` (failed sign-ins have no `errorCode`).
+    pub sign_in_failed: bool,
     /// For a record without `eventID`: `sha256:` and the hex SHA-256 of its canonical JSON
     /// (keys sorted at every level), so the same record delivered twice has the same key.
     pub content_hash: Option<String>,
@@ -262,10 +265,18 @@ impl ActivityEvent {
             _ => None,
         };
         let event_id = owned("eventID");
+        let sign_in_failed = rec
+            .get("responseElements")
+            .and_then(|r| r.get("ConsoleLogin"))
+            .and_then(Value::as_str)
+            == Some("Failure")
+            || (text(rec, "eventType") == Some("AwsConsoleSignIn")
+                && rec.contains_key("errorMessage"));
         let content_hash = event_id.is_none().then(|| canonical_hash(rec));
         Ok(ActivityEvent {
             event_id,
             content_hash,
+            sign_in_failed,
             event_time,
             account: text(rec, "recipientAccountId").and_then(|a| AccountId::parse(a).ok()),
             region: owned("awsRegion"),

@@ -34,6 +34,16 @@ pub(crate) trait Conn: Send {
     ) -> Result<Option<Vec<i64>>, sqlx::Error>;
     /// Writes a whole batch with as few round trips as the backend allows.
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error>;
+    /// Inserts a batch with `INSERT INTO t (…) … {tail}`, `tail` being an `ON CONFLICT` clause
+    /// and maybe `RETURNING` (of text columns; cast others): the rows returned, as text. On
+    /// PostgreSQL the rows are COPYed into a session temporary table first, then inserted
+    /// with one `INSERT … SELECT`; rows should be sorted by key so that concurrent writers
+    /// lock rows in the same order.
+    async fn insert_with(
+        &mut self,
+        batch: &Batch,
+        tail: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
     /// Writes a batch with one INSERT statement per row: the A360 receiver's approach, kept only
     /// as the benchmark baseline.
     async fn row_by_row(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
@@ -101,6 +111,7 @@ fn bind_pg<'q>(
         Val::Bool(b) => q.bind(*b),
         Val::Date(d) => q.bind(*d),
         Val::Ts(t) => q.bind(t.get()),
+        Val::Bytes(b) => q.bind(b.as_slice()),
     }
 }
 
@@ -116,6 +127,7 @@ fn bind_sqlite<'q>(
         Val::Bool(b) => q.bind(*b),
         Val::Date(d) => q.bind(orgwatch_model::Day(*d).to_string()),
         Val::Ts(t) => q.bind(t.to_sortable_string()),
+        Val::Bytes(b) => q.bind(b.as_slice()),
     }
 }
 
@@ -155,6 +167,13 @@ fn copy_encode(out: &mut String, v: &Val) {
             let _ = write!(out, "{}", orgwatch_model::Day(*d));
         }
         Val::Ts(t) => out.push_str(&t.to_sortable_string()),
+        Val::Bytes(b) => {
+            // bytea hex format; the backslash itself is escaped for COPY text.
+            out.push_str("\\\\x");
+            for byte in b {
+                let _ = write!(out, "{byte:02x}");
+            }
+        }
     }
 }
 
@@ -226,28 +245,65 @@ impl Conn for PgConnection {
         if batch.is_empty() {
             return Ok(0);
         }
-        let mut buf = String::with_capacity(batch.rows.len() * 128);
-        for row in &batch.rows {
-            for (i, v) in row.iter().enumerate() {
-                if i > 0 {
-                    buf.push('\t');
-                }
-                copy_encode(&mut buf, v);
-            }
-            buf.push('\n');
-        }
-        let stmt = format!(
-            "COPY {} ({}) FROM STDIN",
-            batch.table,
-            batch.columns.join(", ")
-        );
-        let mut copy = self.copy_in_raw(&stmt).await?;
-        if let Err(e) = copy.send(buf.into_bytes()).await {
-            let _ = copy.abort(e.to_string()).await;
-            return Err(e);
-        }
-        copy.finish().await
+        copy_rows(self, batch.table, batch).await
     }
+
+    async fn insert_with(
+        &mut self,
+        batch: &Batch,
+        tail: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stage = format!("{}_incoming", batch.table);
+        let columns = batch.columns.join(", ");
+        // Session-local, emptied at commit: concurrent writers never see each other's rows.
+        self.exec(
+            &format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {} INCLUDING DEFAULTS) \
+                 ON COMMIT DELETE ROWS",
+                batch.table
+            ),
+            &[],
+        )
+        .await?;
+        self.exec(&format!("TRUNCATE {stage}"), &[]).await?;
+        copy_rows(self, &stage, batch).await?;
+        self.fetch_text(
+            &format!(
+                "INSERT INTO {} ({columns}) SELECT {columns} FROM {stage} {tail}",
+                batch.table
+            ),
+            &[],
+        )
+        .await
+    }
+}
+
+/// COPYs a batch's rows into `table` (the batch's own table or a staging copy of it).
+async fn copy_rows(
+    conn: &mut PgConnection,
+    table: &str,
+    batch: &Batch,
+) -> Result<u64, sqlx::Error> {
+    let mut buf = String::with_capacity(batch.rows.len() * 128);
+    for row in &batch.rows {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                buf.push('\t');
+            }
+            copy_encode(&mut buf, v);
+        }
+        buf.push('\n');
+    }
+    let stmt = format!("COPY {table} ({}) FROM STDIN", batch.columns.join(", "));
+    let mut copy = conn.copy_in_raw(&stmt).await?;
+    if let Err(e) = copy.send(buf.into_bytes()).await {
+        let _ = copy.abort(e.to_string()).await;
+        return Err(e);
+    }
+    copy.finish().await
 }
 
 impl Conn for SqliteConnection {
@@ -311,6 +367,31 @@ impl Conn for SqliteConnection {
             written += q.execute(&mut *self).await?.rows_affected();
         }
         Ok(written)
+    }
+
+    async fn insert_with(
+        &mut self,
+        batch: &Batch,
+        tail: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
+        let mut out = Vec::new();
+        for chunk in batch.rows.chunks(per_stmt) {
+            let sql = format!(
+                "{} {tail}",
+                insert_sql(batch.table, &batch.columns, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                for v in row {
+                    q = bind_sqlite(q, v);
+                }
+            }
+            for row in q.fetch_all(&mut *self).await? {
+                out.push(text_cells(&row)?);
+            }
+        }
+        Ok(out)
     }
 }
 

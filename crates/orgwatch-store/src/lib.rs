@@ -9,6 +9,7 @@
 //! - [`Store::record_failure`] keeps the reason a file was quarantined in `logs`/`log_messages`.
 #![deny(missing_docs)]
 
+pub mod activity;
 mod conn;
 mod load;
 mod read;

@@ -119,6 +119,15 @@ impl Store {
         Ok(with_conn!(self, |c| c.fetch_text(sql, &args).await?))
     }
 
+    /// [`Store::query_text`] with typed arguments.
+    pub(crate) async fn query_text_args(
+        &self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        Ok(with_conn!(self, |c| c.fetch_text(sql, args).await?))
+    }
+
     /// One line per account: cost, findings, compliance and load health.
     pub async fn account_summaries(&self) -> Result<Vec<AccountSummary>, StoreError> {
         const SQL: &str = "SELECT a.account_id, COALESCE(a.account_name, a.account_id), \

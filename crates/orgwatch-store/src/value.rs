@@ -17,6 +17,8 @@ pub(crate) enum Val {
     Ts(Timestamp),
     /// JSON text (JSONB on PostgreSQL, TEXT on SQLite).
     Json(String),
+    /// Binary (BYTEA on PostgreSQL, BLOB on SQLite).
+    Bytes(Vec<u8>),
 }
 
 impl Val {

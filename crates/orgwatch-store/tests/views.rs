@@ -177,6 +177,10 @@ async fn cells(store: &Store, sql: &str) -> Vec<Vec<Option<String>>> {
 }
 
 /// The names of every view, sorted, from the backend's catalog.
+/// The activity views (tests/activity.rs covers their content).
+const ACTIVITY_VIEWS: &[&str] = &["view_activity_minutes", "view_activity_top10"];
+
+/// The snapshot views of the database, sorted (activity views left out).
 async fn view_names(store: &Store) -> Vec<String> {
     let sql = match store.backend() {
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'view'",
@@ -189,6 +193,7 @@ async fn view_names(store: &Store) -> Vec<String> {
         .await
         .into_iter()
         .map(|r| r[0].clone().unwrap())
+        .filter(|n| !ACTIVITY_VIEWS.contains(&n.as_str()))
         .collect();
     names.sort();
     names
@@ -950,7 +955,7 @@ async fn both_backends_have_the_same_views_and_columns(pool: sqlx::PgPool) {
     let sqlite = Store::connect("sqlite::memory:").await.unwrap();
     assert_eq!(view_names(&postgres).await, VIEWS);
     assert_eq!(view_names(&sqlite).await, VIEWS);
-    for view in VIEWS {
+    for view in VIEWS.iter().chain(ACTIVITY_VIEWS) {
         let cols = columns(&sqlite, view).await;
         assert_eq!(columns(&postgres, view).await, cols, "{view}");
         let mut unique = cols.clone();

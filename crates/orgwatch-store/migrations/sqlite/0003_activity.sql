@@ -1,0 +1,115 @@
+-- CloudTrail activity (orgwatch activity), SQLite dialect; the PostgreSQL tree holds the same
+-- tables under the same migration name. See docs/activity.md.
+--
+-- Times are UTC epoch numbers so both backends compare and bucket them the same way:
+-- event_time in milliseconds, window_start in seconds (a multiple of 60, 3600 or 86400).
+
+-- Recent events, for drill-down and de-duplication: an event is stored (and counted) once per
+-- (recipient account, event id, event time). event_id is eventID, or 'sha256:' and the hash
+-- of the canonical record when it has none. Kept for the recent-events retention (7 days by
+-- default): duplicates arriving later than that would count twice.
+CREATE TABLE activity_events (
+    account TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_time INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    service TEXT NOT NULL,
+    api TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    principal_type TEXT NOT NULL,
+    source_ip TEXT,
+    user_agent_family TEXT NOT NULL,
+    error_code TEXT,
+    read_only BOOLEAN,
+    event_type TEXT,
+    PRIMARY KEY (account, event_id, event_time)
+);
+CREATE INDEX activity_events_by_time ON activity_events (event_time);
+
+-- Counts per window, tier, account, region, metric and item, written additively
+-- (count = count + new) so that two workers on one window give the same totals as one, and a
+-- late event amends its window's row instead of adding a partial one. Every tier is written
+-- at ingest; retention deletes old minute and hour rows (48 h and 90 days by default).
+-- metric: total (item ''), service, api (eventSource:eventName), principal, principal_type,
+-- source_ip, error_code, ec2_outcome (success or the error code), console_sign_in
+-- (success or failure).
+CREATE TABLE activity_rollups (
+    tier TEXT NOT NULL CHECK (tier IN ('minute', 'hour', 'day')),
+    window_start INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    item TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (tier, window_start, account, region, metric, item)
+);
+
+-- The processed-file ledger: a file is read again only if it is new or its size changed.
+CREATE TABLE activity_files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    new_events INTEGER NOT NULL,
+    undecodable INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    first_event_time INTEGER,
+    last_event_time INTEGER,
+    loaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')
+);
+
+-- Random Cut Forest scores per closed minute window; scope is an account id or 'org', series
+-- 'total' or 'principal:NAME'. alarm: the score crossed the alarm threshold.
+CREATE TABLE activity_anomalies (
+    window_start INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    series TEXT NOT NULL,
+    score REAL NOT NULL,
+    contributor TEXT NOT NULL,
+    alarm BOOLEAN NOT NULL,
+    PRIMARY KEY (window_start, scope, series)
+);
+CREATE INDEX activity_anomalies_alarms ON activity_anomalies (window_start) WHERE alarm;
+
+-- Stream progress and the persisted detector (one row, name 'default').
+CREATE TABLE activity_state (
+    name TEXT PRIMARY KEY,
+    max_event_time INTEGER,
+    scored_until INTEGER,
+    detector BLOB,
+    duplicate_events INTEGER NOT NULL DEFAULT 0,
+    late_events INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')
+);
+
+-- Exact top 10 per window, tier, account and metric (account '*' is the organisation),
+-- computed from the complete rollups so a late event is reflected at once.
+CREATE VIEW view_activity_top10 AS
+SELECT tier, window_start, account, metric, item, count, rank
+FROM (
+    SELECT tier, window_start, account, metric, item, count,
+           ROW_NUMBER() OVER (PARTITION BY tier, window_start, account, metric
+                              ORDER BY count DESC, item) AS rank
+    FROM (
+        SELECT tier, window_start, account, metric, item, SUM(count) AS count
+        FROM activity_rollups WHERE metric <> 'total'
+        GROUP BY tier, window_start, account, metric, item
+        UNION ALL
+        SELECT tier, window_start, '*', metric, item, SUM(count)
+        FROM activity_rollups WHERE metric <> 'total'
+        GROUP BY tier, window_start, metric, item
+    ) grouped
+) ranked
+WHERE rank <= 10;
+
+-- Total calls per minute per account and organisation-wide, with the anomaly score.
+CREATE VIEW view_activity_minutes AS
+SELECT r.window_start, r.account, r.count AS calls, a.score, a.alarm, a.contributor
+FROM (
+    SELECT window_start, account, SUM(count) AS count FROM activity_rollups
+    WHERE tier = 'minute' AND metric = 'total' GROUP BY window_start, account
+    UNION ALL
+    SELECT window_start, 'org', SUM(count) FROM activity_rollups
+    WHERE tier = 'minute' AND metric = 'total' GROUP BY window_start
+) r
+LEFT JOIN activity_anomalies a
+    ON a.window_start = r.window_start AND a.scope = r.account AND a.series = 'total';

@@ -1,0 +1,995 @@
+//! CloudTrail activity in the store: de-duplicated recent events, additive tiered rollups, the
+//! processed-file ledger, anomaly scores and the stream state (see `docs/activity.md`).
+//!
+//! Every write of [`Store::store_activity`] is one transaction: the events (de-duplicated on
+//! (account, event id, event time) by the primary key), the rollups of the events that were
+//! new (added to the stored counts, never replacing them), the ledger rows of the files and the
+//! stream state. A crash before commit leaves nothing; rereading the same files after a crash
+//! or by a second worker counts nothing twice.
+
+use crate::conn::Conn;
+use crate::value::{Batch, Val};
+use crate::{Pool, Store, StoreError};
+use orgwatch_model::{ActivityEvent, Timestamp};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use time::OffsetDateTime;
+
+/// The account and region recorded for an event without one.
+pub const NONE: &str = "(none)";
+
+/// Seconds per window of each rollup tier.
+pub const TIERS: [(Tier, i64); 3] = [(Tier::Minute, 60), (Tier::Hour, 3600), (Tier::Day, 86_400)];
+
+/// A rollup tier: the width of its windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    /// One-minute windows (kept 48 hours by default).
+    Minute,
+    /// One-hour windows (kept 90 days by default).
+    Hour,
+    /// One-day windows (kept forever by default).
+    Day,
+}
+
+impl Tier {
+    /// The name stored in `activity_rollups.tier`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Minute => "minute",
+            Tier::Hour => "hour",
+            Tier::Day => "day",
+        }
+    }
+
+    /// Window width in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Tier::Minute => 60,
+            Tier::Hour => 3600,
+            Tier::Day => 86_400,
+        }
+    }
+}
+
+/// A counted dimension of the rollups (`activity_rollups.metric`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// All calls (item is empty).
+    Total,
+    /// Calls per `eventSource`.
+    Service,
+    /// Calls per `eventSource:eventName`.
+    Api,
+    /// Calls per principal.
+    Principal,
+    /// Calls per `userIdentity.type`.
+    PrincipalType,
+    /// Calls per source IP ([`NONE`] when absent).
+    SourceIp,
+    /// Failed calls per error code.
+    ErrorCode,
+    /// EC2 calls per outcome: `success` or the error code.
+    Ec2Outcome,
+    /// Console sign-ins: `success` or `failure`.
+    ConsoleSignIn,
+}
+
+impl Metric {
+    /// Every metric, in storage order.
+    pub const ALL: [Metric; 9] = [
+        Metric::Total,
+        Metric::Service,
+        Metric::Api,
+        Metric::Principal,
+        Metric::PrincipalType,
+        Metric::SourceIp,
+        Metric::ErrorCode,
+        Metric::Ec2Outcome,
+        Metric::ConsoleSignIn,
+    ];
+
+    /// The name stored in `activity_rollups.metric`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Total => "total",
+            Metric::Service => "service",
+            Metric::Api => "api",
+            Metric::Principal => "principal",
+            Metric::PrincipalType => "principal_type",
+            Metric::SourceIp => "source_ip",
+            Metric::ErrorCode => "error_code",
+            Metric::Ec2Outcome => "ec2_outcome",
+            Metric::ConsoleSignIn => "console_sign_in",
+        }
+    }
+}
+
+/// One file (or stdin chunk) of decoded events to store, with its ledger facts.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityFile<'a> {
+    /// Ledger key: the file's path as the reader names it (or `-` and a chunk number).
+    pub path: &'a str,
+    /// Size in bytes when read; a file is read again when its size changes.
+    pub size: u64,
+    /// The decoded events, in file order.
+    pub events: &'a [ActivityEvent],
+    /// Records that could not be decoded.
+    pub undecodable: u64,
+    /// Records or files recognised and left out (digests, Insight events).
+    pub skipped: u64,
+}
+
+/// What [`Store::store_activity`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityStored {
+    /// Per file, per event: true when the event was new (counted), false for a duplicate.
+    pub fresh: Vec<Vec<bool>>,
+    /// Events counted.
+    pub new_events: u64,
+    /// Events already stored (or twice in this write), not counted again.
+    pub duplicates: u64,
+    /// New events whose minute window was already closed and scored: they amended its counts.
+    pub late_events: u64,
+}
+
+/// Stream progress and the persisted anomaly detector.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityState {
+    /// Newest event time stored.
+    pub max_event_time: Option<Timestamp>,
+    /// Minute windows starting before this are closed and scored.
+    pub scored_until: Option<Timestamp>,
+    /// The serialised detector, if one was saved.
+    pub detector: Option<Vec<u8>>,
+    /// Duplicate deliveries not counted, all time.
+    pub duplicate_events: u64,
+    /// Events that amended an already closed window, all time.
+    pub late_events: u64,
+}
+
+/// An anomaly score of one closed window, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAnomaly {
+    /// Window start.
+    pub time: Timestamp,
+    /// Account id, or `org`.
+    pub scope: String,
+    /// `total` or `principal:NAME`.
+    pub series: String,
+    /// The anomaly score.
+    pub score: f64,
+    /// The dimension that contributed most.
+    pub contributor: String,
+    /// Whether the score crossed the alarm threshold.
+    pub alarm: bool,
+}
+
+/// Counts of one account's minute window read back from the recent events, for scoring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinuteCounts {
+    /// Window start.
+    pub start: Timestamp,
+    /// Account id ([`NONE`] for events without one).
+    pub account: String,
+    /// All calls.
+    pub total: u64,
+    /// Calls per (principal, `eventSource:eventName`).
+    pub by_principal_api: BTreeMap<(String, String), u64>,
+    /// Calls per source IP.
+    pub by_source_ip: BTreeMap<String, u64>,
+}
+
+/// How long each tier and the recent events are kept, counted back from the newest event
+/// time stored (not the wall clock, so replaying old logs keeps them). `None` keeps forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Minute rollups (default 48 hours).
+    pub minutes: Option<std::time::Duration>,
+    /// Hour rollups and anomaly scores (default 90 days).
+    pub hours: Option<std::time::Duration>,
+    /// Day rollups (default forever).
+    pub days: Option<std::time::Duration>,
+    /// Recent events, which are also the de-duplication horizon (default 7 days).
+    pub events: Option<std::time::Duration>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const H: u64 = 3600;
+        Retention {
+            minutes: Some(std::time::Duration::from_secs(48 * H)),
+            hours: Some(std::time::Duration::from_secs(90 * 24 * H)),
+            days: None,
+            events: Some(std::time::Duration::from_secs(7 * 24 * H)),
+        }
+    }
+}
+
+/// Rows deleted by [`Store::prune_activity`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Rollup rows.
+    pub rollups: u64,
+    /// Recent events.
+    pub events: u64,
+    /// Anomaly scores.
+    pub anomalies: u64,
+}
+
+/// Counts read from the rollups for a time range (see [`Store::activity_counts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityCounts {
+    /// The tier the counts were read from.
+    pub tier: Option<Tier>,
+    /// All calls.
+    pub events: u64,
+    /// Per metric, per item (for [`Metric::Total`] the item is empty).
+    pub by: BTreeMap<Metric, BTreeMap<String, u64>>,
+    /// Calls per account.
+    pub by_account: BTreeMap<String, u64>,
+    /// Calls per region.
+    pub by_region: BTreeMap<String, u64>,
+    /// Earliest stored event time in range (from the recent events, else the first window).
+    pub first_event_time: Option<Timestamp>,
+    /// Latest stored event time in range (from the recent events, else the last window end).
+    pub last_event_time: Option<Timestamp>,
+    /// Undecodable records in the ledger's files.
+    pub undecodable: u64,
+    /// Skipped records in the ledger's files.
+    pub skipped: u64,
+}
+
+/// Epoch milliseconds of a timestamp.
+pub fn epoch_ms(t: Timestamp) -> i64 {
+    (t.get().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The timestamp of epoch seconds.
+pub fn from_epoch_s(s: i64) -> Timestamp {
+    Timestamp::new(OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+}
+
+/// The timestamp of epoch milliseconds.
+pub fn from_epoch_ms(ms: i64) -> Timestamp {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    Timestamp::new(t)
+}
+
+/// Start (epoch seconds) of the window of width `width` holding `ms`.
+fn window(ms: i64, width: i64) -> i64 {
+    (ms.div_euclid(1000)).div_euclid(width) * width
+}
+
+const EVENT_COLUMNS: [&str; 13] = [
+    "account",
+    "event_id",
+    "event_time",
+    "region",
+    "service",
+    "api",
+    "principal",
+    "principal_type",
+    "source_ip",
+    "user_agent_family",
+    "error_code",
+    "read_only",
+    "event_type",
+];
+
+const ROLLUP_COLUMNS: [&str; 7] = [
+    "tier",
+    "window_start",
+    "account",
+    "region",
+    "metric",
+    "item",
+    "count",
+];
+
+/// A minute rollup key borrowing its text from the events: window start, account, region,
+/// metric and the item's one or two parts.
+type MinuteKey<'e> = (i64, &'e str, &'e str, Metric, &'e str, &'e str);
+
+/// A rollup key of any tier.
+type TierKey<'e> = (Tier, i64, &'e str, &'e str, Metric, &'e str, &'e str);
+
+/// Adds one event to the minute counts (items with two parts are joined with `:` later).
+fn count_event<'e>(minutes: &mut HashMap<MinuteKey<'e>, i64>, ev: &'e ActivityEvent) {
+    let m = window(epoch_ms(ev.event_time), 60);
+    let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
+    let region = ev.region.as_deref().unwrap_or(NONE);
+    let mut add = |metric: Metric, a: &'e str, b: &'e str| {
+        *minutes
+            .entry((m, account, region, metric, a, b))
+            .or_insert(0) += 1;
+    };
+    add(Metric::Total, "", "");
+    add(Metric::Service, &ev.service, "");
+    add(Metric::Api, &ev.service, &ev.api);
+    add(Metric::Principal, ev.principal.as_str(), "");
+    add(Metric::PrincipalType, &ev.principal_type, "");
+    add(
+        Metric::SourceIp,
+        ev.source_ip.as_deref().unwrap_or(NONE),
+        "",
+    );
+    if let Some(code) = &ev.error_code {
+        add(Metric::ErrorCode, code, "");
+    }
+    if ev.service == "ec2.amazonaws.com" {
+        add(
+            Metric::Ec2Outcome,
+            ev.error_code.as_deref().unwrap_or("success"),
+            "",
+        );
+    }
+    if ev.is_console_sign_in() {
+        let outcome = if ev.sign_in_failed || ev.error_code.is_some() {
+            "failure"
+        } else {
+            "success"
+        };
+        add(Metric::ConsoleSignIn, outcome, "");
+    }
+}
+
+/// The rollup rows (every tier) of a set of new events, sorted by key.
+fn rollup_rows<'e>(events: impl Iterator<Item = &'e ActivityEvent>) -> Batch {
+    let mut minutes: HashMap<MinuteKey<'e>, i64> = HashMap::new();
+    for ev in events {
+        count_event(&mut minutes, ev);
+    }
+    let mut all: BTreeMap<TierKey<'e>, i64> = BTreeMap::new();
+    for ((m, account, region, metric, a, b), n) in minutes {
+        for (tier, width) in TIERS {
+            let start = m.div_euclid(width) * width;
+            *all.entry((tier, start, account, region, metric, a, b))
+                .or_insert(0) += n;
+        }
+    }
+    let rows = all
+        .into_iter()
+        .map(|((tier, start, account, region, metric, a, b), n)| {
+            let item = if b.is_empty() {
+                a.to_owned()
+            } else {
+                format!("{a}:{b}")
+            };
+            vec![
+                Val::str(tier.as_str()),
+                Val::Int(start),
+                Val::str(account),
+                Val::str(region),
+                Val::str(metric.as_str()),
+                Val::Text(item),
+                Val::Int(n),
+            ]
+        })
+        .collect();
+    Batch::from_rows("activity_rollups", ROLLUP_COLUMNS.to_vec(), rows)
+}
+
+fn event_row(ev: &ActivityEvent) -> Vec<Val> {
+    vec![
+        Val::str(ev.account.as_ref().map_or(NONE, |a| a.as_str())),
+        Val::str(ev.dedup_id()),
+        Val::Int(epoch_ms(ev.event_time)),
+        Val::str(ev.region.as_deref().unwrap_or(NONE)),
+        Val::str(&ev.service),
+        Val::str(&ev.api),
+        Val::str(ev.principal.as_str()),
+        Val::str(&ev.principal_type),
+        Val::text(&ev.source_ip),
+        Val::str(&ev.user_agent_family),
+        Val::text(&ev.error_code),
+        Val::bool(ev.read_only),
+        Val::text(&ev.event_type),
+    ]
+}
+
+fn parse_i64(cell: &Option<String>) -> i64 {
+    cell.as_deref()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map_or(0, |f| f as i64)
+}
+
+async fn read_state<C: Conn>(c: &mut C) -> Result<ActivityState, sqlx::Error> {
+    let rows = c
+        .fetch_text(
+            "SELECT CAST(max_event_time AS TEXT), CAST(scored_until AS TEXT), \
+             CAST(duplicate_events AS TEXT), CAST(late_events AS TEXT) \
+             FROM activity_state WHERE name = 'default'",
+            &[],
+        )
+        .await?;
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(ActivityState::default());
+    };
+    let opt = |cell: &Option<String>| cell.as_ref().map(|_| parse_i64(cell));
+    Ok(ActivityState {
+        max_event_time: opt(&row[0]).map(from_epoch_ms),
+        scored_until: opt(&row[1]).map(from_epoch_s),
+        detector: None,
+        duplicate_events: parse_i64(&row[2]) as u64,
+        late_events: parse_i64(&row[3]) as u64,
+    })
+}
+
+async fn store<C: Conn>(
+    c: &mut C,
+    files: &[ActivityFile<'_>],
+    postgres: bool,
+) -> Result<ActivityStored, sqlx::Error> {
+    let state = read_state(c).await?;
+    let scored_until = state.scored_until.map(|t| epoch_ms(t) / 1000);
+
+    // Sorted by key, so that concurrent writers take row locks in the same order.
+    let mut order: Vec<(usize, usize)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(f, file)| (0..file.events.len()).map(move |i| (f, i)))
+        .collect();
+    let ev = |&(f, i): &(usize, usize)| &files[f].events[i];
+    order.sort_by(|a, b| {
+        let (x, y) = (ev(a), ev(b));
+        (x.account.as_ref(), x.dedup_id(), x.event_time).cmp(&(
+            y.account.as_ref(),
+            y.dedup_id(),
+            y.event_time,
+        ))
+    });
+    let rows = order.iter().map(|k| event_row(ev(k))).collect();
+    let batch = Batch::from_rows("activity_events", EVENT_COLUMNS.to_vec(), rows);
+    let returned = c
+        .insert_with(
+            &batch,
+            "ON CONFLICT (account, event_id, event_time) DO NOTHING \
+             RETURNING account, event_id, CAST(event_time AS TEXT)",
+        )
+        .await?;
+    let mut inserted: HashSet<(String, String, i64)> = returned
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap_or_default(),
+                r[1].clone().unwrap_or_default(),
+                parse_i64(&r[2]),
+            )
+        })
+        .collect();
+    let mut fresh: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.events.len()]).collect();
+    let mut out = ActivityStored::default();
+    let mut max_ms: Option<i64> = None;
+    for &(f, i) in &order {
+        let e = &files[f].events[i];
+        let ms = epoch_ms(e.event_time);
+        // The first occurrence of a key in this write takes the insert; the rest are duplicates.
+        let key = (
+            e.account.as_ref().map_or(NONE, |a| a.as_str()).to_owned(),
+            e.dedup_id().to_owned(),
+            ms,
+        );
+        if inserted.remove(&key) {
+            fresh[f][i] = true;
+            out.new_events += 1;
+            max_ms = Some(max_ms.map_or(ms, |m| m.max(ms)));
+            if scored_until.is_some_and(|s| window(ms, 60) < s) {
+                out.late_events += 1;
+            }
+        } else {
+            out.duplicates += 1;
+        }
+    }
+    let new_events = files.iter().zip(&fresh).flat_map(|(file, mask)| {
+        file.events
+            .iter()
+            .zip(mask)
+            .filter(|(_, &new)| new)
+            .map(|(e, _)| e)
+    });
+    let rollups = rollup_rows(new_events);
+    c.insert_with(
+        &rollups,
+        "ON CONFLICT (tier, window_start, account, region, metric, item) \
+         DO UPDATE SET count = activity_rollups.count + excluded.count",
+    )
+    .await?;
+
+    for (file, mask) in files.iter().zip(&fresh) {
+        let times = file.events.iter().map(|e| epoch_ms(e.event_time));
+        let first = times.clone().min();
+        let last = times.max();
+        let new = mask.iter().filter(|&&n| n).count() as i64;
+        let opt = |v: Option<i64>| v.map_or(Val::Null, Val::Int);
+        c.exec(
+            "INSERT INTO activity_files (path, size, events, new_events, undecodable, skipped, \
+             first_event_time, last_event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (path) DO UPDATE SET size = excluded.size, \
+             events = excluded.events, new_events = activity_files.new_events + excluded.new_events, \
+             undecodable = excluded.undecodable, skipped = excluded.skipped, \
+             first_event_time = excluded.first_event_time, \
+             last_event_time = excluded.last_event_time",
+            &[
+                Val::str(file.path),
+                Val::Int(file.size as i64),
+                Val::Int(file.events.len() as i64),
+                Val::Int(new),
+                Val::Int(file.undecodable as i64),
+                Val::Int(file.skipped as i64),
+                opt(first),
+                opt(last),
+            ],
+        )
+        .await?;
+    }
+    let greatest = if postgres { "GREATEST" } else { "MAX" };
+    c.exec(
+        &format!(
+            "INSERT INTO activity_state (name, max_event_time, duplicate_events, late_events) \
+             VALUES ('default', ?, ?, ?) ON CONFLICT (name) DO UPDATE SET \
+             max_event_time = COALESCE({greatest}(activity_state.max_event_time, \
+             excluded.max_event_time), activity_state.max_event_time, excluded.max_event_time), \
+             duplicate_events = activity_state.duplicate_events + excluded.duplicate_events, \
+             late_events = activity_state.late_events + excluded.late_events"
+        ),
+        &[
+            max_ms.map_or(Val::Null, Val::Int),
+            Val::Int(out.duplicates as i64),
+            Val::Int(out.late_events as i64),
+        ],
+    )
+    .await?;
+    out.fresh = fresh;
+    Ok(out)
+}
+
+async fn minute_counts<C: Conn>(
+    c: &mut C,
+    from: i64,
+    until: i64,
+) -> Result<Vec<MinuteCounts>, sqlx::Error> {
+    let range = [Val::Int(from * 1000), Val::Int(until * 1000)];
+    let mut out: BTreeMap<(i64, String), MinuteCounts> = BTreeMap::new();
+    let rows = c
+        .fetch_text(
+            "SELECT CAST(event_time - (event_time % 60000) AS TEXT), account, principal, \
+             service, api, CAST(COUNT(*) AS TEXT) FROM activity_events \
+             WHERE event_time >= ? AND event_time < ? \
+             GROUP BY event_time - (event_time % 60000), account, principal, service, api",
+            &range,
+        )
+        .await?;
+    for r in rows {
+        let start = parse_i64(&r[0]) / 1000;
+        let account = r[1].clone().unwrap_or_default();
+        let n = parse_i64(&r[5]) as u64;
+        let w = out
+            .entry((start, account.clone()))
+            .or_insert_with(|| MinuteCounts {
+                start: from_epoch_s(start),
+                account,
+                total: 0,
+                by_principal_api: BTreeMap::new(),
+                by_source_ip: BTreeMap::new(),
+            });
+        w.total += n;
+        let api = format!(
+            "{}:{}",
+            r[3].as_deref().unwrap_or_default(),
+            r[4].as_deref().unwrap_or_default()
+        );
+        *w.by_principal_api
+            .entry((r[2].clone().unwrap_or_default(), api))
+            .or_insert(0) += n;
+    }
+    let rows = c
+        .fetch_text(
+            "SELECT CAST(event_time - (event_time % 60000) AS TEXT), account, \
+             COALESCE(source_ip, '(none)'), CAST(COUNT(*) AS TEXT) FROM activity_events \
+             WHERE event_time >= ? AND event_time < ? \
+             GROUP BY event_time - (event_time % 60000), account, COALESCE(source_ip, '(none)')",
+            &range,
+        )
+        .await?;
+    for r in rows {
+        let key = (parse_i64(&r[0]) / 1000, r[1].clone().unwrap_or_default());
+        if let Some(w) = out.get_mut(&key) {
+            w.by_source_ip
+                .insert(r[2].clone().unwrap_or_default(), parse_i64(&r[3]) as u64);
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+async fn save_scores<C: Conn>(
+    c: &mut C,
+    expected: Option<Timestamp>,
+    scored_until: Timestamp,
+    detector: &[u8],
+    anomalies: &[StoredAnomaly],
+    postgres: bool,
+) -> Result<bool, sqlx::Error> {
+    let _ = postgres;
+    c.exec(
+        "INSERT INTO activity_state (name) VALUES ('default') ON CONFLICT (name) DO NOTHING",
+        &[],
+    )
+    .await?;
+    let same = match expected {
+        Some(_) => "scored_until = ?",
+        None => "scored_until IS NULL",
+    };
+    // Optimistic: only the worker that read `expected` advances the state.
+    let mut args = vec![
+        Val::Int(epoch_ms(scored_until) / 1000),
+        Val::Bytes(detector.to_vec()),
+    ];
+    if let Some(t) = expected {
+        args.push(Val::Int(epoch_ms(t) / 1000));
+    }
+    let n = c
+        .exec(
+            &format!(
+                "UPDATE activity_state SET scored_until = ?, detector = ? \
+                 WHERE name = 'default' AND {same}"
+            ),
+            &args,
+        )
+        .await?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let rows = anomalies
+        .iter()
+        .map(|a| {
+            vec![
+                Val::Int(epoch_ms(a.time) / 1000),
+                Val::str(&a.scope),
+                Val::str(&a.series),
+                Val::Real(if a.score.is_finite() { a.score } else { 0.0 }),
+                Val::str(&a.contributor),
+                Val::Bool(a.alarm),
+            ]
+        })
+        .collect();
+    let batch = Batch::from_rows(
+        "activity_anomalies",
+        vec![
+            "window_start",
+            "scope",
+            "series",
+            "score",
+            "contributor",
+            "alarm",
+        ],
+        rows,
+    );
+    c.insert_with(
+        &batch,
+        "ON CONFLICT (window_start, scope, series) DO UPDATE SET score = excluded.score, \
+         contributor = excluded.contributor, alarm = excluded.alarm",
+    )
+    .await?;
+    Ok(true)
+}
+
+impl Store {
+    /// Stores decoded files in one transaction: new events are kept and counted, events
+    /// already stored (same account, id and time) are only reported as duplicates. Safe to
+    /// call again with the same files, and from several workers at once.
+    pub async fn store_activity(
+        &self,
+        files: &[ActivityFile<'_>],
+    ) -> Result<ActivityStored, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: Result<ActivityStored, StoreError> = async {
+                macro_rules! run {
+                    ($pool:expr, $pg:expr) => {{
+                        let mut tx = $pool.begin().await?;
+                        let out = store(&mut *tx, files, $pg).await?;
+                        tx.commit().await?;
+                        Ok(out)
+                    }};
+                }
+                match &self.pool {
+                    Pool::Sqlite(p) => run!(p, false),
+                    Pool::Postgres(p) => run!(p, true),
+                }
+            }
+            .await;
+            match result {
+                Err(e) if e.is_transient() && attempt < 5 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The ledger: size of every file already stored, by path.
+    pub async fn activity_files(&self) -> Result<HashMap<String, u64>, StoreError> {
+        let rows = self
+            .query_text("SELECT path, CAST(size AS TEXT) FROM activity_files", &[])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap_or_default(), parse_i64(&r[1]) as u64))
+            .collect())
+    }
+
+    /// The stream state, with the saved detector.
+    pub async fn activity_state(&self) -> Result<ActivityState, StoreError> {
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut c = $pool.acquire().await?;
+                let mut state = read_state(&mut *c).await?;
+                let blob: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+                    "SELECT detector FROM activity_state WHERE name = 'default'",
+                )
+                .fetch_optional(&mut *c)
+                .await?;
+                state.detector = blob.flatten();
+                Ok(state)
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => run!(p),
+            Pool::Postgres(p) => run!(p),
+        }
+    }
+
+    /// Per account, the counts of each minute window in `[from, until)` with any stored
+    /// events, read from the recent events (complete within their retention).
+    pub async fn minute_counts(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
+        let (from, until) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut c = $pool.acquire().await?;
+                Ok(minute_counts(&mut *c, from, until).await?)
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => run!(p),
+            Pool::Postgres(p) => run!(p),
+        }
+    }
+
+    /// Saves scores and the detector, and advances `scored_until` from `expected` — all or
+    /// nothing. Returns false (and writes nothing) when another worker advanced it first.
+    pub async fn save_scores(
+        &self,
+        expected: Option<Timestamp>,
+        scored_until: Timestamp,
+        detector: &[u8],
+        anomalies: &[StoredAnomaly],
+    ) -> Result<bool, StoreError> {
+        macro_rules! run {
+            ($pool:expr, $pg:expr) => {{
+                let mut tx = $pool.begin().await?;
+                let saved =
+                    save_scores(&mut *tx, expected, scored_until, detector, anomalies, $pg).await?;
+                if saved {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                Ok(saved)
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => run!(p, false),
+            Pool::Postgres(p) => run!(p, true),
+        }
+    }
+
+    /// Stored anomaly scores with window start in `[since, until)`; only alarms when `alarms`.
+    pub async fn anomalies(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        alarms: bool,
+    ) -> Result<Vec<StoredAnomaly>, StoreError> {
+        let since = since.map_or(i64::MIN, |t| epoch_ms(t).div_euclid(1000));
+        let until = until.map_or(i64::MAX, |t| epoch_ms(t).div_euclid(1000));
+        let rows = self
+            .query_text_args(
+                &format!(
+                    "SELECT CAST(window_start AS TEXT), scope, series, CAST(score AS TEXT), \
+                     contributor FROM activity_anomalies WHERE window_start >= ? \
+                     AND window_start < ? {} ORDER BY window_start, scope, series",
+                    if alarms { "AND alarm" } else { "" }
+                ),
+                &[Val::Int(since), Val::Int(until)],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredAnomaly {
+                time: from_epoch_s(parse_i64(&r[0])),
+                scope: r[1].clone().unwrap_or_default(),
+                series: r[2].clone().unwrap_or_default(),
+                score: r[3].as_deref().and_then(|s| s.parse().ok()).unwrap_or(0.0),
+                contributor: r[4].clone().unwrap_or_default(),
+                alarm: alarms,
+            })
+            .collect())
+    }
+
+    /// Counts of the stored activity with event time in `[since, until)`, read from the finest
+    /// tier whose retention still covers `since` (minute, then hour, then day); bounds are
+    /// rounded out to that tier's windows. The result says which tier it used.
+    pub async fn activity_counts(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        retention: &Retention,
+    ) -> Result<ActivityCounts, StoreError> {
+        let state = self.activity_state().await?;
+        let mut counts = ActivityCounts::default();
+        let Some(max) = state.max_event_time else {
+            return Ok(counts);
+        };
+        let max_s = epoch_ms(max).div_euclid(1000);
+        let covers =
+            |keep: Option<std::time::Duration>, since: Option<Timestamp>| match (keep, since) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(k), Some(s)) => epoch_ms(s).div_euclid(1000) >= max_s - k.as_secs() as i64,
+            };
+        let tier = if covers(retention.minutes, since) {
+            Tier::Minute
+        } else if covers(retention.hours, since) {
+            Tier::Hour
+        } else {
+            Tier::Day
+        };
+        let width = tier.seconds();
+        let lo = since.map_or(i64::MIN, |t| {
+            epoch_ms(t).div_euclid(1000).div_euclid(width) * width
+        });
+        let hi = until.map_or(i64::MAX, |t| {
+            let s = (epoch_ms(t) + 999).div_euclid(1000);
+            (s + width - 1).div_euclid(width) * width
+        });
+        counts.tier = Some(tier);
+        let rows = self
+            .query_text_args(
+                "SELECT metric, item, account, region, CAST(SUM(count) AS TEXT), \
+                 CAST(MIN(window_start) AS TEXT), CAST(MAX(window_start) AS TEXT) \
+                 FROM activity_rollups WHERE tier = ? AND window_start >= ? AND window_start < ? \
+                 GROUP BY metric, item, account, region",
+                &[Val::str(tier.as_str()), Val::Int(lo), Val::Int(hi)],
+            )
+            .await?;
+        let mut first_w: Option<i64> = None;
+        let mut last_w: Option<i64> = None;
+        for r in rows {
+            let metric = r[0].as_deref().unwrap_or_default();
+            let Some(metric) = Metric::ALL.into_iter().find(|m| m.as_str() == metric) else {
+                continue;
+            };
+            let n = parse_i64(&r[4]) as u64;
+            let item = r[1].clone().unwrap_or_default();
+            *counts
+                .by
+                .entry(metric)
+                .or_default()
+                .entry(item)
+                .or_insert(0) += n;
+            if metric == Metric::Total {
+                counts.events += n;
+                *counts
+                    .by_account
+                    .entry(r[2].clone().unwrap_or_default())
+                    .or_insert(0) += n;
+                *counts
+                    .by_region
+                    .entry(r[3].clone().unwrap_or_default())
+                    .or_insert(0) += n;
+                let (a, b) = (parse_i64(&r[5]), parse_i64(&r[6]));
+                first_w = Some(first_w.map_or(a, |x| x.min(a)));
+                last_w = Some(last_w.map_or(b, |x| x.max(b)));
+            }
+        }
+        let lo_ms = lo.saturating_mul(1000);
+        let hi_ms = hi.saturating_mul(1000);
+        let bounds = self
+            .query_text_args(
+                "SELECT CAST(MIN(event_time) AS TEXT), CAST(MAX(event_time) AS TEXT) \
+                 FROM activity_events WHERE event_time >= ? AND event_time < ?",
+                &[Val::Int(lo_ms), Val::Int(hi_ms)],
+            )
+            .await?;
+        let events_cover = covers(retention.events, since);
+        let b = bounds.into_iter().next().unwrap_or_default();
+        let cell = |i: usize| b.get(i).cloned().flatten().map(|s| parse_i64(&Some(s)));
+        counts.first_event_time = match (events_cover, cell(0)) {
+            (true, Some(ms)) => Some(from_epoch_ms(ms)),
+            _ => first_w.map(from_epoch_s),
+        };
+        counts.last_event_time = match (events_cover, cell(1)) {
+            (true, Some(ms)) => Some(from_epoch_ms(ms)),
+            _ => last_w.map(|w| from_epoch_s(w + width)),
+        };
+        let files = self
+            .query_text_args(
+                "SELECT CAST(COALESCE(SUM(undecodable), 0) AS TEXT), \
+                 CAST(COALESCE(SUM(skipped), 0) AS TEXT) FROM activity_files \
+                 WHERE (first_event_time IS NULL AND ? ) \
+                 OR (last_event_time >= ? AND first_event_time < ?)",
+                &[
+                    Val::Bool(since.is_none() && until.is_none()),
+                    Val::Int(lo_ms),
+                    Val::Int(hi_ms),
+                ],
+            )
+            .await?;
+        if let Some(r) = files.into_iter().next() {
+            counts.undecodable = parse_i64(&r[0]) as u64;
+            counts.skipped = parse_i64(&r[1]) as u64;
+        }
+        Ok(counts)
+    }
+
+    /// Deletes rollups, recent events and scores older than their retention, counted back from
+    /// the newest stored event time.
+    pub async fn prune_activity(&self, retention: &Retention) -> Result<Pruned, StoreError> {
+        let state = self.activity_state().await?;
+        let Some(max) = state.max_event_time else {
+            return Ok(Pruned::default());
+        };
+        let max_s = epoch_ms(max).div_euclid(1000);
+        let before = |keep: std::time::Duration| max_s - keep.as_secs() as i64;
+        let mut pruned = Pruned::default();
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for (tier, keep) in [
+                    (Tier::Minute, retention.minutes),
+                    (Tier::Hour, retention.hours),
+                    (Tier::Day, retention.days),
+                ] {
+                    if let Some(keep) = keep {
+                        // A window is kept while any of it is inside the retention.
+                        let cut = before(keep) - tier.seconds();
+                        pruned.rollups += Conn::exec(
+                            &mut *tx,
+                            "DELETE FROM activity_rollups WHERE tier = ? AND window_start < ?",
+                            &[Val::str(tier.as_str()), Val::Int(cut)],
+                        )
+                        .await?;
+                    }
+                }
+                if let Some(keep) = retention.events {
+                    pruned.events += Conn::exec(
+                        &mut *tx,
+                        "DELETE FROM activity_events WHERE event_time < ?",
+                        &[Val::Int(before(keep) * 1000)],
+                    )
+                    .await?;
+                }
+                if let Some(keep) = retention.hours {
+                    pruned.anomalies += Conn::exec(
+                        &mut *tx,
+                        "DELETE FROM activity_anomalies WHERE window_start < ?",
+                        &[Val::Int(before(keep))],
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => run!(p),
+            Pool::Postgres(p) => run!(p),
+        }
+        Ok(pruned)
+    }
+}

@@ -1,0 +1,494 @@
+//! CloudTrail activity in the store: de-duplication, additive windows, late events, two
+//! workers, the ledger, retention and the saved detector — on SQLite and PostgreSQL.
+
+mod common;
+
+use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_store::activity::{ActivityFile, Metric, Retention, StoredAnomaly, Tier};
+use orgwatch_store::Store;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+on_both_backends!(
+    a_duplicate_event_is_counted_once,
+    the_same_id_at_another_time_or_account_is_another_event,
+    file_order_does_not_change_the_counts,
+    a_late_event_amends_its_window_without_a_second_row,
+    two_workers_on_one_window_give_the_totals_of_one,
+    the_ledger_remembers_files_and_sizes,
+    every_metric_is_counted,
+    scores_and_detector_survive_and_only_one_worker_advances,
+    retention_counts_back_from_the_newest_event,
+);
+
+/// An event at `time` (RFC 3339) by `user` calling `api` on EC2 in `account`.
+fn ev(id: &str, time: &str, account: &str, user: &str, api: &str) -> ActivityEvent {
+    let rec = json!({
+        "eventID": id, "eventTime": time, "recipientAccountId": account,
+        "awsRegion": "us-east-1", "eventSource": "ec2.amazonaws.com", "eventName": api,
+        "sourceIPAddress": "198.51.100.7", "eventType": "AwsApiCall",
+        "userIdentity": {"type": "IAMUser", "userName": user},
+    });
+    ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
+}
+
+fn file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> ActivityFile<'a> {
+    ActivityFile {
+        path,
+        size: events.len() as u64,
+        events,
+        undecodable: 0,
+        skipped: 0,
+    }
+}
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+/// Minute-tier totals per window start, from the rollups.
+async fn minute_totals(store: &Store) -> BTreeMap<String, i64> {
+    store
+        .query_text(
+            "SELECT CAST(window_start AS TEXT), CAST(SUM(count) AS TEXT) FROM activity_rollups \
+             WHERE tier = 'minute' AND metric = 'total' GROUP BY window_start",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].as_deref().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every rollup row, for comparing two stores.
+async fn all_rollups(store: &Store) -> Vec<Vec<Option<String>>> {
+    store
+        .query_text(
+            "SELECT tier, CAST(window_start AS TEXT), account, region, metric, item, \
+             CAST(count AS TEXT) FROM activity_rollups \
+             ORDER BY tier, window_start, account, region, metric, item",
+            &[],
+        )
+        .await
+        .unwrap()
+}
+
+async fn rows(store: &Store, table: &str) -> i64 {
+    store
+        .query_text(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"), &[])
+        .await
+        .unwrap()[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn a_duplicate_event_is_counted_once(store: Store) {
+    let a = ev(
+        "e-1",
+        "2024-03-01T10:00:05Z",
+        "111111111111",
+        "alice",
+        "RunInstances",
+    );
+    let b = ev(
+        "e-2",
+        "2024-03-01T10:00:07Z",
+        "111111111111",
+        "alice",
+        "RunInstances",
+    );
+    // The same event delivered by S3 and by EventBridge, and twice inside one file.
+    let s3 = [a.clone(), b.clone()];
+    let eventbridge = [a.clone(), a.clone()];
+    let first = store.store_activity(&[file("s3.json", &s3)]).await.unwrap();
+    assert_eq!((first.new_events, first.duplicates), (2, 0));
+    let second = store
+        .store_activity(&[file("eb.json", &eventbridge)])
+        .await
+        .unwrap();
+    assert_eq!((second.new_events, second.duplicates), (0, 2));
+    assert_eq!(second.fresh, vec![vec![false, false]]);
+    let both = store
+        .store_activity(&[file("x.json", &s3), file("y.json", &s3)])
+        .await
+        .unwrap();
+    assert_eq!((both.new_events, both.duplicates), (0, 4));
+    assert_eq!(minute_totals(&store).await.values().sum::<i64>(), 2);
+    assert_eq!(rows(&store, "activity_events").await, 2);
+    assert_eq!(store.activity_state().await.unwrap().duplicate_events, 6);
+}
+
+async fn the_same_id_at_another_time_or_account_is_another_event(store: Store) {
+    // The Panther samples reuse ids such as "1" for different events.
+    let events = [
+        ev(
+            "1",
+            "2024-03-01T10:00:05Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+        ev(
+            "1",
+            "2024-03-01T10:07:00Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+        ev(
+            "1",
+            "2024-03-01T10:00:05Z",
+            "222222222222",
+            "bob",
+            "RunInstances",
+        ),
+    ];
+    let out = store.store_activity(&[file("f", &events)]).await.unwrap();
+    assert_eq!((out.new_events, out.duplicates), (3, 0));
+    // Records without an eventID are keyed on their content.
+    let rec = json!({"eventTime": "2024-03-01T10:00:05Z", "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject", "recipientAccountId": "111111111111"});
+    let no_id = ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap();
+    let mut other = rec.clone();
+    other["eventName"] = json!("PutObject");
+    let no_id_2 = ActivityEvent::from_cloudtrail(other.as_object().unwrap()).unwrap();
+    let out = store
+        .store_activity(&[file("g", &[no_id.clone(), no_id_2, no_id])])
+        .await
+        .unwrap();
+    assert_eq!((out.new_events, out.duplicates), (2, 1));
+}
+
+async fn file_order_does_not_change_the_counts(store: Store) {
+    let day: Vec<ActivityEvent> = (0..300)
+        .map(|i| {
+            let t = format!("2024-03-01T10:{:02}:{:02}Z", (i * 7) % 60, i % 60);
+            ev(
+                &format!("id-{i}"),
+                &t,
+                "111111111111",
+                ["alice", "bob"][i % 2],
+                "RunInstances",
+            )
+        })
+        .collect();
+    let (a, b) = day.split_at(120);
+    store
+        .store_activity(&[file("b", b), file("a", a)])
+        .await
+        .unwrap();
+    let reversed = all_rollups(&store).await;
+    // A second database fed in the other order, one file per write.
+    let other = fresh_like(&store).await;
+    other.store_activity(&[file("a", a)]).await.unwrap();
+    other.store_activity(&[file("b", b)]).await.unwrap();
+    assert_eq!(all_rollups(&other).await, reversed);
+    assert_eq!(minute_totals(&store).await.values().sum::<i64>(), 300);
+}
+
+/// An empty store of the same backend (a separate SQLite file, or a separate PostgreSQL
+/// schema would be needed; the activity tables of one database are emptied instead).
+async fn fresh_like(store: &Store) -> Store {
+    let copy = store.clone();
+    for t in [
+        "activity_events",
+        "activity_rollups",
+        "activity_files",
+        "activity_state",
+        "activity_anomalies",
+    ] {
+        copy.query_text(&format!("DELETE FROM {t}"), &[])
+            .await
+            .unwrap();
+    }
+    copy
+}
+
+async fn a_late_event_amends_its_window_without_a_second_row(store: Store) {
+    let on_time = [
+        ev(
+            "a",
+            "2024-03-01T10:00:10Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+        ev(
+            "b",
+            "2024-03-01T10:30:00Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+    ];
+    store.store_activity(&[file("1", &on_time)]).await.unwrap();
+    // The 10:00 window is closed and scored.
+    assert!(store
+        .save_scores(None, ts("2024-03-01T10:15:00Z"), b"model", &[])
+        .await
+        .unwrap());
+    let late = [ev(
+        "c",
+        "2024-03-01T10:00:50Z",
+        "111111111111",
+        "bob",
+        "StopInstances",
+    )];
+    let out = store.store_activity(&[file("2", &late)]).await.unwrap();
+    assert_eq!((out.new_events, out.late_events), (1, 1));
+    let totals = minute_totals(&store).await;
+    let ten = (ts("2024-03-01T10:00:00Z").get().unix_timestamp()).to_string();
+    assert_eq!(totals[&ten], 2, "{totals:?}");
+    let rows_for_window = store
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM activity_rollups WHERE tier = 'minute' \
+             AND metric = 'total' AND window_start = CAST(? AS BIGINT)",
+            &[&ten],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows_for_window[0][0].as_deref(), Some("1"));
+    assert_eq!(store.activity_state().await.unwrap().late_events, 1);
+}
+
+async fn two_workers_on_one_window_give_the_totals_of_one(store: Store) {
+    let events: Vec<ActivityEvent> = (0..400)
+        .map(|i| {
+            let t = format!("2024-03-01T10:00:{:02}Z", i % 60);
+            ev(
+                &format!("w-{i}"),
+                &t,
+                "111111111111",
+                ["alice", "bob", "carol"][i % 3],
+                "RunInstances",
+            )
+        })
+        .collect();
+    let (a, b) = events.split_at(200);
+    // Both workers also deliver an overlapping slice, as SQS redelivery would.
+    let (x, y) = (store.clone(), store.clone());
+    let (ra, rb) = tokio::join!(
+        async move {
+            x.store_activity(&[file("a", a), file("overlap-a", &b[..50])])
+                .await
+        },
+        async move {
+            y.store_activity(&[file("b", b), file("overlap-b", &a[..50])])
+                .await
+        },
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.new_events + rb.new_events, 400);
+    assert_eq!(ra.duplicates + rb.duplicates, 100);
+    let totals = minute_totals(&store).await;
+    assert_eq!(totals.values().copied().collect::<Vec<_>>(), vec![400]);
+    let counts = store
+        .activity_counts(None, None, &Retention::default())
+        .await
+        .unwrap();
+    assert_eq!(counts.by[&Metric::Principal]["alice"], 134);
+    assert_eq!(counts.by[&Metric::Principal]["bob"], 133);
+}
+
+async fn the_ledger_remembers_files_and_sizes(store: Store) {
+    let events = [ev(
+        "a",
+        "2024-03-01T10:00:10Z",
+        "111111111111",
+        "alice",
+        "RunInstances",
+    )];
+    let mut f = file(
+        "AWSLogs/111111111111/CloudTrail/us-east-1/2024/03/01/x.json.gz",
+        &events,
+    );
+    f.undecodable = 2;
+    f.skipped = 1;
+    store.store_activity(&[f]).await.unwrap();
+    let digest = ActivityFile {
+        path: "AWSLogs/111111111111/CloudTrail-Digest/d.json.gz",
+        size: 99,
+        events: &[],
+        undecodable: 0,
+        skipped: 1,
+    };
+    store.store_activity(&[digest]).await.unwrap();
+    let ledger = store.activity_files().await.unwrap();
+    assert_eq!(ledger.len(), 2);
+    assert_eq!(
+        ledger["AWSLogs/111111111111/CloudTrail/us-east-1/2024/03/01/x.json.gz"],
+        1
+    );
+    let counts = store
+        .activity_counts(None, None, &Retention::default())
+        .await
+        .unwrap();
+    assert_eq!((counts.undecodable, counts.skipped), (2, 2));
+}
+
+async fn every_metric_is_counted(store: Store) {
+    let mut failed = ev(
+        "f",
+        "2024-03-01T10:00:10Z",
+        "111111111111",
+        "alice",
+        "RunInstances",
+    );
+    failed.error_code = Some("Client.UnauthorizedOperation".into());
+    let ok = ev(
+        "o",
+        "2024-03-01T10:00:11Z",
+        "111111111111",
+        "alice",
+        "RunInstances",
+    );
+    let sign_in = |id: &str, outcome: &str| {
+        let rec = json!({"eventID": id, "eventTime": "2024-03-01T10:00:12Z",
+            "recipientAccountId": "111111111111", "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn",
+            "responseElements": {"ConsoleLogin": outcome},
+            "userIdentity": {"type": "IAMUser", "userName": "alice"}});
+        ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
+    };
+    let events = [
+        failed,
+        ok,
+        sign_in("s1", "Success"),
+        sign_in("s2", "Failure"),
+    ];
+    store.store_activity(&[file("f", &events)]).await.unwrap();
+    let since = Some(ts("2024-03-01T10:00:00Z"));
+    let counts = store
+        .activity_counts(since, None, &Retention::default())
+        .await
+        .unwrap();
+    assert_eq!(counts.tier, Some(Tier::Minute));
+    assert_eq!(counts.events, 4);
+    let by = |m: Metric| counts.by.get(&m).cloned().unwrap_or_default();
+    assert_eq!(by(Metric::Ec2Outcome)["success"], 1);
+    assert_eq!(by(Metric::Ec2Outcome)["Client.UnauthorizedOperation"], 1);
+    assert_eq!(by(Metric::ErrorCode).len(), 1);
+    assert_eq!(by(Metric::ConsoleSignIn)["success"], 1);
+    assert_eq!(by(Metric::ConsoleSignIn)["failure"], 1);
+    assert_eq!(by(Metric::Api)["ec2.amazonaws.com:RunInstances"], 2);
+    assert_eq!(by(Metric::Service)["signin.amazonaws.com"], 2);
+    assert_eq!(by(Metric::PrincipalType)["IAMUser"], 4);
+    assert_eq!(counts.by_region["us-east-1"], 2);
+    assert_eq!(counts.by_region["(none)"], 2);
+    assert_eq!(counts.first_event_time, Some(ts("2024-03-01T10:00:10Z")));
+    assert_eq!(counts.last_event_time, Some(ts("2024-03-01T10:00:12Z")));
+    // The exact top 10 view ranks per window; '*' is the organisation.
+    let top = store
+        .query_text(
+            "SELECT item, CAST(count AS TEXT) FROM view_activity_top10 WHERE tier = 'minute' \
+             AND account = '*' AND metric = 'service' ORDER BY rank",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(top.len(), 2);
+}
+
+async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) {
+    let events = [ev(
+        "a",
+        "2024-03-01T10:00:10Z",
+        "111111111111",
+        "alice",
+        "RunInstances",
+    )];
+    store.store_activity(&[file("f", &events)]).await.unwrap();
+    let anomaly = StoredAnomaly {
+        time: ts("2024-03-01T10:00:00Z"),
+        scope: "111111111111".into(),
+        series: "principal:alice".into(),
+        score: 3.5,
+        contributor: "principal:alice api:ec2.amazonaws.com:RunInstances".into(),
+        alarm: true,
+    };
+    let until = ts("2024-03-01T10:01:00Z");
+    assert!(store
+        .save_scores(
+            None,
+            until,
+            b"\x00\x01state\\\t",
+            std::slice::from_ref(&anomaly)
+        )
+        .await
+        .unwrap());
+    // A second worker that read the same old state does not advance it.
+    assert!(!store.save_scores(None, until, b"other", &[]).await.unwrap());
+    let state = store.activity_state().await.unwrap();
+    assert_eq!(state.detector.as_deref(), Some(&b"\x00\x01state\\\t"[..]));
+    assert_eq!(state.scored_until, Some(until));
+    let alarms = store.anomalies(None, None, true).await.unwrap();
+    assert_eq!(alarms, vec![anomaly]);
+    let counts = store
+        .minute_counts(ts("2024-03-01T10:00:00Z"), until)
+        .await
+        .unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].total, 1);
+    assert_eq!(
+        counts[0].by_principal_api[&(
+            "alice".to_owned(),
+            "ec2.amazonaws.com:RunInstances".to_owned()
+        )],
+        1
+    );
+}
+
+async fn retention_counts_back_from_the_newest_event(store: Store) {
+    let events = [
+        ev(
+            "old",
+            "2024-01-01T10:00:10Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+        ev(
+            "new",
+            "2024-03-01T10:00:10Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+    ];
+    store.store_activity(&[file("f", &events)]).await.unwrap();
+    let pruned = store.prune_activity(&Retention::default()).await.unwrap();
+    assert_eq!(pruned.events, 1, "the January event is older than 7 days");
+    assert!(pruned.rollups > 0, "its minute rows are older than 48 h");
+    // The day tier still has both; a range over January is read from it.
+    let all = store
+        .activity_counts(None, None, &Retention::default())
+        .await
+        .unwrap();
+    assert_eq!((all.tier, all.events), (Some(Tier::Day), 2));
+    let january = store
+        .activity_counts(
+            Some(ts("2024-01-01T00:00:00Z")),
+            Some(ts("2024-01-02T00:00:00Z")),
+            &Retention::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((january.tier, january.events), (Some(Tier::Hour), 1));
+    let recent = store
+        .activity_counts(
+            Some(ts("2024-03-01T09:00:00Z")),
+            None,
+            &Retention::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((recent.tier, recent.events), (Some(Tier::Minute), 1));
+}
