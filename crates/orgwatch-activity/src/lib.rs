@@ -5,6 +5,8 @@
 //!   into [`orgwatch_model::ActivityEvent`]s, never failing on one bad record.
 //! - [`report`]: the one-shot triage [`Report`]: counts per account, region, service, API,
 //!   principal, source IP and error code, mergeable across files and threads.
+//! - [`live`]: event-time windows (10 s and 1 min) with a watermark, published on a
+//!   broadcast for the live dashboard.
 //! - [`sink`]: the [`Sink`] the decoder writes into (a [`Report`], a [`sink::Buffered`] file).
 //!
 //! ```
@@ -17,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod decode;
+pub mod live;
 pub mod report;
 pub mod sink;
 

@@ -1,0 +1,438 @@
+//! The live view: event-time windows of 10 seconds and 1 minute, per account and for the
+//! organisation, published on an in-process broadcast as they change and when they close.
+//!
+//! This is our own stream aggregation (no crate does event-time windows with a watermark over
+//! CloudTrail's dimensions), kept small: exact counts per window in memory, a watermark of
+//! `newest event time - lateness`, and three kinds of update:
+//!
+//! - [`WindowState::Open`]: the window's counts so far (sent after each batch that touched it);
+//! - [`WindowState::Closed`]: its final counts once the watermark passed its end (then it
+//!   leaves memory);
+//! - [`WindowState::Amended`]: events later than the watermark for a window already closed;
+//!   the update carries only those late events' counts. The store adds them to the stored
+//!   window, so its totals stay exact; the live view shows the correction.
+//!
+//! Events must already be de-duplicated (the store decides what is new).
+
+use orgwatch_model::{ActivityEvent, Timestamp};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+/// Scope of organisation-wide windows (accounts use their 12-digit id).
+pub const ORG: &str = "org";
+
+/// Entries kept per top list in an update.
+pub const TOP: usize = 10;
+
+/// Updates the broadcast buffers for a slow subscriber before it misses some.
+pub const CHANNEL_CAPACITY: usize = 4096;
+
+/// Width of a live window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Width {
+    /// 10 seconds: the live view.
+    TenSeconds,
+    /// 1 minute: the stored and scored window.
+    Minute,
+}
+
+impl Width {
+    /// Window width in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Width::TenSeconds => 10,
+            Width::Minute => 60,
+        }
+    }
+}
+
+/// Where a window is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    /// Still receiving events.
+    Open,
+    /// The watermark passed its end: final counts.
+    Closed,
+    /// Late events for a closed window: the counts of those events only.
+    Amended,
+}
+
+/// One published window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowUpdate {
+    /// Window width.
+    pub width: Width,
+    /// Window start (UTC).
+    pub start: Timestamp,
+    /// An account id, or [`ORG`].
+    pub scope: String,
+    /// Open, closed or amended.
+    pub state: WindowState,
+    /// All calls.
+    pub total: u64,
+    /// Failed calls (with an error code).
+    pub errors: u64,
+    /// EC2 calls that succeeded.
+    pub ec2_success: u64,
+    /// EC2 calls that failed.
+    pub ec2_failure: u64,
+    /// Console sign-ins that succeeded.
+    pub sign_in_success: u64,
+    /// Console sign-ins that failed.
+    pub sign_in_failure: u64,
+    /// Exact top [`TOP`] services (`eventSource`), largest first (ties by name).
+    pub top_services: Vec<(String, u64)>,
+    /// Exact top APIs (`eventSource:eventName`).
+    pub top_apis: Vec<(String, u64)>,
+    /// Exact top principals.
+    pub top_principals: Vec<(String, u64)>,
+    /// Exact top source IPs.
+    pub top_source_ips: Vec<(String, u64)>,
+    /// Exact top error codes.
+    pub top_error_codes: Vec<(String, u64)>,
+}
+
+/// Exact counts of one window.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    total: u64,
+    errors: u64,
+    ec2_success: u64,
+    ec2_failure: u64,
+    sign_in_success: u64,
+    sign_in_failure: u64,
+    services: HashMap<String, u64>,
+    apis: HashMap<String, u64>,
+    principals: HashMap<String, u64>,
+    source_ips: HashMap<String, u64>,
+    error_codes: HashMap<String, u64>,
+}
+
+fn bump(map: &mut HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+/// The `n` largest entries, largest first, ties in key order: exact, as every count is kept.
+pub fn top_n(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
+    let mut all: Vec<(&String, &u64)> = map.iter().collect();
+    all.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    all.into_iter()
+        .take(n)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+impl Counts {
+    fn add(&mut self, ev: &ActivityEvent) {
+        self.total += 1;
+        bump(&mut self.services, &ev.service);
+        let api = format!("{}:{}", ev.service, ev.api);
+        bump(&mut self.apis, &api);
+        bump(&mut self.principals, ev.principal.as_str());
+        bump(
+            &mut self.source_ips,
+            ev.source_ip.as_deref().unwrap_or(crate::report::NONE),
+        );
+        if let Some(code) = &ev.error_code {
+            self.errors += 1;
+            bump(&mut self.error_codes, code);
+        }
+        if ev.service == "ec2.amazonaws.com" {
+            if ev.error_code.is_some() {
+                self.ec2_failure += 1;
+            } else {
+                self.ec2_success += 1;
+            }
+        }
+        if ev.is_console_sign_in() {
+            if ev.sign_in_failed || ev.error_code.is_some() {
+                self.sign_in_failure += 1;
+            } else {
+                self.sign_in_success += 1;
+            }
+        }
+    }
+
+    fn update(&self, key: &WindowKey, state: WindowState) -> WindowUpdate {
+        WindowUpdate {
+            width: key.0,
+            start: at(key.1),
+            scope: key.2.clone(),
+            state,
+            total: self.total,
+            errors: self.errors,
+            ec2_success: self.ec2_success,
+            ec2_failure: self.ec2_failure,
+            sign_in_success: self.sign_in_success,
+            sign_in_failure: self.sign_in_failure,
+            top_services: top_n(&self.services, TOP),
+            top_apis: top_n(&self.apis, TOP),
+            top_principals: top_n(&self.principals, TOP),
+            top_source_ips: top_n(&self.source_ips, TOP),
+            top_error_codes: top_n(&self.error_codes, TOP),
+        }
+    }
+}
+
+/// (width, start in epoch seconds, scope).
+type WindowKey = (Width, i64, String);
+
+fn at(epoch_s: i64) -> Timestamp {
+    Timestamp::new(
+        OffsetDateTime::from_unix_timestamp(epoch_s).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+    )
+}
+
+fn epoch_s(t: Timestamp) -> i64 {
+    t.get().unix_timestamp()
+}
+
+/// The live windows and their broadcast.
+pub struct Live {
+    lateness: i64,
+    sender: broadcast::Sender<WindowUpdate>,
+    open: BTreeMap<WindowKey, Counts>,
+    late: BTreeMap<WindowKey, Counts>,
+    touched: BTreeSet<WindowKey>,
+    newest: Option<i64>,
+}
+
+impl Live {
+    /// Live windows closing `lateness` after the newest event time seen.
+    pub fn new(lateness: Duration) -> Live {
+        let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
+        Live {
+            lateness: lateness.as_secs() as i64,
+            sender,
+            open: BTreeMap::new(),
+            late: BTreeMap::new(),
+            touched: BTreeSet::new(),
+            newest: None,
+        }
+    }
+
+    /// A receiver of every update published from now on (the web app's server-sent events).
+    pub fn subscribe(&self) -> broadcast::Receiver<WindowUpdate> {
+        self.sender.subscribe()
+    }
+
+    /// Starts the watermark from a stored newest event time (after a restart), so windows
+    /// the store already closed are not reopened.
+    pub fn resume(&mut self, newest: Option<Timestamp>) {
+        if let Some(t) = newest {
+            let t = epoch_s(t);
+            self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
+        }
+    }
+
+    /// The watermark: windows ending at or before it are closed (epoch seconds).
+    pub fn watermark(&self) -> Option<Timestamp> {
+        self.newest.map(|n| at(n - self.lateness))
+    }
+
+    /// Counts new (de-duplicated) events into their windows; [`Live::publish`] sends updates.
+    pub fn add<'a>(&mut self, events: impl IntoIterator<Item = &'a ActivityEvent>) {
+        let watermark = self.newest.map(|n| n - self.lateness);
+        let mut newest = self.newest;
+        for ev in events {
+            let t = epoch_s(ev.event_time);
+            newest = Some(newest.map_or(t, |n| n.max(t)));
+            let account = ev
+                .account
+                .as_ref()
+                .map_or(crate::report::NONE, |a| a.as_str());
+            for width in [Width::TenSeconds, Width::Minute] {
+                let w = width.seconds();
+                let start = t.div_euclid(w) * w;
+                for scope in [account, ORG] {
+                    let key = (width, start, scope.to_owned());
+                    let closed = watermark.is_some_and(|wm| start + w <= wm)
+                        && !self.open.contains_key(&key);
+                    let counts = if closed {
+                        self.late.entry(key.clone()).or_default()
+                    } else {
+                        self.open.entry(key.clone()).or_default()
+                    };
+                    counts.add(ev);
+                    self.touched.insert(key);
+                }
+            }
+        }
+        self.newest = newest;
+    }
+
+    /// Publishes the updates since the last call: touched open windows, amendments, then the
+    /// windows the watermark closed (which leave memory). Returns what was published, in
+    /// that order, whether or not anyone listens.
+    pub fn publish(&mut self) -> Vec<WindowUpdate> {
+        let mut out = Vec::new();
+        let watermark = self.newest.map(|n| n - self.lateness);
+        for (key, counts) in std::mem::take(&mut self.late) {
+            out.push(counts.update(&key, WindowState::Amended));
+        }
+        let touched = std::mem::take(&mut self.touched);
+        let closing: Vec<WindowKey> = self
+            .open
+            .keys()
+            .filter(|k| watermark.is_some_and(|wm| k.1 + k.0.seconds() <= wm))
+            .cloned()
+            .collect();
+        for key in &touched {
+            if let Some(counts) = self.open.get(key) {
+                if !closing.contains(key) {
+                    out.push(counts.update(key, WindowState::Open));
+                }
+            }
+        }
+        for key in closing {
+            if let Some(counts) = self.open.remove(&key) {
+                out.push(counts.update(&key, WindowState::Closed));
+            }
+        }
+        for u in &out {
+            // No subscriber is not an error: the feed is best-effort, the store is the truth.
+            let _ = self.sender.send(u.clone());
+        }
+        out
+    }
+
+    /// Windows currently open (for tests and status lines).
+    pub fn open_windows(&self) -> usize {
+        self.open.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(time: &str, account: &str, user: &str) -> ActivityEvent {
+        let rec = json!({"eventTime": time, "eventSource": "ec2.amazonaws.com",
+            "eventName": "RunInstances", "recipientAccountId": account, "eventID": time,
+            "userIdentity": {"type": "IAMUser", "userName": user}});
+        ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
+    }
+
+    fn find<'a>(
+        u: &'a [WindowUpdate],
+        width: Width,
+        start: &str,
+        scope: &str,
+        state: WindowState,
+    ) -> Option<&'a WindowUpdate> {
+        let start = Timestamp::parse(start).unwrap();
+        u.iter()
+            .find(|x| x.width == width && x.start == start && x.scope == scope && x.state == state)
+    }
+
+    #[test]
+    fn windows_open_close_at_the_watermark_and_late_events_amend() {
+        let mut live = Live::new(Duration::from_secs(15 * 60));
+        let mut rx = live.subscribe();
+        let a = "111111111111";
+        live.add(&[
+            ev("2024-03-01T10:00:05Z", a, "alice"),
+            ev("2024-03-01T10:00:15Z", a, "bob"),
+        ]);
+        let u = live.publish();
+        let org = find(
+            &u,
+            Width::Minute,
+            "2024-03-01T10:00:00Z",
+            ORG,
+            WindowState::Open,
+        )
+        .unwrap();
+        assert_eq!(org.total, 2);
+        assert_eq!(org.ec2_success, 2);
+        let ten = find(
+            &u,
+            Width::TenSeconds,
+            "2024-03-01T10:00:10Z",
+            a,
+            WindowState::Open,
+        );
+        assert_eq!(ten.unwrap().top_principals, vec![("bob".to_owned(), 1)]);
+        assert_eq!(rx.try_recv().unwrap(), u[0]);
+
+        // 16 minutes later the 10:00 windows are past the watermark: closed, final counts.
+        live.add(&[ev("2024-03-01T10:16:00Z", a, "alice")]);
+        let u = live.publish();
+        let closed = find(
+            &u,
+            Width::Minute,
+            "2024-03-01T10:00:00Z",
+            a,
+            WindowState::Closed,
+        );
+        assert_eq!(closed.unwrap().total, 2);
+        assert!(find(
+            &u,
+            Width::Minute,
+            "2024-03-01T10:16:00Z",
+            a,
+            WindowState::Open
+        )
+        .is_some());
+
+        // A late event for 10:00 is an amendment carrying only itself; nothing reopens.
+        live.add(&[ev("2024-03-01T10:00:30Z", a, "carol")]);
+        let u = live.publish();
+        let amended = find(
+            &u,
+            Width::Minute,
+            "2024-03-01T10:00:00Z",
+            a,
+            WindowState::Amended,
+        );
+        assert_eq!(
+            amended.unwrap().top_principals,
+            vec![("carol".to_owned(), 1)]
+        );
+        assert!(find(
+            &u,
+            Width::Minute,
+            "2024-03-01T10:00:00Z",
+            a,
+            WindowState::Open
+        )
+        .is_none());
+        assert_eq!(
+            live.open_windows(),
+            4,
+            "the 10:16 windows: 10 s and 1 min, account and org"
+        );
+    }
+
+    #[test]
+    fn top_lists_are_exact_and_ordered() {
+        let mut m = HashMap::new();
+        for (k, n) in [("b", 3), ("a", 3), ("c", 5), ("d", 1)] {
+            m.insert(k.to_owned(), n);
+        }
+        assert_eq!(
+            top_n(&m, 3),
+            vec![("c".into(), 5), ("a".into(), 3), ("b".into(), 3)]
+        );
+    }
+
+    #[test]
+    fn a_restart_resumes_the_watermark() {
+        let mut live = Live::new(Duration::from_secs(60));
+        live.resume(Some(Timestamp::parse("2024-03-01T10:30:00Z").unwrap()));
+        live.add(&[ev("2024-03-01T10:00:05Z", "111111111111", "alice")]);
+        let u = live.publish();
+        assert!(u.iter().all(|x| x.state == WindowState::Amended));
+    }
+}
