@@ -3,6 +3,9 @@
 //! - [`decode`]: reads CloudTrail in any of its delivered forms (S3 log files `{"Records":[…]}`,
 //!   plain or gzip, streamed record by record; EventBridge envelopes; NDJSON; a JSON array)
 //!   into [`orgwatch_model::ActivityEvent`]s, never failing on one bad record.
+//! - [`anomaly`]: Random Cut Forest scores of per-minute call counts (per account and
+//!   organisation-wide, total and per principal), with alarms and the principal and API that
+//!   grew; the whole detector state serialises.
 //! - [`report`]: the one-shot triage [`Report`]: counts per account, region, service, API,
 //!   principal, source IP and error code, mergeable across files and threads.
 //! - [`live`]: event-time windows (10 s and 1 min) with a watermark, published on a
@@ -18,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod anomaly;
 pub mod decode;
 pub mod live;
 pub mod report;
