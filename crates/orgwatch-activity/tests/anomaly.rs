@@ -236,10 +236,7 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     // The default configuration but 4 tracked principals per scope instead of 8, which
     // halves the test's time (the other principals are scored together as `others`, so
     // bursts of untracked principals are tested too).
-    let config = DetectorConfig {
-        max_principals: 4,
-        ..DetectorConfig::default()
-    };
+    let config = DetectorConfig::default();
     let mut det = Detector::new(config);
     let mut alarms: Vec<(i64, Anomaly)> = Vec::new();
     let started = Instant::now();

@@ -115,8 +115,11 @@ pub struct ActivityFile<'a> {
     pub events: &'a [ActivityEvent],
     /// Records that could not be decoded.
     pub undecodable: u64,
-    /// Records or files recognised and left out (digests, Insight events).
-    pub skipped: u64,
+    /// Records or files recognised and left out, by kind (`digest`, `insight`, …).
+    pub skipped: &'a BTreeMap<String, u64>,
+    /// False for a chunk of a file with more to come: the ledger marks the file as read
+    /// only with its last chunk.
+    pub complete: bool,
 }
 
 /// What [`Store::store_activity`] wrote.
@@ -235,8 +238,8 @@ pub struct ActivityCounts {
     pub last_event_time: Option<Timestamp>,
     /// Undecodable records in the ledger's files.
     pub undecodable: u64,
-    /// Skipped records in the ledger's files.
-    pub skipped: u64,
+    /// Skipped records in the ledger's files, by kind (`digest`, `insight`, `other`).
+    pub skipped: BTreeMap<String, u64>,
 }
 
 /// Epoch milliseconds of a timestamp.
@@ -502,21 +505,39 @@ async fn store<C: Conn>(
         let last = times.max();
         let new = mask.iter().filter(|&&n| n).count() as i64;
         let opt = |v: Option<i64>| v.map_or(Val::Null, Val::Int);
+        let (least, greatest) = if postgres {
+            ("LEAST", "GREATEST")
+        } else {
+            ("MIN", "MAX")
+        };
         c.exec(
-            "INSERT INTO activity_files (path, size, events, new_events, undecodable, skipped, \
-             first_event_time, last_event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (path) DO UPDATE SET size = excluded.size, \
-             events = excluded.events, new_events = activity_files.new_events + excluded.new_events, \
-             undecodable = excluded.undecodable, skipped = excluded.skipped, \
-             first_event_time = excluded.first_event_time, \
-             last_event_time = excluded.last_event_time",
+            &format!(
+                "INSERT INTO activity_files (path, size, events, new_events, undecodable, \
+                 skipped, skipped_digest, skipped_insight, first_event_time, last_event_time) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (path) DO UPDATE SET size = excluded.size, error = NULL, \
+                 events = activity_files.events + excluded.events, \
+                 new_events = activity_files.new_events + excluded.new_events, \
+                 undecodable = activity_files.undecodable + excluded.undecodable, \
+                 skipped = activity_files.skipped + excluded.skipped, \
+                 skipped_digest = activity_files.skipped_digest + excluded.skipped_digest, \
+                 skipped_insight = activity_files.skipped_insight + excluded.skipped_insight, \
+                 first_event_time = COALESCE({least}(activity_files.first_event_time, \
+                 excluded.first_event_time), activity_files.first_event_time, \
+                 excluded.first_event_time), \
+                 last_event_time = COALESCE({greatest}(activity_files.last_event_time, \
+                 excluded.last_event_time), activity_files.last_event_time, \
+                 excluded.last_event_time)"
+            ),
             &[
                 Val::str(file.path),
-                Val::Int(file.size as i64),
+                Val::Int(if file.complete { file.size as i64 } else { -1 }),
                 Val::Int(file.events.len() as i64),
                 Val::Int(new),
                 Val::Int(file.undecodable as i64),
-                Val::Int(file.skipped as i64),
+                Val::Int(file.skipped.values().sum::<u64>() as i64),
+                Val::Int(file.skipped.get("digest").copied().unwrap_or(0) as i64),
+                Val::Int(file.skipped.get("insight").copied().unwrap_or(0) as i64),
                 opt(first),
                 opt(last),
             ],
@@ -709,15 +730,37 @@ impl Store {
         }
     }
 
-    /// The ledger: size of every file already stored, by path.
+    /// The ledger: the size of every file read to its end (or that failed), by path.
+    /// Incomplete reads are left out, so they are redone.
     pub async fn activity_files(&self) -> Result<HashMap<String, u64>, StoreError> {
         let rows = self
-            .query_text("SELECT path, CAST(size AS TEXT) FROM activity_files", &[])
+            .query_text(
+                "SELECT path, CAST(size AS TEXT) FROM activity_files WHERE size >= 0",
+                &[],
+            )
             .await?;
         Ok(rows
             .into_iter()
             .map(|r| (r[0].clone().unwrap_or_default(), parse_i64(&r[1]) as u64))
             .collect())
+    }
+
+    /// Records in the ledger that a file could not be read at all, and why (it is not read
+    /// again until its size changes).
+    pub async fn activity_file_failed(
+        &self,
+        path: &str,
+        size: u64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.query_text_args(
+            "INSERT INTO activity_files (path, size, events, new_events, undecodable, skipped, \
+             error) VALUES (?, ?, 0, 0, 0, 0, ?) \
+             ON CONFLICT (path) DO UPDATE SET size = excluded.size, error = excluded.error",
+            &[Val::str(path), Val::Int(size as i64), Val::str(reason)],
+        )
+        .await?;
+        Ok(())
     }
 
     /// The stream state, with the saved detector.
@@ -921,7 +964,9 @@ impl Store {
         let files = self
             .query_text_args(
                 "SELECT CAST(COALESCE(SUM(undecodable), 0) AS TEXT), \
-                 CAST(COALESCE(SUM(skipped), 0) AS TEXT) FROM activity_files \
+                 CAST(COALESCE(SUM(skipped), 0) AS TEXT), \
+                 CAST(COALESCE(SUM(skipped_digest), 0) AS TEXT), \
+                 CAST(COALESCE(SUM(skipped_insight), 0) AS TEXT) FROM activity_files \
                  WHERE (first_event_time IS NULL AND ? ) \
                  OR (last_event_time >= ? AND first_event_time < ?)",
                 &[
@@ -933,7 +978,14 @@ impl Store {
             .await?;
         if let Some(r) = files.into_iter().next() {
             counts.undecodable = parse_i64(&r[0]) as u64;
-            counts.skipped = parse_i64(&r[1]) as u64;
+            let (all, digest, insight) = (parse_i64(&r[1]), parse_i64(&r[2]), parse_i64(&r[3]));
+            counts.skipped.insert("digest".to_owned(), digest as u64);
+            counts.skipped.insert("insight".to_owned(), insight as u64);
+            if all > digest + insight {
+                counts
+                    .skipped
+                    .insert("other".to_owned(), (all - digest - insight) as u64);
+            }
         }
         Ok(counts)
     }

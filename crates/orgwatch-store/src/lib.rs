@@ -228,7 +228,22 @@ impl Store {
     /// Applies pending migrations (safe to call on every start).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATOR.run(p).await?,
+            Pool::Sqlite(p) => {
+                // SQLite has no migration lock: two processes opening a new database at once
+                // race, and the loser fails on the tables the winner created. Its second try
+                // finds the migrations applied.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match SQLITE_MIGRATOR.run(p).await {
+                        Ok(()) => break,
+                        Err(_) if attempt < 5 => {
+                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
             Pool::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
         }
         Ok(())

@@ -38,9 +38,12 @@ fn file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> ActivityFile<'a> {
         size: events.len() as u64,
         events,
         undecodable: 0,
-        skipped: 0,
+        skipped: &NO_SKIPS,
+        complete: true,
     }
 }
+
+static NO_SKIPS: BTreeMap<String, u64> = BTreeMap::new();
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
@@ -310,19 +313,52 @@ async fn the_ledger_remembers_files_and_sizes(store: Store) {
         "AWSLogs/111111111111/CloudTrail/us-east-1/2024/03/01/x.json.gz",
         &events,
     );
+    let one_insight = BTreeMap::from([("insight".to_owned(), 1)]);
     f.undecodable = 2;
-    f.skipped = 1;
+    f.skipped = &one_insight;
     store.store_activity(&[f]).await.unwrap();
+    let one_digest = BTreeMap::from([("digest".to_owned(), 1)]);
     let digest = ActivityFile {
         path: "AWSLogs/111111111111/CloudTrail-Digest/d.json.gz",
         size: 99,
         events: &[],
         undecodable: 0,
-        skipped: 1,
+        skipped: &one_digest,
+        complete: true,
     };
     store.store_activity(&[digest]).await.unwrap();
+    // A big file stored in chunks counts as read only after its last chunk.
+    let chunk = |complete| ActivityFile {
+        path: "big.json",
+        size: 5000,
+        events: &events,
+        undecodable: 0,
+        skipped: &NO_SKIPS,
+        complete,
+    };
+    store.store_activity(&[chunk(false)]).await.unwrap();
+    assert!(!store
+        .activity_files()
+        .await
+        .unwrap()
+        .contains_key("big.json"));
+    store.store_activity(&[chunk(true)]).await.unwrap();
+    store
+        .activity_file_failed("broken.json", 12, "not CloudTrail JSON")
+        .await
+        .unwrap();
     let ledger = store.activity_files().await.unwrap();
-    assert_eq!(ledger.len(), 2);
+    assert_eq!(ledger.len(), 4);
+    assert_eq!(ledger["big.json"], 5000);
+    assert_eq!(ledger["broken.json"], 12);
+    let error = store
+        .query_text(
+            "SELECT error FROM activity_files WHERE path = 'broken.json'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(error[0][0].as_deref(), Some("not CloudTrail JSON"));
     assert_eq!(
         ledger["AWSLogs/111111111111/CloudTrail/us-east-1/2024/03/01/x.json.gz"],
         1
@@ -331,7 +367,9 @@ async fn the_ledger_remembers_files_and_sizes(store: Store) {
         .activity_counts(None, None, &Retention::default())
         .await
         .unwrap();
-    assert_eq!((counts.undecodable, counts.skipped), (2, 2));
+    assert_eq!(counts.undecodable, 2);
+    assert_eq!(counts.skipped["digest"], 1);
+    assert_eq!(counts.skipped["insight"], 1);
 }
 
 async fn every_metric_is_counted(store: Store) {

@@ -53,8 +53,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Load every A360 snapshot under DIR/data/ (moving each to loaded/ or failed/).
     Ingest(IngestArgs),
-    /// Read CloudTrail files (S3 log files, EventBridge envelopes, NDJSON) and print a triage
-    /// report of their activity.
+    /// Read CloudTrail (S3 log files, EventBridge envelopes, NDJSON) into the database with
+    /// live windows and anomaly scores, or print a triage report (--no-store, or from the
+    /// database without --from).
     Activity(ActivityArgs),
     /// Apply database migrations and report the schema version.
     Migrate,
@@ -120,15 +121,64 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct ActivityArgs {
     /// A CloudTrail file, a directory read recursively (e.g. an S3 export under
-    /// AWSLogs/{account}/CloudTrail/...), or `-` for stdin.
+    /// AWSLogs/{account}/CloudTrail/...), or `-` for stdin. Without it, the report comes from
+    /// the database.
     #[arg(long, value_name = "FILE|DIR|-")]
-    pub from: PathBuf,
-    /// Only report on the files; store nothing (storing activity is a later step).
-    #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// Only report on what was read; open no database.
+    #[arg(long, requires = "from")]
     pub no_store: bool,
-    /// Report form on stdout.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub report: ReportFormat,
+    /// Keep reading: poll the directory for new files (every 2 s), or stdin for new lines,
+    /// until Ctrl-C.
+    #[arg(long, requires = "from", conflicts_with = "no_store")]
+    pub follow: bool,
+    /// Report on stdout: of what was read (with --from), else of the database. Without it,
+    /// storing prints only a summary on stderr.
+    #[arg(long, value_enum)]
+    pub report: Option<ReportFormat>,
+    /// With a report from the database: events at or after this time (RFC 3339 or a date).
+    #[arg(long, value_parser = parse_time, conflicts_with = "from")]
+    pub since: Option<orgwatch_model::Timestamp>,
+    /// With a report from the database: events before this time.
+    #[arg(long, value_parser = parse_time, conflicts_with = "from")]
+    pub until: Option<orgwatch_model::Timestamp>,
+    /// How late an event may arrive and still count in its window before the window closes
+    /// and is scored (later events still amend the stored counts).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "15m")]
+    pub lateness: std::time::Duration,
+    /// Files (or stdin chunks) stored per database transaction.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub batch_files: u16,
+    /// Keep per-minute counts this long (back from the newest event), or `forever`.
+    #[arg(long, value_parser = parse_keep, default_value = "48h")]
+    pub keep_minutes: Keep,
+    /// Keep per-hour counts and anomaly scores this long, or `forever`.
+    #[arg(long, value_parser = parse_keep, default_value = "90d")]
+    pub keep_hours: Keep,
+    /// Keep per-day counts this long, or `forever`.
+    #[arg(long, value_parser = parse_keep, default_value = "forever")]
+    pub keep_days: Keep,
+    /// Keep recent events (drill-down, and the de-duplication horizon) this long.
+    #[arg(long, value_parser = parse_keep, default_value = "7d")]
+    pub keep_events: Keep,
+}
+
+/// A retention: a duration, or `None` for forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep(pub Option<std::time::Duration>);
+
+fn parse_keep(s: &str) -> Result<Keep, String> {
+    if s.eq_ignore_ascii_case("forever") {
+        return Ok(Keep(None));
+    }
+    humantime::parse_duration(s)
+        .map(|d| Keep(Some(d)))
+        .map_err(|e| format!("{s:?}: {e} (use e.g. 48h, 90d or forever)"))
+}
+
+fn parse_time(s: &str) -> Result<orgwatch_model::Timestamp, String> {
+    orgwatch_model::Timestamp::parse(s)
+        .map_err(|_| format!("{s:?} is not a time (use 2024-03-01T10:00:00Z or 2024-03-01)"))
 }
 
 /// How `orgwatch activity` prints its report.

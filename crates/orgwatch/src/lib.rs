@@ -36,7 +36,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let progress = std::io::stderr().is_terminal();
     let db_flag = cli.global.database_url.as_deref();
     match cli.command {
-        Command::Activity(args) => return activity::run(&args, progress),
+        Command::Activity(args) => return activity::run(&args, progress, db_flag).await,
         Command::Migrate => {
             open_store(db_flag).await?.close().await;
             eprintln!("orgwatch: the database schema is up to date");

@@ -97,19 +97,19 @@ fn table_report_is_the_default_and_stdin_works() {
 }
 
 #[test]
-fn without_no_store_it_refuses() {
-    let out = orgwatch()
-        .args(["activity", "--from"])
-        .arg(samples())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("orgwatch activity: storing activity is not built yet; pass --no-store for a report of the files"),
-        "{stderr}"
-    );
+fn no_store_and_follow_need_a_source_and_exclude_each_other() {
+    for args in [
+        &["activity", "--no-store"][..],
+        &["activity", "--follow"],
+        &["activity", "--from", "-", "--no-store", "--follow"],
+        &["activity", "--from", "-", "--since", "2024-01-01"],
+        &["activity", "--keep-minutes", "soon"],
+    ] {
+        let out = orgwatch().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
 }
 
 #[test]

@@ -45,6 +45,10 @@ CREATE TABLE activity_rollups (
 );
 
 -- The processed-file ledger: a file is read again only if it is new or its size changed.
+-- size is -1 while a read is incomplete (a large file is stored in chunks; an interrupted
+-- read is redone, and de-duplication keeps its first chunks from counting twice). The counts
+-- are totals over every read of the path (skipped counts all kinds; digest and insight are
+-- also counted apart); error is why the last read failed, if it did.
 CREATE TABLE activity_files (
     path TEXT PRIMARY KEY,
     size BIGINT NOT NULL,
@@ -52,8 +56,11 @@ CREATE TABLE activity_files (
     new_events BIGINT NOT NULL,
     undecodable BIGINT NOT NULL,
     skipped BIGINT NOT NULL,
+    skipped_digest BIGINT NOT NULL DEFAULT 0,
+    skipped_insight BIGINT NOT NULL DEFAULT 0,
     first_event_time BIGINT,
     last_event_time BIGINT,
+    error TEXT,
     loaded_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 

@@ -45,6 +45,10 @@ CREATE TABLE activity_rollups (
 );
 
 -- The processed-file ledger: a file is read again only if it is new or its size changed.
+-- size is -1 while a read is incomplete (a large file is stored in chunks; an interrupted
+-- read is redone, and de-duplication keeps its first chunks from counting twice). The counts
+-- are totals over every read of the path (skipped counts all kinds; digest and insight are
+-- also counted apart); error is why the last read failed, if it did.
 CREATE TABLE activity_files (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -52,8 +56,11 @@ CREATE TABLE activity_files (
     new_events INTEGER NOT NULL,
     undecodable INTEGER NOT NULL,
     skipped INTEGER NOT NULL,
+    skipped_digest INTEGER NOT NULL DEFAULT 0,
+    skipped_insight INTEGER NOT NULL DEFAULT 0,
     first_event_time INTEGER,
     last_event_time INTEGER,
+    error TEXT,
     loaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')
 );
 

@@ -1,4 +1,9 @@
-//! `orgwatch activity`: decode CloudTrail files and print a triage report (no database yet).
+//! `orgwatch activity`: CloudTrail into the database (with live windows and anomaly scores),
+//! or a triage report of files (`--no-store`) or of the database (no `--from`).
+
+pub mod pipeline;
+pub mod score;
+pub mod stored;
 
 use crate::cli::{ActivityArgs, ReportFormat};
 use anyhow::{bail, Context, Result};
@@ -15,10 +20,6 @@ pub const THREADS: usize = 2;
 
 /// Entries per count in the table form.
 pub const TABLE_TOP: usize = 10;
-
-/// The message when `--no-store` is missing.
-pub const NOT_BUILT: &str =
-    "orgwatch activity: storing activity is not built yet; pass --no-store for a report of the files";
 
 /// File names read when walking a directory: CloudTrail JSON, plain or gzip. Anything else
 /// (README, SOURCES.md, licence files) is left alone; a file named with `--from` is always read.
@@ -102,47 +103,51 @@ pub fn decode_files(files: &[PathBuf], bar: &ProgressBar) -> (Report, Vec<(PathB
 }
 
 /// Runs `orgwatch activity`: exit 0, or 2 when some files could not be read at all.
-pub fn run(args: &ActivityArgs, progress: bool) -> Result<ExitCode> {
-    if !args.no_store {
-        eprintln!("{NOT_BUILT}");
-        return Ok(ExitCode::FAILURE);
+pub async fn run(args: &ActivityArgs, progress: bool, db_flag: Option<&str>) -> Result<ExitCode> {
+    match &args.from {
+        Some(from) if args.no_store => {
+            triage(from, args.report.unwrap_or(ReportFormat::Table), progress)
+        }
+        Some(_) => {
+            let store = crate::open_store(db_flag).await?;
+            pipeline::run(&store, args, progress).await
+        }
+        None => {
+            let store = crate::open_store(db_flag).await?;
+            stored::run(&store, args).await
+        }
     }
-    let (report, failed, ignored) = if args.from.as_os_str() == "-" {
+}
+
+/// The one-shot triage report of files, without a database.
+fn triage(from: &Path, format: ReportFormat, progress: bool) -> Result<ExitCode> {
+    let (report, failed, ignored) = if from.as_os_str() == "-" {
         let stdin = std::io::stdin().lock();
         match decode_reader(stdin) {
             Ok(r) => (r, Vec::new(), 0),
             Err(e) => (Report::new(), vec![(PathBuf::from("-"), e.to_string())], 0),
         }
     } else {
-        let (files, ignored) = files_under(&args.from)?;
+        let (files, ignored) = files_under(from)?;
         if files.is_empty() {
             bail!(
                 "no CloudTrail files (*.json, *.json.gz, *.jsonl, *.ndjson) under {}",
-                args.from.display()
+                from.display()
             );
         }
-        let bar = if progress {
-            ProgressBar::new(files.len() as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} activity [{bar:30}] {pos}/{len} files {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
+        let bar = files_bar(progress, files.len() as u64);
         let (report, failed) = decode_files(&files, &bar);
         bar.finish_and_clear();
         (report, failed, ignored)
     };
-    match args.report {
+    match format {
         ReportFormat::Json => println!("{}", report.to_json()),
         ReportFormat::Table => print!("{}", report.to_table(TABLE_TOP)),
     }
     if ignored > 0 {
         eprintln!("orgwatch activity: {ignored} files not named *.json[.gz], *.jsonl, *.ndjson were ignored");
     }
-    if report.undecodable > 0 && args.report == ReportFormat::Json {
+    if report.undecodable > 0 && format == ReportFormat::Json {
         for reason in &report.undecodable_reasons {
             eprintln!("orgwatch activity: undecodable record: {reason}");
         }
@@ -155,6 +160,21 @@ pub fn run(args: &ActivityArgs, progress: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// A progress bar over files, with a message slot for events/s.
+pub fn files_bar(progress: bool, files: u64) -> ProgressBar {
+    let bar = if progress {
+        ProgressBar::new(files)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} activity [{bar:30}] {pos}/{len} files {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
 }
 
 #[cfg(test)]

@@ -1,0 +1,622 @@
+//! `orgwatch activity --from …` into the database: files (or stdin) decoded on two threads,
+//! stored in batches (one transaction each), then the live windows and the anomaly scores
+//! advance.
+//!
+//! Crash safety comes from the store: a batch is all or nothing, events are de-duplicated on
+//! (account, event id, event time), and a file enters the ledger with its last chunk — so a
+//! kill at any point, and any rerun, counts every event exactly once.
+
+use super::score::Scorer;
+use super::{files_under, TABLE_TOP};
+use crate::cli::{ActivityArgs, ReportFormat};
+use anyhow::{bail, Result};
+use indicatif::ProgressBar;
+use orgwatch_activity::live::Live;
+use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
+use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_store::activity::{ActivityFile, Retention};
+use orgwatch_store::Store;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc;
+
+/// Events per chunk: a bigger file is stored in several transactions (memory stays bounded).
+pub const CHUNK_EVENTS: usize = 20_000;
+
+/// Most events per database transaction.
+const BATCH_EVENTS: usize = 50_000;
+
+/// Threads decoding files at once.
+const DECODERS: usize = super::THREADS;
+
+/// How often `--follow` looks for new files, and how long a file must be unchanged first.
+const POLL: Duration = Duration::from_secs(2);
+
+/// With `--follow` on stdin, lines waiting longer than this are stored without waiting for
+/// more.
+const STDIN_FLUSH: Duration = Duration::from_millis(500);
+
+/// Ledger name of stdin (never marked as read: stdin is never skipped).
+const STDIN: &str = "(stdin)";
+
+/// One piece of decoded input on its way to the store.
+enum Msg {
+    Chunk(Box<Chunk>),
+    /// A file that could not be read at all.
+    Failed {
+        path: String,
+        size: u64,
+        reason: String,
+    },
+}
+
+struct Chunk {
+    path: Arc<str>,
+    size: u64,
+    events: Vec<ActivityEvent>,
+    undecodable: u64,
+    complete: bool,
+    /// Counts of the chunk's records, for `--report` (of what was read); its `skipped` is
+    /// the chunk's skipped records by kind.
+    report: Report,
+}
+
+/// Collects a file's records into chunks and sends each full one.
+struct ChunkSink {
+    tx: mpsc::Sender<Msg>,
+    path: Arc<str>,
+    size: u64,
+    chunk: Chunk,
+}
+
+impl ChunkSink {
+    fn new(tx: mpsc::Sender<Msg>, path: Arc<str>, size: u64) -> ChunkSink {
+        let chunk = Chunk::new(path.clone(), size);
+        ChunkSink {
+            tx,
+            path,
+            size,
+            chunk,
+        }
+    }
+
+    /// Sends what is collected (the last chunk of the input when `complete`).
+    fn flush(&mut self, complete: bool) {
+        let mut chunk =
+            std::mem::replace(&mut self.chunk, Chunk::new(self.path.clone(), self.size));
+        chunk.complete = complete;
+        if complete || !chunk.events.is_empty() || chunk.report.records() > 0 {
+            // A closed channel means the writer stopped (an error it reports itself).
+            let _ = self.tx.blocking_send(Msg::Chunk(Box::new(chunk)));
+        }
+    }
+}
+
+impl Chunk {
+    fn new(path: Arc<str>, size: u64) -> Chunk {
+        Chunk {
+            path,
+            size,
+            events: Vec::new(),
+            undecodable: 0,
+            complete: false,
+            report: Report::new(),
+        }
+    }
+}
+
+impl Sink for ChunkSink {
+    fn event(&mut self, ev: ActivityEvent) {
+        self.chunk.report.add(&ev);
+        self.chunk.events.push(ev);
+        if self.chunk.events.len() >= CHUNK_EVENTS {
+            self.flush(false);
+        }
+    }
+    fn undecodable(&mut self, reason: String) {
+        self.chunk.undecodable += 1;
+        self.chunk.report.add_undecodable(reason);
+    }
+    fn skipped(&mut self, kind: &str) {
+        self.chunk.report.add_skipped(kind);
+    }
+}
+
+/// What a run stored, for the summary line.
+#[derive(Debug, Default)]
+pub struct Totals {
+    /// Files read to their end.
+    pub files: u64,
+    /// Files skipped because the ledger has them at their current size.
+    pub already: u64,
+    /// Files that could not be read at all.
+    pub failed: u64,
+    /// Events decoded.
+    pub events: u64,
+    /// Events stored and counted.
+    pub new_events: u64,
+    /// Events already stored.
+    pub duplicates: u64,
+    /// New events whose window had already closed (they amended it).
+    pub late: u64,
+    /// Undecodable records.
+    pub undecodable: u64,
+    /// Skipped records and files (digests, Insight events).
+    pub skipped: u64,
+    /// Newest event time read.
+    pub newest: Option<Timestamp>,
+    /// Minute windows scored.
+    pub windows_scored: u64,
+    /// Anomaly alarms raised.
+    pub alarms: u64,
+    /// Counts of everything read (for `--report`).
+    pub report: Report,
+    started: Option<Instant>,
+}
+
+impl Totals {
+    /// Now minus the newest event time read: how far behind the source the store is.
+    pub fn ingest_lag(&self) -> Option<Duration> {
+        let newest = self.newest?;
+        let now = time::OffsetDateTime::now_utc();
+        let lag = now - newest.get();
+        Some(Duration::from_secs(lag.whole_seconds().max(0) as u64))
+    }
+
+    fn rate(&self) -> f64 {
+        let secs = self
+            .started
+            .map_or(0.0, |s| s.elapsed().as_secs_f64())
+            .max(1e-3);
+        self.events as f64 / secs
+    }
+}
+
+impl fmt::Display for Totals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} files read ({} already in the ledger, {} failed); {} events: {} new, {} duplicates, \
+             {} late; {} undecodable, {} skipped; {} windows scored, {} alarms; {:.0} events/s",
+            self.files,
+            self.already,
+            self.failed,
+            self.events,
+            self.new_events,
+            self.duplicates,
+            self.late,
+            self.undecodable,
+            self.skipped,
+            self.windows_scored,
+            self.alarms,
+            self.rate(),
+        )?;
+        if let (Some(newest), Some(lag)) = (self.newest, self.ingest_lag()) {
+            write!(
+                f,
+                "; newest event {newest}, ingest lag {}",
+                humantime::format_duration(lag)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Stores chunks as they arrive and advances the live windows and scores.
+struct Writer<'a> {
+    store: &'a Store,
+    live: Live,
+    scorer: Scorer,
+    batch_files: usize,
+    totals: Totals,
+    bar: ProgressBar,
+}
+
+impl Writer<'_> {
+    /// Drains the channel, storing batches of up to `batch_files` chunks.
+    async fn drain(&mut self, rx: &mut mpsc::Receiver<Msg>) -> Result<()> {
+        while let Some(first) = rx.recv().await {
+            let mut batch = Vec::new();
+            let mut events = 0;
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Failed { path, size, reason } => {
+                        self.bar
+                            .suspend(|| eprintln!("orgwatch activity: {path}: {reason}"));
+                        self.store
+                            .activity_file_failed(&path, size, &reason)
+                            .await?;
+                        self.totals.failed += 1;
+                        self.bar.inc(1);
+                    }
+                    Msg::Chunk(c) => {
+                        events += c.events.len();
+                        batch.push(*c);
+                    }
+                }
+                if batch.len() < self.batch_files && events < BATCH_EVENTS {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.write(batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, batch: Vec<Chunk>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let files: Vec<ActivityFile> = batch
+            .iter()
+            .map(|c| ActivityFile {
+                path: &c.path,
+                size: c.size,
+                events: &c.events,
+                undecodable: c.undecodable,
+                skipped: &c.report.skipped,
+                complete: c.complete,
+            })
+            .collect();
+        let stored = self.store.store_activity(&files).await?;
+        let fresh = batch.iter().zip(&stored.fresh).flat_map(|(c, mask)| {
+            c.events
+                .iter()
+                .zip(mask)
+                .filter(|(_, &n)| n)
+                .map(|(e, _)| e)
+        });
+        self.live.add(fresh);
+        self.live.publish();
+        let scored = self.scorer.advance(self.store, false).await?;
+        let t = &mut self.totals;
+        t.windows_scored += scored.windows;
+        t.alarms += scored.alarms.len() as u64;
+        for a in &scored.alarms {
+            self.bar.suspend(|| {
+                tracing::warn!(
+                    time = %a.time, scope = %a.scope, series = %a.series, score = a.score,
+                    contributor = %a.contributor, "activity anomaly"
+                )
+            });
+        }
+        t.new_events += stored.new_events;
+        t.duplicates += stored.duplicates;
+        t.late += stored.late_events;
+        for c in batch {
+            t.events += c.events.len() as u64;
+            t.undecodable += c.undecodable;
+            t.skipped += c.report.skipped.values().sum::<u64>();
+            if let Some(last) = c.report.last_event_time {
+                t.newest = Some(t.newest.map_or(last, |n| n.max(last)));
+            }
+            t.report.merge(c.report);
+            if c.complete && &*c.path != STDIN {
+                t.files += 1;
+                self.bar.inc(1);
+            }
+        }
+        let lag = t
+            .ingest_lag()
+            .map(|l| {
+                format!(
+                    ", lag {}",
+                    humantime::format_duration(Duration::from_secs(l.as_secs() / 60 * 60))
+                )
+            })
+            .unwrap_or_default();
+        self.bar.set_message(format!(
+            "{} events, {:.0} events/s{lag}",
+            t.events,
+            t.rate()
+        ));
+        Ok(())
+    }
+}
+
+/// Decodes `files` on [`DECODERS`] threads into the channel.
+fn spawn_decoders(
+    files: Vec<(PathBuf, u64)>,
+    tx: mpsc::Sender<Msg>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let files = Arc::new(files);
+    let next = Arc::new(AtomicUsize::new(0));
+    (0..DECODERS.min(files.len()))
+        .map(|_| {
+            let (files, next, tx) = (files.clone(), next.clone(), tx.clone());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((path, size)) = files.get(i) else {
+                    break;
+                };
+                let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+                let mut sink = ChunkSink::new(tx.clone(), name.clone(), *size);
+                match decode_file_into(path, &mut sink) {
+                    Ok(()) => sink.flush(true),
+                    Err(e) => {
+                        // Records before the failure were stored with earlier chunks (each
+                        // counted once); the file is recorded as failed.
+                        sink.flush(false);
+                        let _ = tx.blocking_send(Msg::Failed {
+                            path: name.to_string(),
+                            size: *size,
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// What a listing found: files to read (with their size), files already in the ledger, and
+/// files ignored for their name.
+struct Listing {
+    files: Vec<(PathBuf, u64)>,
+    already: u64,
+    ignored: u64,
+}
+
+/// Files under `root` not in the ledger at their current size (with `settle`, only files
+/// unchanged for that long).
+fn new_files(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Result<Listing> {
+    let (files, ignored) = files_under(root)?;
+    let mut out = Vec::new();
+    let mut already = 0;
+    for path in files {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let key = path.to_string_lossy();
+        if ledger.get(key.as_ref()) == Some(&meta.len()) {
+            already += 1;
+            continue;
+        }
+        let fresh = meta
+            .modified()
+            .ok()
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_some_and(|age| age < settle);
+        if !fresh {
+            out.push((path, meta.len()));
+        }
+    }
+    Ok(Listing {
+        files: out,
+        already,
+        ignored,
+    })
+}
+
+/// Runs `orgwatch activity --from …` into the store.
+pub async fn run(store: &Store, args: &ActivityArgs, progress: bool) -> Result<ExitCode> {
+    let from = args.from.clone().expect("pipeline needs --from");
+    let retention = Retention {
+        minutes: args.keep_minutes.0,
+        hours: args.keep_hours.0,
+        days: args.keep_days.0,
+        events: args.keep_events.0,
+    };
+    let mut live = Live::new(args.lateness);
+    live.resume(store.activity_state().await?.max_event_time);
+    let scorer = Scorer::load(store, args.lateness).await?;
+    let stop = stop_flag();
+    let mut writer = Writer {
+        store,
+        live,
+        scorer,
+        batch_files: usize::from(args.batch_files),
+        totals: Totals {
+            started: Some(Instant::now()),
+            ..Totals::default()
+        },
+        bar: ProgressBar::hidden(),
+    };
+    if from.as_os_str() == "-" {
+        writer.bar = super::files_bar(progress, 0);
+        read_stdin(&mut writer, args.follow).await?;
+    } else {
+        let root = std::path::absolute(&from).unwrap_or(from.clone());
+        if !root.exists() {
+            bail!("cannot read {}: no such file or directory", from.display());
+        }
+        let mut first = true;
+        loop {
+            let ledger = store.activity_files().await?;
+            let settle = if args.follow { POLL } else { Duration::ZERO };
+            let Listing {
+                files,
+                already,
+                ignored,
+            } = new_files(&root, &ledger, settle)?;
+            if first {
+                writer.totals.already = already;
+                if ignored > 0 {
+                    eprintln!("orgwatch activity: {ignored} files not named *.json[.gz], *.jsonl, *.ndjson were ignored");
+                }
+                if files.is_empty() && already == 0 && !args.follow {
+                    bail!(
+                        "no CloudTrail files (*.json, *.json.gz, *.jsonl, *.ndjson) under {}",
+                        from.display()
+                    );
+                }
+                writer.bar = super::files_bar(progress, files.len() as u64);
+            } else {
+                writer.bar.inc_length(files.len() as u64);
+            }
+            first = false;
+            if !files.is_empty() {
+                let (tx, mut rx) = mpsc::channel(2 * DECODERS);
+                let decoders = spawn_decoders(files, tx);
+                writer.drain(&mut rx).await?;
+                for d in decoders {
+                    if let Err(p) = d.join() {
+                        std::panic::resume_unwind(p);
+                    }
+                }
+                store.prune_activity(&retention).await?;
+            }
+            if !args.follow || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            // Quiet: save the detector if the last checkpoint is old.
+            writer.scorer.advance(store, false).await?;
+            tokio::time::sleep(POLL).await;
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+    }
+    let scored = writer.scorer.advance(store, true).await?;
+    writer.totals.windows_scored += scored.windows;
+    writer.totals.alarms += scored.alarms.len() as u64;
+    store.prune_activity(&retention).await?;
+    writer.bar.finish_and_clear();
+    let totals = writer.totals;
+    match args.report {
+        Some(ReportFormat::Json) => println!("{}", totals.report.to_json()),
+        Some(ReportFormat::Table) => print!("{}", totals.report.to_table(TABLE_TOP)),
+        None => {}
+    }
+    eprintln!("activity: {totals}");
+    Ok(if totals.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// A flag set by Ctrl-C (checked between passes and batches).
+fn stop_flag() -> Arc<std::sync::atomic::AtomicBool> {
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let set = flag.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            set.store(true, Ordering::Relaxed);
+        }
+    });
+    flag
+}
+
+/// Reads stdin: NDJSON line by line (stored every [`CHUNK_EVENTS`] lines, or after a pause of
+/// [`STDIN_FLUSH`] with `--follow`), anything else as one streamed document.
+async fn read_stdin(writer: &mut Writer<'_>, follow: bool) -> Result<()> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let reader = std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut first = Vec::new();
+        // The first non-empty line decides the form.
+        loop {
+            first.clear();
+            match stdin.read_until(b'\n', &mut first) {
+                Ok(0) => return,
+                Ok(_) if first.trim_ascii().is_empty() => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    let _ = tx.blocking_send(Msg::Failed {
+                        path: STDIN.to_owned(),
+                        size: 0,
+                        reason: format!("cannot read: {e}"),
+                    });
+                    return;
+                }
+            }
+        }
+        let ndjson = serde_json::from_slice::<serde_json::Value>(first.trim_ascii()).is_ok();
+        if ndjson {
+            ndjson_lines(first, stdin, tx, follow);
+        } else {
+            let mut sink = ChunkSink::new(tx.clone(), Arc::from(STDIN), 0);
+            let whole = std::io::Cursor::new(first).chain(stdin);
+            if let Err(e) = decode_reader_into(whole, &mut sink) {
+                let _ = tx.blocking_send(Msg::Failed {
+                    path: STDIN.to_owned(),
+                    size: 0,
+                    reason: e.to_string(),
+                });
+            }
+            sink.flush(false);
+        }
+    });
+    writer.drain(&mut rx).await?;
+    if let Err(p) = reader.join() {
+        std::panic::resume_unwind(p);
+    }
+    Ok(())
+}
+
+/// Decodes NDJSON lines in groups: a group is stored when it is full, or (with `follow`)
+/// when no new line came for [`STDIN_FLUSH`], so a quiet stream is not held back.
+fn ndjson_lines(
+    first: Vec<u8>,
+    mut stdin: std::io::StdinLock<'static>,
+    tx: mpsc::Sender<Msg>,
+    follow: bool,
+) {
+    let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNK_EVENTS);
+    let grouper = std::thread::spawn(move || group_lines(lines_rx, tx, follow));
+    let mut line = first;
+    loop {
+        if lines_tx.send(std::mem::take(&mut line)).is_err() {
+            break;
+        }
+        match stdin.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    drop(lines_tx);
+    if let Err(p) = grouper.join() {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// Decodes lines from `lines` in groups (see [`ndjson_lines`]).
+fn group_lines(lines: std::sync::mpsc::Receiver<Vec<u8>>, tx: mpsc::Sender<Msg>, follow: bool) {
+    let mut group = Vec::new();
+    let mut count = 0;
+    let flush = |group: &mut Vec<u8>| {
+        let mut sink = ChunkSink::new(tx.clone(), Arc::from(STDIN), 0);
+        // NDJSON input never fails as a whole: a bad line is one undecodable record.
+        let _ = decode_reader_into(&group[..], &mut sink);
+        sink.flush(false);
+        group.clear();
+    };
+    let wait = if follow {
+        STDIN_FLUSH
+    } else {
+        Duration::from_secs(3600)
+    };
+    loop {
+        match lines.recv_timeout(wait) {
+            Ok(line) => {
+                group.extend_from_slice(&line);
+                if !line.ends_with(b"\n") {
+                    group.push(b'\n');
+                }
+                count += 1;
+                if count >= CHUNK_EVENTS {
+                    flush(&mut group);
+                    count = 0;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if !group.is_empty() {
+                    flush(&mut group);
+                    count = 0;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if !group.is_empty() {
+        flush(&mut group);
+    }
+}

@@ -1,0 +1,218 @@
+//! Scoring closed minute windows: the stored counts of every window the watermark closed are
+//! fed, in time order, to the anomaly detector; scores and the detector are saved together.
+//!
+//! The detector lives in the database (`activity_state.detector`), not in the process: a
+//! restart continues from the last checkpoint with no warm-up, and of two workers only the one
+//! that read the current state advances it (the other reloads and carries on). A detector is
+//! megabytes, so it is checkpointed at most every [`CHECKPOINT_EVERY`] (and at the end of a
+//! run); windows scored since the last checkpoint are scored again after a crash, which
+//! rewrites the same rows.
+
+use anyhow::{Context, Result};
+use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, WindowCounts};
+use orgwatch_model::Timestamp;
+use orgwatch_store::activity::{epoch_ms, from_epoch_s, MinuteCounts, StoredAnomaly};
+use orgwatch_store::Store;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Most event-time minutes read from the store and scored at once.
+const CHUNK_MINUTES: i64 = 6 * 60;
+
+/// Wall time between detector checkpoints.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
+
+/// Scope of the organisation-wide series.
+pub const ORG: &str = "org";
+
+/// Scores closed windows and keeps the detector.
+pub struct Scorer {
+    lateness: Duration,
+    detector: Detector,
+    /// The `scored_until` stored with the detector this one started from.
+    saved_until: Option<Timestamp>,
+    /// Windows before this are scored (in memory, maybe not saved yet).
+    scored_until: Option<Timestamp>,
+    /// Scores not saved yet.
+    pending: Vec<StoredAnomaly>,
+    last_save: Instant,
+}
+
+/// What one [`Scorer::advance`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scored {
+    /// Minute windows scored (with activity in at least one account).
+    pub windows: u64,
+    /// Scores over the alarm threshold.
+    pub alarms: Vec<Anomaly>,
+}
+
+impl Scorer {
+    /// The scorer of the stored state (a saved detector, or a new one).
+    pub async fn load(store: &Store, lateness: Duration) -> Result<Scorer> {
+        let state = store.activity_state().await?;
+        let detector = match &state.detector {
+            Some(bytes) => Detector::from_bytes(bytes).context(
+                "the saved anomaly detector cannot be read \
+                 (DELETE FROM activity_state starts a new one)",
+            )?,
+            None => Detector::new(DetectorConfig::default()),
+        };
+        Ok(Scorer {
+            lateness,
+            detector,
+            saved_until: state.scored_until,
+            scored_until: state.scored_until,
+            pending: Vec::new(),
+            last_save: Instant::now(),
+        })
+    }
+
+    /// Scores every window the watermark closed and not scored yet; checkpoints when the last
+    /// one is older than [`CHECKPOINT_EVERY`], or always with `checkpoint`.
+    pub async fn advance(&mut self, store: &Store, checkpoint: bool) -> Result<Scored> {
+        let mut done = Scored::default();
+        let state = store.activity_state().await?;
+        if state.scored_until != self.saved_until {
+            // Another worker saved meanwhile: continue from its detector.
+            *self = Scorer::load(store, self.lateness).await?;
+        }
+        if let Some(newest) = state.max_event_time {
+            // Windows [start, start + 60) with start + 60 <= watermark are closed.
+            let watermark = epoch_ms(newest).div_euclid(1000) - self.lateness.as_secs() as i64;
+            let until = watermark.div_euclid(60) * 60;
+            loop {
+                let from = match self.scored_until {
+                    Some(t) => epoch_ms(t).div_euclid(1000),
+                    None => i64::MIN,
+                };
+                // Jump over minutes without events (years, in a sparse archive).
+                let Some(next) = next_minute(store, from).await? else {
+                    break;
+                };
+                if next >= until {
+                    break;
+                }
+                let end = (next + CHUNK_MINUTES * 60).min(until);
+                let counts = store
+                    .minute_counts(from_epoch_s(next), from_epoch_s(end))
+                    .await?;
+                for (minute, windows) in by_minute(counts) {
+                    done.windows += 1;
+                    let mut org = WindowCounts::empty(from_epoch_s(minute), ORG);
+                    for w in windows {
+                        let window = to_window(&w);
+                        merge(&mut org, &window);
+                        let scores = self.detector.observe(&window);
+                        keep(scores, &mut self.pending, &mut done);
+                    }
+                    let scores = self.detector.observe(&org);
+                    keep(scores, &mut self.pending, &mut done);
+                }
+                self.scored_until = Some(from_epoch_s(end));
+            }
+        }
+        if checkpoint || self.last_save.elapsed() >= CHECKPOINT_EVERY {
+            self.checkpoint(store).await?;
+        }
+        Ok(done)
+    }
+
+    /// Saves the scores and the detector now, if anything was scored since the last save.
+    pub async fn checkpoint(&mut self, store: &Store) -> Result<()> {
+        let Some(until) = self.scored_until else {
+            return Ok(());
+        };
+        if self.scored_until == self.saved_until {
+            return Ok(());
+        }
+        let saved = store
+            .save_scores(
+                self.saved_until,
+                until,
+                &self.detector.to_bytes(),
+                &self.pending,
+            )
+            .await?;
+        if saved {
+            self.saved_until = Some(until);
+            self.pending.clear();
+            self.last_save = Instant::now();
+        } else {
+            // Another worker saved first: its scores stand; continue from its detector.
+            *self = Scorer::load(store, self.lateness).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Keeps every total score (for charts) and every alarm.
+fn keep(scores: Vec<Anomaly>, pending: &mut Vec<StoredAnomaly>, done: &mut Scored) {
+    for a in scores {
+        if a.series == "total" || a.alarm {
+            pending.push(StoredAnomaly {
+                time: a.time,
+                scope: a.scope.clone(),
+                series: a.series.clone(),
+                score: a.score,
+                contributor: a.contributor.clone(),
+                alarm: a.alarm,
+            });
+        }
+        if a.alarm {
+            done.alarms.push(a);
+        }
+    }
+}
+
+/// The first minute at or after `from` (epoch seconds) with a stored recent event.
+async fn next_minute(store: &Store, from: i64) -> Result<Option<i64>> {
+    let from_ms = from.saturating_mul(1000).to_string();
+    let rows = store
+        .query_text(
+            "SELECT CAST(MIN(event_time) AS TEXT) FROM activity_events \
+             WHERE event_time >= CAST(? AS BIGINT)",
+            &[&from_ms],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r[0].as_deref())
+        .and_then(|s| s.parse::<i64>().ok())
+        .map(|ms| ms.div_euclid(60_000) * 60))
+}
+
+fn by_minute(counts: Vec<MinuteCounts>) -> BTreeMap<i64, Vec<MinuteCounts>> {
+    let mut out: BTreeMap<i64, Vec<MinuteCounts>> = BTreeMap::new();
+    for c in counts {
+        out.entry(epoch_ms(c.start).div_euclid(1000))
+            .or_default()
+            .push(c);
+    }
+    out
+}
+
+fn to_window(c: &MinuteCounts) -> WindowCounts {
+    let mut w = WindowCounts::empty(c.start, c.account.clone());
+    w.total = c.total;
+    for ((principal, api), n) in &c.by_principal_api {
+        *w.by_principal.entry(principal.clone()).or_insert(0) += n;
+        w.by_principal_api
+            .insert((principal.clone(), api.clone()), *n);
+    }
+    w.by_source_ip = c.by_source_ip.clone();
+    w
+}
+
+fn merge(into: &mut WindowCounts, w: &WindowCounts) {
+    into.total += w.total;
+    for (k, n) in &w.by_principal {
+        *into.by_principal.entry(k.clone()).or_insert(0) += n;
+    }
+    for (k, n) in &w.by_principal_api {
+        *into.by_principal_api.entry(k.clone()).or_insert(0) += n;
+    }
+    for (k, n) in &w.by_source_ip {
+        *into.by_source_ip.entry(k.clone()).or_insert(0) += n;
+    }
+}

@@ -1,0 +1,501 @@
+//! `orgwatch activity --from …` into the database, end to end on SQLite and PostgreSQL: the
+//! real samples stored once, reruns, duplicate deliveries, file order, late events, two
+//! workers on one window, a kill in the middle of a stream, and `--follow`.
+
+mod common;
+
+use common::{copy_tree, orgwatch, run, testdata, text, Backend, TestDb};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    the_samples_are_stored_once_and_a_rerun_reads_nothing_new,
+    the_same_events_by_eventbridge_count_once,
+    file_order_does_not_change_the_stored_report,
+    late_events_amend_their_window,
+    two_workers_on_one_window_store_the_totals_of_one,
+    a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once,
+    follow_reads_new_files_and_stdin_lines,
+);
+
+fn samples() -> PathBuf {
+    testdata().join("cloudtrail")
+}
+
+/// Every CloudTrail record of the samples, read with serde_json (not the decoder).
+fn sample_records() -> Vec<Value> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(samples()).sort_by_file_name() {
+        let p = e.unwrap().into_path();
+        let name = p.to_string_lossy().to_string();
+        let bytes = if name.ends_with(".json.gz") {
+            let o = std::process::Command::new("gzip")
+                .arg("-dc")
+                .arg(&p)
+                .output()
+                .unwrap();
+            o.stdout
+        } else if name.ends_with(".json") {
+            std::fs::read(&p).unwrap()
+        } else {
+            continue;
+        };
+        let text = String::from_utf8(bytes).unwrap();
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) if v.get("Records").is_some() => {
+                out.extend(v["Records"].as_array().unwrap().iter().cloned())
+            }
+            _ => out.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+            ),
+        }
+    }
+    out
+}
+
+/// Distinct events as the store keys them: (account, id or whole record, event time).
+fn distinct(records: &[Value]) -> usize {
+    let key = |r: &Value| {
+        let account = r["recipientAccountId"]
+            .as_str()
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or("(none)")
+            .to_owned();
+        let id = match r["eventID"].as_str() {
+            Some(id) => id.to_owned(),
+            None => r.to_string(),
+        };
+        let time = time::OffsetDateTime::parse(
+            r["eventTime"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        (account, id, time.unix_timestamp_nanos() / 1_000_000)
+    };
+    let events = records
+        .iter()
+        .filter(|r| r.get("eventCategory") != Some(&json!("Insight")));
+    events.map(key).collect::<HashSet<_>>().len()
+}
+
+fn activity(db: &TestDb, args: &[&str]) -> (Value, String, Option<i32>) {
+    let mut all = vec!["activity"];
+    all.extend_from_slice(args);
+    let out = run(db, &all);
+    let stdout = text(&out.stdout);
+    let v = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (v, text(&out.stderr), out.status.code())
+}
+
+fn stored(db: &TestDb) -> Value {
+    let (v, stderr, code) = activity(db, &["--report", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    v
+}
+
+/// The stored report without what depends on the order of reading (alarms need the same
+/// windows scored; first/last times are equal anyway).
+fn counts_of(v: &Value) -> Value {
+    let mut v = v.clone();
+    v.as_object_mut().unwrap().remove("anomalies");
+    v
+}
+
+async fn the_samples_are_stored_once_and_a_rerun_reads_nothing_new(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&samples(), dir.path());
+    let from = dir.path().to_str().unwrap();
+    let (read, stderr, code) = activity(&db, &["--from", from, "--report", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        read["events"], 2245,
+        "the report of what was read counts every record"
+    );
+    assert!(stderr.contains("2245 events: "), "{stderr}");
+    assert!(stderr.contains("ingest lag"), "{stderr}");
+    let want = distinct(&sample_records());
+    let db_report = stored(&db);
+    assert_eq!(db_report["events"], want as u64, "{db_report}");
+    assert_eq!(db_report["tier"], "day");
+    let by_account: u64 = db_report["by_account"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_account, want as u64);
+    assert!(db_report["anomalies"].is_array());
+
+    // A rerun finds every file in the ledger and reads none.
+    let (_, stderr, code) = activity(&db, &["--from", from]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("activity: 0 files read ("), "{stderr}");
+    assert!(stderr.contains("0 events"), "{stderr}");
+    assert_eq!(counts_of(&stored(&db)), counts_of(&db_report));
+}
+
+async fn the_same_events_by_eventbridge_count_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = samples().join("invictus-ir_aws_dataset");
+    copy_tree(&s3, &dir.path().join("s3"));
+    let (_, stderr, code) = activity(&db, &["--from", dir.path().join("s3").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let before = stored(&db);
+    // The same records as EventBridge envelopes, one per line, delivered twice.
+    let mut ndjson = String::new();
+    let records: Vec<Value> = walkdir::WalkDir::new(&s3)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().to_string_lossy().ends_with(".json"))
+        .flat_map(|e| {
+            let v: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+            v["Records"].as_array().cloned().unwrap_or_default()
+        })
+        .collect();
+    assert!(!records.is_empty());
+    for r in records.iter().chain(&records) {
+        let env = json!({"version": "0", "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cloudtrail", "account": r["recipientAccountId"], "detail": r});
+        ndjson.push_str(&env.to_string());
+        ndjson.push('\n');
+    }
+    std::fs::write(dir.path().join("eventbridge.ndjson"), ndjson).unwrap();
+    let (_, stderr, code) = activity(&db, &["--from", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let dupes = 2 * records.len();
+    assert!(
+        stderr.contains(&format!("0 new, {dupes} duplicates")),
+        "{stderr}"
+    );
+    assert_eq!(counts_of(&stored(&db)), counts_of(&before));
+}
+
+async fn file_order_does_not_change_the_stored_report(backend: Backend) {
+    let all_at_once = TestDb::new(backend).await;
+    let one_by_one = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let total = replay_corpus(dir.path(), 12);
+    let (_, stderr, _) = activity(&all_at_once, &["--from", dir.path().to_str().unwrap()]);
+    assert!(stderr.contains(&format!("{total} new")), "{stderr}");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files.reverse();
+    for f in &files {
+        let (_, stderr, code) = activity(&one_by_one, &["--from", f.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (a, b) = (stored(&one_by_one), stored(&all_at_once));
+    assert_eq!(a["events"], total as u64);
+    assert_eq!(counts_of(&a), counts_of(&b));
+}
+
+/// An S3-style log file of events at the given times (account 111111111111, one principal).
+fn log_file(path: &Path, prefix: &str, times: &[String]) {
+    let records: Vec<Value> = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({"eventVersion": "1.08", "eventID": format!("{prefix}-{i}"), "eventTime": t,
+                "recipientAccountId": "111111111111", "awsRegion": "eu-west-1",
+                "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+                "sourceIPAddress": "198.51.100.7", "eventType": "AwsApiCall",
+                "userIdentity": {"type": "IAMUser", "userName": format!("user-{}", i % 3)}})
+        })
+        .collect();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, json!({"Records": records}).to_string()).unwrap();
+}
+
+async fn minute_total(db: &TestDb, minute: &str) -> i64 {
+    let store = db.store().await;
+    let at = time::OffsetDateTime::parse(minute, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp()
+        .to_string();
+    let rows = store
+        .query_text(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS TEXT) FROM activity_rollups \
+             WHERE tier = 'minute' AND metric = 'total' AND window_start = CAST(? AS BIGINT)",
+            &[&at],
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    rows[0][0].as_deref().unwrap().parse().unwrap()
+}
+
+async fn late_events_amend_their_window(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let times: Vec<String> = (0..40)
+        .map(|m| format!("2024-03-01T10:{m:02}:30Z"))
+        .collect();
+    log_file(&dir.path().join("a/first.json"), "a", &times);
+    let (_, stderr, code) = activity(&db, &["--from", dir.path().join("a").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("0 late"), "{stderr}");
+    assert_eq!(minute_total(&db, "2024-03-01T10:01:00Z").await, 1);
+    // 10:01 closed (newest 10:39 minus 15 minutes of lateness); three more events for it.
+    let late: Vec<String> = (0..3)
+        .map(|s| format!("2024-03-01T10:01:{s:02}Z"))
+        .collect();
+    log_file(&dir.path().join("b/late.json"), "b", &late);
+    let (_, stderr, code) = activity(&db, &["--from", dir.path().join("b").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("3 new, 0 duplicates, 3 late"), "{stderr}");
+    assert_eq!(minute_total(&db, "2024-03-01T10:01:00Z").await, 4);
+    let report = stored(&db);
+    assert_eq!(report["events"], 43);
+    // One stored row per window and metric, whatever came late.
+    let store = db.store().await;
+    let dupes = store
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM (SELECT tier, window_start, account, region, \
+             metric, item FROM activity_rollups GROUP BY tier, window_start, account, region, \
+             metric, item HAVING COUNT(*) > 1) d",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(dupes[0][0].as_deref(), Some("0"));
+    store.close().await;
+}
+
+async fn two_workers_on_one_window_store_the_totals_of_one(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Both workers' files hold events of the same minutes (and one file in common).
+    for w in ["a", "b"] {
+        for f in 0..6 {
+            let times: Vec<String> = (0..300)
+                .map(|i| format!("2024-03-01T10:{:02}:{:02}Z", f * 2 + i % 2, i % 60))
+                .collect();
+            log_file(
+                &dir.path().join(format!("{w}/{f}.json")),
+                &format!("{w}{f}"),
+                &times,
+            );
+        }
+    }
+    std::fs::copy(
+        dir.path().join("a/0.json"),
+        dir.path().join("b/shared.json"),
+    )
+    .unwrap();
+    let spawn = |sub: &str| {
+        orgwatch()
+            .args([
+                "--database-url",
+                &db.url,
+                "activity",
+                "--batch-files",
+                "1",
+                "--from",
+            ])
+            .arg(dir.path().join(sub))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("a"), spawn("b"));
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let report = stored(&db);
+    assert_eq!(report["events"], 12 * 300);
+    assert_eq!(report["by_principal"]["user-0"], 12 * 100);
+}
+
+/// `n` files of replayed sample records with shifted times and fresh ids.
+fn replay_corpus(dir: &Path, n: usize) -> usize {
+    let records: Vec<Value> = sample_records()
+        .into_iter()
+        .filter(|r| r.get("eventCategory") != Some(&json!("Insight")))
+        .collect();
+    let mut total = 0;
+    for f in 0..n {
+        let batch: Vec<Value> = records
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == f)
+            .map(|(i, r)| {
+                let mut r = r.clone();
+                r["eventID"] = json!(format!("replay-{i}"));
+                r["eventTime"] = json!(format!(
+                    "2024-03-01T{:02}:{:02}:{:02}Z",
+                    8 + i / 3600 % 10,
+                    i / 60 % 60,
+                    i % 60
+                ));
+                r["recipientAccountId"] = json!(format!("{:012}", 100 + i % 4));
+                r
+            })
+            .collect();
+        total += batch.len();
+        let p = dir.join(format!(
+            "AWSLogs/x/CloudTrail/eu-west-1/2024/03/01/f{f:04}.json"
+        ));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, json!({"Records": batch}).to_string()).unwrap();
+    }
+    total
+}
+
+async fn a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once(backend: Backend) {
+    let clean = TestDb::new(backend).await;
+    let killed = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let total = replay_corpus(dir.path(), 300);
+    let from = dir.path().to_str().unwrap();
+    let (_, stderr, code) = activity(&clean, &["--from", from]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stored(&clean)["events"], total as u64);
+
+    let store = killed.store().await;
+    let mut child = orgwatch()
+        .args([
+            "--database-url",
+            &killed.url,
+            "activity",
+            "--batch-files",
+            "2",
+            "--from",
+            from,
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once some, not all, files are in the ledger.
+    let started = Instant::now();
+    loop {
+        let n = store.activity_files().await.map(|l| l.len()).unwrap_or(0);
+        if n >= 20 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = store.activity_files().await.unwrap().len();
+    store.close().await;
+    assert!(partial > 0 && partial < 300, "killed after {partial} files");
+
+    let (_, stderr, code) = activity(&killed, &["--from", from]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(counts_of(&stored(&killed)), counts_of(&stored(&clean)));
+    // The scores continue from the saved detector: every closed minute scored once.
+    for db in [&clean, &killed] {
+        let s = db.store().await;
+        let scored = s
+            .query_text(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM activity_anomalies WHERE scope = 'org' \
+                 AND series = 'total'",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_ne!(scored[0][0].as_deref(), Some("0"));
+        s.close().await;
+    }
+}
+
+async fn follow_reads_new_files_and_stdin_lines(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = orgwatch()
+        .args(["--database-url", &db.url, "activity", "--follow", "--from"])
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let times: Vec<String> = (0..5).map(|m| format!("2024-03-01T10:0{m}:00Z")).collect();
+    log_file(&dir.path().join("AWSLogs/1/f.json"), "f", &times);
+    let store = db.store().await;
+    let started = Instant::now();
+    while store.activity_files().await.map(|l| l.len()).unwrap_or(0) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the new file was not read"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Ctrl-C stops it cleanly.
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("5 new"), "{}", text(&out.stderr));
+
+    // stdin: lines are stored while the stream is still open.
+    let mut child = orgwatch()
+        .args([
+            "--database-url",
+            &db.url,
+            "activity",
+            "--follow",
+            "--from",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..3 {
+        let line = json!({"eventID": format!("s-{i}"), "eventTime": "2024-03-01T10:10:00Z",
+            "recipientAccountId": "111111111111", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "userIdentity": {"type": "Root"}});
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    loop {
+        let report = store.activity_state().await.unwrap();
+        if report.max_event_time.map(|t| t.to_string()) == Some("2024-03-01T10:10:00Z".into()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "stdin lines were not stored"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    store.close().await;
+    assert_eq!(stored(&db)["events"], 8);
+}
