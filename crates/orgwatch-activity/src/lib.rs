@@ -17,6 +17,8 @@
 #![deny(missing_docs)]
 
 pub mod decode;
+mod fast;
+mod frame;
 pub mod report;
 pub mod sink;
 
