@@ -11,6 +11,11 @@
 //! - a raw event object, a JSON array of events or envelopes, and several values one after the
 //!   other (NDJSON, one per line, or concatenated pretty-printed objects) are all read.
 //!
+//! Records are read by a fast path where possible: the stream is cut into whole values
+//! ([`crate::frame`]), and a record's slice is read straight into the fields an event needs
+//! (`fast`), checked as strictly as a `serde_json::Value` but without building one; digests,
+//! envelopes and records without `eventID` take the `Map` path ([`ActivityEvent::from_cloudtrail`]).
+//!
 //! When the first line of the input is a complete JSON value, the input is read **line by
 //! line** (NDJSON): a line that is not JSON counts as one undecodable record and reading goes
 //! on with the next line. Otherwise the input is read as a stream of JSON values (this is how
@@ -24,6 +29,8 @@
 //! as undecodable, with the first few reasons kept. Only input that is not JSON from its first
 //! value on (or cannot be read at all) is a [`DecodeError`].
 
+use crate::fast::{self, Fast};
+use crate::frame::{self, Framer};
 use crate::report::Report;
 use crate::sink::Sink;
 use orgwatch_model::ActivityEvent;
@@ -172,23 +179,204 @@ fn decode_plain<R: BufRead>(mut r: R, report: &mut Counted) -> Result<(), Decode
             .position(|&b| b == b'\n')
             .is_some_and(|i| serde_json::from_slice::<IgnoredAny>(&buf[..i]).is_ok());
     if line_mode {
-        decode_lines(r, report)
-    } else {
-        let mut de = serde_json::Deserializer::from_reader(r);
-        match values(&mut de, report) {
-            Ok(()) => Ok(()),
-            Err(e) if report.records == 0 => Err(if e.is_io() {
-                DecodeError::Io(e.into())
-            } else {
-                DecodeError::NotJson(e)
-            }),
-            Err(e) => {
-                let n = report.records;
-                report.undecodable(format!("invalid JSON after {n} records: {e}"));
-                Ok(())
+        return decode_lines(r, report);
+    }
+    match stream(Framer::new(r), report) {
+        Ok(()) => Ok(()),
+        Err(Fail::Io(e)) if report.records == 0 => Err(DecodeError::Io(e)),
+        Err(Fail::Json(e)) if report.records == 0 => Err(if e.is_io() {
+            DecodeError::Io(e.into())
+        } else {
+            DecodeError::NotJson(e)
+        }),
+        Err(e) => {
+            let n = report.records;
+            report.undecodable(format!("invalid JSON after {n} records: {e}"));
+            Ok(())
+        }
+    }
+}
+
+/// Why reading a stream of JSON values stopped early.
+#[derive(Debug)]
+enum Fail {
+    Io(std::io::Error),
+    Json(serde_json::Error),
+}
+
+impl fmt::Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Fail::Io(e) => e.fmt(f),
+            Fail::Json(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<std::io::Error> for Fail {
+    fn from(e: std::io::Error) -> Self {
+        Fail::Io(e)
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Self {
+        Fail::Json(e)
+    }
+}
+
+fn syntax(msg: &str) -> Fail {
+    Fail::Json(de::Error::custom(msg))
+}
+
+/// serde_json's nesting limit: a value may be nested at most this deep in its document.
+const MAX_DEPTH: u32 = 128;
+
+/// The next whole value of `f` (after `peek`), nested `enclosing` deep in its document.
+fn next_value<R: Read>(f: &mut Framer<R>, enclosing: u32) -> Result<&[u8], Fail> {
+    match f.value()? {
+        Some((_, depth)) if enclosing + depth >= MAX_DEPTH => {
+            Err(syntax("recursion limit exceeded"))
+        }
+        Some((v, _)) => Ok(f.get(v)),
+        // The stream ends inside the value: serde_json says where and why.
+        None => Err(match serde_json::from_slice::<IgnoredAny>(f.rest()) {
+            Err(e) => Fail::Json(e),
+            Ok(_) => syntax("EOF while parsing a value"),
+        }),
+    }
+}
+
+/// Runs the `Map` path (serde_json `Value`s) over one whole value.
+fn slow<'a>(seed: impl DeserializeSeed<'a, Value = ()>, slice: &'a [u8]) -> Result<(), Fail> {
+    let mut de = serde_json::Deserializer::from_slice(slice);
+    seed.deserialize(&mut de)?;
+    de.end()?;
+    Ok(())
+}
+
+/// One element of `Records` or of a top-level array.
+fn element(slice: &[u8], sink: &mut dyn Sink) -> Result<(), Fail> {
+    if slice.first() == Some(&b'{') {
+        match fast::record(slice, sink) {
+            Fast::Done => return Ok(()),
+            Fast::Invalid(e) => return Err(Fail::Json(e)),
+            Fast::Slow => {}
+        }
+    }
+    slow(ElementSeed(sink), slice)
+}
+
+/// After a value inside an array or object: `,` (more follow) or the closing byte.
+fn more_after<R: Read>(f: &mut Framer<R>, close: u8) -> Result<bool, Fail> {
+    match f.peek()? {
+        Some(b',') => {
+            f.consume(1);
+            Ok(true)
+        }
+        Some(b) if b == close => {
+            f.consume(1);
+            Ok(false)
+        }
+        Some(_) => Err(syntax(if close == b']' {
+            "expected `,` or `]`"
+        } else {
+            "expected `,` or `}`"
+        })),
+        None => Err(syntax("EOF while parsing a value")),
+    }
+}
+
+/// The elements of an array whose `[` is next, each handed whole to `each`.
+fn array<R: Read>(
+    f: &mut Framer<R>,
+    enclosing: u32,
+    sink: &mut dyn Sink,
+    each: fn(&[u8], &mut dyn Sink) -> Result<(), Fail>,
+) -> Result<(), Fail> {
+    f.consume(1);
+    if f.peek()? == Some(b']') {
+        f.consume(1);
+        return Ok(());
+    }
+    loop {
+        match f.peek()? {
+            None => return Err(syntax("EOF while parsing a list")),
+            Some(b']') => return Err(syntax("trailing comma")),
+            Some(_) => {}
+        }
+        each(next_value(f, enclosing + 1)?, sink)?;
+        if !more_after(f, b']')? {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads JSON values one after the other until the end of the input: objects and arrays are
+/// streamed (a log file's `Records` element by element), each record parsed from its own
+/// slice. A top-level scalar hands the rest of the input to serde_json's reader.
+fn stream<R: Read>(mut f: Framer<R>, sink: &mut dyn Sink) -> Result<(), Fail> {
+    loop {
+        match f.peek()? {
+            None => return Ok(()),
+            Some(b'{') => top_object(&mut f, sink)?,
+            Some(b'[') => array(&mut f, 0, sink, element)?,
+            Some(_) => {
+                let (head, rest) = f.into_parts();
+                let mut de =
+                    serde_json::Deserializer::from_reader(std::io::Cursor::new(head).chain(rest));
+                return Ok(values(&mut de, sink)?);
             }
         }
     }
+}
+
+/// A top-level object whose `{` is next: a log file (its `Records` streamed), or an event, an
+/// envelope or a digest (read whole), as [`TopVisitor`] reads them.
+fn top_object<R: Read>(f: &mut Framer<R>, sink: &mut dyn Sink) -> Result<(), Fail> {
+    f.consume(1);
+    let mut rest = Map::new();
+    let mut had_records = false;
+    if f.peek()? == Some(b'}') {
+        f.consume(1);
+    } else {
+        loop {
+            match f.peek()? {
+                Some(b'"') => {}
+                Some(b'}') => return Err(syntax("trailing comma")),
+                Some(_) => return Err(syntax("key must be a string")),
+                None => return Err(syntax("EOF while parsing an object")),
+            }
+            let key: String = serde_json::from_slice(next_value(f, 1)?)?;
+            match f.peek()? {
+                Some(b':') => f.consume(1),
+                Some(_) => return Err(syntax("expected `:`")),
+                None => return Err(syntax("EOF while parsing an object")),
+            }
+            match f.peek()? {
+                None => return Err(syntax("EOF while parsing a value")),
+                Some(b'[') if key == "Records" && !had_records => {
+                    had_records = true;
+                    array(f, 1, sink, element)?;
+                }
+                Some(_) if key == "Records" && !had_records => {
+                    had_records = true;
+                    slow(RecordsSeed(sink), next_value(f, 1)?)?;
+                }
+                Some(_) => {
+                    let v: Value = serde_json::from_slice(next_value(f, 1)?)?;
+                    rest.insert(key, v);
+                }
+            }
+            if !more_after(f, b'}')? {
+                break;
+            }
+        }
+    }
+    if !had_records {
+        handle_object(rest, sink);
+    }
+    Ok(())
 }
 
 fn decode_lines<R: BufRead>(mut r: R, report: &mut dyn Sink) -> Result<(), DecodeError> {
@@ -208,6 +396,11 @@ fn decode_lines<R: BufRead>(mut r: R, report: &mut dyn Sink) -> Result<(), Decod
         let text = line.trim_ascii();
         if text.is_empty() {
             continue;
+        }
+        if text[0] == b'{' && frame::value_len(text).is_some_and(|(n, _)| n == text.len()) {
+            if let Fast::Done = fast::record(text, report) {
+                continue;
+            }
         }
         let mut de = serde_json::Deserializer::from_slice(text);
         if let Err(e) = values(&mut de, report) {

@@ -23,6 +23,8 @@
 
 pub mod anomaly;
 pub mod decode;
+mod fast;
+mod frame;
 pub mod live;
 pub mod report;
 pub mod sink;

@@ -58,6 +58,22 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
+/// Counts `service:api` without building the key unless it is new.
+fn bump_api(map: &mut BTreeMap<String, u64>, service: &str, api: &str) {
+    let mut buf = [0u8; 192];
+    let n = service.len() + 1 + api.len();
+    if n <= buf.len() {
+        buf[..service.len()].copy_from_slice(service.as_bytes());
+        buf[service.len()] = b':';
+        buf[service.len() + 1..n].copy_from_slice(api.as_bytes());
+        // Two valid UTF-8 texts joined by an ASCII byte are valid UTF-8.
+        if let Ok(key) = std::str::from_utf8(&buf[..n]) {
+            return bump(map, key, 1);
+        }
+    }
+    bump(map, &format!("{service}:{api}"), 1);
+}
+
 fn merge_map(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
     for (k, n) in from {
         *into.entry(k).or_insert(0) += n;
@@ -85,7 +101,7 @@ impl Report {
         bump(&mut self.by_account, account, 1);
         bump(&mut self.by_region, ev.region.as_deref().unwrap_or(NONE), 1);
         bump(&mut self.by_service, &ev.service, 1);
-        bump(&mut self.by_api, &format!("{}:{}", ev.service, ev.api), 1);
+        bump_api(&mut self.by_api, &ev.service, &ev.api);
         bump(&mut self.by_principal_type, &ev.principal_type, 1);
         bump(&mut self.by_principal, ev.principal.as_str(), 1);
         bump(

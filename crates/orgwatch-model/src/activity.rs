@@ -107,23 +107,25 @@ impl Principal {
         ui: Option<&Map<String, Value>>,
         event_invoked_by: Option<&str>,
     ) -> Self {
-        let empty = Map::new();
-        let ui = ui.unwrap_or(&empty);
-        let s = |k: &str| text(ui, k);
-        let arn = s("arn");
+        Principal::from_identity(&IdentityFields::from_map(ui), event_invoked_by)
+    }
+
+    /// [`Principal::from_user_identity`] from the `userIdentity` fields already picked out (by
+    /// a decoder that does not build a [`Map`]); empty texts count as absent.
+    pub fn from_identity(ui: &IdentityFields<'_>, event_invoked_by: Option<&str>) -> Self {
+        let arn = non_empty(ui.arn);
+        let issuer = non_empty(ui.issuer_user_name);
         let arn_tail = |n: usize| arn.and_then(|a| arn_resource_part(a, n));
-        let specific: Option<String> = match s("type").unwrap_or("Unknown") {
-            "IAMUser" => s("userName")
+        let invoked_by = non_empty(ui.invoked_by);
+        let user_name = non_empty(ui.user_name);
+        let principal_id = non_empty(ui.principal_id);
+        let account_id = non_empty(ui.account_id);
+        let specific: Option<String> = match non_empty(ui.kind).unwrap_or("Unknown") {
+            "IAMUser" => user_name
                 .or_else(|| arn.and_then(last_part))
                 .map(str::to_owned),
             "AssumedRole" => {
-                let role = ui
-                    .get("sessionContext")
-                    .and_then(|c| c.get("sessionIssuer"))
-                    .and_then(|i| i.get("userName"))
-                    .and_then(Value::as_str)
-                    .filter(|r| !r.is_empty())
-                    .or_else(|| arn_tail(1));
+                let role = issuer.or_else(|| arn_tail(1));
                 match (role, arn_tail(2)) {
                     (Some(r), Some(sess)) => Some(format!("{r}/{sess}")),
                     (Some(r), None) => Some(r.to_owned()),
@@ -131,40 +133,164 @@ impl Principal {
                 }
             }
             "Root" => Some("root".to_owned()),
-            "AWSService" => s("invokedBy")
-                .or(event_invoked_by.filter(|v| !v.is_empty()))
+            "AWSService" => invoked_by
+                .or(non_empty(event_invoked_by))
                 .map(str::to_owned),
-            "FederatedUser" => arn_tail(1)
-                .or_else(|| {
-                    ui.get("sessionContext")
-                        .and_then(|c| c.get("sessionIssuer"))
-                        .and_then(|i| i.get("userName"))
-                        .and_then(Value::as_str)
-                        .filter(|r| !r.is_empty())
-                })
-                .map(str::to_owned),
-            "AWSAccount" => s("accountId").map(str::to_owned),
+            "FederatedUser" => arn_tail(1).or(issuer).map(str::to_owned),
+            "AWSAccount" => account_id.map(str::to_owned),
             "IdentityCenterUser" | "Unknown" => None, // the fallback chain starts with userName
-            _ => arn.or_else(|| s("principalId")).map(str::to_owned),
+            _ => arn.or(principal_id).map(str::to_owned),
         };
         let name = specific.unwrap_or_else(|| {
-            s("userName")
-                .or_else(|| {
-                    ui.get("onBehalfOf")
-                        .and_then(|o| o.get("userId"))
-                        .and_then(Value::as_str)
-                        .filter(|v| !v.is_empty())
-                })
-                .or_else(|| s("invokedBy"))
-                .or(event_invoked_by.filter(|v| !v.is_empty()))
+            user_name
+                .or(non_empty(ui.on_behalf_of_user_id))
+                .or(invoked_by)
+                .or(non_empty(event_invoked_by))
                 .or(arn)
-                .or_else(|| s("principalId"))
-                .or_else(|| s("accountId"))
+                .or(principal_id)
+                .or(account_id)
                 .unwrap_or("unknown")
                 .to_owned()
         });
         Principal(name)
     }
+}
+
+/// The text fields of a `userIdentity` object that [`Principal::from_identity`] and
+/// [`ActivityEvent::from_fields`] read (`None` when absent or not text; empty texts count as
+/// absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdentityFields<'a> {
+    /// `type`.
+    pub kind: Option<&'a str>,
+    /// `userName`.
+    pub user_name: Option<&'a str>,
+    /// `arn`.
+    pub arn: Option<&'a str>,
+    /// `principalId`.
+    pub principal_id: Option<&'a str>,
+    /// `accountId`.
+    pub account_id: Option<&'a str>,
+    /// `invokedBy`.
+    pub invoked_by: Option<&'a str>,
+    /// `sessionContext.sessionIssuer.userName`.
+    pub issuer_user_name: Option<&'a str>,
+    /// `onBehalfOf.userId`.
+    pub on_behalf_of_user_id: Option<&'a str>,
+}
+
+impl<'a> IdentityFields<'a> {
+    /// The fields of a `userIdentity` object (all absent for `None`).
+    pub fn from_map(ui: Option<&'a Map<String, Value>>) -> Self {
+        let Some(ui) = ui else {
+            return IdentityFields::default();
+        };
+        let s = |k: &str| text(ui, k);
+        IdentityFields {
+            kind: s("type"),
+            user_name: s("userName"),
+            arn: s("arn"),
+            principal_id: s("principalId"),
+            account_id: s("accountId"),
+            invoked_by: s("invokedBy"),
+            issuer_user_name: ui
+                .get("sessionContext")
+                .and_then(|c| c.get("sessionIssuer"))
+                .and_then(|i| i.get("userName"))
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty()),
+            on_behalf_of_user_id: ui
+                .get("onBehalfOf")
+                .and_then(|o| o.get("userId"))
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// The fields of one CloudTrail record that [`ActivityEvent::from_fields`] reads (`None` when
+/// absent or not text; empty texts count as absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordFields<'a> {
+    /// `eventTime`.
+    pub event_time: Option<&'a str>,
+    /// `eventSource`.
+    pub event_source: Option<&'a str>,
+    /// `eventName`.
+    pub event_name: Option<&'a str>,
+    /// `eventID`.
+    pub event_id: Option<&'a str>,
+    /// `recipientAccountId`.
+    pub recipient_account_id: Option<&'a str>,
+    /// `awsRegion`.
+    pub aws_region: Option<&'a str>,
+    /// `sourceIPAddress`.
+    pub source_ip_address: Option<&'a str>,
+    /// `userAgent`.
+    pub user_agent: Option<&'a str>,
+    /// `errorCode`.
+    pub error_code: Option<&'a str>,
+    /// `eventType`.
+    pub event_type: Option<&'a str>,
+    /// The record's top-level `invokedBy`.
+    pub invoked_by: Option<&'a str>,
+    /// `readOnly`: a boolean, or `"true"`/`"false"` in any case.
+    pub read_only: Option<bool>,
+    /// `userIdentity`, when it is an object.
+    pub user_identity: Option<IdentityFields<'a>>,
+    /// `responseElements.ConsoleLogin` (`Success` or `Failure` for a console sign-in).
+    pub console_login: Option<&'a str>,
+    /// Whether the record has an `errorMessage` (a failed sign-in has no `errorCode`).
+    pub has_error_message: bool,
+}
+
+impl<'a> RecordFields<'a> {
+    /// The fields of a record.
+    pub fn from_map(rec: &'a Map<String, Value>) -> Self {
+        let s = |k: &str| text(rec, k);
+        RecordFields {
+            event_time: s("eventTime"),
+            event_source: s("eventSource"),
+            event_name: s("eventName"),
+            event_id: s("eventID"),
+            recipient_account_id: s("recipientAccountId"),
+            aws_region: s("awsRegion"),
+            source_ip_address: s("sourceIPAddress"),
+            user_agent: s("userAgent"),
+            error_code: s("errorCode"),
+            event_type: s("eventType"),
+            invoked_by: s("invokedBy"),
+            read_only: match rec.get("readOnly") {
+                Some(Value::Bool(b)) => Some(*b),
+                Some(Value::String(s)) => read_only_text(s),
+                _ => None,
+            },
+            user_identity: rec
+                .get("userIdentity")
+                .and_then(Value::as_object)
+                .map(|u| IdentityFields::from_map(Some(u))),
+            console_login: rec
+                .get("responseElements")
+                .and_then(|r| r.get("ConsoleLogin"))
+                .and_then(Value::as_str),
+            has_error_message: rec.contains_key("errorMessage"),
+        }
+    }
+}
+
+/// `readOnly` given as text: `"true"` or `"false"`, in any case.
+pub fn read_only_text(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.filter(|v| !v.is_empty())
 }
 
 impl fmt::Display for Principal {
@@ -245,50 +371,56 @@ impl ActivityEvent {
     /// `detail`). Needs `eventTime`, `eventSource` and `eventName`; every other field is
     /// optional and read leniently (a value of the wrong type counts as absent).
     pub fn from_cloudtrail(rec: &Map<String, Value>) -> Result<Self, InvalidEvent> {
-        let req = |k: &'static str| text(rec, k).ok_or(InvalidEvent::Missing(k));
-        let time_text = req("eventTime")?;
+        let fields = RecordFields::from_map(rec);
+        let hash = fields.event_id.is_none().then(|| canonical_hash(rec));
+        ActivityEvent::from_fields(&fields, hash)
+    }
+
+    /// [`ActivityEvent::from_cloudtrail`] from the fields already picked out of a record (by a
+    /// decoder that does not build a [`Map`]). `content_hash` is used only when the record has
+    /// no `eventID`; it must then be the record's [`canonical_hash`].
+    pub fn from_fields(
+        rec: &RecordFields<'_>,
+        content_hash: Option<String>,
+    ) -> Result<Self, InvalidEvent> {
+        let req = |v: Option<&str>, k: &'static str| {
+            non_empty(v)
+                .map(str::to_owned)
+                .ok_or(InvalidEvent::Missing(k))
+        };
+        let time_text = non_empty(rec.event_time).ok_or(InvalidEvent::Missing("eventTime"))?;
         let event_time =
             Timestamp::parse(time_text).map_err(|_| InvalidEvent::BadTime(clip(time_text)))?;
-        let service = req("eventSource")?.to_owned();
-        let api = req("eventName")?.to_owned();
-        let ui = rec.get("userIdentity").and_then(Value::as_object);
-        let principal_type = ui
-            .and_then(|u| text(u, "type"))
-            .unwrap_or("Unknown")
-            .to_owned();
-        let principal = Principal::from_user_identity(ui, text(rec, "invokedBy"));
-        let owned = |k: &str| text(rec, k).map(str::to_owned);
-        let read_only = match rec.get("readOnly") {
-            Some(Value::Bool(b)) => Some(*b),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
-            _ => None,
+        let service = req(rec.event_source, "eventSource")?;
+        let api = req(rec.event_name, "eventName")?;
+        let ui = rec.user_identity.unwrap_or_default();
+        let principal_type = non_empty(ui.kind).unwrap_or("Unknown").to_owned();
+        let principal = Principal::from_identity(&ui, rec.invoked_by);
+        let owned = |v: Option<&str>| non_empty(v).map(str::to_owned);
+        let event_id = owned(rec.event_id);
+        let content_hash = if event_id.is_none() {
+            content_hash
+        } else {
+            None
         };
-        let event_id = owned("eventID");
-        let sign_in_failed = rec
-            .get("responseElements")
-            .and_then(|r| r.get("ConsoleLogin"))
-            .and_then(Value::as_str)
-            == Some("Failure")
-            || (text(rec, "eventType") == Some("AwsConsoleSignIn")
-                && rec.contains_key("errorMessage"));
-        let content_hash = event_id.is_none().then(|| canonical_hash(rec));
+        let sign_in_failed = rec.console_login == Some("Failure")
+            || (rec.event_type == Some("AwsConsoleSignIn") && rec.has_error_message);
         Ok(ActivityEvent {
             event_id,
             content_hash,
             sign_in_failed,
             event_time,
-            account: text(rec, "recipientAccountId").and_then(|a| AccountId::parse(a).ok()),
-            region: owned("awsRegion"),
+            account: non_empty(rec.recipient_account_id).and_then(|a| AccountId::parse(a).ok()),
+            region: owned(rec.aws_region),
             service,
             api,
             principal,
             principal_type,
-            source_ip: owned("sourceIPAddress"),
-            user_agent_family: user_agent_family(text(rec, "userAgent")),
-            error_code: owned("errorCode"),
-            read_only,
-            event_type: owned("eventType"),
+            source_ip: owned(rec.source_ip_address),
+            user_agent_family: user_agent_family(non_empty(rec.user_agent)),
+            error_code: owned(rec.error_code),
+            read_only: rec.read_only,
+            event_type: owned(rec.event_type),
         })
     }
 }
@@ -313,7 +445,7 @@ impl ActivityEvent {
 
 /// `sha256:` + hex SHA-256 of a record's canonical JSON: keys sorted at every level, no
 /// whitespace, so the hash does not depend on how the record was formatted or ordered.
-fn canonical_hash(rec: &Map<String, Value>) -> String {
+pub fn canonical_hash(rec: &Map<String, Value>) -> String {
     use sha2::{Digest, Sha256};
     fn write(v: &Value, out: &mut Vec<u8>) {
         match v {

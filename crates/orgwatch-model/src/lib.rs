@@ -21,7 +21,9 @@ mod lenient;
 pub mod snapshot;
 pub mod time;
 
-pub use activity::{user_agent_family, ActivityEvent, InvalidEvent, Principal};
+pub use activity::{
+    user_agent_family, ActivityEvent, IdentityFields, InvalidEvent, Principal, RecordFields,
+};
 pub use category::Category;
 pub use id::{AccountId, Granularity, InvalidAccountId, InvalidRegion, Region};
 pub use snapshot::{read_located, Snapshot, SnapshotError, SnapshotLocation};

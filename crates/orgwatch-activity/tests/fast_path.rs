@@ -1,0 +1,265 @@
+//! The decoder's fast path (records read from their bytes into the fields an event needs)
+//! against the `Map` path (`ActivityEvent::from_cloudtrail` over a `serde_json::Value`): the
+//! same events on the real samples, the same leniency, and the same JSON accepted.
+
+use orgwatch_activity::{decode_bytes, decode_reader_into, Buffered};
+use orgwatch_model::ActivityEvent;
+use serde_json::{json, Map, Value};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+fn sample_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".json")
+                || p.to_string_lossy().ends_with(".json.gz")
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn plain(p: &Path) -> Vec<u8> {
+    let raw = std::fs::read(p).unwrap();
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut s = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut s)
+            .unwrap();
+        s
+    } else {
+        raw
+    }
+}
+
+fn records_of(p: &Path) -> Vec<Map<String, Value>> {
+    let bytes = plain(p);
+    let values: Vec<Value> = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(mut whole)) => match whole.remove("Records") {
+            Some(Value::Array(recs)) => recs,
+            _ => vec![Value::Object(whole)],
+        },
+        _ => serde_json::Deserializer::from_slice(&bytes)
+            .into_iter::<Value>()
+            .map(Result::unwrap)
+            .collect(),
+    };
+    values
+        .into_iter()
+        .map(|v| match v {
+            Value::Object(m) => m,
+            other => panic!("{other}"),
+        })
+        .collect()
+}
+
+fn decode_events(bytes: &[u8]) -> Vec<ActivityEvent> {
+    let mut b = Buffered::default();
+    decode_reader_into(bytes, &mut b).unwrap();
+    assert_eq!(
+        b.report.undecodable, 0,
+        "{:?}",
+        b.report.undecodable_reasons
+    );
+    b.events
+}
+
+#[test]
+fn samples_give_the_events_of_the_map_path() {
+    let mut n = 0;
+    for f in sample_files() {
+        let want: Vec<ActivityEvent> = records_of(&f)
+            .iter()
+            .map(|m| ActivityEvent::from_cloudtrail(m).unwrap())
+            .collect();
+        let got = decode_events(&std::fs::read(&f).unwrap());
+        assert_eq!(got, want, "{}", f.display());
+        n += got.len();
+    }
+    assert_eq!(n, 2245);
+}
+
+#[test]
+fn samples_without_event_ids_are_keyed_on_their_content() {
+    for f in sample_files() {
+        let recs: Vec<Map<String, Value>> = records_of(&f)
+            .into_iter()
+            .map(|mut m| {
+                m.remove("eventID");
+                m
+            })
+            .collect();
+        let want: Vec<ActivityEvent> = recs
+            .iter()
+            .map(|m| ActivityEvent::from_cloudtrail(m).unwrap())
+            .collect();
+        assert!(want.iter().all(|e| e.content_hash.is_some()));
+        let log = json!({ "Records": recs }).to_string();
+        assert_eq!(decode_events(log.as_bytes()), want, "{}", f.display());
+    }
+}
+
+/// The fast path on one record (in a log file, and as an NDJSON line) against the `Map` path.
+fn same_as_map_path(rec: &str) {
+    let m: Map<String, Value> = serde_json::from_str(rec).unwrap();
+    let want = ActivityEvent::from_cloudtrail(&m);
+    for input in [
+        format!("{{\"Records\":[{rec}]}}"),
+        format!("{rec}\n{rec}\n"),
+    ] {
+        let mut b = Buffered::default();
+        decode_reader_into(input.as_bytes(), &mut b).unwrap();
+        match &want {
+            Ok(ev) => assert!(
+                b.events.iter().all(|e| e == ev) && !b.events.is_empty(),
+                "{rec}"
+            ),
+            Err(e) => assert_eq!(b.report.undecodable_reasons[0], e.to_string(), "{rec}"),
+        }
+    }
+}
+
+#[test]
+fn leniency_is_the_map_paths() {
+    let base = r#""eventTime":"2023-07-10T11:41:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"e-1""#;
+    for extra in [
+        // The last of duplicate keys wins, whole values included.
+        r#""eventSource":"ec2.amazonaws.com""#,
+        r#""userIdentity":{"type":"IAMUser","userName":"a"},"userIdentity":5"#,
+        r#""userIdentity":{"type":"IAMUser","userName":"a","userName":"b"}"#,
+        r#""userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","sessionContext":{"sessionIssuer":{"userName":"X"}},"sessionContext":{}}"#,
+        r#""userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","sessionContext":{"sessionIssuer":{"userName":"X"}}}"#,
+        r#""userIdentity":{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u-1"}}"#,
+        r#""userIdentity":{"type":"AWSService","invokedBy":""},"invokedBy":"ec2.amazonaws.com""#,
+        // Values of another type count as absent; empty texts too.
+        r#""awsRegion":5,"sourceIPAddress":"","errorCode":null,"userAgent":["aws-cli"]"#,
+        r#""readOnly":"TRUE","recipientAccountId":"123456789012""#,
+        r#""readOnly":"maybe","recipientAccountId":"12345""#,
+        r#""eventName":{"nested":true}"#,
+        r#""eventTime":"yesterday""#,
+        // Escaped strings.
+        r#""eventName":"Get\u004fbject","userAgent":"aws-cli\/2""#,
+        // Fields no report reads, of every shape.
+        r#""requestParameters":{"a":[1,2.5,-3e10,true,null,{"b":"c"}]},"responseElements":null"#,
+        r#""eventCategory":"Management","eventCategory":"Data""#,
+    ] {
+        same_as_map_path(&format!("{{{base},{extra}}}"));
+    }
+}
+
+#[test]
+fn insights_digests_and_envelopes_inside_records() {
+    let ev =
+        r#"{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s","eventName":"n","eventID":"1"}"#;
+    let input = format!(
+        r#"{{"Records":[{ev},
+        {{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s","eventName":"n","eventID":"2","eventCategory":"Insight"}},
+        {{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s","eventName":"n","eventID":"3","insightDetails":{{}}}},
+        {{"digestStartTime":"x","eventID":"4"}},
+        {{"detail-type":"AWS API Call via CloudTrail","detail":{ev},"eventID":"5"}},
+        {{"detail-type":"Scheduled Event","detail":{{}}}}]}}"#
+    );
+    let r = decode_bytes(input.as_bytes()).unwrap();
+    assert_eq!(r.events, 2);
+    assert_eq!(r.skipped["insight"], 2);
+    assert_eq!(r.skipped["digest"], 1);
+    assert_eq!(r.skipped["eventbridge-other"], 1);
+}
+
+/// A log file decodes to one event exactly when serde_json reads the whole file as a `Value`:
+/// the fast path accepts no JSON the `Map` path rejects.
+#[test]
+fn accepts_exactly_what_serde_json_accepts() {
+    let head = r#"{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s","eventName":"n","eventID":"1","requestParameters":"#;
+    let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
+    let mut cases: Vec<Vec<u8>> = vec![
+        br#""\ud800""#.to_vec(),
+        br#""\udc00\ud800""#.to_vec(),
+        br#""\ud83d\ude00""#.to_vec(),
+        b"1e999".to_vec(),
+        b"-1e400".to_vec(),
+        b"1.7976931348623157e308".to_vec(),
+        b"\"\xff\xfe\"".to_vec(),
+        b"\"a\x01b\"".to_vec(),
+        br#""\x""#.to_vec(),
+        b"01".to_vec(),
+        b"[1,]".to_vec(),
+        b"{\"a\":1,}".to_vec(),
+        b"tru".to_vec(),
+    ];
+    for n in [120, 123, 124, 125, 126, 127] {
+        cases.push(nest(n).into_bytes());
+    }
+    for case in cases {
+        let mut doc = b"{\"Records\":[".to_vec();
+        doc.extend_from_slice(head.as_bytes());
+        doc.extend_from_slice(&case);
+        doc.extend_from_slice(b"}]}");
+        let valid = serde_json::from_slice::<Value>(&doc).is_ok();
+        let label = String::from_utf8_lossy(&case).into_owned();
+        match decode_bytes(&doc) {
+            Ok(r) => assert_eq!(
+                (r.events, r.undecodable),
+                (u64::from(valid), 0),
+                "{label}: {:?}",
+                r.undecodable_reasons
+            ),
+            Err(e) => assert!(!valid, "{label}: {e}"),
+        }
+        // After a good record, bad JSON is one undecodable record and the good one is kept.
+        let good = format!("{head}1}}");
+        let mut doc2 = format!("{{\"Records\":[{good},").into_bytes();
+        doc2.extend_from_slice(&doc[12..]);
+        let r = decode_bytes(&doc2).unwrap();
+        assert_eq!(
+            (r.events, r.undecodable),
+            (1 + u64::from(valid), u64::from(!valid)),
+            "{label}"
+        );
+    }
+}
+
+/// A log file far larger than the read-ahead, given a few bytes at a time.
+#[test]
+fn streams_a_large_log_file_in_small_reads() {
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+    }
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(7).min(self.data.len() - self.at);
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+    let rec = r#"{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s","eventName":"n","eventID":"1","requestParameters":{"k":"a very long value that repeats"}}"#;
+    let n = 20_000;
+    let mut data = String::from("\u{feff}{\"Records\": [\n");
+    for i in 0..n {
+        if i > 0 {
+            data.push_str(",\n");
+        }
+        data.push_str(rec);
+    }
+    data.push_str("\n]}\n");
+    let mut b = Buffered::default();
+    decode_reader_into(
+        Trickle {
+            data: data.into_bytes(),
+            at: 0,
+        },
+        &mut b,
+    )
+    .unwrap();
+    assert_eq!(b.report.events, n);
+}
