@@ -75,6 +75,10 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Metrics with about one item per event in a minute: not stored in the minute tier, where
+    /// the recent events answer them (see the migration).
+    pub const PER_EVENT: [Metric; 3] = [Metric::Api, Metric::Principal, Metric::SourceIp];
+
     /// Every metric, in storage order.
     pub const ALL: [Metric; 9] = [
         Metric::Total,
@@ -346,6 +350,9 @@ fn rollup_rows<'e>(events: impl Iterator<Item = &'e ActivityEvent>) -> Batch {
     let mut all: BTreeMap<TierKey<'e>, i64> = BTreeMap::new();
     for ((m, account, region, metric, a, b), n) in minutes {
         for (tier, width) in TIERS {
+            if tier == Tier::Minute && Metric::PER_EVENT.contains(&metric) {
+                continue;
+            }
             let start = m.div_euclid(width) * width;
             *all.entry((tier, start, account, region, metric, a, b))
                 .or_insert(0) += n;
@@ -434,12 +441,13 @@ async fn store<C: Conn>(
         .flat_map(|(f, file)| (0..file.events.len()).map(move |i| (f, i)))
         .collect();
     let ev = |&(f, i): &(usize, usize)| &files[f].events[i];
+    // The primary key's order: (event time, account, id).
     order.sort_by(|a, b| {
         let (x, y) = (ev(a), ev(b));
-        (x.account.as_ref(), x.dedup_id(), x.event_time).cmp(&(
+        (x.event_time, x.account.as_ref(), x.dedup_id()).cmp(&(
+            y.event_time,
             y.account.as_ref(),
             y.dedup_id(),
-            y.event_time,
         ))
     });
     let rows = order.iter().map(|k| event_row(ev(k))).collect();
@@ -447,7 +455,7 @@ async fn store<C: Conn>(
     let returned = c
         .insert_with(
             &batch,
-            "ON CONFLICT (account, event_id, event_time) DO NOTHING \
+            "ON CONFLICT (event_time, account, event_id) DO NOTHING \
              RETURNING account, event_id, CAST(event_time AS TEXT)",
         )
         .await?;
@@ -943,6 +951,28 @@ impl Store {
         }
         let lo_ms = lo.saturating_mul(1000);
         let hi_ms = hi.saturating_mul(1000);
+        if tier == Tier::Minute {
+            // Not in the minute tier: counted from the recent events, which outlive it.
+            for (metric, expr) in [
+                (Metric::Api, "service || ':' || api"),
+                (Metric::Principal, "principal"),
+                (Metric::SourceIp, "COALESCE(source_ip, '(none)')"),
+            ] {
+                let rows = self
+                    .query_text_args(
+                        &format!(
+                            "SELECT {expr}, CAST(COUNT(*) AS TEXT) FROM activity_events \
+                             WHERE event_time >= ? AND event_time < ? GROUP BY {expr}"
+                        ),
+                        &[Val::Int(lo_ms), Val::Int(hi_ms)],
+                    )
+                    .await?;
+                let map = counts.by.entry(metric).or_default();
+                for r in rows {
+                    map.insert(r[0].clone().unwrap_or_default(), parse_i64(&r[1]) as u64);
+                }
+            }
+        }
         let bounds = self
             .query_text_args(
                 "SELECT CAST(MIN(event_time) AS TEXT), CAST(MAX(event_time) AS TEXT) \

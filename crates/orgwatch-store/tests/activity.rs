@@ -433,6 +433,28 @@ async fn every_metric_is_counted(store: Store) {
         .await
         .unwrap();
     assert_eq!(top.len(), 2);
+    // Minute windows of per-event metrics come from the recent events.
+    let top = store
+        .query_text(
+            "SELECT item, CAST(count AS TEXT) FROM view_activity_top10 WHERE tier = 'minute' \
+             AND account = '111111111111' AND metric = 'principal'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        top,
+        vec![vec![Some("alice".to_owned()), Some("4".to_owned())]]
+    );
+    let stored_minute_principals = store
+        .query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM activity_rollups WHERE tier = 'minute' \
+             AND metric IN ('principal', 'api', 'source_ip')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored_minute_principals[0][0].as_deref(), Some("0"));
 }
 
 async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) {

@@ -113,6 +113,16 @@ fn no_store_and_follow_need_a_source_and_exclude_each_other() {
 }
 
 #[test]
+fn recent_events_must_outlive_the_minute_tier() {
+    let out = orgwatch()
+        .args(["activity", "--keep-events", "1h", "--keep-minutes", "48h"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keep-events must be at least"));
+}
+
+#[test]
 fn unreadable_files_are_named_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let ok = samples().join("invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1150Z_1vnLavRRp0ek1mP4.json");

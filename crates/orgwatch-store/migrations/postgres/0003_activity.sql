@@ -22,9 +22,10 @@ CREATE TABLE activity_events (
     error_code TEXT,
     read_only BOOLEAN,
     event_type TEXT,
-    PRIMARY KEY (account, event_id, event_time)
+    -- Time first: inserts append at the right edge, and the key serves time ranges and
+    -- retention without a second index.
+    PRIMARY KEY (event_time, account, event_id)
 );
-CREATE INDEX activity_events_by_time ON activity_events (event_time);
 
 -- Counts per window, tier, account, region, metric and item, written additively
 -- (count = count + new) so that two workers on one window give the same totals as one, and a
@@ -32,7 +33,10 @@ CREATE INDEX activity_events_by_time ON activity_events (event_time);
 -- at ingest; retention deletes old minute and hour rows (48 h and 90 days by default).
 -- metric: total (item ''), service, api (eventSource:eventName), principal, principal_type,
 -- source_ip, error_code, ec2_outcome (success or the error code), console_sign_in
--- (success or failure).
+-- (success or failure). The minute tier holds only the metrics with few items (total,
+-- service, principal_type, error_code, ec2_outcome, console_sign_in): per minute, api,
+-- principal and source_ip would be almost one row per event, and the recent events (kept
+-- longer than the minute tier) answer them exactly.
 CREATE TABLE activity_rollups (
     tier TEXT NOT NULL CHECK (tier IN ('minute', 'hour', 'day')),
     window_start BIGINT NOT NULL,
@@ -89,7 +93,8 @@ CREATE TABLE activity_state (
 );
 
 -- Exact top 10 per window, tier, account and metric (account '*' is the organisation),
--- computed from the complete rollups so a late event is reflected at once.
+-- computed from the complete rollups (and, for the minute tier's api, principal and
+-- source_ip, from the recent events) so a late event is reflected at once.
 CREATE VIEW view_activity_top10 AS
 SELECT tier, window_start, account, metric, item, count, rank
 FROM (
@@ -104,6 +109,24 @@ FROM (
         SELECT tier, window_start, '*', metric, item, SUM(count)
         FROM activity_rollups WHERE metric <> 'total'
         GROUP BY tier, window_start, metric, item
+        UNION ALL
+        SELECT 'minute', event_time / 60000 * 60, account, 'api', service || ':' || api, COUNT(*)
+        FROM activity_events GROUP BY event_time / 60000 * 60, account, service || ':' || api
+        UNION ALL
+        SELECT 'minute', event_time / 60000 * 60, '*', 'api', service || ':' || api, COUNT(*)
+        FROM activity_events GROUP BY event_time / 60000 * 60, service || ':' || api
+        UNION ALL
+        SELECT 'minute', event_time / 60000 * 60, account, 'principal', principal, COUNT(*)
+        FROM activity_events GROUP BY event_time / 60000 * 60, account, principal
+        UNION ALL
+        SELECT 'minute', event_time / 60000 * 60, '*', 'principal', principal, COUNT(*)
+        FROM activity_events GROUP BY event_time / 60000 * 60, principal
+        UNION ALL
+        SELECT 'minute', event_time / 60000 * 60, account, 'source_ip', COALESCE(source_ip, '(none)'), COUNT(*)
+        FROM activity_events GROUP BY event_time / 60000 * 60, account, COALESCE(source_ip, '(none)')
+        UNION ALL
+        SELECT 'minute', event_time / 60000 * 60, '*', 'source_ip', COALESCE(source_ip, '(none)'), COUNT(*)
+        FROM activity_events GROUP BY event_time / 60000 * 60, COALESCE(source_ip, '(none)')
     ) grouped
 ) ranked
 WHERE rank <= 10;

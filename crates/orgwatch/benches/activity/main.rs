@@ -7,7 +7,10 @@
 //!   decoding files on 2 threads;
 //! - DuckDB `read_json` + `GROUP BY` (`bench/activity_duckdb.py`, needs `duckdb` importable
 //!   by `ORGWATCH_BENCH_PYTHON`);
-//! - Python `json` + `collections.Counter` (`bench/activity_counter.py`).
+//! - Python `json` + `collections.Counter` (`bench/activity_counter.py`);
+//! - `orgwatch activity --from DIR --report json` end to end into a new SQLite database, and
+//!   into PostgreSQL when `ORGWATCH_BENCH_POSTGRES_URL` is set (decode, de-duplicate, store,
+//!   roll up, score anomalies).
 //!
 //! Every contender is one [`Contender`] in [`contenders`]: a name and a command run over the
 //! corpus directory, timed from start to exit (best of up to three runs). `bench/activity` runs
@@ -102,6 +105,66 @@ fn python_counter(dir: &Path) -> Result<Command, String> {
     python_script("activity_counter.py", dir, "import json, gzip, collections")
 }
 
+/// `orgwatch activity --from DIR --report json` into a new, empty database at `url`: end to
+/// end (decode, de-duplicate, store, roll up, score).
+fn orgwatch_store(url: &str, dir: &Path) -> Command {
+    let mut c = Command::new(orgwatch());
+    c.args([
+        "--database-url",
+        url,
+        "activity",
+        "--report",
+        "json",
+        "--from",
+    ])
+    .arg(dir);
+    c
+}
+
+fn orgwatch_sqlite(dir: &Path) -> Result<Command, String> {
+    // A new database per run (outside the corpus tree): a rerun would find every file in the
+    // ledger.
+    let db = dir
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(dir)
+        .join("store-bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    Ok(orgwatch_store(&format!("sqlite://{}", db.display()), dir))
+}
+
+fn orgwatch_postgres(dir: &Path) -> Result<Command, String> {
+    let admin = std::env::var("ORGWATCH_BENCH_POSTGRES_URL")
+        .map_err(|_| "ORGWATCH_BENCH_POSTGRES_URL is not set (bench/activity starts a cluster)")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .map_err(|e| e.to_string())?;
+        for sql in [
+            "DROP DATABASE IF EXISTS orgwatch_activity_bench",
+            "CREATE DATABASE orgwatch_activity_bench",
+        ] {
+            sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        pool.close().await;
+        Ok::<(), String>(())
+    })?;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Ok(orgwatch_store(
+        &format!("{base}/orgwatch_activity_bench"),
+        dir,
+    ))
+}
+
 /// The contenders, in table order. A new way of counting (e.g. end to end into the store) is
 /// one more entry.
 fn contenders() -> Vec<Contender> {
@@ -115,6 +178,16 @@ fn contenders() -> Vec<Contender> {
             name: "orgwatch --no-store --report json",
             command: orgwatch_no_store,
             full_only: false,
+        },
+        Contender {
+            name: "orgwatch end to end into SQLite",
+            command: orgwatch_sqlite,
+            full_only: false,
+        },
+        Contender {
+            name: "orgwatch end to end into PostgreSQL",
+            command: orgwatch_postgres,
+            full_only: true,
         },
         Contender {
             name: "DuckDB read_json + GROUP BY",
@@ -201,10 +274,18 @@ fn print_table(stats: &CorpusStats, rows: &[Row]) {
     };
     let duck = rate("DuckDB");
     let gzip = rate("gzip");
+    let decode = rate("orgwatch --no-store");
     println!();
     println!(
-        "{:<36} {:>8} {:>11} {:>10} {:>9} {:>9} {:>10}",
-        "contender", "seconds", "events/s", "JSON MB/s", "gz MB/s", "vs DuckDB", "vs gzip -dc"
+        "{:<36} {:>8} {:>11} {:>10} {:>9} {:>9} {:>10} {:>11}",
+        "contender",
+        "seconds",
+        "events/s",
+        "JSON MB/s",
+        "gz MB/s",
+        "vs DuckDB",
+        "vs gzip -dc",
+        "vs no-store"
     );
     for r in rows {
         match &r.result {
@@ -213,14 +294,15 @@ fn print_table(stats: &CorpusStats, rows: &[Row]) {
                 let ratio =
                     |b: Option<f64>| b.map_or("-".to_owned(), |b| format!("{:.2}x", eps / b));
                 println!(
-                    "{:<36} {:>8.2} {:>11.0} {:>10.0} {:>9.1} {:>9} {:>10}",
+                    "{:<36} {:>8.2} {:>11.0} {:>10.0} {:>9.1} {:>9} {:>10} {:>11}",
                     r.name,
                     secs,
                     eps,
                     stats.json_bytes as f64 / 1e6 / secs,
                     stats.gz_bytes as f64 / 1e6 / secs,
                     ratio(duck),
-                    ratio(gzip)
+                    ratio(gzip),
+                    ratio(decode)
                 );
             }
             Err(e) => println!("{:<36} skipped: {e}", r.name),

@@ -104,6 +104,17 @@ pub fn decode_files(files: &[PathBuf], bar: &ProgressBar) -> (Report, Vec<(PathB
 
 /// Runs `orgwatch activity`: exit 0, or 2 when some files could not be read at all.
 pub async fn run(args: &ActivityArgs, progress: bool, db_flag: Option<&str>) -> Result<ExitCode> {
+    let events_shorter = match (args.keep_events.0, args.keep_minutes.0) {
+        (Some(e), Some(m)) => e < m,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if events_shorter {
+        bail!(
+            "--keep-events must be at least --keep-minutes: per-minute API, principal and \
+             source IP counts are read from the recent events"
+        );
+    }
     match &args.from {
         Some(from) if args.no_store => {
             triage(from, args.report.unwrap_or(ReportFormat::Table), progress)
