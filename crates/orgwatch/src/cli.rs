@@ -147,7 +147,7 @@ pub struct ActivityArgs {
     #[arg(long, value_parser = humantime::parse_duration, default_value = "15m")]
     pub lateness: std::time::Duration,
     /// Files (or stdin chunks) stored per database transaction.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub batch_files: u16,
     /// Keep per-minute counts this long (back from the newest event), or `forever`.
     #[arg(long, value_parser = parse_keep, default_value = "48h")]

@@ -32,6 +32,9 @@ pub const CHUNK_EVENTS: usize = 20_000;
 /// Most events per database transaction.
 const BATCH_EVENTS: usize = 50_000;
 
+/// Longest wait for another chunk before a batch is stored anyway.
+const BATCH_WAIT: Duration = Duration::from_millis(100);
+
 /// Threads decoding files at once.
 const DECODERS: usize = super::THREADS;
 
@@ -242,7 +245,15 @@ impl Writer<'_> {
                     }
                 }
                 if batch.len() < self.batch_files && events < BATCH_EVENTS {
-                    next = rx.try_recv().ok();
+                    // Wait briefly for more: decoders are usually a file behind, and a batch
+                    // of several files per transaction is what makes storing fast.
+                    next = match rx.try_recv() {
+                        Ok(m) => Some(m),
+                        Err(_) => tokio::time::timeout(BATCH_WAIT, rx.recv())
+                            .await
+                            .ok()
+                            .flatten(),
+                    };
                 }
             }
             self.write(batch).await?;
@@ -453,7 +464,7 @@ pub async fn run(store: &Store, args: &ActivityArgs, progress: bool) -> Result<E
             }
             first = false;
             if !files.is_empty() {
-                let (tx, mut rx) = mpsc::channel(2 * DECODERS);
+                let (tx, mut rx) = mpsc::channel(64);
                 let decoders = spawn_decoders(files, tx);
                 writer.drain(&mut rx).await?;
                 for d in decoders {
