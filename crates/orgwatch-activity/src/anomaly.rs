@@ -24,7 +24,8 @@
 //! A score is the forest's anomaly score of the window's count given the previous
 //! `shingle - 1` counts, computed *before* the count is added to the forest. It is an
 //! **alarm** when it is at least [`DetectorConfig::alarm_threshold`] and the count is above
-//! the series' recent average (RCF also scores drops; orgwatch alarms on growth only).
+//! the series' recent average by at least [`DetectorConfig::min_alarm_increase`] calls (RCF
+//! also scores drops; orgwatch alarms on growth only).
 //!
 //! The **contributor** of a score is not the forest's attribution (`DiVector`): the forests
 //! are 1-dimensional, so attribution could only name a minute of the shingle. Instead the
@@ -150,7 +151,7 @@ pub struct Anomaly {
     /// ` ip:I` when a source IP grew; `"none"` when nothing grew.
     pub contributor: String,
     /// Whether this is an anomaly: `score >= alarm_threshold` and `value` above its recent
-    /// average.
+    /// average by at least `min_alarm_increase`.
     pub alarm: bool,
 }
 
@@ -179,6 +180,12 @@ pub struct DetectorConfig {
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).
     pub max_gap_fill: u32,
+    /// An alarm also needs the count to exceed its recent average by at least this many
+    /// calls. Default [`DEFAULT_MIN_ALARM_INCREASE`]: without it, in a quiet account (a few
+    /// calls a day, like the sample logs) nearly every call after hours of zeros scores
+    /// high and alarms; a burst that matters adds more calls than that in a minute.
+    #[serde(default = "default_min_alarm_increase")]
+    pub min_alarm_increase: u64,
     /// Seed of the forests' random cuts (each series derives its own from it and its name),
     /// so that runs are reproducible.
     pub seed: u64,
@@ -188,6 +195,13 @@ pub struct DetectorConfig {
 /// (`tests/anomaly.rs`): usual windows score about 1, and no more than about 2.5 for
 /// Poisson noise on a day/night cycle.
 pub const DEFAULT_ALARM_THRESHOLD: f64 = 2.75;
+
+/// The default [`DetectorConfig::min_alarm_increase`].
+pub const DEFAULT_MIN_ALARM_INCREASE: u64 = 5;
+
+fn default_min_alarm_increase() -> u64 {
+    DEFAULT_MIN_ALARM_INCREASE
+}
 
 impl Default for DetectorConfig {
     fn default() -> Self {
@@ -200,6 +214,7 @@ impl Default for DetectorConfig {
             alarm_threshold: DEFAULT_ALARM_THRESHOLD,
             max_principals: 4,
             max_gap_fill: 1440,
+            min_alarm_increase: DEFAULT_MIN_ALARM_INCREASE,
             seed: 0x6f72_6777_6174_6368, // "orgwatch"
         }
     }
@@ -238,15 +253,17 @@ impl Series {
         }
     }
 
-    /// Scores `value` (before learning it), then learns it. Returns (score, grew).
-    fn observe(&mut self, value: u64) -> (f64, bool) {
+    /// Scores `value` (before learning it), then learns it. Returns (score, grew): grew is
+    /// `value` above the recent average by at least `min_increase`.
+    fn observe(&mut self, value: u64, min_increase: u64) -> (f64, bool) {
         let x = [value as f32];
         let score = if self.forest.is_output_ready() {
             self.forest.score(&x).unwrap_or(0.0)
         } else {
             0.0
         };
-        let grew = value as f64 > self.baseline;
+        let grew =
+            value as f64 > self.baseline && value as f64 >= self.baseline + min_increase as f64;
         // The forest's dimensions are fixed at creation and `x` has that one dimension.
         let _ = self.forest.update(&x);
         self.baseline += (value as f64 - self.baseline) / BASELINE_MINUTES;
@@ -462,7 +479,8 @@ impl Scope {
             };
 
         let mut out = Vec::with_capacity(2 + self.principals.len());
-        let scored = self.total.observe(w.total);
+        let min = config.min_alarm_increase;
+        let scored = self.total.observe(w.total, min);
         out.push(anomaly(
             "total".into(),
             w.total,
@@ -478,7 +496,7 @@ impl Scope {
             .map(|(_, n)| n)
             .sum();
         let untracked = contributor(&|p| !tracked.contains_key(p));
-        let (score, grew) = self.others.observe(others);
+        let (score, grew) = self.others.observe(others, min);
         out.push(anomaly(
             "others".into(),
             others,
@@ -488,7 +506,7 @@ impl Scope {
 
         for (name, series) in &mut self.principals {
             let n = w.by_principal.get(name).copied().unwrap_or(0);
-            let scored = series.observe(n);
+            let scored = series.observe(n, min);
             let c = contributor(&|p| p == name);
             out.push(anomaly(format!("principal:{name}"), n, scored, c));
         }
