@@ -7,7 +7,7 @@
 //!
 //! - [`WindowState::Open`]: the window's counts so far (sent after each batch that touched it);
 //! - [`WindowState::Closed`]: its final counts once the watermark passed its end (then it
-//!   leaves memory);
+//!   leaves memory); 10-second windows close after at most [`TEN_SECONDS_LATENESS`];
 //! - [`WindowState::Amended`]: events later than the watermark for a window already closed;
 //!   the update carries only those late events' counts. The store adds them to the stored
 //!   window, so its totals stay exact; the live view shows the correction.
@@ -27,6 +27,10 @@ pub const ORG: &str = "org";
 /// Entries kept per top list in an update.
 pub const TOP: usize = 10;
 
+/// Most lateness of the 10-second windows: they are for watching now, and holding every count
+/// of 15 minutes of 10-second windows would cost more memory than the stored minute windows.
+pub const TEN_SECONDS_LATENESS: i64 = 60;
+
 /// Updates the broadcast buffers for a slow subscriber before it misses some.
 pub const CHANNEL_CAPACITY: usize = 4096;
 
@@ -41,6 +45,14 @@ pub enum Width {
 }
 
 impl Width {
+    /// Lateness of this width's windows, given the stream's.
+    fn lateness(self, lateness: i64) -> i64 {
+        match self {
+            Width::TenSeconds => lateness.min(TEN_SECONDS_LATENESS),
+            Width::Minute => lateness,
+        }
+    }
+
     /// Window width in seconds.
     pub fn seconds(self) -> i64 {
         match self {
@@ -242,7 +254,7 @@ impl Live {
 
     /// Counts new (de-duplicated) events into their windows; [`Live::publish`] sends updates.
     pub fn add<'a>(&mut self, events: impl IntoIterator<Item = &'a ActivityEvent>) {
-        let watermark = self.newest.map(|n| n - self.lateness);
+        let newest_before = self.newest;
         let mut newest = self.newest;
         for ev in events {
             let t = epoch_s(ev.event_time);
@@ -256,6 +268,7 @@ impl Live {
                 let start = t.div_euclid(w) * w;
                 for scope in [account, ORG] {
                     let key = (width, start, scope.to_owned());
+                    let watermark = newest_before.map(|n| n - width.lateness(self.lateness));
                     let closed = watermark.is_some_and(|wm| start + w <= wm)
                         && !self.open.contains_key(&key);
                     let counts = if closed {
@@ -276,7 +289,8 @@ impl Live {
     /// that order, whether or not anyone listens.
     pub fn publish(&mut self) -> Vec<WindowUpdate> {
         let mut out = Vec::new();
-        let watermark = self.newest.map(|n| n - self.lateness);
+        let newest = self.newest;
+        let lateness = self.lateness;
         for (key, counts) in std::mem::take(&mut self.late) {
             out.push(counts.update(&key, WindowState::Amended));
         }
@@ -284,7 +298,7 @@ impl Live {
         let closing: Vec<WindowKey> = self
             .open
             .keys()
-            .filter(|k| watermark.is_some_and(|wm| k.1 + k.0.seconds() <= wm))
+            .filter(|k| newest.is_some_and(|n| k.1 + k.0.seconds() <= n - k.0.lateness(lateness)))
             .cloned()
             .collect();
         for key in &touched {
