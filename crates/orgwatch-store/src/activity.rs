@@ -637,9 +637,7 @@ async fn save_scores<C: Conn>(
     scored_until: Timestamp,
     detector: &[u8],
     anomalies: &[StoredAnomaly],
-    postgres: bool,
 ) -> Result<bool, sqlx::Error> {
-    let _ = postgres;
     c.exec(
         "INSERT INTO activity_state (name) VALUES ('default') ON CONFLICT (name) DO NOTHING",
         &[],
@@ -822,10 +820,10 @@ impl Store {
         anomalies: &[StoredAnomaly],
     ) -> Result<bool, StoreError> {
         macro_rules! run {
-            ($pool:expr, $pg:expr) => {{
+            ($pool:expr) => {{
                 let mut tx = $pool.begin().await?;
                 let saved =
-                    save_scores(&mut *tx, expected, scored_until, detector, anomalies, $pg).await?;
+                    save_scores(&mut *tx, expected, scored_until, detector, anomalies).await?;
                 if saved {
                     tx.commit().await?;
                 } else {
@@ -835,8 +833,8 @@ impl Store {
             }};
         }
         match &self.pool {
-            Pool::Sqlite(p) => run!(p, false),
-            Pool::Postgres(p) => run!(p, true),
+            Pool::Sqlite(p) => run!(p),
+            Pool::Postgres(p) => run!(p),
         }
     }
 
