@@ -139,19 +139,26 @@ pub struct ActivityStored {
     pub late_events: u64,
 }
 
-/// Stream progress and the persisted anomaly detector.
+/// Stream progress (the detector itself is read with [`Store::activity_detector`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivityState {
     /// Newest event time stored.
     pub max_event_time: Option<Timestamp>,
     /// Minute windows starting before this are closed and scored.
     pub scored_until: Option<Timestamp>,
-    /// The serialised detector, if one was saved.
-    pub detector: Option<Vec<u8>>,
     /// Duplicate deliveries not counted, all time.
     pub duplicate_events: u64,
     /// Events that amended an already closed window, all time.
     pub late_events: u64,
+}
+
+/// The persisted anomaly detector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SavedDetector {
+    /// Minute windows starting before this were scored by it.
+    pub scored_until: Option<Timestamp>,
+    /// The serialised detector, if one was saved.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// An anomaly score of one closed window, as stored.
@@ -420,7 +427,6 @@ async fn read_state<C: Conn>(c: &mut C) -> Result<ActivityState, sqlx::Error> {
     Ok(ActivityState {
         max_event_time: opt(&row[0]).map(from_epoch_ms),
         scored_until: opt(&row[1]).map(from_epoch_s),
-        detector: None,
         duplicate_events: parse_i64(&row[2]) as u64,
         late_events: parse_i64(&row[3]) as u64,
     })
@@ -769,25 +775,34 @@ impl Store {
         Ok(())
     }
 
-    /// The stream state, with the saved detector.
+    /// The stream state, without the detector (megabytes, read only by
+    /// [`Store::activity_detector`]).
     pub async fn activity_state(&self) -> Result<ActivityState, StoreError> {
         macro_rules! run {
             ($pool:expr) => {{
                 let mut c = $pool.acquire().await?;
-                let mut state = read_state(&mut *c).await?;
-                let blob: Option<Option<Vec<u8>>> = sqlx::query_scalar(
-                    "SELECT detector FROM activity_state WHERE name = 'default'",
-                )
-                .fetch_optional(&mut *c)
-                .await?;
-                state.detector = blob.flatten();
-                Ok(state)
+                Ok(read_state(&mut *c).await?)
             }};
         }
         match &self.pool {
             Pool::Sqlite(p) => run!(p),
             Pool::Postgres(p) => run!(p),
         }
+    }
+
+    /// The saved detector and the `scored_until` it was saved with, read together.
+    pub async fn activity_detector(&self) -> Result<SavedDetector, StoreError> {
+        const SQL: &str =
+            "SELECT scored_until, detector FROM activity_state WHERE name = 'default'";
+        let row: Option<(Option<i64>, Option<Vec<u8>>)> = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_as(SQL).fetch_optional(p).await?,
+            Pool::Postgres(p) => sqlx::query_as(SQL).fetch_optional(p).await?,
+        };
+        let (scored_until, bytes) = row.unwrap_or_default();
+        Ok(SavedDetector {
+            scored_until: scored_until.map(from_epoch_s),
+            bytes,
+        })
     }
 
     /// Per account, the counts of each minute window in `[from, until)` with any stored

@@ -487,7 +487,9 @@ async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) 
     // A second worker that read the same old state does not advance it.
     assert!(!store.save_scores(None, until, b"other", &[]).await.unwrap());
     let state = store.activity_state().await.unwrap();
-    assert_eq!(state.detector.as_deref(), Some(&b"\x00\x01state\\\t"[..]));
+    let saved = store.activity_detector().await.unwrap();
+    assert_eq!(saved.bytes.as_deref(), Some(&b"\x00\x01state\\\t"[..]));
+    assert_eq!(saved.scored_until, Some(until));
     assert_eq!(state.scored_until, Some(until));
     let alarms = store.anomalies(None, None, true).await.unwrap();
     assert_eq!(alarms, vec![anomaly]);

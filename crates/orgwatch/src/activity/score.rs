@@ -50,8 +50,8 @@ pub struct Scored {
 impl Scorer {
     /// The scorer of the stored state (a saved detector, or a new one).
     pub async fn load(store: &Store, lateness: Duration) -> Result<Scorer> {
-        let state = store.activity_state().await?;
-        let detector = match &state.detector {
+        let saved = store.activity_detector().await?;
+        let detector = match &saved.bytes {
             Some(bytes) => Detector::from_bytes(bytes).context(
                 "the saved anomaly detector cannot be read \
                  (DELETE FROM activity_state starts a new one)",
@@ -61,8 +61,8 @@ impl Scorer {
         Ok(Scorer {
             lateness,
             detector,
-            saved_until: state.scored_until,
-            scored_until: state.scored_until,
+            saved_until: saved.scored_until,
+            scored_until: saved.scored_until,
             pending: Vec::new(),
             last_save: Instant::now(),
         })
