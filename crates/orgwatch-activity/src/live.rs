@@ -159,19 +159,15 @@ impl Counts {
             self.errors += 1;
             bump(&mut self.error_codes, code);
         }
-        if ev.service == "ec2.amazonaws.com" {
-            if ev.error_code.is_some() {
-                self.ec2_failure += 1;
-            } else {
-                self.ec2_success += 1;
-            }
+        match ev.ec2_outcome() {
+            Some(Ok(())) => self.ec2_success += 1,
+            Some(Err(_)) => self.ec2_failure += 1,
+            None => {}
         }
-        if ev.is_console_sign_in() {
-            if ev.sign_in_failed || ev.error_code.is_some() {
-                self.sign_in_failure += 1;
-            } else {
-                self.sign_in_success += 1;
-            }
+        match ev.sign_in_succeeded() {
+            Some(true) => self.sign_in_success += 1,
+            Some(false) => self.sign_in_failure += 1,
+            None => {}
         }
     }
 

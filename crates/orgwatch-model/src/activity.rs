@@ -441,6 +441,22 @@ impl ActivityEvent {
     pub fn is_console_sign_in(&self) -> bool {
         self.event_type.as_deref() == Some("AwsConsoleSignIn") || self.api == "ConsoleLogin"
     }
+
+    /// For a console sign-in, whether it succeeded: `Some(true)` or `Some(false)` (failed
+    /// by [`ActivityEvent::sign_in_failed`] or an error code); `None` for any other call.
+    pub fn sign_in_succeeded(&self) -> Option<bool> {
+        self.is_console_sign_in()
+            .then(|| !self.sign_in_failed && self.error_code.is_none())
+    }
+
+    /// For an EC2 call, its outcome: `Ok(())` or `Err(error code)`; `None` for other services.
+    pub fn ec2_outcome(&self) -> Option<Result<(), &str>> {
+        let outcome = match &self.error_code {
+            Some(code) => Err(code.as_str()),
+            None => Ok(()),
+        };
+        (self.service == "ec2.amazonaws.com").then_some(outcome)
+    }
 }
 
 /// `sha256:` + hex SHA-256 of a record's canonical JSON: keys sorted at every level, no

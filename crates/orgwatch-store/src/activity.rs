@@ -331,20 +331,15 @@ fn count_event<'e>(minutes: &mut HashMap<MinuteKey<'e>, i64>, ev: &'e ActivityEv
     if let Some(code) = &ev.error_code {
         add(Metric::ErrorCode, code, "");
     }
-    if ev.service == "ec2.amazonaws.com" {
+    if let Some(outcome) = ev.ec2_outcome() {
+        add(Metric::Ec2Outcome, outcome.err().unwrap_or("success"), "");
+    }
+    if let Some(ok) = ev.sign_in_succeeded() {
         add(
-            Metric::Ec2Outcome,
-            ev.error_code.as_deref().unwrap_or("success"),
+            Metric::ConsoleSignIn,
+            if ok { "success" } else { "failure" },
             "",
         );
-    }
-    if ev.is_console_sign_in() {
-        let outcome = if ev.sign_in_failed || ev.error_code.is_some() {
-            "failure"
-        } else {
-            "success"
-        };
-        add(Metric::ConsoleSignIn, outcome, "");
     }
 }
 

@@ -163,6 +163,18 @@ pub struct ActivityArgs {
     pub keep_events: Keep,
 }
 
+impl ActivityArgs {
+    /// The retention the `--keep-*` options give.
+    pub fn retention(&self) -> orgwatch_store::activity::Retention {
+        orgwatch_store::activity::Retention {
+            minutes: self.keep_minutes.0,
+            hours: self.keep_hours.0,
+            days: self.keep_days.0,
+            events: self.keep_events.0,
+        }
+    }
+}
+
 /// A retention: a duration, or `None` for forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keep(pub Option<std::time::Duration>);

@@ -14,7 +14,7 @@ use indicatif::ProgressBar;
 use orgwatch_activity::live::Live;
 use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
 use orgwatch_model::{ActivityEvent, Timestamp};
-use orgwatch_store::activity::{ActivityFile, Retention};
+use orgwatch_store::activity::ActivityFile;
 use orgwatch_store::Store;
 use std::collections::HashMap;
 use std::fmt;
@@ -409,12 +409,7 @@ fn new_files(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Re
 /// Runs `orgwatch activity --from …` into the store.
 pub async fn run(store: &Store, args: &ActivityArgs, progress: bool) -> Result<ExitCode> {
     let from = args.from.clone().expect("pipeline needs --from");
-    let retention = Retention {
-        minutes: args.keep_minutes.0,
-        hours: args.keep_hours.0,
-        days: args.keep_days.0,
-        events: args.keep_events.0,
-    };
+    let retention = args.retention();
     let mut live = Live::new(args.lateness);
     live.resume(store.activity_state().await?.max_event_time);
     let scorer = Scorer::load(store, args.lateness).await?;

@@ -5,7 +5,7 @@ use super::TABLE_TOP;
 use crate::cli::{ActivityArgs, ReportFormat};
 use anyhow::Result;
 use orgwatch_activity::Report;
-use orgwatch_store::activity::{ActivityCounts, Metric, Retention, StoredAnomaly};
+use orgwatch_store::activity::{ActivityCounts, Metric, StoredAnomaly};
 use orgwatch_store::Store;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -13,12 +13,7 @@ use std::process::ExitCode;
 
 /// Prints the stored report (JSON by default, since a table needs `--report table`).
 pub async fn run(store: &Store, args: &ActivityArgs) -> Result<ExitCode> {
-    let retention = Retention {
-        minutes: args.keep_minutes.0,
-        hours: args.keep_hours.0,
-        days: args.keep_days.0,
-        events: args.keep_events.0,
-    };
+    let retention = args.retention();
     let counts = store
         .activity_counts(args.since, args.until, &retention)
         .await?;
