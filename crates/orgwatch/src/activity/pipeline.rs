@@ -13,7 +13,7 @@ use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 use orgwatch_activity::live::Live;
 use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
-use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_model::ActivityEvent;
 use orgwatch_store::activity::ActivityFile;
 use orgwatch_store::Store;
 use std::collections::HashMap;
@@ -63,10 +63,9 @@ struct Chunk {
     path: Arc<str>,
     size: u64,
     events: Vec<ActivityEvent>,
-    undecodable: u64,
     complete: bool,
-    /// Counts of the chunk's records, for `--report` (of what was read); its `skipped` is
-    /// the chunk's skipped records by kind.
+    /// Counts of the chunk's records: its undecodable and skipped records, and the rows of
+    /// `--report` (of what was read).
     report: Report,
 }
 
@@ -107,7 +106,6 @@ impl Chunk {
             path,
             size,
             events: Vec::new(),
-            undecodable: 0,
             complete: false,
             report: Report::new(),
         }
@@ -123,7 +121,6 @@ impl Sink for ChunkSink {
         }
     }
     fn undecodable(&mut self, reason: String) {
-        self.chunk.undecodable += 1;
         self.chunk.report.add_undecodable(reason);
     }
     fn skipped(&mut self, kind: &str) {
@@ -140,25 +137,18 @@ pub struct Totals {
     pub already: u64,
     /// Files that could not be read at all.
     pub failed: u64,
-    /// Events decoded.
-    pub events: u64,
     /// Events stored and counted.
     pub new_events: u64,
     /// Events already stored.
     pub duplicates: u64,
     /// New events whose window had already closed (they amended it).
     pub late: u64,
-    /// Undecodable records.
-    pub undecodable: u64,
-    /// Skipped records and files (digests, Insight events).
-    pub skipped: u64,
-    /// Newest event time read.
-    pub newest: Option<Timestamp>,
     /// Minute windows scored.
     pub windows_scored: u64,
     /// Anomaly alarms raised.
     pub alarms: u64,
-    /// Counts of everything read (for `--report`).
+    /// Counts of everything read: events, undecodable and skipped records, the newest event
+    /// time, and the rows of `--report`.
     pub report: Report,
     started: Option<Instant>,
 }
@@ -166,7 +156,7 @@ pub struct Totals {
 impl Totals {
     /// Now minus the newest event time read: how far behind the source the store is.
     pub fn ingest_lag(&self) -> Option<Duration> {
-        let newest = self.newest?;
+        let newest = self.report.last_event_time?;
         let now = time::OffsetDateTime::now_utc();
         let lag = now - newest.get();
         Some(Duration::from_secs(lag.whole_seconds().max(0) as u64))
@@ -177,7 +167,7 @@ impl Totals {
             .started
             .map_or(0.0, |s| s.elapsed().as_secs_f64())
             .max(1e-3);
-        self.events as f64 / secs
+        self.report.events as f64 / secs
     }
 }
 
@@ -190,17 +180,17 @@ impl fmt::Display for Totals {
             self.files,
             self.already,
             self.failed,
-            self.events,
+            self.report.events,
             self.new_events,
             self.duplicates,
             self.late,
-            self.undecodable,
-            self.skipped,
+            self.report.undecodable,
+            self.report.skipped.values().sum::<u64>(),
             self.windows_scored,
             self.alarms,
             self.rate(),
         )?;
-        if let (Some(newest), Some(lag)) = (self.newest, self.ingest_lag()) {
+        if let (Some(newest), Some(lag)) = (self.report.last_event_time, self.ingest_lag()) {
             write!(
                 f,
                 "; newest event {newest}, ingest lag {}",
@@ -271,7 +261,7 @@ impl Writer<'_> {
                 path: &c.path,
                 size: c.size,
                 events: &c.events,
-                undecodable: c.undecodable,
+                undecodable: c.report.undecodable,
                 skipped: &c.report.skipped,
                 complete: c.complete,
             })
@@ -302,12 +292,6 @@ impl Writer<'_> {
         t.duplicates += stored.duplicates;
         t.late += stored.late_events;
         for c in batch {
-            t.events += c.events.len() as u64;
-            t.undecodable += c.undecodable;
-            t.skipped += c.report.skipped.values().sum::<u64>();
-            if let Some(last) = c.report.last_event_time {
-                t.newest = Some(t.newest.map_or(last, |n| n.max(last)));
-            }
             t.report.merge(c.report);
             if c.complete && &*c.path != STDIN {
                 t.files += 1;
@@ -325,7 +309,7 @@ impl Writer<'_> {
             .unwrap_or_default();
         self.bar.set_message(format!(
             "{} events, {:.0} events/s{lag}",
-            t.events,
+            t.report.events,
             t.rate()
         ));
         Ok(())
