@@ -16,7 +16,7 @@
 
 use orgwatch_model::{ActivityEvent, Timestamp};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -118,14 +118,19 @@ struct Counts {
     ec2_failure: u64,
     sign_in_success: u64,
     sign_in_failure: u64,
-    services: HashMap<String, u64>,
-    apis: HashMap<String, u64>,
-    principals: HashMap<String, u64>,
-    source_ips: HashMap<String, u64>,
-    error_codes: HashMap<String, u64>,
+    services: Tally,
+    apis: Tally,
+    principals: Tally,
+    source_ips: Tally,
+    error_codes: Tally,
+    /// Changed since the last publish.
+    touched: bool,
 }
 
-fn bump(map: &mut HashMap<String, u64>, key: &str) {
+/// Calls per item (foldhash: several lookups per event).
+type Tally = foldhash::HashMap<String, u64>;
+
+fn bump(map: &mut Tally, key: &str) {
     match map.get_mut(key) {
         Some(n) => *n += 1,
         None => {
@@ -135,7 +140,7 @@ fn bump(map: &mut HashMap<String, u64>, key: &str) {
 }
 
 /// The `n` largest entries, largest first, ties in key order: exact, as every count is kept.
-pub fn top_n(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
+pub fn top_n<S>(map: &std::collections::HashMap<String, u64, S>, n: usize) -> Vec<(String, u64)> {
     let mut all: Vec<(&String, &u64)> = map.iter().collect();
     all.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     all.into_iter()
@@ -145,11 +150,12 @@ pub fn top_n(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
 }
 
 impl Counts {
-    fn add(&mut self, ev: &ActivityEvent) {
+    /// Counts one event; `api` is its `eventSource:eventName` (made once per event).
+    fn add(&mut self, ev: &ActivityEvent, api: &str) {
         self.total += 1;
+        self.touched = true;
         bump(&mut self.services, &ev.service);
-        let api = format!("{}:{}", ev.service, ev.api);
-        bump(&mut self.apis, &api);
+        bump(&mut self.apis, api);
         bump(&mut self.principals, ev.principal.as_str());
         bump(
             &mut self.source_ips,
@@ -171,11 +177,11 @@ impl Counts {
         }
     }
 
-    fn update(&self, key: &WindowKey, state: WindowState) -> WindowUpdate {
+    fn update(&self, (width, start): Slot, scope: &str, state: WindowState) -> WindowUpdate {
         WindowUpdate {
-            width: key.0,
-            start: at(key.1),
-            scope: key.2.clone(),
+            width,
+            start: at(start),
+            scope: scope.to_owned(),
             state,
             total: self.total,
             errors: self.errors,
@@ -192,8 +198,21 @@ impl Counts {
     }
 }
 
-/// (width, start in epoch seconds, scope).
-type WindowKey = (Width, i64, String);
+/// (width, start in epoch seconds): the windows of every scope at one time.
+type Slot = (Width, i64);
+
+/// Windows by slot, then by scope (two levels, so that counting an event looks a scope up
+/// by `&str` without allocating a key).
+type Windows = BTreeMap<Slot, BTreeMap<String, Counts>>;
+
+/// The window of `scope` in `slot`, created empty if new.
+fn window<'w>(windows: &'w mut Windows, slot: Slot, scope: &str) -> &'w mut Counts {
+    let scopes = windows.entry(slot).or_default();
+    if !scopes.contains_key(scope) {
+        scopes.insert(scope.to_owned(), Counts::default());
+    }
+    scopes.get_mut(scope).expect("inserted above")
+}
 
 fn at(epoch_s: i64) -> Timestamp {
     Timestamp::new(
@@ -209,9 +228,8 @@ fn epoch_s(t: Timestamp) -> i64 {
 pub struct Live {
     lateness: i64,
     sender: broadcast::Sender<WindowUpdate>,
-    open: BTreeMap<WindowKey, Counts>,
-    late: BTreeMap<WindowKey, Counts>,
-    touched: BTreeSet<WindowKey>,
+    open: Windows,
+    late: Windows,
     newest: Option<i64>,
 }
 
@@ -222,9 +240,8 @@ impl Live {
         Live {
             lateness: lateness.as_secs() as i64,
             sender,
-            open: BTreeMap::new(),
-            late: BTreeMap::new(),
-            touched: BTreeSet::new(),
+            open: Windows::new(),
+            late: Windows::new(),
             newest: None,
         }
     }
@@ -252,6 +269,7 @@ impl Live {
     pub fn add<'a>(&mut self, events: impl IntoIterator<Item = &'a ActivityEvent>) {
         let newest_before = self.newest;
         let mut newest = self.newest;
+        let mut api = String::new();
         for ev in events {
             let t = epoch_s(ev.event_time);
             newest = Some(newest.map_or(t, |n| n.max(t)));
@@ -259,21 +277,23 @@ impl Live {
                 .account
                 .as_ref()
                 .map_or(crate::report::NONE, |a| a.as_str());
+            api.clear();
+            api.push_str(&ev.service);
+            api.push(':');
+            api.push_str(&ev.api);
             for width in [Width::TenSeconds, Width::Minute] {
                 let w = width.seconds();
-                let start = t.div_euclid(w) * w;
+                let slot = (width, t.div_euclid(w) * w);
+                let watermark = newest_before.map(|n| n - width.lateness(self.lateness));
+                let past = watermark.is_some_and(|wm| slot.1 + w <= wm);
                 for scope in [account, ORG] {
-                    let key = (width, start, scope.to_owned());
-                    let watermark = newest_before.map(|n| n - width.lateness(self.lateness));
-                    let closed = watermark.is_some_and(|wm| start + w <= wm)
-                        && !self.open.contains_key(&key);
-                    let counts = if closed {
-                        self.late.entry(key.clone()).or_default()
+                    let is_open = self.open.get(&slot).is_some_and(|s| s.contains_key(scope));
+                    let windows = if past && !is_open {
+                        &mut self.late
                     } else {
-                        self.open.entry(key.clone()).or_default()
+                        &mut self.open
                     };
-                    counts.add(ev);
-                    self.touched.insert(key);
+                    window(windows, slot, scope).add(ev, &api);
                 }
             }
         }
@@ -287,26 +307,24 @@ impl Live {
         let mut out = Vec::new();
         let newest = self.newest;
         let lateness = self.lateness;
-        for (key, counts) in std::mem::take(&mut self.late) {
-            out.push(counts.update(&key, WindowState::Amended));
-        }
-        let touched = std::mem::take(&mut self.touched);
-        let closing: Vec<WindowKey> = self
-            .open
-            .keys()
-            .filter(|k| newest.is_some_and(|n| k.1 + k.0.seconds() <= n - k.0.lateness(lateness)))
-            .cloned()
-            .collect();
-        for key in &touched {
-            if let Some(counts) = self.open.get(key) {
-                if !closing.contains(key) {
-                    out.push(counts.update(key, WindowState::Open));
-                }
+        for (slot, scopes) in std::mem::take(&mut self.late) {
+            for (scope, counts) in scopes {
+                out.push(counts.update(slot, &scope, WindowState::Amended));
             }
         }
-        for key in closing {
-            if let Some(counts) = self.open.remove(&key) {
-                out.push(counts.update(&key, WindowState::Closed));
+        let closed = |(width, start): &Slot| {
+            newest.is_some_and(|n| start + width.seconds() <= n - width.lateness(lateness))
+        };
+        for (slot, scopes) in self.open.iter_mut().filter(|(s, _)| !closed(s)) {
+            for (scope, counts) in scopes.iter_mut().filter(|(_, c)| c.touched) {
+                counts.touched = false;
+                out.push(counts.update(*slot, scope, WindowState::Open));
+            }
+        }
+        let closing: Vec<Slot> = self.open.keys().filter(|s| closed(s)).copied().collect();
+        for slot in closing {
+            for (scope, counts) in self.open.remove(&slot).unwrap_or_default() {
+                out.push(counts.update(slot, &scope, WindowState::Closed));
             }
         }
         for u in &out {
@@ -318,7 +336,7 @@ impl Live {
 
     /// Windows currently open (for tests and status lines).
     pub fn open_windows(&self) -> usize {
-        self.open.len()
+        self.open.values().map(BTreeMap::len).sum()
     }
 }
 
@@ -427,7 +445,7 @@ mod tests {
 
     #[test]
     fn top_lists_are_exact_and_ordered() {
-        let mut m = HashMap::new();
+        let mut m = std::collections::HashMap::new();
         for (k, n) in [("b", 3), ("a", 3), ("c", 5), ("d", 1)] {
             m.insert(k.to_owned(), n);
         }

@@ -12,6 +12,10 @@ use crate::value::{Batch, Val};
 use crate::{Pool, Store, StoreError};
 use orgwatch_model::{ActivityEvent, Timestamp};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The counting maps of ingest: keys borrow the events' text; foldhash instead of SipHash
+/// because these maps see several lookups per event.
+type FastMap<K, V> = foldhash::HashMap<K, V>;
 use time::OffsetDateTime;
 
 /// The account and region recorded for an event without one.
@@ -309,7 +313,7 @@ type MinuteKey<'e> = (i64, &'e str, &'e str, Metric, &'e str, &'e str);
 type TierKey<'e> = (Tier, i64, &'e str, &'e str, Metric, &'e str, &'e str);
 
 /// Adds one event to the minute counts (items with two parts are joined with `:` later).
-fn count_event<'e>(minutes: &mut HashMap<MinuteKey<'e>, i64>, ev: &'e ActivityEvent) {
+fn count_event<'e>(minutes: &mut FastMap<MinuteKey<'e>, i64>, ev: &'e ActivityEvent) {
     let m = window(epoch_ms(ev.event_time), 60);
     let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
     let region = ev.region.as_deref().unwrap_or(NONE);
@@ -345,11 +349,11 @@ fn count_event<'e>(minutes: &mut HashMap<MinuteKey<'e>, i64>, ev: &'e ActivityEv
 
 /// The rollup rows (every tier) of a set of new events, sorted by key.
 fn rollup_rows<'e>(events: impl Iterator<Item = &'e ActivityEvent>) -> Batch {
-    let mut minutes: HashMap<MinuteKey<'e>, i64> = HashMap::new();
+    let mut minutes: FastMap<MinuteKey<'e>, i64> = FastMap::default();
     for ev in events {
         count_event(&mut minutes, ev);
     }
-    let mut all: BTreeMap<TierKey<'e>, i64> = BTreeMap::new();
+    let mut all: FastMap<TierKey<'e>, i64> = FastMap::default();
     for ((m, account, region, metric, a, b), n) in minutes {
         for (tier, width) in TIERS {
             if tier == Tier::Minute && Metric::PER_EVENT.contains(&metric) {
@@ -360,6 +364,8 @@ fn rollup_rows<'e>(events: impl Iterator<Item = &'e ActivityEvent>) -> Batch {
                 .or_insert(0) += n;
         }
     }
+    let mut all: Vec<(TierKey<'e>, i64)> = all.into_iter().collect();
+    all.sort_unstable_by(|x, y| x.0.cmp(&y.0));
     let rows = all
         .into_iter()
         .map(|((tier, start, account, region, metric, a, b), n)| {
@@ -427,14 +433,23 @@ async fn read_state<C: Conn>(c: &mut C) -> Result<ActivityState, sqlx::Error> {
     })
 }
 
-async fn store<C: Conn>(
-    c: &mut C,
-    files: &[ActivityFile<'_>],
-    postgres: bool,
-) -> Result<ActivityStored, sqlx::Error> {
-    let state = read_state(c).await?;
-    let scored_until = state.scored_until.map(|t| epoch_ms(t) / 1000);
+/// The part of a write that needs no database (see [`prepare_activity`]): the events in key
+/// order and, for the usual case of no duplicates, the rollups of all of them.
+pub struct PreparedActivity {
+    /// Events in the files it was made from.
+    events_in: usize,
+    /// (file, event) indexes in the primary key's order.
+    order: Vec<(usize, usize)>,
+    /// The events' rows, in that order.
+    events: Batch,
+    /// The rollups if every event is new.
+    rollups: Batch,
+}
 
+/// Prepares the rows of a write of `files` (pure computation: a writer can prepare the next
+/// batch while the database stores the previous one). Pass it to
+/// [`Store::store_prepared_activity`] with the same files.
+pub fn prepare_activity(files: &[ActivityFile<'_>]) -> PreparedActivity {
     // Sorted by key, so that concurrent writers take row locks in the same order.
     let mut order: Vec<(usize, usize)> = files
         .iter()
@@ -443,7 +458,7 @@ async fn store<C: Conn>(
         .collect();
     let ev = |&(f, i): &(usize, usize)| &files[f].events[i];
     // The primary key's order: (event time, account, id).
-    order.sort_by(|a, b| {
+    order.sort_unstable_by(|a, b| {
         let (x, y) = (ev(a), ev(b));
         (x.event_time, x.account.as_ref(), x.dedup_id()).cmp(&(
             y.event_time,
@@ -452,37 +467,70 @@ async fn store<C: Conn>(
         ))
     });
     let rows = order.iter().map(|k| event_row(ev(k))).collect();
-    let batch = Batch::from_rows("activity_events", EVENT_COLUMNS.to_vec(), rows);
-    let returned = c
-        .insert_with(
-            &batch,
-            "ON CONFLICT (event_time, account, event_id) DO NOTHING \
-             RETURNING account, event_id, CAST(event_time AS TEXT)",
-        )
-        .await?;
-    let mut inserted: HashSet<(String, String, i64)> = returned
-        .into_iter()
-        .map(|r| {
-            (
-                r[0].clone().unwrap_or_default(),
-                r[1].clone().unwrap_or_default(),
-                parse_i64(&r[2]),
+    PreparedActivity {
+        events_in: order.len(),
+        events: Batch::from_rows("activity_events", EVENT_COLUMNS.to_vec(), rows),
+        rollups: rollup_rows(files.iter().flat_map(|f| f.events.iter())),
+        order,
+    }
+}
+
+const EVENTS_CONFLICT: &str = "ON CONFLICT (event_time, account, event_id) DO NOTHING";
+
+const ROLLUPS_CONFLICT: &str = "ON CONFLICT (tier, window_start, account, region, metric, item) \
+     DO UPDATE SET count = activity_rollups.count + excluded.count";
+
+async fn store<C: Conn>(
+    c: &mut C,
+    files: &[ActivityFile<'_>],
+    prepared: &PreparedActivity,
+    postgres: bool,
+) -> Result<ActivityStored, sqlx::Error> {
+    let state = read_state(c).await?;
+    let scored_until = state.scored_until.map(|t| epoch_ms(t) / 1000);
+    let order = &prepared.order;
+
+    // Usually every event is new: insert them all and compare the count, without sending a
+    // row back per event. Only when some were stored already is the insert redone with
+    // RETURNING, to learn which.
+    c.exec("SAVEPOINT activity_events", &[]).await?;
+    let inserted = c.insert_count(&prepared.events, EVENTS_CONFLICT).await?;
+    let all_new = inserted == order.len() as u64;
+    let mut returned = HashSet::new();
+    if all_new {
+        c.exec("RELEASE SAVEPOINT activity_events", &[]).await?;
+    } else {
+        c.exec("ROLLBACK TO SAVEPOINT activity_events", &[]).await?;
+        returned = c
+            .insert_with(
+                &prepared.events,
+                &format!("{EVENTS_CONFLICT} RETURNING account, event_id, CAST(event_time AS TEXT)"),
             )
-        })
-        .collect();
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    r[0].clone().unwrap_or_default(),
+                    r[1].clone().unwrap_or_default(),
+                    parse_i64(&r[2]),
+                )
+            })
+            .collect();
+    }
     let mut fresh: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.events.len()]).collect();
     let mut out = ActivityStored::default();
     let mut max_ms: Option<i64> = None;
-    for &(f, i) in &order {
+    for &(f, i) in order {
         let e = &files[f].events[i];
         let ms = epoch_ms(e.event_time);
         // The first occurrence of a key in this write takes the insert; the rest are duplicates.
-        let key = (
-            e.account.as_ref().map_or(NONE, |a| a.as_str()).to_owned(),
-            e.dedup_id().to_owned(),
-            ms,
-        );
-        if inserted.remove(&key) {
+        let new = all_new
+            || returned.remove(&(
+                e.account.as_ref().map_or(NONE, |a| a.as_str()).to_owned(),
+                e.dedup_id().to_owned(),
+                ms,
+            ));
+        if new {
             fresh[f][i] = true;
             out.new_events += 1;
             max_ms = Some(max_ms.map_or(ms, |m| m.max(ms)));
@@ -493,20 +541,19 @@ async fn store<C: Conn>(
             out.duplicates += 1;
         }
     }
-    let new_events = files.iter().zip(&fresh).flat_map(|(file, mask)| {
-        file.events
-            .iter()
-            .zip(mask)
-            .filter(|(_, &new)| new)
-            .map(|(e, _)| e)
-    });
-    let rollups = rollup_rows(new_events);
-    c.insert_with(
-        &rollups,
-        "ON CONFLICT (tier, window_start, account, region, metric, item) \
-         DO UPDATE SET count = activity_rollups.count + excluded.count",
-    )
-    .await?;
+    if all_new {
+        c.insert_count(&prepared.rollups, ROLLUPS_CONFLICT).await?;
+    } else {
+        let new_events = files.iter().zip(&fresh).flat_map(|(file, mask)| {
+            file.events
+                .iter()
+                .zip(mask)
+                .filter(|(_, &new)| new)
+                .map(|(e, _)| e)
+        });
+        c.insert_count(&rollup_rows(new_events), ROLLUPS_CONFLICT)
+            .await?;
+    }
 
     for (file, mask) in files.iter().zip(&fresh) {
         let times = file.events.iter().map(|e| epoch_ms(e.event_time));
@@ -710,6 +757,25 @@ impl Store {
         &self,
         files: &[ActivityFile<'_>],
     ) -> Result<ActivityStored, StoreError> {
+        self.store_prepared_activity(files, &prepare_activity(files))
+            .await
+    }
+
+    /// [`Store::store_activity`] with rows made beforehand by [`prepare_activity`] from the
+    /// same files.
+    pub async fn store_prepared_activity(
+        &self,
+        files: &[ActivityFile<'_>],
+        prepared: &PreparedActivity,
+    ) -> Result<ActivityStored, StoreError> {
+        let events: usize = files.iter().map(|f| f.events.len()).sum();
+        assert_eq!(
+            events, prepared.events_in,
+            "prepared from other files than the ones stored"
+        );
+        if files.is_empty() {
+            return Ok(ActivityStored::default());
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -717,7 +783,7 @@ impl Store {
                 macro_rules! run {
                     ($pool:expr, $pg:expr) => {{
                         let mut tx = $pool.begin().await?;
-                        let out = store(&mut *tx, files, $pg).await?;
+                        let out = store(&mut *tx, files, prepared, $pg).await?;
                         tx.commit().await?;
                         Ok(out)
                     }};

@@ -44,6 +44,9 @@ pub(crate) trait Conn: Send {
         batch: &Batch,
         tail: &str,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+    /// As [`Conn::insert_with`] without `RETURNING`: the number of rows inserted (or updated).
+    /// Cheaper when only the count matters: no row comes back.
+    async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error>;
     /// Writes a batch with one INSERT statement per row: the A360 receiver's approach, kept only
     /// as the benchmark baseline.
     async fn row_by_row(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
@@ -256,29 +259,40 @@ impl Conn for PgConnection {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let stage = format!("{}_incoming", batch.table);
-        let columns = batch.columns.join(", ");
-        // Session-local, emptied at commit: concurrent writers never see each other's rows.
-        self.exec(
-            &format!(
-                "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {} INCLUDING DEFAULTS) \
-                 ON COMMIT DELETE ROWS",
-                batch.table
-            ),
-            &[],
-        )
-        .await?;
-        self.exec(&format!("TRUNCATE {stage}"), &[]).await?;
-        copy_rows(self, &stage, batch).await?;
-        self.fetch_text(
-            &format!(
-                "INSERT INTO {} ({columns}) SELECT {columns} FROM {stage} {tail}",
-                batch.table
-            ),
-            &[],
-        )
-        .await
+        let sql = stage_rows(self, batch).await?;
+        self.fetch_text(&format!("{sql} {tail}"), &[]).await
     }
+
+    async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let sql = stage_rows(self, batch).await?;
+        self.exec(&format!("{sql} {tail}"), &[]).await
+    }
+}
+
+/// COPYs a batch into a session temporary copy of its table; returns the `INSERT … SELECT`
+/// (without its tail) that moves the rows on.
+async fn stage_rows(conn: &mut PgConnection, batch: &Batch) -> Result<String, sqlx::Error> {
+    let stage = format!("{}_incoming", batch.table);
+    let columns = batch.columns.join(", ");
+    // Session-local, emptied at commit: concurrent writers never see each other's rows.
+    conn.exec(
+        &format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {} INCLUDING DEFAULTS) \
+             ON COMMIT DELETE ROWS",
+            batch.table
+        ),
+        &[],
+    )
+    .await?;
+    conn.exec(&format!("TRUNCATE {stage}"), &[]).await?;
+    copy_rows(conn, &stage, batch).await?;
+    Ok(format!(
+        "INSERT INTO {} ({columns}) SELECT {columns} FROM {stage}",
+        batch.table
+    ))
 }
 
 /// COPYs a batch's rows into `table` (the batch's own table or a staging copy of it).
@@ -392,6 +406,25 @@ impl Conn for SqliteConnection {
             }
         }
         Ok(out)
+    }
+
+    async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error> {
+        let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
+        let mut n = 0;
+        for chunk in batch.rows.chunks(per_stmt) {
+            let sql = format!(
+                "{} {tail}",
+                insert_sql(batch.table, &batch.columns, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                for v in row {
+                    q = bind_sqlite(q, v);
+                }
+            }
+            n += q.execute(&mut *self).await?.rows_affected();
+        }
+        Ok(n)
     }
 }
 

@@ -14,7 +14,7 @@ use indicatif::ProgressBar;
 use orgwatch_activity::live::Live;
 use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
 use orgwatch_model::ActivityEvent;
-use orgwatch_store::activity::ActivityFile;
+use orgwatch_store::activity::{prepare_activity, ActivityFile, ActivityStored, PreparedActivity};
 use orgwatch_store::Store;
 use std::collections::HashMap;
 use std::fmt;
@@ -212,10 +212,16 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Drains the channel, storing batches of up to `batch_files` chunks.
+    /// Drains the channel, storing batches of up to `batch_files` chunks. One batch is in the
+    /// database while the previous one goes to the live windows and the scorer, and the next
+    /// is gathered: the writer's own work overlaps the database's.
     async fn drain(&mut self, rx: &mut mpsc::Receiver<Msg>) -> Result<()> {
+        let mut in_flight: Option<InFlight> = None;
         while let Some(first) = rx.recv().await {
             let mut batch = Vec::new();
+            // Recorded after the batch, so the ledger's error is not overwritten by the
+            // failed file's earlier chunks.
+            let mut failed = Vec::new();
             let mut events = 0;
             let mut next = Some(first);
             while let Some(msg) = next.take() {
@@ -223,9 +229,7 @@ impl Writer<'_> {
                     Msg::Failed { path, size, reason } => {
                         self.bar
                             .suspend(|| eprintln!("orgwatch activity: {path}: {reason}"));
-                        self.store
-                            .activity_file_failed(&path, size, &reason)
-                            .await?;
+                        failed.push((path, size, reason));
                         self.totals.failed += 1;
                         self.bar.inc(1);
                     }
@@ -246,27 +250,30 @@ impl Writer<'_> {
                     };
                 }
             }
-            self.write(batch).await?;
+            if batch.is_empty() && failed.is_empty() {
+                continue;
+            }
+            // Prepared here while the previous batch is still in the database.
+            let prepared = prepare_activity(&files_of(&batch));
+            let done = match in_flight.take() {
+                Some(task) => Some(task.await??),
+                None => None,
+            };
+            in_flight = Some(spawn_store(self.store.clone(), batch, prepared, failed));
+            if let Some((batch, stored)) = done {
+                self.stored(batch, stored).await?;
+            }
+        }
+        if let Some(task) = in_flight {
+            let (batch, stored) = task.await??;
+            self.stored(batch, stored).await?;
         }
         Ok(())
     }
 
-    async fn write(&mut self, batch: Vec<Chunk>) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let files: Vec<ActivityFile> = batch
-            .iter()
-            .map(|c| ActivityFile {
-                path: &c.path,
-                size: c.size,
-                events: &c.events,
-                undecodable: c.report.undecodable,
-                skipped: &c.report.skipped,
-                complete: c.complete,
-            })
-            .collect();
-        let stored = self.store.store_activity(&files).await?;
+    /// After a batch is stored: its new events go to the live windows, closed windows are
+    /// scored, and the totals and progress bar advance.
+    async fn stored(&mut self, batch: Vec<Chunk>, stored: ActivityStored) -> Result<()> {
         let fresh = batch.iter().zip(&stored.fresh).flat_map(|(c, mask)| {
             c.events
                 .iter()
@@ -314,6 +321,42 @@ impl Writer<'_> {
         ));
         Ok(())
     }
+}
+
+/// A batch being stored, with what the store said of it.
+type InFlight = tokio::task::JoinHandle<Result<(Vec<Chunk>, ActivityStored)>>;
+
+/// The ledger facts and events of a batch's chunks, as the store takes them.
+fn files_of(batch: &[Chunk]) -> Vec<ActivityFile<'_>> {
+    batch
+        .iter()
+        .map(|c| ActivityFile {
+            path: &c.path,
+            size: c.size,
+            events: &c.events,
+            undecodable: c.report.undecodable,
+            skipped: &c.report.skipped,
+            complete: c.complete,
+        })
+        .collect()
+}
+
+/// Stores a batch (one transaction) on a runtime worker, then records the files that failed.
+fn spawn_store(
+    store: Store,
+    batch: Vec<Chunk>,
+    prepared: PreparedActivity,
+    failed: Vec<(String, u64, String)>,
+) -> InFlight {
+    tokio::spawn(async move {
+        let stored = store
+            .store_prepared_activity(&files_of(&batch), &prepared)
+            .await?;
+        for (path, size, reason) in failed {
+            store.activity_file_failed(&path, size, &reason).await?;
+        }
+        Ok((batch, stored))
+    })
 }
 
 /// Decodes `files` on [`DECODERS`] threads into the channel.
@@ -383,11 +426,32 @@ fn new_files(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Re
             out.push((path, meta.len()));
         }
     }
+    // In time order, not path order (the S3 layout is account first): events then arrive
+    // roughly as they happened, so each transaction adds to the newest end of the recent
+    // events and to a few rollup windows instead of touching pages across the whole time
+    // range, and the live windows close in order instead of every account after the first
+    // amending them as late.
+    out.sort_by_cached_key(|(path, _)| (log_time(path), path.clone()));
     Ok(Listing {
         files: out,
         already,
         ignored,
     })
+}
+
+/// The `yyyymmddThhmmZ` of a CloudTrail log file name
+/// (`{account}_CloudTrail_{region}_{yyyymmddThhmmZ}_{random}.json.gz`), if it has one.
+fn log_time(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    name.split('_')
+        .find(|part| {
+            let b = part.as_bytes();
+            b.len() == 14
+                && b[8] == b'T'
+                && b[13] == b'Z'
+                && b[..8].iter().chain(&b[9..13]).all(u8::is_ascii_digit)
+        })
+        .map(str::to_owned)
 }
 
 /// Runs `orgwatch activity --from …` into the store.
@@ -608,5 +672,24 @@ fn group_lines(lines: std::sync::mpsc::Receiver<Vec<u8>>, tx: mpsc::Sender<Msg>,
     }
     if !group.is_empty() {
         flush(&mut group);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_files_sort_by_their_delivery_time_not_their_account() {
+        let name = |p: &str| PathBuf::from(p);
+        let a = name("AWSLogs/111111111111/CloudTrail/us-east-1/2024/03/01/111111111111_CloudTrail_us-east-1_20240301T1005Z_abc.json.gz");
+        let b = name("AWSLogs/222222222222/CloudTrail/eu-west-1/2024/03/01/222222222222_CloudTrail_eu-west-1_20240301T1000Z_def.json.gz");
+        assert_eq!(log_time(&a).as_deref(), Some("20240301T1005Z"));
+        assert_eq!(log_time(&b).as_deref(), Some("20240301T1000Z"));
+        assert_eq!(log_time(&name("events.ndjson")), None);
+        assert_eq!(log_time(&name("x_2024030XT1000Z_y.json")), None);
+        let mut files = vec![a.clone(), b.clone(), name("events.ndjson")];
+        files.sort_by_cached_key(|p| (log_time(p), p.clone()));
+        assert_eq!(files, [name("events.ndjson"), b, a]);
     }
 }
