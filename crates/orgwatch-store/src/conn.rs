@@ -365,22 +365,7 @@ impl Conn for SqliteConnection {
     }
 
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
-        if batch.is_empty() {
-            return Ok(0);
-        }
-        let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
-        let mut written = 0;
-        for chunk in batch.rows.chunks(per_stmt) {
-            let sql = insert_sql(batch.table, &batch.columns, chunk.len());
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                for v in row {
-                    q = bind_sqlite(q, v);
-                }
-            }
-            written += q.execute(&mut *self).await?.rows_affected();
-        }
-        Ok(written)
+        self.insert_count(batch, "").await
     }
 
     async fn insert_with(
@@ -388,20 +373,12 @@ impl Conn for SqliteConnection {
         batch: &Batch,
         tail: &str,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
         let mut out = Vec::new();
-        for chunk in batch.rows.chunks(per_stmt) {
-            let sql = format!(
-                "{} {tail}",
-                insert_sql(batch.table, &batch.columns, chunk.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                for v in row {
-                    q = bind_sqlite(q, v);
-                }
-            }
-            for row in q.fetch_all(&mut *self).await? {
+        for (sql, rows) in sqlite_statements(batch, tail) {
+            for row in bind_rows(sqlx::query(&sql), rows)
+                .fetch_all(&mut *self)
+                .await?
+            {
                 out.push(text_cells(&row)?);
             }
         }
@@ -409,23 +386,39 @@ impl Conn for SqliteConnection {
     }
 
     async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error> {
-        let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
         let mut n = 0;
-        for chunk in batch.rows.chunks(per_stmt) {
-            let sql = format!(
-                "{} {tail}",
-                insert_sql(batch.table, &batch.columns, chunk.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                for v in row {
-                    q = bind_sqlite(q, v);
-                }
-            }
-            n += q.execute(&mut *self).await?.rows_affected();
+        for (sql, rows) in sqlite_statements(batch, tail) {
+            n += bind_rows(sqlx::query(&sql), rows)
+                .execute(&mut *self)
+                .await?
+                .rows_affected();
         }
         Ok(n)
     }
+}
+
+/// A batch as multi-row `INSERT … {tail}` statements within SQLite's parameter limit, each
+/// with its rows.
+fn sqlite_statements<'b>(
+    batch: &'b Batch,
+    tail: &'b str,
+) -> impl Iterator<Item = (String, &'b [Vec<Val>])> + 'b {
+    let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
+    batch.rows.chunks(per_stmt).map(move |rows| {
+        let sql = insert_sql(batch.table, &batch.columns, rows.len());
+        (format!("{sql} {tail}").trim_end().to_owned(), rows)
+    })
+}
+
+/// Binds every value of `rows`, row after row.
+fn bind_rows<'q>(
+    mut q: Query<'q, Sqlite, SqliteArguments<'q>>,
+    rows: &'q [Vec<Val>],
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    for v in rows.iter().flatten() {
+        q = bind_sqlite(q, v);
+    }
+    q
 }
 
 #[cfg(test)]
