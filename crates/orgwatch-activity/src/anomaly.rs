@@ -398,12 +398,12 @@ impl Detector {
     /// (fast level): forests are allocated for their full sample, so a young one is mostly
     /// zeros, and 306 forests went from 256 MB to about 12 MB.
     pub fn to_bytes(&self) -> Vec<u8> {
-        use std::io::Write;
-        // Serialising plain structs, maps and floats into a Vec cannot fail.
-        let plain = postcard::to_allocvec(self).expect("detector state serialises");
-        let mut z = flate2::write::ZlibEncoder::new(MAGIC.to_vec(), flate2::Compression::fast());
-        // Writing into a Vec cannot fail.
-        z.write_all(&plain).expect("compress into memory");
+        // Streamed into the compressor: the plain encoding is hundreds of megabytes.
+        let z = flate2::write::ZlibEncoder::new(MAGIC.to_vec(), flate2::Compression::fast());
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, z);
+        // Serialising plain structs, maps and floats into memory cannot fail.
+        postcard::to_io(self, &mut w).expect("detector state serialises");
+        let z = w.into_inner().expect("compress into memory");
         z.finish().expect("compress into memory")
     }
 

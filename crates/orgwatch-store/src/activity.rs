@@ -197,6 +197,137 @@ pub struct MinuteCounts {
     pub by_source_ip: BTreeMap<String, u64>,
 }
 
+/// The [`MinuteCounts`] of the events one writer stored, kept in memory until they are
+/// scored, so that scoring need not read every event back ([`Store::minute_counts_from`]).
+///
+/// Only what this process stored is in it: another worker's events, or events stored before
+/// a restart, are not. The store's minute totals tell which windows it holds completely.
+#[derive(Debug, Default)]
+pub struct MinuteCounter {
+    /// Window start (epoch seconds), then account.
+    windows: FastMap<i64, FastMap<String, Tally>>,
+    /// Reused to build `principal \0 service:api` keys without allocating.
+    key: String,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    total: u64,
+    /// Keyed `principal \0 service:api`, so that a lookup needs no new strings.
+    by_principal_api: FastMap<String, u64>,
+    by_source_ip: FastMap<String, u64>,
+}
+
+impl MinuteCounter {
+    /// Counts a stored (new) event, as [`Store::minute_counts`] reads it back.
+    pub fn add(&mut self, ev: &ActivityEvent) {
+        let minute = window(epoch_ms(ev.event_time), 60);
+        let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
+        let accounts = self.windows.entry(minute).or_default();
+        let tally = match accounts.get_mut(account) {
+            Some(t) => t,
+            None => accounts.entry(account.to_owned()).or_default(),
+        };
+        tally.total += 1;
+        self.key.clear();
+        self.key.push_str(ev.principal.as_str());
+        self.key.push('\0');
+        self.key.push_str(&ev.service);
+        self.key.push(':');
+        self.key.push_str(&ev.api);
+        bump(&mut tally.by_principal_api, &self.key);
+        bump(
+            &mut tally.by_source_ip,
+            ev.source_ip.as_deref().unwrap_or(NONE),
+        );
+    }
+
+    /// Adds the counts of another counter.
+    pub fn merge(&mut self, other: MinuteCounter) {
+        for (start, accounts) in other.windows {
+            let mine = self.windows.entry(start).or_default();
+            for (account, t) in accounts {
+                let into = mine.entry(account).or_default();
+                into.total += t.total;
+                for (k, n) in t.by_principal_api {
+                    *into.by_principal_api.entry(k).or_insert(0) += n;
+                }
+                for (k, n) in t.by_source_ip {
+                    *into.by_source_ip.entry(k).or_insert(0) += n;
+                }
+            }
+        }
+    }
+
+    /// Drops the windows that start before `minute` (epoch seconds): scored already.
+    pub fn forget_before(&mut self, minute: i64) {
+        self.windows.retain(|&start, _| start >= minute);
+    }
+
+    /// Whether it holds no window.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
+    /// Totals per (window start, account) in `[from, until)` (epoch seconds).
+    fn totals(&self, from: i64, until: i64) -> BTreeMap<(i64, String), u64> {
+        self.windows
+            .iter()
+            .filter(|(&start, _)| start >= from && start < until)
+            .flat_map(|(&start, accounts)| {
+                accounts
+                    .iter()
+                    .map(move |(account, t)| ((start, account.clone()), t.total))
+            })
+            .collect()
+    }
+
+    /// The windows in `[from, until)`, in (start, account) order, taken out of the counter.
+    fn take(&mut self, from: i64, until: i64) -> Vec<MinuteCounts> {
+        let mut starts: Vec<i64> = self
+            .windows
+            .keys()
+            .copied()
+            .filter(|&s| s >= from && s < until)
+            .collect();
+        starts.sort_unstable();
+        let mut out = Vec::new();
+        for start in starts {
+            let Some(accounts) = self.windows.remove(&start) else {
+                continue;
+            };
+            let mut accounts: Vec<(String, Tally)> = accounts.into_iter().collect();
+            accounts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (account, t) in accounts {
+                out.push(MinuteCounts {
+                    start: from_epoch_s(start),
+                    account,
+                    total: t.total,
+                    by_principal_api: t
+                        .by_principal_api
+                        .into_iter()
+                        .map(|(k, n)| {
+                            let (principal, api) = k.split_once('\0').unwrap_or((&k, ""));
+                            ((principal.to_owned(), api.to_owned()), n)
+                        })
+                        .collect(),
+                    by_source_ip: t.by_source_ip.into_iter().collect(),
+                });
+            }
+        }
+        out
+    }
+}
+
+fn bump(map: &mut FastMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
+}
+
 /// How long each tier and the recent events are kept, counted back from the newest event
 /// time stored (not the wall clock, so replaying old logs keeps them). `None` keeps forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -884,6 +1015,41 @@ impl Store {
             Pool::Sqlite(p) => run!(p),
             Pool::Postgres(p) => run!(p),
         }
+    }
+
+    /// As [`Store::minute_counts`], taken from `recent` when it holds every stored event of
+    /// the range (its totals equal the stored minute totals: no other writer, no restart, added
+    /// to these windows), and read from the stored events otherwise. The range's windows leave
+    /// `recent` either way.
+    pub async fn minute_counts_from(
+        &self,
+        recent: &mut MinuteCounter,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
+        let (from_s, until_s) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
+        let rows = self
+            .query_text_args(
+                "SELECT CAST(window_start AS TEXT), account, CAST(SUM(count) AS TEXT) \
+                 FROM activity_rollups WHERE tier = 'minute' AND metric = 'total' \
+                 AND window_start >= ? AND window_start < ? GROUP BY window_start, account",
+                &[Val::Int(from_s), Val::Int(until_s)],
+            )
+            .await?;
+        let stored: BTreeMap<(i64, String), u64> = rows
+            .into_iter()
+            .map(|r| {
+                (
+                    (parse_i64(&r[0]), r[1].clone().unwrap_or_default()),
+                    parse_i64(&r[2]) as u64,
+                )
+            })
+            .collect();
+        if recent.totals(from_s, until_s) == stored {
+            return Ok(recent.take(from_s, until_s));
+        }
+        recent.take(from_s, until_s);
+        self.minute_counts(from, until).await
     }
 
     /// Saves scores and the detector, and advances `scored_until` from `expected` — all or

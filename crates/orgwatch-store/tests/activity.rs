@@ -4,7 +4,9 @@
 mod common;
 
 use orgwatch_model::{ActivityEvent, Timestamp};
-use orgwatch_store::activity::{ActivityFile, Metric, Retention, StoredAnomaly, Tier};
+use orgwatch_store::activity::{
+    ActivityFile, Metric, MinuteCounter, Retention, StoredAnomaly, Tier,
+};
 use orgwatch_store::Store;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -19,6 +21,8 @@ on_both_backends!(
     every_metric_is_counted,
     scores_and_detector_survive_and_only_one_worker_advances,
     retention_counts_back_from_the_newest_event,
+    counts_kept_in_memory_equal_the_stored_events,
+    another_writers_events_make_the_scorer_read_the_store,
 );
 
 /// An event at `time` (RFC 3339) by `user` calling `api` on EC2 in `account`.
@@ -553,4 +557,74 @@ async fn retention_counts_back_from_the_newest_event(store: Store) {
         .await
         .unwrap();
     assert_eq!((recent.tier, recent.events), (Some(Tier::Minute), 1));
+}
+
+/// Events over two minutes and two accounts: several principals, APIs and source IPs, one
+/// event without a source IP and one without an account.
+fn mixed_events() -> Vec<ActivityEvent> {
+    let mut out = Vec::new();
+    for i in 0..40 {
+        let mut rec = json!({
+            "eventID": format!("e{i}"),
+            "eventTime": format!("2024-03-01T10:0{}:{:02}Z", i % 2, i),
+            "recipientAccountId": if i % 3 == 0 { "111111111111" } else { "222222222222" },
+            "awsRegion": if i % 4 == 0 { "eu-west-1" } else { "us-east-1" },
+            "eventSource": if i % 5 == 0 { "s3.amazonaws.com" } else { "ec2.amazonaws.com" },
+            "eventName": format!("Api{}", i % 3),
+            "sourceIPAddress": format!("198.51.100.{}", i % 4),
+            "eventType": "AwsApiCall",
+            "userIdentity": {"type": "IAMUser", "userName": format!("user{}", i % 5)},
+        });
+        let obj = rec.as_object_mut().unwrap();
+        if i == 7 {
+            obj.remove("sourceIPAddress");
+        }
+        if i == 8 {
+            obj.remove("recipientAccountId");
+        }
+        out.push(ActivityEvent::from_cloudtrail(obj).unwrap());
+    }
+    out
+}
+
+async fn counts_kept_in_memory_equal_the_stored_events(store: Store) {
+    let events = mixed_events();
+    store.store_activity(&[file("f", &events)]).await.unwrap();
+    let mut recent = MinuteCounter::default();
+    for e in &events {
+        recent.add(e);
+    }
+    let (from, until) = (ts("2024-03-01T10:00:00Z"), ts("2024-03-01T10:02:00Z"));
+    let read = store.minute_counts(from, until).await.unwrap();
+    // Two accounts in each minute, and the account-less event ('(none)') in the first.
+    assert_eq!(read.len(), 5);
+    let kept = store
+        .minute_counts_from(&mut recent, from, until)
+        .await
+        .unwrap();
+    assert_eq!(kept, read);
+    assert!(recent.is_empty(), "the scored windows leave the counter");
+}
+
+async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
+    let events = mixed_events();
+    let (mine, theirs) = events.split_at(25);
+    store.store_activity(&[file("mine", mine)]).await.unwrap();
+    store
+        .store_activity(&[file("theirs", theirs)])
+        .await
+        .unwrap();
+    // This writer counted only its own events: the counter does not hold the windows whole.
+    let mut recent = MinuteCounter::default();
+    for e in mine {
+        recent.add(e);
+    }
+    let (from, until) = (ts("2024-03-01T10:00:00Z"), ts("2024-03-01T10:02:00Z"));
+    let counts = store
+        .minute_counts_from(&mut recent, from, until)
+        .await
+        .unwrap();
+    assert_eq!(counts, store.minute_counts(from, until).await.unwrap());
+    assert_eq!(counts.iter().map(|c| c.total).sum::<u64>(), 40);
+    assert!(recent.is_empty());
 }

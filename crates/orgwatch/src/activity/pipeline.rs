@@ -6,7 +6,7 @@
 //! (account, event id, event time), and a file enters the ledger with its last chunk — so a
 //! kill at any point, and any rerun, counts every event exactly once.
 
-use super::score::Scorer;
+use super::score::{Scored, Scorer};
 use super::{files_under, TABLE_TOP};
 use crate::cli::{ActivityArgs, ReportFormat};
 use anyhow::{bail, Result};
@@ -14,7 +14,9 @@ use indicatif::ProgressBar;
 use orgwatch_activity::live::Live;
 use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
 use orgwatch_model::ActivityEvent;
-use orgwatch_store::activity::{prepare_activity, ActivityFile, ActivityStored, PreparedActivity};
+use orgwatch_store::activity::{
+    prepare_activity, ActivityFile, ActivityStored, MinuteCounter, PreparedActivity,
+};
 use orgwatch_store::Store;
 use std::collections::HashMap;
 use std::fmt;
@@ -171,6 +173,22 @@ impl Totals {
     }
 }
 
+impl Totals {
+    /// Adds what the scorer did, logging each alarm.
+    fn scored(&mut self, scored: &Scored, bar: &ProgressBar) {
+        self.windows_scored += scored.windows;
+        self.alarms += scored.alarms.len() as u64;
+        for a in &scored.alarms {
+            bar.suspend(|| {
+                tracing::warn!(
+                    time = %a.time, scope = %a.scope, series = %a.series, score = a.score,
+                    contributor = %a.contributor, "activity anomaly"
+                )
+            });
+        }
+    }
+}
+
 impl fmt::Display for Totals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -205,7 +223,7 @@ impl fmt::Display for Totals {
 struct Writer<'a> {
     store: &'a Store,
     live: Live,
-    scorer: Scorer,
+    scoring: Scoring,
     batch_files: usize,
     totals: Totals,
     bar: ProgressBar,
@@ -253,12 +271,17 @@ impl Writer<'_> {
             if batch.is_empty() && failed.is_empty() {
                 continue;
             }
-            // Prepared here while the previous batch is still in the database.
-            let prepared = prepare_activity(&files_of(&batch));
+            // Prepared on a blocking thread while the previous batch is still in the
+            // database and this thread feeds the live windows and the scorer.
+            let preparing = tokio::task::spawn_blocking(move || {
+                let prepared = prepare_activity(&files_of(&batch));
+                (batch, prepared)
+            });
             let done = match in_flight.take() {
                 Some(task) => Some(task.await??),
                 None => None,
             };
+            let (batch, prepared) = preparing.await?;
             in_flight = Some(spawn_store(self.store.clone(), batch, prepared, failed));
             if let Some((batch, stored)) = done {
                 self.stored(batch, stored).await?;
@@ -281,20 +304,15 @@ impl Writer<'_> {
                 .filter(|(_, &n)| n)
                 .map(|(e, _)| e)
         });
-        self.live.add(fresh);
+        self.live.add(fresh.clone());
         self.live.publish();
-        let scored = self.scorer.advance(self.store, false).await?;
-        let t = &mut self.totals;
-        t.windows_scored += scored.windows;
-        t.alarms += scored.alarms.len() as u64;
-        for a in &scored.alarms {
-            self.bar.suspend(|| {
-                tracing::warn!(
-                    time = %a.time, scope = %a.scope, series = %a.series, score = a.score,
-                    contributor = %a.contributor, "activity anomaly"
-                )
-            });
+        for e in fresh {
+            self.scoring.recent.add(e);
         }
+        if let Some(scored) = self.scoring.poll(self.store).await? {
+            self.totals.scored(&scored, &self.bar);
+        }
+        let t = &mut self.totals;
         t.new_events += stored.new_events;
         t.duplicates += stored.duplicates;
         t.late += stored.late_events;
@@ -325,6 +343,64 @@ impl Writer<'_> {
 
 /// A batch being stored, with what the store said of it.
 type InFlight = tokio::task::JoinHandle<Result<(Vec<Chunk>, ActivityStored)>>;
+
+/// The scorer, advanced on a runtime worker while the writer goes on storing: scoring a
+/// stretch of windows takes longer than storing a batch, and the writer must not wait.
+struct Scoring {
+    /// The scorer, when no advance is running.
+    idle: Option<Scorer>,
+    running: Option<tokio::task::JoinHandle<(Scorer, Result<Scored>)>>,
+    /// Counts of stored events the scorer has not taken yet.
+    recent: MinuteCounter,
+}
+
+impl Scoring {
+    fn new(scorer: Scorer) -> Scoring {
+        Scoring {
+            idle: Some(scorer),
+            running: None,
+            recent: MinuteCounter::default(),
+        }
+    }
+
+    /// Starts an advance unless one is running; returns what a finished one did.
+    async fn poll(&mut self, store: &Store) -> Result<Option<Scored>> {
+        if self.running.as_ref().is_some_and(|r| !r.is_finished()) {
+            return Ok(None);
+        }
+        let done = self.wait().await?;
+        let mut scorer = self.idle.take().expect("the scorer is idle after wait");
+        scorer.absorb(std::mem::take(&mut self.recent));
+        let store = store.clone();
+        self.running = Some(tokio::spawn(async move {
+            let scored = scorer.advance(&store, false).await;
+            (scorer, scored)
+        }));
+        Ok(done)
+    }
+
+    /// Waits for a running advance; returns what it did.
+    async fn wait(&mut self) -> Result<Option<Scored>> {
+        let Some(running) = self.running.take() else {
+            return Ok(None);
+        };
+        let (scorer, scored) = running.await?;
+        self.idle = Some(scorer);
+        scored.map(Some)
+    }
+
+    /// Waits for a running advance, then advances once more with every count (and
+    /// checkpoints with `checkpoint`); returns what both did.
+    async fn finish(&mut self, store: &Store, checkpoint: bool) -> Result<Scored> {
+        let mut out = self.wait().await?.unwrap_or_default();
+        let scorer = self.idle.as_mut().expect("the scorer is idle after wait");
+        scorer.absorb(std::mem::take(&mut self.recent));
+        let last = scorer.advance(store, checkpoint).await?;
+        out.windows += last.windows;
+        out.alarms.extend(last.alarms);
+        Ok(out)
+    }
+}
 
 /// The ledger facts and events of a batch's chunks, as the store takes them.
 fn files_of(batch: &[Chunk]) -> Vec<ActivityFile<'_>> {
@@ -460,12 +536,12 @@ pub async fn run(store: &Store, args: &ActivityArgs, progress: bool) -> Result<E
     let retention = args.retention();
     let mut live = Live::new(args.lateness);
     live.resume(store.activity_state().await?.max_event_time);
-    let scorer = Scorer::load(store, args.lateness).await?;
+    let scoring = Scoring::new(Scorer::load(store, args.lateness).await?);
     let stop = stop_flag();
     let mut writer = Writer {
         store,
         live,
-        scorer,
+        scoring,
         batch_files: usize::from(args.batch_files),
         totals: Totals {
             started: Some(Instant::now()),
@@ -520,17 +596,17 @@ pub async fn run(store: &Store, args: &ActivityArgs, progress: bool) -> Result<E
             if !args.follow || stop.load(Ordering::Relaxed) {
                 break;
             }
-            // Quiet: save the detector if the last checkpoint is old.
-            writer.scorer.advance(store, false).await?;
+            // Quiet: score what closed, and save the detector if the last checkpoint is old.
+            let scored = writer.scoring.finish(store, false).await?;
+            writer.totals.scored(&scored, &writer.bar);
             tokio::time::sleep(POLL).await;
             if stop.load(Ordering::Relaxed) {
                 break;
             }
         }
     }
-    let scored = writer.scorer.advance(store, true).await?;
-    writer.totals.windows_scored += scored.windows;
-    writer.totals.alarms += scored.alarms.len() as u64;
+    let scored = writer.scoring.finish(store, true).await?;
+    writer.totals.scored(&scored, &writer.bar);
     store.prune_activity(&retention).await?;
     writer.bar.finish_and_clear();
     let totals = writer.totals;

@@ -11,7 +11,9 @@
 use anyhow::{Context, Result};
 use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, WindowCounts};
 use orgwatch_model::Timestamp;
-use orgwatch_store::activity::{epoch_ms, from_epoch_s, MinuteCounts, StoredAnomaly};
+use orgwatch_store::activity::{
+    epoch_ms, from_epoch_s, MinuteCounter, MinuteCounts, StoredAnomaly,
+};
 use orgwatch_store::Store;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -36,6 +38,8 @@ pub struct Scorer {
     /// Scores not saved yet.
     pending: Vec<StoredAnomaly>,
     last_save: Instant,
+    /// Counts of the events this process stored and not scored yet.
+    recent: MinuteCounter,
 }
 
 /// What one [`Scorer::advance`] did.
@@ -65,7 +69,14 @@ impl Scorer {
             scored_until: saved.scored_until,
             pending: Vec::new(),
             last_save: Instant::now(),
+            recent: MinuteCounter::default(),
         })
+    }
+
+    /// Takes the counts of new events this process stored, so that scoring their windows
+    /// needs no read of the stored events (unless another writer added to them).
+    pub fn absorb(&mut self, counts: MinuteCounter) {
+        self.recent.merge(counts);
     }
 
     /// Scores every window the watermark closed and not scored yet; checkpoints when the last
@@ -75,7 +86,7 @@ impl Scorer {
         let state = store.activity_state().await?;
         if state.scored_until != self.saved_until {
             // Another worker saved meanwhile: continue from its detector.
-            *self = Scorer::load(store, self.lateness).await?;
+            self.reload(store).await?;
         }
         if let Some(newest) = state.max_event_time {
             // Windows [start, start + 60) with start + 60 <= watermark are closed.
@@ -95,7 +106,7 @@ impl Scorer {
                 }
                 let end = (next + CHUNK_MINUTES * 60).min(until);
                 let counts = store
-                    .minute_counts(from_epoch_s(next), from_epoch_s(end))
+                    .minute_counts_from(&mut self.recent, from_epoch_s(next), from_epoch_s(end))
                     .await?;
                 for (minute, windows) in by_minute(counts) {
                     done.windows += 1;
@@ -112,10 +123,23 @@ impl Scorer {
                 self.scored_until = Some(from_epoch_s(end));
             }
         }
+        if let Some(t) = self.scored_until {
+            // Late events of windows scored already: nothing will take them.
+            self.recent.forget_before(epoch_ms(t).div_euclid(1000));
+        }
         if checkpoint || self.last_save.elapsed() >= CHECKPOINT_EVERY {
             self.checkpoint(store).await?;
         }
         Ok(done)
+    }
+
+    /// Continues from the stored detector (another worker's), keeping the counts of what this
+    /// process stored.
+    async fn reload(&mut self, store: &Store) -> Result<()> {
+        let recent = std::mem::take(&mut self.recent);
+        *self = Scorer::load(store, self.lateness).await?;
+        self.recent = recent;
+        Ok(())
     }
 
     /// Saves the scores and the detector now, if anything was scored since the last save.
@@ -126,13 +150,9 @@ impl Scorer {
         if self.scored_until == self.saved_until {
             return Ok(());
         }
+        let bytes = self.detector.to_bytes();
         let saved = store
-            .save_scores(
-                self.saved_until,
-                until,
-                &self.detector.to_bytes(),
-                &self.pending,
-            )
+            .save_scores(self.saved_until, until, &bytes, &self.pending)
             .await?;
         if saved {
             self.saved_until = Some(until);
@@ -140,7 +160,7 @@ impl Scorer {
             self.last_save = Instant::now();
         } else {
             // Another worker saved first: its scores stand; continue from its detector.
-            *self = Scorer::load(store, self.lateness).await?;
+            self.reload(store).await?;
         }
         Ok(())
     }
