@@ -24,6 +24,15 @@ pub const NONE: &str = "(none)";
 /// Seconds per window of each rollup tier.
 pub const TIERS: [(Tier, i64); 3] = [(Tier::Minute, 60), (Tier::Hour, 3600), (Tier::Day, 86_400)];
 
+/// The tiers written as events are stored. Day rows are written when hours leave their
+/// retention ([`Store::prune_activity`] folds them into days), and a day is read as its day
+/// rows plus the hour rows of that day: every count is in exactly one of the two tiers, and
+/// storing writes a third fewer rows.
+const INGEST_TIERS: [(Tier, i64); 2] = [(Tier::Minute, 60), (Tier::Hour, 3600)];
+
+/// SQL of the day (epoch seconds) holding `window_start` (floored, also before 1970).
+const DAY_OF_WINDOW: &str = "window_start - (((window_start % 86400) + 86400) % 86400)";
+
 /// A rollup tier: the width of its windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
@@ -31,7 +40,8 @@ pub enum Tier {
     Minute,
     /// One-hour windows (kept 90 days by default).
     Hour,
-    /// One-day windows (kept forever by default).
+    /// One-day windows (kept forever by default): a day's rows hold its hours that left the
+    /// hour tier; the rest of the day is in its hour rows (see `INGEST_TIERS`).
     Day,
 }
 
@@ -436,22 +446,21 @@ const ROLLUP_COLUMNS: [&str; 7] = [
     "count",
 ];
 
-/// A minute rollup key borrowing its text from the events: window start, account, region,
-/// metric and the item's one or two parts.
-type MinuteKey<'e> = (i64, &'e str, &'e str, Metric, &'e str, &'e str);
+/// The window start, account and region of a group of minute counts.
+type GroupKey<'e> = (i64, &'e str, &'e str);
+
+/// A counted item within a group, borrowing its text from the events: metric and the item's
+/// one or two parts.
+type ItemKey<'e> = (Metric, &'e str, &'e str);
 
 /// A rollup key of any tier.
 type TierKey<'e> = (Tier, i64, &'e str, &'e str, Metric, &'e str, &'e str);
 
-/// Adds one event to the minute counts (items with two parts are joined with `:` later).
-fn count_event<'e>(minutes: &mut FastMap<MinuteKey<'e>, i64>, ev: &'e ActivityEvent) {
-    let m = window(epoch_ms(ev.event_time), 60);
-    let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
-    let region = ev.region.as_deref().unwrap_or(NONE);
+/// Adds one event to its group's minute counts (items with two parts are joined with `:`
+/// later).
+fn count_event<'e>(items: &mut FastMap<ItemKey<'e>, i64>, ev: &'e ActivityEvent) {
     let mut add = |metric: Metric, a: &'e str, b: &'e str| {
-        *minutes
-            .entry((m, account, region, metric, a, b))
-            .or_insert(0) += 1;
+        *items.entry((metric, a, b)).or_insert(0) += 1;
     };
     add(Metric::Total, "", "");
     add(Metric::Service, &ev.service, "");
@@ -478,21 +487,43 @@ fn count_event<'e>(minutes: &mut FastMap<MinuteKey<'e>, i64>, ev: &'e ActivityEv
     }
 }
 
-/// The rollup rows (every tier) of a set of new events, sorted by key.
+/// The rollup rows (minute and hour tiers) of a set of new events, sorted by key.
 fn rollup_rows<'e>(events: impl Iterator<Item = &'e ActivityEvent>) -> Batch {
-    let mut minutes: FastMap<MinuteKey<'e>, i64> = FastMap::default();
+    // Grouped by (minute, account, region) first: a file's events share account and region,
+    // so the group is usually the previous event's, and each item key hashes less text.
+    let mut groups: Vec<(GroupKey<'e>, FastMap<ItemKey<'e>, i64>)> = Vec::new();
+    let mut index: FastMap<GroupKey<'e>, usize> = FastMap::default();
+    let mut last: Option<(GroupKey<'e>, usize)> = None;
     for ev in events {
-        count_event(&mut minutes, ev);
+        let key = (
+            window(epoch_ms(ev.event_time), 60),
+            ev.account.as_ref().map_or(NONE, |a| a.as_str()),
+            ev.region.as_deref().unwrap_or(NONE),
+        );
+        let i = match last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let i = *index.entry(key).or_insert_with(|| {
+                    groups.push((key, FastMap::default()));
+                    groups.len() - 1
+                });
+                last = Some((key, i));
+                i
+            }
+        };
+        count_event(&mut groups[i].1, ev);
     }
     let mut all: FastMap<TierKey<'e>, i64> = FastMap::default();
-    for ((m, account, region, metric, a, b), n) in minutes {
-        for (tier, width) in TIERS {
-            if tier == Tier::Minute && Metric::PER_EVENT.contains(&metric) {
-                continue;
+    for ((m, account, region), items) in groups {
+        for ((metric, a, b), n) in items {
+            for (tier, width) in INGEST_TIERS {
+                if tier == Tier::Minute && Metric::PER_EVENT.contains(&metric) {
+                    continue;
+                }
+                let start = m.div_euclid(width) * width;
+                *all.entry((tier, start, account, region, metric, a, b))
+                    .or_insert(0) += n;
             }
-            let start = m.div_euclid(width) * width;
-            *all.entry((tier, start, account, region, metric, a, b))
-                .or_insert(0) += n;
         }
     }
     let mut all: Vec<(TierKey<'e>, i64)> = all.into_iter().collect();
@@ -577,26 +608,42 @@ pub struct PreparedActivity {
     rollups: Batch,
 }
 
+/// An event's primary key as numbers: epoch milliseconds, account, first bytes of the id.
+type SortKey = (i64, u64, u128);
+
 /// Prepares the rows of a write of `files` (pure computation: a writer can prepare the next
 /// batch while the database stores the previous one). Pass it to
 /// [`Store::store_prepared_activity`] with the same files.
 pub fn prepare_activity(files: &[ActivityFile<'_>]) -> PreparedActivity {
     // Sorted by key, so that concurrent writers take row locks in the same order.
-    let mut order: Vec<(usize, usize)> = files
+    let order: Vec<(usize, usize)> = files
         .iter()
         .enumerate()
         .flat_map(|(f, file)| (0..file.events.len()).map(move |i| (f, i)))
         .collect();
     let ev = |&(f, i): &(usize, usize)| &files[f].events[i];
-    // The primary key's order: (event time, account, id).
-    order.sort_unstable_by(|a, b| {
-        let (x, y) = (ev(a), ev(b));
-        (x.event_time, x.account.as_ref(), x.dedup_id()).cmp(&(
-            y.event_time,
-            y.account.as_ref(),
-            y.dedup_id(),
-        ))
+    // The primary key's order: (event time, account, id), compared as numbers: a 12-digit
+    // account orders as its number (none, `(none)`, before all), and an id as its first 16
+    // bytes (big-endian, so byte order); whole ids only when those are equal.
+    let numeric = |e: &ActivityEvent| {
+        let account = e
+            .account
+            .as_ref()
+            .and_then(|a| a.as_str().parse::<u64>().ok())
+            .map_or(0, |n| n + 1);
+        let mut prefix = [0u8; 16];
+        let id = e.dedup_id().as_bytes();
+        let n = id.len().min(16);
+        prefix[..n].copy_from_slice(&id[..n]);
+        (epoch_ms(e.event_time), account, u128::from_be_bytes(prefix))
+    };
+    let mut keyed: Vec<(SortKey, (usize, usize))> =
+        order.iter().map(|k| (numeric(ev(k)), *k)).collect();
+    keyed.sort_unstable_by(|(x, a), (y, b)| {
+        x.cmp(y)
+            .then_with(|| ev(a).dedup_id().cmp(ev(b).dedup_id()))
     });
+    let order: Vec<(usize, usize)> = keyed.into_iter().map(|(_, k)| k).collect();
     let rows = order.iter().map(|k| event_row(ev(k))).collect();
     PreparedActivity {
         events_in: order.len(),
@@ -808,6 +855,43 @@ async fn minute_counts<C: Conn>(
         }
     }
     Ok(out.into_values().collect())
+}
+
+/// Adds the hour rows before `cut` (epoch seconds) to the rows of their days and deletes
+/// them; returns how many hour rows went. On PostgreSQL the rows are taken by the `DELETE`
+/// itself, so that of two workers pruning at once each hour row is folded by exactly one
+/// (SQLite has one writer at a time).
+async fn fold_hours_into_days<C: Conn>(
+    c: &mut C,
+    cut: i64,
+    postgres: bool,
+) -> Result<u64, sqlx::Error> {
+    let columns = "tier, window_start, account, region, metric, item, count";
+    let upsert = ROLLUPS_CONFLICT;
+    if postgres {
+        let sql = format!(
+            "WITH gone AS (DELETE FROM activity_rollups WHERE tier = 'hour' AND window_start < ? \
+             RETURNING window_start, account, region, metric, item, count), \
+             folded AS (INSERT INTO activity_rollups ({columns}) \
+             SELECT 'day', {DAY_OF_WINDOW}, account, region, metric, item, SUM(count) FROM gone \
+             GROUP BY {DAY_OF_WINDOW}, account, region, metric, item {upsert}) \
+             SELECT COUNT(*) FROM gone"
+        );
+        let gone = c.fetch_i64(&sql, &[Val::Int(cut)]).await?;
+        return Ok(gone.unwrap_or(0) as u64);
+    }
+    let sql = format!(
+        "INSERT INTO activity_rollups ({columns}) \
+         SELECT 'day', {DAY_OF_WINDOW}, account, region, metric, item, SUM(count) \
+         FROM activity_rollups WHERE tier = 'hour' AND window_start < ? \
+         GROUP BY {DAY_OF_WINDOW}, account, region, metric, item {upsert}"
+    );
+    c.exec(&sql, &[Val::Int(cut)]).await?;
+    c.exec(
+        "DELETE FROM activity_rollups WHERE tier = 'hour' AND window_start < ?",
+        &[Val::Int(cut)],
+    )
+    .await
 }
 
 async fn save_scores<C: Conn>(
@@ -1154,9 +1238,15 @@ impl Store {
             .query_text_args(
                 "SELECT metric, item, account, region, CAST(SUM(count) AS TEXT), \
                  CAST(MIN(window_start) AS TEXT), CAST(MAX(window_start) AS TEXT) \
-                 FROM activity_rollups WHERE tier = ? AND window_start >= ? AND window_start < ? \
-                 GROUP BY metric, item, account, region",
-                &[Val::str(tier.as_str()), Val::Int(lo), Val::Int(hi)],
+                 FROM activity_rollups WHERE tier IN (?, ?) AND window_start >= ? \
+                 AND window_start < ? GROUP BY metric, item, account, region",
+                &[
+                    Val::str(tier.as_str()),
+                    // A day is its day rows plus the hour rows not folded into them yet.
+                    Val::str(if tier == Tier::Day { Tier::Hour } else { tier }.as_str()),
+                    Val::Int(lo),
+                    Val::Int(hi),
+                ],
             )
             .await?;
         let mut first_w: Option<i64> = None;
@@ -1184,7 +1274,8 @@ impl Store {
                     .by_region
                     .entry(r[3].clone().unwrap_or_default())
                     .or_insert(0) += n;
-                let (a, b) = (parse_i64(&r[5]), parse_i64(&r[6]));
+                let floor = |w: i64| w.div_euclid(width) * width;
+                let (a, b) = (floor(parse_i64(&r[5])), floor(parse_i64(&r[6])));
                 first_w = Some(first_w.map_or(a, |x| x.min(a)));
                 last_w = Some(last_w.map_or(b, |x| x.max(b)));
             }
@@ -1271,7 +1362,7 @@ impl Store {
         let before = |keep: std::time::Duration| max_s - keep.as_secs() as i64;
         let mut pruned = Pruned::default();
         macro_rules! run {
-            ($pool:expr) => {{
+            ($pool:expr, $postgres:expr) => {{
                 let mut tx = $pool.begin().await?;
                 for (tier, keep) in [
                     (Tier::Minute, retention.minutes),
@@ -1281,12 +1372,16 @@ impl Store {
                     if let Some(keep) = keep {
                         // A window is kept while any of it is inside the retention.
                         let cut = before(keep) - tier.seconds();
-                        pruned.rollups += Conn::exec(
-                            &mut *tx,
-                            "DELETE FROM activity_rollups WHERE tier = ? AND window_start < ?",
-                            &[Val::str(tier.as_str()), Val::Int(cut)],
-                        )
-                        .await?;
+                        pruned.rollups += if tier == Tier::Hour {
+                            fold_hours_into_days(&mut *tx, cut, $postgres).await?
+                        } else {
+                            Conn::exec(
+                                &mut *tx,
+                                "DELETE FROM activity_rollups WHERE tier = ? AND window_start < ?",
+                                &[Val::str(tier.as_str()), Val::Int(cut)],
+                            )
+                            .await?
+                        };
                     }
                 }
                 if let Some(keep) = retention.events {
@@ -1309,8 +1404,8 @@ impl Store {
             }};
         }
         match &self.pool {
-            Pool::Sqlite(p) => run!(p),
-            Pool::Postgres(p) => run!(p),
+            Pool::Sqlite(p) => run!(p, false),
+            Pool::Postgres(p) => run!(p, true),
         }
         Ok(pruned)
     }

@@ -23,6 +23,7 @@ on_both_backends!(
     retention_counts_back_from_the_newest_event,
     counts_kept_in_memory_equal_the_stored_events,
     another_writers_events_make_the_scorer_read_the_store,
+    hours_leaving_their_retention_are_folded_into_their_days,
 );
 
 /// An event at `time` (RFC 3339) by `user` calling `api` on EC2 in `account`.
@@ -627,4 +628,130 @@ async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
     assert_eq!(counts, store.minute_counts(from, until).await.unwrap());
     assert_eq!(counts.iter().map(|c| c.total).sum::<u64>(), 40);
     assert!(recent.is_empty());
+}
+
+/// Rows of one tier: (window start, metric, item) → count.
+async fn tier_rows(store: &Store, tier: &str) -> BTreeMap<(i64, String, String), i64> {
+    store
+        .query_text(
+            "SELECT CAST(window_start AS TEXT), metric, item, CAST(count AS TEXT) \
+             FROM activity_rollups WHERE tier = ?",
+            &[tier],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let n = |i: usize| r[i].as_deref().unwrap().parse::<i64>().unwrap();
+            ((n(0), r[1].clone().unwrap(), r[2].clone().unwrap()), n(3))
+        })
+        .collect()
+}
+
+async fn hours_leaving_their_retention_are_folded_into_their_days(store: Store) {
+    let h = |n: u64| Some(std::time::Duration::from_secs(n * 3600));
+    let retention = Retention {
+        minutes: h(1),
+        hours: h(24),
+        days: None,
+        events: h(1),
+    };
+    let january = [
+        ev(
+            "a",
+            "2024-01-01T10:00:10Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+        ev(
+            "b",
+            "2024-01-01T11:30:00Z",
+            "111111111111",
+            "alice",
+            "RunInstances",
+        ),
+        ev(
+            "c",
+            "2024-01-01T23:59:59Z",
+            "111111111111",
+            "bob",
+            "StopInstances",
+        ),
+    ];
+    let march = [ev(
+        "d",
+        "2024-03-01T10:00:10Z",
+        "111111111111",
+        "bob",
+        "RunInstances",
+    )];
+    store
+        .store_activity(&[file("jan", &january)])
+        .await
+        .unwrap();
+    store.store_activity(&[file("mar", &march)]).await.unwrap();
+    // Stored: minute and hour rows; days are read from the hours.
+    assert!(tier_rows(&store, "day").await.is_empty());
+    let jan_1 = (
+        Some(ts("2024-01-01T00:00:00Z")),
+        Some(ts("2024-01-02T00:00:00Z")),
+    );
+    let read = |store: Store| async move {
+        store
+            .activity_counts(jan_1.0, jan_1.1, &retention)
+            .await
+            .unwrap()
+    };
+    let before = read(store.clone()).await;
+    assert_eq!((before.tier, before.events), (Some(Tier::Day), 3));
+
+    store.prune_activity(&retention).await.unwrap();
+    let day = 1_704_067_200; // 2024-01-01T00:00:00Z
+    let days = tier_rows(&store, "day").await;
+    assert_eq!(days[&(day, "total".to_owned(), String::new())], 3);
+    assert_eq!(days[&(day, "principal".to_owned(), "alice".to_owned())], 2);
+    assert!(
+        tier_rows(&store, "hour").await.keys().all(|k| k.0 > day),
+        "January's hours left the hour tier"
+    );
+    assert_eq!(
+        read(store.clone()).await,
+        before,
+        "the same counts, from the day rows"
+    );
+
+    // A late January event lands in an hour row again, is read with the day, and a second
+    // prune adds it to the day row.
+    let late = [ev(
+        "e",
+        "2024-01-01T12:00:00Z",
+        "111111111111",
+        "carol",
+        "RunInstances",
+    )];
+    store.store_activity(&[file("late", &late)]).await.unwrap();
+    assert_eq!(read(store.clone()).await.events, 4);
+    store.prune_activity(&retention).await.unwrap();
+    let days = tier_rows(&store, "day").await;
+    assert_eq!(days[&(day, "total".to_owned(), String::new())], 4);
+    assert_eq!(read(store.clone()).await.events, 4);
+    let top = store
+        .query_text(
+            "SELECT item, CAST(count AS TEXT) FROM view_activity_top10 WHERE tier = 'day' \
+             AND window_start = CAST(? AS BIGINT) AND account = '*' AND metric = 'principal' \
+             ORDER BY rank",
+            &[&day.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        top,
+        vec![
+            vec![Some("alice".to_owned()), Some("2".to_owned())],
+            vec![Some("bob".to_owned()), Some("1".to_owned())],
+            vec![Some("carol".to_owned()), Some("1".to_owned())],
+        ],
+        "the folded rows and the late hour together"
+    );
 }
