@@ -386,15 +386,47 @@ impl Conn for SqliteConnection {
     }
 
     async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error> {
+        // Each statement's values are copied into its arguments while SQLite runs the previous
+        // statement on the connection's worker thread: binding a large batch is a fifth of
+        // its insert time, and this way only the first statement waits for it.
+        let mut statements = sqlite_statements(batch, tail);
+        let bind = |next: Option<(String, &[Vec<Val>])>| match next {
+            Some((sql, rows)) => owned_args(rows).map(|args| Some((sql, args))),
+            None => Ok(None),
+        };
+        let mut next = bind(statements.next())?;
         let mut n = 0;
-        for (sql, rows) in sqlite_statements(batch, tail) {
-            n += bind_rows(sqlx::query(&sql), rows)
-                .execute(&mut *self)
-                .await?
-                .rows_affected();
+        while let Some((sql, args)) = next.take() {
+            let run = sqlx::query_with(&sql, args).execute(&mut *self);
+            // `join` polls `run` first, which hands the statement to the worker.
+            let (done, following) =
+                futures_util::future::join(run, async { bind(statements.next()) }).await;
+            n += done?.rows_affected();
+            next = following?;
         }
         Ok(n)
     }
+}
+
+/// Every value of `rows`, row after row, as owned arguments: sqlx copies borrowed text when it
+/// hands a statement to the worker, so copying here (ahead of time) saves that copy.
+fn owned_args(rows: &[Vec<Val>]) -> Result<SqliteArguments<'static>, sqlx::Error> {
+    use sqlx::Arguments;
+    let mut args = SqliteArguments::default();
+    for v in rows.iter().flatten() {
+        match v {
+            Val::Null => args.add(None::<String>),
+            Val::Text(s) | Val::Json(s) => args.add(s.clone()),
+            Val::Int(i) => args.add(*i),
+            Val::Real(f) => args.add(*f),
+            Val::Bool(b) => args.add(*b),
+            Val::Date(d) => args.add(orgwatch_model::Day(*d).to_string()),
+            Val::Ts(t) => args.add(t.to_sortable_string()),
+            Val::Bytes(b) => args.add(b.clone()),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(args)
 }
 
 /// A batch as multi-row `INSERT … {tail}` statements within SQLite's parameter limit, each
