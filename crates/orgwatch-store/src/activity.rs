@@ -894,6 +894,18 @@ async fn fold_hours_into_days<C: Conn>(
     .await
 }
 
+/// The statement that starts a write transaction. On SQLite, `BEGIN IMMEDIATE`: a deferred
+/// transaction that reads before it writes fails at once ("database is locked", no waiting)
+/// when another connection committed in between, as the scorer saving its state does while
+/// the writer stores a batch; an immediate one takes the write lock first and waits for it.
+fn begin(postgres: bool) -> &'static str {
+    if postgres {
+        "BEGIN"
+    } else {
+        "BEGIN IMMEDIATE"
+    }
+}
+
 async fn save_scores<C: Conn>(
     c: &mut C,
     expected: Option<Timestamp>,
@@ -997,7 +1009,7 @@ impl Store {
             let result: Result<ActivityStored, StoreError> = async {
                 macro_rules! run {
                     ($pool:expr, $pg:expr) => {{
-                        let mut tx = $pool.begin().await?;
+                        let mut tx = $pool.begin_with(begin($pg)).await?;
                         let out = store(&mut *tx, files, prepared, $pg).await?;
                         tx.commit().await?;
                         Ok(out)
@@ -1146,8 +1158,8 @@ impl Store {
         anomalies: &[StoredAnomaly],
     ) -> Result<bool, StoreError> {
         macro_rules! run {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
+            ($pool:expr, $pg:expr) => {{
+                let mut tx = $pool.begin_with(begin($pg)).await?;
                 let saved =
                     save_scores(&mut *tx, expected, scored_until, detector, anomalies).await?;
                 if saved {
@@ -1159,8 +1171,8 @@ impl Store {
             }};
         }
         match &self.pool {
-            Pool::Sqlite(p) => run!(p),
-            Pool::Postgres(p) => run!(p),
+            Pool::Sqlite(p) => run!(p, false),
+            Pool::Postgres(p) => run!(p, true),
         }
     }
 
@@ -1363,7 +1375,7 @@ impl Store {
         let mut pruned = Pruned::default();
         macro_rules! run {
             ($pool:expr, $postgres:expr) => {{
-                let mut tx = $pool.begin().await?;
+                let mut tx = $pool.begin_with(begin($postgres)).await?;
                 for (tier, keep) in [
                     (Tier::Minute, retention.minutes),
                     (Tier::Hour, retention.hours),

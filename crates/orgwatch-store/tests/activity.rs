@@ -24,6 +24,7 @@ on_both_backends!(
     counts_kept_in_memory_equal_the_stored_events,
     another_writers_events_make_the_scorer_read_the_store,
     hours_leaving_their_retention_are_folded_into_their_days,
+    the_scorer_saving_while_batches_are_stored_waits_instead_of_failing,
 );
 
 /// An event at `time` (RFC 3339) by `user` calling `api` on EC2 in `account`.
@@ -753,5 +754,46 @@ async fn hours_leaving_their_retention_are_folded_into_their_days(store: Store) 
             vec![Some("carol".to_owned()), Some("1".to_owned())],
         ],
         "the folded rows and the late hour together"
+    );
+}
+
+async fn the_scorer_saving_while_batches_are_stored_waits_instead_of_failing(store: Store) {
+    // The writer's transactions read the stream state before they write; the scorer's save
+    // commits in between. Neither may fail for it.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for b in 0..30 {
+                let events: Vec<ActivityEvent> = (0..200)
+                    .map(|i| {
+                        ev(
+                            &format!("b{b}-{i}"),
+                            &format!("2024-03-01T10:{:02}:{:02}Z", b, i % 60),
+                            "111111111111",
+                            "alice",
+                            "RunInstances",
+                        )
+                    })
+                    .collect();
+                store.store_activity(&[file("f", &events)]).await.unwrap();
+            }
+        })
+    };
+    let mut saves = 0;
+    while !writer.is_finished() {
+        let state = store.activity_state().await.unwrap();
+        let until = ts(&format!("2024-03-01T11:{:02}:00Z", saves % 60));
+        let saved = store
+            .save_scores(state.scored_until, until, &[7; 100_000], &[])
+            .await
+            .unwrap();
+        assert!(saved, "this is the only scorer");
+        saves += 1;
+    }
+    writer.await.unwrap();
+    assert!(saves > 1, "the saves ran while batches were stored");
+    assert_eq!(
+        store.activity_state().await.unwrap().max_event_time,
+        Some(ts("2024-03-01T10:29:59Z"))
     );
 }
