@@ -279,6 +279,11 @@ impl MinuteCounter {
         self.windows.is_empty()
     }
 
+    /// How many minutes it holds windows of.
+    pub fn minutes(&self) -> usize {
+        self.windows.len()
+    }
+
     /// Totals per (window start, account) in `[from, until)` (epoch seconds).
     fn totals(&self, from: i64, until: i64) -> BTreeMap<(i64, String), u64> {
         self.windows

@@ -374,8 +374,9 @@ impl Conn for SqliteConnection {
         tail: &str,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
         let mut out = Vec::new();
-        for (sql, rows) in sqlite_statements(batch, tail) {
+        for (sql, rows, keep) in sqlite_statements(batch, tail) {
             for row in bind_rows(sqlx::query(&sql), rows)
+                .persistent(keep)
                 .fetch_all(&mut *self)
                 .await?
             {
@@ -390,14 +391,16 @@ impl Conn for SqliteConnection {
         // statement on the connection's worker thread: binding a large batch is a fifth of
         // its insert time, and this way only the first statement waits for it.
         let mut statements = sqlite_statements(batch, tail);
-        let bind = |next: Option<(String, &[Vec<Val>])>| match next {
-            Some((sql, rows)) => owned_args(rows).map(|args| Some((sql, args))),
+        let bind = |next: Option<(String, &[Vec<Val>], bool)>| match next {
+            Some((sql, rows, keep)) => owned_args(rows).map(|args| Some((sql, args, keep))),
             None => Ok(None),
         };
         let mut next = bind(statements.next())?;
         let mut n = 0;
-        while let Some((sql, args)) = next.take() {
-            let run = sqlx::query_with(&sql, args).execute(&mut *self);
+        while let Some((sql, args, keep)) = next.take() {
+            let run = sqlx::query_with(&sql, args)
+                .persistent(keep)
+                .execute(&mut *self);
             // `join` polls `run` first, which hands the statement to the worker.
             let (done, following) =
                 futures_util::future::join(run, async { bind(statements.next()) }).await;
@@ -430,15 +433,19 @@ fn owned_args(rows: &[Vec<Val>]) -> Result<SqliteArguments<'static>, sqlx::Error
 }
 
 /// A batch as multi-row `INSERT … {tail}` statements within SQLite's parameter limit, each
-/// with its rows.
+/// with its rows and whether to keep it prepared: only full-size statements are (their text
+/// repeats). A shorter last statement has a new text almost every batch, and sqlx keeps up to
+/// 100 prepared statements per connection: of megabytes each, for thousands of rows, that
+/// grew a long activity run by a gigabyte.
 fn sqlite_statements<'b>(
     batch: &'b Batch,
     tail: &'b str,
-) -> impl Iterator<Item = (String, &'b [Vec<Val>])> + 'b {
+) -> impl Iterator<Item = (String, &'b [Vec<Val>], bool)> + 'b {
     let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
     batch.rows.chunks(per_stmt).map(move |rows| {
         let sql = insert_sql(batch.table, &batch.columns, rows.len());
-        (format!("{sql} {tail}").trim_end().to_owned(), rows)
+        let sql = format!("{sql} {tail}").trim_end().to_owned();
+        (sql, rows, rows.len() == per_stmt)
     })
 }
 

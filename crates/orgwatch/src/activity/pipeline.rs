@@ -352,20 +352,28 @@ struct Scoring {
     running: Option<tokio::task::JoinHandle<(Scorer, Result<Scored>)>>,
     /// Counts of stored events the scorer has not taken yet.
     recent: MinuteCounter,
+    /// Most minutes of counts kept for the scorer before the writer waits for it: the windows
+    /// the watermark keeps open, plus an hour. Without a bound, a scorer slower than the
+    /// writer (a backlog read at full speed) falls ever further behind, and its counts grow
+    /// with it.
+    max_unscored_minutes: usize,
 }
 
 impl Scoring {
-    fn new(scorer: Scorer) -> Scoring {
+    fn new(scorer: Scorer, lateness: Duration) -> Scoring {
         Scoring {
             idle: Some(scorer),
             running: None,
             recent: MinuteCounter::default(),
+            max_unscored_minutes: (lateness.as_secs() / 60) as usize + 60,
         }
     }
 
-    /// Starts an advance unless one is running; returns what a finished one did.
+    /// Starts an advance unless one is running (then waits for it only if the scorer is too
+    /// far behind); returns what a finished one did.
     async fn poll(&mut self, store: &Store) -> Result<Option<Scored>> {
-        if self.running.as_ref().is_some_and(|r| !r.is_finished()) {
+        let behind = self.recent.minutes() > self.max_unscored_minutes;
+        if self.running.as_ref().is_some_and(|r| !r.is_finished()) && !behind {
             return Ok(None);
         }
         let done = self.wait().await?;
@@ -536,7 +544,7 @@ pub async fn run(store: &Store, args: &ActivityArgs, progress: bool) -> Result<E
     let retention = args.retention();
     let mut live = Live::new(args.lateness);
     live.resume(store.activity_state().await?.max_event_time);
-    let scoring = Scoring::new(Scorer::load(store, args.lateness).await?);
+    let scoring = Scoring::new(Scorer::load(store, args.lateness).await?, args.lateness);
     let stop = stop_flag();
     let mut writer = Writer {
         store,
