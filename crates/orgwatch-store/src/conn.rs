@@ -8,7 +8,7 @@ use crate::value::{Batch, Val};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{PgConnection, Postgres, Row, Sqlite, SqliteConnection};
+use sqlx::{PgConnection, Postgres, Row, SqliteConnection};
 
 /// Most bound parameters per statement: SQLite allows 32766 (PostgreSQL 65535); stay below.
 pub(crate) const MAX_PARAMS: usize = 30_000;
@@ -114,22 +114,6 @@ fn bind_pg<'q>(
         Val::Bool(b) => q.bind(*b),
         Val::Date(d) => q.bind(*d),
         Val::Ts(t) => q.bind(t.get()),
-        Val::Bytes(b) => q.bind(b.as_slice()),
-    }
-}
-
-fn bind_sqlite<'q>(
-    q: Query<'q, Sqlite, SqliteArguments<'q>>,
-    v: &'q Val,
-) -> Query<'q, Sqlite, SqliteArguments<'q>> {
-    match v {
-        Val::Null => q.bind(None::<String>),
-        Val::Text(s) | Val::Json(s) => q.bind(s.as_str()),
-        Val::Int(i) => q.bind(*i),
-        Val::Real(f) => q.bind(*f),
-        Val::Bool(b) => q.bind(*b),
-        Val::Date(d) => q.bind(orgwatch_model::Day(*d).to_string()),
-        Val::Ts(t) => q.bind(t.to_sortable_string()),
         Val::Bytes(b) => q.bind(b.as_slice()),
     }
 }
@@ -330,18 +314,14 @@ impl Conn for SqliteConnection {
     }
 
     async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error> {
-        let mut q = sqlx::query(sql);
-        for a in args {
-            q = bind_sqlite(q, a);
-        }
-        Ok(q.execute(&mut *self).await?.rows_affected())
+        Ok(sqlx::query_with(sql, sqlite_args(args)?)
+            .execute(&mut *self)
+            .await?
+            .rows_affected())
     }
 
     async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error> {
-        let mut q = sqlx::query(sql);
-        for a in args {
-            q = bind_sqlite(q, a);
-        }
+        let q = sqlx::query_with(sql, sqlite_args(args)?);
         match q.fetch_optional(&mut *self).await? {
             Some(row) => Ok(Some(row.try_get::<i64, _>(0)?)),
             None => Ok(None),
@@ -353,11 +333,8 @@ impl Conn for SqliteConnection {
         sql: &str,
         args: &[Val],
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let mut q = sqlx::query(sql);
-        for a in args {
-            q = bind_sqlite(q, a);
-        }
-        q.fetch_all(&mut *self)
+        sqlx::query_with(sql, sqlite_args(args)?)
+            .fetch_all(&mut *self)
             .await?
             .iter()
             .map(text_cells)
@@ -375,7 +352,7 @@ impl Conn for SqliteConnection {
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
         let mut out = Vec::new();
         for (sql, rows, keep) in sqlite_statements(batch, tail) {
-            for row in bind_rows(sqlx::query(&sql), rows)
+            for row in sqlx::query_with(&sql, sqlite_args(rows.iter().flatten())?)
                 .persistent(keep)
                 .fetch_all(&mut *self)
                 .await?
@@ -392,7 +369,9 @@ impl Conn for SqliteConnection {
         // its insert time, and this way only the first statement waits for it.
         let mut statements = sqlite_statements(batch, tail);
         let bind = |next: Option<(String, &[Vec<Val>], bool)>| match next {
-            Some((sql, rows, keep)) => owned_args(rows).map(|args| Some((sql, args, keep))),
+            Some((sql, rows, keep)) => {
+                sqlite_args(rows.iter().flatten()).map(|args| Some((sql, args, keep)))
+            }
             None => Ok(None),
         };
         let mut next = bind(statements.next())?;
@@ -411,12 +390,16 @@ impl Conn for SqliteConnection {
     }
 }
 
-/// Every value of `rows`, row after row, as owned arguments: sqlx copies borrowed text when it
-/// hands a statement to the worker, so copying here (ahead of time) saves that copy.
-fn owned_args(rows: &[Vec<Val>]) -> Result<SqliteArguments<'static>, sqlx::Error> {
+/// The arguments SQLite binds for `values`, owned: sqlx copies borrowed text when it hands a
+/// statement to the connection's worker, so owning it from the start saves that copy (and
+/// lets [`Conn::insert_count`] build them ahead of time). Dates and times are stored as
+/// sortable text.
+fn sqlite_args<'a>(
+    values: impl IntoIterator<Item = &'a Val>,
+) -> Result<SqliteArguments<'static>, sqlx::Error> {
     use sqlx::Arguments;
     let mut args = SqliteArguments::default();
-    for v in rows.iter().flatten() {
+    for v in values {
         match v {
             Val::Null => args.add(None::<String>),
             Val::Text(s) | Val::Json(s) => args.add(s.clone()),
@@ -447,17 +430,6 @@ fn sqlite_statements<'b>(
         let sql = format!("{sql} {tail}").trim_end().to_owned();
         (sql, rows, rows.len() == per_stmt)
     })
-}
-
-/// Binds every value of `rows`, row after row.
-fn bind_rows<'q>(
-    mut q: Query<'q, Sqlite, SqliteArguments<'q>>,
-    rows: &'q [Vec<Val>],
-) -> Query<'q, Sqlite, SqliteArguments<'q>> {
-    for v in rows.iter().flatten() {
-        q = bind_sqlite(q, v);
-    }
-    q
 }
 
 #[cfg(test)]

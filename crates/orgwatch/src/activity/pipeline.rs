@@ -171,9 +171,7 @@ impl Totals {
             .max(1e-3);
         self.report.events as f64 / secs
     }
-}
 
-impl Totals {
     /// Adds what the scorer did, logging each alarm.
     fn scored(&mut self, scored: &Scored, bar: &ProgressBar) {
         self.windows_scored += scored.windows;
