@@ -1,7 +1,7 @@
 //! Anomaly scoring of per-minute call counts with Random Cut Forest (Guha et al. 2016).
 //!
-//! The forests come from the `krcf` crate (a wrapper of `krcflib`, the Rust code of AWS's
-//! `random-cut-forest-by-aws`); `DESIGN.md` ("Anomaly detection") says why and gives the
+//! The forests come from the `krcflib` crate (the Rust code of AWS's
+//! `random-cut-forest-by-aws`), in its compact layout; `DESIGN.md` ("Anomaly detection") says why and gives the
 //! measured figures. Everything around the forests is written here, because no RCF crate does
 //! it: which series exist per scope, which principals get a forest, gap filling, the alarm
 //! rule, and the contributor of a score.
@@ -48,6 +48,7 @@
 //! ```
 
 use orgwatch_model::Timestamp;
+use rcflib::rcf::{AugmentedRCF, RCFBuilder, RCFLarge, RCFOptionsBuilder, RCFSmall};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::Duration;
@@ -74,9 +75,13 @@ pub const EVICT_BELOW: f64 = 0.01;
 /// dropped again minutes later.
 pub const ADMIT_ABOVE: f64 = 0.05;
 
-/// Leading bytes of [`Detector::to_bytes`]: format name and version (3: each scope
-/// zlib-compressed on its own, so that scopes are compressed and restored in parallel).
-const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x03";
+/// Leading bytes of [`Detector::to_bytes`]: format name and version (4: each scope
+/// zlib-compressed on its own, so that scopes are compressed and restored in parallel, and
+/// each forest tagged with its layout, small or large).
+const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x04";
+
+/// Version 3 (as 4, with every forest large), still read.
+const MAGIC_V3: &[u8; 8] = b"OWRCF\x00\x00\x03";
 
 /// Version 2 (the whole detector compressed at once), still read.
 const MAGIC_V2: &[u8; 8] = b"OWRCF\x00\x00\x02";
@@ -165,7 +170,8 @@ pub struct Anomaly {
 /// Detector parameters. `Default` gives the documented values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorConfig {
-    /// Trees per forest. Default 100 (RTIAA).
+    /// Trees per forest. Default 50 (RTIAA: 100; the burst test scores the same with 50, in
+    /// half the memory and time: `DESIGN.md`).
     pub trees: usize,
     /// Points sampled per tree. Default 256 (RTIAA).
     pub sample_size: usize,
@@ -182,7 +188,7 @@ pub struct DetectorConfig {
     /// Alarm when the score is at least this (and the count grew). Default
     /// [`DEFAULT_ALARM_THRESHOLD`].
     pub alarm_threshold: f64,
-    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting: each forest holds about 0.8 MB and costs about 100 µs per window).
+    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting: each forest of the default size holds 0.26 MB and costs about 140 µs per window).
     pub max_principals: usize,
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).
@@ -213,7 +219,7 @@ fn default_min_alarm_increase() -> u64 {
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
-            trees: 100,
+            trees: 50,
             sample_size: 256,
             shingle: 4,
             time_decay: 0.1 / 256.0,
@@ -227,34 +233,95 @@ impl Default for DetectorConfig {
     }
 }
 
-/// One scored series: its forest and its recent average.
+/// The forest of one series.
+///
+/// New forests are `krcflib`'s `RCFSmall` (8- and 16-bit node and sample indices): 0.5 MB for
+/// 100 trees of 256 points, where `krcf`'s wrapper type, `RCFLarge` (every index a `usize`),
+/// holds 1.4 MB; their scores are the same. `Large` forests come only from states saved before
+/// format 4 and are kept as they are, so an upgrade keeps its model.
 #[derive(Clone, Serialize, Deserialize)]
-struct Series {
-    forest: krcf::RandomCutForest,
+enum Forest {
+    Small(RCFSmall<u64, u64>),
+    Large(RCFLarge<u64, u64>),
+}
+
+impl Forest {
+    fn is_output_ready(&self) -> bool {
+        match self {
+            Forest::Small(f) => f.is_output_ready(),
+            Forest::Large(f) => f.is_output_ready(),
+        }
+    }
+
+    fn score(&self, x: &[f32]) -> f64 {
+        let score = match self {
+            Forest::Small(f) => f.score(x),
+            Forest::Large(f) => f.score(x),
+        };
+        // The forest's dimensions are fixed at creation and `x` has that one dimension.
+        score.unwrap_or(0.0)
+    }
+
+    fn update(&mut self, x: &[f32]) {
+        // As for `score`: `x` has the forest's one dimension, so this does not fail.
+        let _ = match self {
+            Forest::Small(f) => f.update(x, 0),
+            Forest::Large(f) => f.update(x, 0),
+        };
+    }
+}
+
+/// A new forest of series `name` of `scope`, small or large.
+fn build_forest(
+    config: &DetectorConfig,
+    scope: &str,
+    name: &str,
+    small: bool,
+) -> Result<Forest, rcflib::errors::RCFError> {
+    let mut options = RCFBuilder::new(1, config.shingle);
+    options
+        .number_of_trees(config.trees)
+        .tree_capacity(config.sample_size)
+        .output_after(config.output_after)
+        .random_seed(config.seed ^ fnv1a(scope, name))
+        // One thread per forest: many forests are updated per window, and the results must
+        // not depend on scheduling.
+        .parallel_enabled(false)
+        .time_decay(config.time_decay)
+        .internal_shingling(true)
+        // The cache only saves recomputing bounding boxes: scores are the same without it,
+        // and a forest is 2.5 times smaller.
+        .bounding_box_cache_fraction(0.0);
+    Ok(if small {
+        Forest::Small(options.build_small_simple::<u64>()?)
+    } else {
+        Forest::Large(options.build_large_simple::<u64>()?)
+    })
+}
+
+/// One scored series: its forest and its recent average. Generic over the forest only to
+/// read states of format 1 to 3, whose forests are bare `RCFLarge`s.
+#[derive(Clone, Serialize, Deserialize)]
+struct Series<F = Forest> {
+    forest: F,
     /// Exponentially weighted average of the count ([`BASELINE_MINUTES`]).
     baseline: f64,
 }
 
+impl Series<RCFLarge<u64, u64>> {
+    fn upgrade(self) -> Series {
+        Series {
+            forest: Forest::Large(self.forest),
+            baseline: self.baseline,
+        }
+    }
+}
+
 impl Series {
     fn new(config: &DetectorConfig, scope: &str, name: &str) -> Self {
-        let options = krcf::RandomCutForestOptions {
-            dimensions: 1,
-            shingle_size: config.shingle,
-            num_trees: Some(config.trees),
-            sample_size: Some(config.sample_size),
-            output_after: Some(config.output_after),
-            random_seed: Some(config.seed ^ fnv1a(scope, name)),
-            // One thread per forest: many forests are updated per window, and the results
-            // must not depend on scheduling.
-            parallel_execution_enabled: Some(false),
-            lambda: Some(config.time_decay),
-            internal_shingling: Some(true),
-            // The cache only saves recomputing bounding boxes: scores are the same without
-            // it, and a forest holds 0.8 MB instead of 1.9 MB (saved with the detector).
-            bounding_box_cache_fraction: Some(0.0),
-            ..Default::default()
-        };
-        let forest = krcf::RandomCutForest::new(options)
+        // The small layout takes at most 256 points per tree and 254 dimensions.
+        let forest = build_forest(config, scope, name, true)
+            .or_else(|_| build_forest(config, scope, name, false))
             // Only invalid parameters fail; DetectorConfig is plain data, so say which.
             .unwrap_or_else(|e| panic!("invalid anomaly DetectorConfig {config:?}: {e:?}"));
         Series {
@@ -268,27 +335,26 @@ impl Series {
     fn observe(&mut self, value: u64, min_increase: u64) -> (f64, bool) {
         let x = [value as f32];
         let score = if self.forest.is_output_ready() {
-            self.forest.score(&x).unwrap_or(0.0)
+            self.forest.score(&x)
         } else {
             0.0
         };
         let grew =
             value as f64 > self.baseline && value as f64 >= self.baseline + min_increase as f64;
-        // The forest's dimensions are fixed at creation and `x` has that one dimension.
-        let _ = self.forest.update(&x);
+        self.forest.update(&x);
         self.baseline += (value as f64 - self.baseline) / BASELINE_MINUTES;
         (score, grew)
     }
 }
 
-/// Per-scope state.
+/// Per-scope state (generic over the forest, as [`Series`]).
 #[derive(Clone, Serialize, Deserialize)]
-struct Scope {
+struct Scope<F = Forest> {
     /// Minute (Unix seconds / 60) of the last window observed.
     last_minute: i64,
-    total: Series,
-    others: Series,
-    principals: BTreeMap<String, Series>,
+    total: Series<F>,
+    others: Series<F>,
+    principals: BTreeMap<String, Series<F>>,
     /// Activity (calls/minute, [`ACTIVITY_MINUTES`]) of every recently active principal.
     activity: BTreeMap<String, f64>,
     /// Recent average per (principal, API) and per source IP ([`BASELINE_MINUTES`]).
@@ -400,11 +466,47 @@ impl Detector {
     /// The whole state: a format header, then the configuration and each scope in `postcard`
     /// encoding (binary serde; the forests' floats and random generators are kept exactly),
     /// each scope zlib-compressed (fast level) on its own, scopes spread over the CPU's cores:
-    /// forests are allocated for their full sample, so a young one is mostly zeros, and 306
-    /// forests take about 14 MB instead of 580.
+    /// forests are allocated for their full sample, so a young one is mostly zeros.
+    ///
+    /// A detector of many scopes is better saved in parts: [`Detector::header`] and
+    /// [`Detector::scope_parts`], restored with [`Detector::from_bytes`] of the header and
+    /// [`Detector::restore_scopes`].
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode(self.scope_parts().collect())
+    }
+
+    /// [`Detector::to_bytes`] without the scopes: restored by [`Detector::from_bytes`] as a
+    /// detector with no scopes, to which [`Detector::restore_scopes`] adds them.
+    pub fn header(&self) -> Vec<u8> {
+        self.encode(Vec::new())
+    }
+
+    /// Each scope as (name, compressed bytes), in name order, compressed a few at a time on
+    /// all cores as the iterator is advanced: a checkpoint holds a few scopes' bytes, not
+    /// the whole detector's (tens of megabytes once the forests are full).
+    pub fn scope_parts(&self) -> impl Iterator<Item = (String, Vec<u8>)> + Send + '_ {
         let scopes: Vec<(&String, &Scope)> = self.scopes.iter().collect();
-        let scopes = in_parallel(&scopes, |(name, scope)| ((*name).clone(), compress(scope)));
+        let groups: Vec<Vec<(&String, &Scope)>> =
+            scopes.chunks(4 * threads()).map(<[_]>::to_vec).collect();
+        groups.into_iter().flat_map(|group| {
+            in_parallel(&group, |(name, scope)| ((*name).clone(), compress(*scope)))
+        })
+    }
+
+    /// Adds scopes made by [`Detector::scope_parts`] (replacing scopes of the same name),
+    /// decoding them on all cores.
+    pub fn restore_scopes(&mut self, parts: &[(String, Vec<u8>)]) -> Result<(), AnomalyError> {
+        let scopes = in_parallel(parts, |(name, z)| {
+            Ok((name.clone(), decode::<Scope>(&inflate(z)?)?))
+        });
+        for scope in scopes {
+            let (name, scope) = scope?;
+            self.scopes.insert(name, scope);
+        }
+        Ok(())
+    }
+
+    fn encode(&self, scopes: Vec<(String, Vec<u8>)>) -> Vec<u8> {
         let parts = Parts {
             config: self.config.clone(),
             stale_windows: self.stale_windows,
@@ -416,21 +518,32 @@ impl Detector {
         out
     }
 
-    /// Restores a detector written by [`Detector::to_bytes`] (this version, the detector
-    /// compressed whole of version 2, or the uncompressed version 1).
+    /// Restores a detector written by [`Detector::to_bytes`] (this version, or versions 1 to
+    /// 3: uncompressed, compressed whole, compressed per scope; their forests are large).
     pub fn from_bytes(b: &[u8]) -> Result<Self, AnomalyError> {
-        let decode_err = |e: postcard::Error| AnomalyError::Decode(e.to_string());
         if let Some(body) = b.strip_prefix(MAGIC_V1) {
-            return postcard::from_bytes(body).map_err(decode_err);
+            return Ok(decode::<Legacy>(body)?.upgrade());
         }
         if let Some(z) = b.strip_prefix(MAGIC_V2) {
-            return postcard::from_bytes(&inflate(z)?).map_err(decode_err);
+            return Ok(decode::<Legacy>(&inflate(z)?)?.upgrade());
+        }
+        if let Some(body) = b.strip_prefix(MAGIC_V3) {
+            return Self::from_parts(body, |z| {
+                Ok(decode::<Scope<RCFLarge<u64, u64>>>(z)?.upgrade())
+            });
         }
         let body = b.strip_prefix(MAGIC).ok_or(AnomalyError::Format)?;
-        let parts: Parts = postcard::from_bytes(body).map_err(decode_err)?;
+        Self::from_parts(body, |z| decode::<Scope>(z))
+    }
+
+    /// The detector of a [`Parts`] encoding, each scope inflated and decoded by `scope`.
+    fn from_parts(
+        body: &[u8],
+        scope: impl Fn(&[u8]) -> Result<Scope, AnomalyError> + Sync,
+    ) -> Result<Self, AnomalyError> {
+        let parts: Parts = decode(body)?;
         let scopes = in_parallel(&parts.scopes, |(name, z)| {
-            let scope: Scope = postcard::from_bytes(&inflate(z)?).map_err(decode_err)?;
-            Ok((name.clone(), scope))
+            Ok((name.clone(), scope(&inflate(z)?)?))
         });
         Ok(Detector {
             config: parts.config,
@@ -438,6 +551,32 @@ impl Detector {
             stale_windows: parts.stale_windows,
         })
     }
+}
+
+/// The detector as versions 1 and 2 encoded it: large forests.
+#[derive(Serialize, Deserialize)]
+struct Legacy {
+    config: DetectorConfig,
+    scopes: BTreeMap<String, Scope<RCFLarge<u64, u64>>>,
+    stale_windows: u64,
+}
+
+impl Legacy {
+    fn upgrade(self) -> Detector {
+        Detector {
+            config: self.config,
+            scopes: self
+                .scopes
+                .into_iter()
+                .map(|(name, scope)| (name, scope.upgrade()))
+                .collect(),
+            stale_windows: self.stale_windows,
+        }
+    }
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, AnomalyError> {
+    postcard::from_bytes(bytes).map_err(|e| AnomalyError::Decode(e.to_string()))
 }
 
 /// [`Detector::to_bytes`] after the header: the scopes compressed one by one.
@@ -450,7 +589,7 @@ struct Parts {
 
 /// One scope in postcard encoding, zlib-compressed (streamed: the plain encoding of a scope
 /// is megabytes).
-fn compress(scope: &Scope) -> Vec<u8> {
+fn compress<T: Serialize>(scope: &T) -> Vec<u8> {
     let z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut w = std::io::BufWriter::with_capacity(1 << 16, z);
     // Serialising plain structs, maps and floats into memory cannot fail.
@@ -468,10 +607,14 @@ fn inflate(z: &[u8]) -> Result<Vec<u8>, AnomalyError> {
     Ok(plain)
 }
 
+/// The CPU's cores.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `f` of every item, in order, computed on as many threads as the CPU has cores.
 fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = items.len().div_ceil(threads).max(1);
+    let per_thread = items.len().div_ceil(threads()).max(1);
     std::thread::scope(|s| {
         let f = &f;
         let running: Vec<_> = items
@@ -483,6 +626,25 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
             .flat_map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+impl Scope<RCFLarge<u64, u64>> {
+    fn upgrade(self) -> Scope {
+        Scope {
+            last_minute: self.last_minute,
+            total: self.total.upgrade(),
+            others: self.others.upgrade(),
+            principals: self
+                .principals
+                .into_iter()
+                .map(|(name, series)| (name, series.upgrade()))
+                .collect(),
+            activity: self.activity,
+            key_baseline: self.key_baseline,
+            ip_baseline: self.ip_baseline,
+            others_settling: self.others_settling,
+        }
+    }
 }
 
 impl Scope {
@@ -782,26 +944,123 @@ mod tests {
         assert_eq!(restored.tracked_principals("org"), ["alice", "ci/deploy"]);
     }
 
-    #[test]
-    fn version_2_states_are_still_read() {
-        let mut d = Detector::new(small());
+    /// A detector whose forests are all large, as formats 1 to 3 saved them (more than 256
+    /// points per tree do not fit the small layout), fed 30 minutes; and its legacy form.
+    fn large_detector() -> (Detector, Legacy) {
+        let mut d = Detector::new(DetectorConfig {
+            sample_size: 300,
+            ..small()
+        });
         for m in 0..30 {
             d.observe(&window(m, "111111111111", 4));
             d.observe(&window(m, "org", 4));
         }
+        let large = |s: &Series| match &s.forest {
+            Forest::Large(f) => Series {
+                forest: f.clone(),
+                baseline: s.baseline,
+            },
+            Forest::Small(_) => panic!("a small forest in a detector of 300 points per tree"),
+        };
+        let legacy = Legacy {
+            config: d.config.clone(),
+            stale_windows: d.stale_windows,
+            scopes: d
+                .scopes
+                .iter()
+                .map(|(name, s)| {
+                    let scope = Scope {
+                        last_minute: s.last_minute,
+                        total: large(&s.total),
+                        others: large(&s.others),
+                        principals: s
+                            .principals
+                            .iter()
+                            .map(|(p, f)| (p.clone(), large(f)))
+                            .collect(),
+                        activity: s.activity.clone(),
+                        key_baseline: s.key_baseline.clone(),
+                        ip_baseline: s.ip_baseline.clone(),
+                        others_settling: s.others_settling,
+                    };
+                    (name.clone(), scope)
+                })
+                .collect(),
+        };
+        (d, legacy)
+    }
+
+    #[test]
+    fn small_and_large_forests_score_alike() {
+        let config = small();
+        let (mut a, mut b) = (
+            build_forest(&config, "org", "total", true).unwrap(),
+            build_forest(&config, "org", "total", false).unwrap(),
+        );
+        assert!(matches!((&a, &b), (Forest::Small(_), Forest::Large(_))));
+        for m in 0..300u32 {
+            let x = [if (200..205).contains(&m) {
+                90.0
+            } else {
+                (m % 7) as f32
+            }];
+            if m >= 8 {
+                assert_eq!(a.score(&x), b.score(&x), "minute {m}");
+            }
+            a.update(&x);
+            b.update(&x);
+        }
+    }
+
+    #[test]
+    fn version_3_states_are_still_read_and_keep_their_large_forests() {
+        let (mut d, legacy) = large_detector();
+        let parts = Parts {
+            config: legacy.config.clone(),
+            stale_windows: legacy.stale_windows,
+            scopes: legacy
+                .scopes
+                .iter()
+                .map(|(n, s)| (n.clone(), compress(s)))
+                .collect(),
+        };
+        let mut v3 = MAGIC_V3.to_vec();
+        v3.extend(postcard::to_allocvec(&parts).unwrap());
+        let mut restored = Detector::from_bytes(&v3).unwrap();
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+        for m in 30..60 {
+            let w = window(m, "org", if m == 50 { 40 } else { 4 });
+            assert_eq!(restored.observe(&w), d.observe(&w), "minute {m}");
+        }
+    }
+
+    #[test]
+    fn version_2_states_are_still_read() {
+        let (d, legacy) = large_detector();
         let mut z = flate2::write::ZlibEncoder::new(MAGIC_V2.to_vec(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut z, &postcard::to_allocvec(&d).unwrap()).unwrap();
+        std::io::Write::write_all(&mut z, &postcard::to_allocvec(&legacy).unwrap()).unwrap();
         let restored = Detector::from_bytes(&z.finish().unwrap()).unwrap();
         assert_eq!(restored.to_bytes(), d.to_bytes());
     }
 
     #[test]
     fn uncompressed_version_1_states_are_still_read() {
-        let d = Detector::new(small());
+        let (d, legacy) = large_detector();
         let mut v1 = MAGIC_V1.to_vec();
-        v1.extend(postcard::to_allocvec(&d).unwrap());
+        v1.extend(postcard::to_allocvec(&legacy).unwrap());
         let restored = Detector::from_bytes(&v1).unwrap();
         assert_eq!(restored.to_bytes(), d.to_bytes());
+    }
+
+    #[test]
+    fn new_forests_are_small() {
+        let mut d = Detector::new(small());
+        d.observe(&window(0, "org", 4));
+        let scope = &d.scopes["org"];
+        assert!([&scope.total, &scope.others]
+            .into_iter()
+            .chain(scope.principals.values())
+            .all(|s| matches!(s.forest, Forest::Small(_))));
     }
 
     #[test]

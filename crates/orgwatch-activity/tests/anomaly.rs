@@ -233,9 +233,8 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     eprintln!("traffic generated in {:.1} s", gen.elapsed().as_secs_f64());
     let shingle = DetectorConfig::default().shingle as i64;
 
-    // The default configuration but 4 tracked principals per scope instead of 8, which
-    // halves the test's time (the other principals are scored together as `others`, so
-    // bursts of untracked principals are tested too).
+    // The default configuration: 4 tracked principals per scope (the other principals are
+    // scored together as `others`, so bursts of untracked principals are tested too).
     let config = DetectorConfig::default();
     let mut det = Detector::new(config);
     let mut alarms: Vec<(i64, Anomaly)> = Vec::new();

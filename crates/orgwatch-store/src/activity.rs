@@ -171,8 +171,21 @@ pub struct ActivityState {
 pub struct SavedDetector {
     /// Minute windows starting before this were scored by it.
     pub scored_until: Option<Timestamp>,
-    /// The serialised detector, if one was saved.
+    /// The serialised detector, if one was saved: its header when its scopes are in `parts`,
+    /// or all of it as saved before the scopes had rows of their own.
     pub bytes: Option<Vec<u8>>,
+    /// The serialised scopes, by scope name, in name order.
+    pub parts: Vec<(String, Vec<u8>)>,
+}
+
+/// A detector to save: its header, and its scopes as (name, bytes), which are asked for one
+/// at a time while they are written (so the caller can make each when it is needed).
+#[derive(Debug)]
+pub struct DetectorToSave<P> {
+    /// Everything but the scopes.
+    pub header: Vec<u8>,
+    /// The scopes; a scope saved before and missing here is deleted.
+    pub parts: P,
 }
 
 /// An anomaly score of one closed window, as stored.
@@ -915,7 +928,7 @@ async fn save_scores<C: Conn>(
     c: &mut C,
     expected: Option<Timestamp>,
     scored_until: Timestamp,
-    detector: &[u8],
+    detector: DetectorToSave<impl Iterator<Item = (String, Vec<u8>)> + Send>,
     anomalies: &[StoredAnomaly],
 ) -> Result<bool, sqlx::Error> {
     c.exec(
@@ -930,7 +943,7 @@ async fn save_scores<C: Conn>(
     // Optimistic: only the worker that read `expected` advances the state.
     let mut args = vec![
         Val::Int(epoch_ms(scored_until) / 1000),
-        Val::Bytes(detector.to_vec()),
+        Val::Bytes(detector.header),
     ];
     if let Some(t) = expected {
         args.push(Val::Int(epoch_ms(t) / 1000));
@@ -946,6 +959,19 @@ async fn save_scores<C: Conn>(
         .await?;
     if n == 0 {
         return Ok(false);
+    }
+    c.exec(
+        "DELETE FROM activity_detector_scopes WHERE name = 'default'",
+        &[],
+    )
+    .await?;
+    // One part at a time: the caller makes them as they are asked for.
+    for (scope, state) in detector.parts {
+        c.exec(
+            "INSERT INTO activity_detector_scopes (name, scope, state) VALUES ('default', ?, ?)",
+            &[Val::Text(scope), Val::Bytes(state)],
+        )
+        .await?;
     }
     let rows = anomalies
         .iter()
@@ -1083,18 +1109,32 @@ impl Store {
         }
     }
 
-    /// The saved detector and the `scored_until` it was saved with, read together.
+    /// The saved detector and the `scored_until` it was saved with, read together (in one
+    /// snapshot: a checkpoint of another worker in between is not half seen).
     pub async fn activity_detector(&self) -> Result<SavedDetector, StoreError> {
-        const SQL: &str =
+        const STATE: &str =
             "SELECT scored_until, detector FROM activity_state WHERE name = 'default'";
-        let row: Option<(Option<i64>, Option<Vec<u8>>)> = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(SQL).fetch_optional(p).await?,
-            Pool::Postgres(p) => sqlx::query_as(SQL).fetch_optional(p).await?,
+        const PARTS: &str = "SELECT scope, state FROM activity_detector_scopes \
+             WHERE name = 'default' ORDER BY scope";
+        macro_rules! run {
+            ($pool:expr, $begin:expr) => {{
+                let mut tx = $pool.begin_with($begin).await?;
+                let row: Option<(Option<i64>, Option<Vec<u8>>)> =
+                    sqlx::query_as(STATE).fetch_optional(&mut *tx).await?;
+                let parts = sqlx::query_as(PARTS).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                (row, parts)
+            }};
+        }
+        let (row, parts) = match &self.pool {
+            Pool::Sqlite(p) => run!(p, "BEGIN"),
+            Pool::Postgres(p) => run!(p, "BEGIN ISOLATION LEVEL REPEATABLE READ"),
         };
         let (scored_until, bytes) = row.unwrap_or_default();
         Ok(SavedDetector {
             scored_until: scored_until.map(from_epoch_s),
             bytes,
+            parts,
         })
     }
 
@@ -1159,7 +1199,7 @@ impl Store {
         &self,
         expected: Option<Timestamp>,
         scored_until: Timestamp,
-        detector: &[u8],
+        detector: DetectorToSave<impl Iterator<Item = (String, Vec<u8>)> + Send>,
         anomalies: &[StoredAnomaly],
     ) -> Result<bool, StoreError> {
         macro_rules! run {

@@ -5,7 +5,7 @@ mod common;
 
 use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{
-    ActivityFile, Metric, MinuteCounter, Retention, StoredAnomaly, Tier,
+    ActivityFile, DetectorToSave, Metric, MinuteCounter, Retention, StoredAnomaly, Tier,
 };
 use orgwatch_store::Store;
 use serde_json::json;
@@ -56,6 +56,21 @@ fn ts(s: &str) -> Timestamp {
 }
 
 /// Minute-tier totals per window start, from the rollups.
+/// A detector to save: a header and parts named by scope.
+fn detector(
+    header: &[u8],
+    parts: &[(&str, &[u8])],
+) -> DetectorToSave<std::vec::IntoIter<(String, Vec<u8>)>> {
+    let parts: Vec<(String, Vec<u8>)> = parts
+        .iter()
+        .map(|(s, b)| (s.to_string(), b.to_vec()))
+        .collect();
+    DetectorToSave {
+        header: header.to_vec(),
+        parts: parts.into_iter(),
+    }
+}
+
 async fn minute_totals(store: &Store) -> BTreeMap<String, i64> {
     store
         .query_text(
@@ -241,7 +256,12 @@ async fn a_late_event_amends_its_window_without_a_second_row(store: Store) {
     store.store_activity(&[file("1", &on_time)]).await.unwrap();
     // The 10:00 window is closed and scored.
     assert!(store
-        .save_scores(None, ts("2024-03-01T10:15:00Z"), b"model", &[])
+        .save_scores(
+            None,
+            ts("2024-03-01T10:15:00Z"),
+            detector(b"model", &[]),
+            &[]
+        )
         .await
         .unwrap());
     let late = [ev(
@@ -485,18 +505,46 @@ async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) 
         .save_scores(
             None,
             until,
-            b"\x00\x01state\\\t",
+            detector(
+                b"\x00\x01state\\\t",
+                &[("org", b"\x00org"), ("111111111111", b"one")]
+            ),
             std::slice::from_ref(&anomaly)
         )
         .await
         .unwrap());
     // A second worker that read the same old state does not advance it.
-    assert!(!store.save_scores(None, until, b"other", &[]).await.unwrap());
+    assert!(!store
+        .save_scores(None, until, detector(b"other", &[("org", b"other")]), &[])
+        .await
+        .unwrap());
     let state = store.activity_state().await.unwrap();
     let saved = store.activity_detector().await.unwrap();
     assert_eq!(saved.bytes.as_deref(), Some(&b"\x00\x01state\\\t"[..]));
+    assert_eq!(
+        saved.parts,
+        [
+            ("111111111111".to_string(), b"one".to_vec()),
+            ("org".to_string(), b"\x00org".to_vec())
+        ],
+        "every scope, in name order, as the first worker saved it"
+    );
     assert_eq!(saved.scored_until, Some(until));
     assert_eq!(state.scored_until, Some(until));
+    // The next checkpoint replaces the parts: a scope it does not have is gone.
+    let later = ts("2024-03-01T10:02:00Z");
+    assert!(store
+        .save_scores(
+            Some(until),
+            later,
+            detector(b"header", &[("org", b"new")]),
+            &[]
+        )
+        .await
+        .unwrap());
+    let saved = store.activity_detector().await.unwrap();
+    assert_eq!(saved.parts, [("org".to_string(), b"new".to_vec())]);
+    assert_eq!(saved.scored_until, Some(later));
     let alarms = store.anomalies(None, None, true).await.unwrap();
     assert_eq!(alarms, vec![anomaly]);
     let counts = store
@@ -784,7 +832,12 @@ async fn the_scorer_saving_while_batches_are_stored_waits_instead_of_failing(sto
         let state = store.activity_state().await.unwrap();
         let until = ts(&format!("2024-03-01T11:{:02}:00Z", saves % 60));
         let saved = store
-            .save_scores(state.scored_until, until, &[7; 100_000], &[])
+            .save_scores(
+                state.scored_until,
+                until,
+                detector(&[7; 1000], &[("org", &[7; 100_000])]),
+                &[],
+            )
             .await
             .unwrap();
         assert!(saved, "this is the only scorer");

@@ -1,7 +1,8 @@
 //! Scoring closed minute windows: the stored counts of every window the watermark closed are
 //! fed, in time order, to the anomaly detector; scores and the detector are saved together.
 //!
-//! The detector lives in the database (`activity_state.detector`), not in the process: a
+//! The detector lives in the database (its header in `activity_state.detector`, a row per
+//! scope in `activity_detector_scopes`), not in the process: a
 //! restart continues from the last checkpoint with no warm-up, and of two workers only the one
 //! that read the current state advances it (the other reloads and carries on). A detector is
 //! megabytes, so it is checkpointed at most every [`CHECKPOINT_EVERY`] (and at the end of a
@@ -12,7 +13,7 @@ use anyhow::{Context, Result};
 use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, WindowCounts};
 use orgwatch_model::Timestamp;
 use orgwatch_store::activity::{
-    epoch_ms, from_epoch_s, MinuteCounter, MinuteCounts, StoredAnomaly,
+    epoch_ms, from_epoch_s, DetectorToSave, MinuteCounter, MinuteCounts, StoredAnomaly,
 };
 use orgwatch_store::Store;
 use std::collections::BTreeMap;
@@ -55,13 +56,13 @@ impl Scorer {
     /// The scorer of the stored state (a saved detector, or a new one).
     pub async fn load(store: &Store, lateness: Duration) -> Result<Scorer> {
         let saved = store.activity_detector().await?;
-        let detector = match &saved.bytes {
-            Some(bytes) => Detector::from_bytes(bytes).context(
-                "the saved anomaly detector cannot be read \
-                 (DELETE FROM activity_state starts a new one)",
-            )?,
+        let unreadable = "the saved anomaly detector cannot be read (DELETE FROM \
+             activity_detector_scopes; DELETE FROM activity_state; starts a new one)";
+        let mut detector = match &saved.bytes {
+            Some(bytes) => Detector::from_bytes(bytes).context(unreadable)?,
             None => Detector::new(DetectorConfig::default()),
         };
+        detector.restore_scopes(&saved.parts).context(unreadable)?;
         Ok(Scorer {
             lateness,
             detector,
@@ -150,9 +151,12 @@ impl Scorer {
         if self.scored_until == self.saved_until {
             return Ok(());
         }
-        let bytes = self.detector.to_bytes();
+        let detector = DetectorToSave {
+            header: self.detector.header(),
+            parts: self.detector.scope_parts(),
+        };
         let saved = store
-            .save_scores(self.saved_until, until, &bytes, &self.pending)
+            .save_scores(self.saved_until, until, detector, &self.pending)
             .await?;
         if saved {
             self.saved_until = Some(until);
