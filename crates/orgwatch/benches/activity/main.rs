@@ -15,8 +15,8 @@
 //! Every contender is one [`Contender`] in [`contenders`]: a name and a command run over the
 //! corpus directory, timed from start to exit (best of up to three runs). `bench/activity` runs
 //! this with DuckDB installed; `bench/activity --memory` sets `ORGWATCH_BENCH_MEMORY_GZ_BYTES`
-//! and measures the decoder's peak RSS on a corpus of that many gzip bytes with
-//! `/usr/bin/time -v`.
+//! and measures peak RSS on a corpus of that many gzip bytes with `/usr/bin/time -v`: of the
+//! one-shot decoder, and of a run end to end into SQLite, whose RSS is also sampled.
 //!
 //! Sizes: `ORGWATCH_BENCH_EVENTS` (default 1,000,000), `ORGWATCH_BENCH_ACCOUNTS` (50),
 //! `ORGWATCH_BENCH_SEED` (42). The corpus is kept under `ORGWATCH_BENCH_DIR` (default
@@ -310,7 +310,9 @@ fn print_table(stats: &CorpusStats, rows: &[Row]) {
     }
 }
 
-/// Peak RSS of the decoder over a corpus of about `gz_bytes` gzip bytes, with `/usr/bin/time -v`.
+/// Peak RSS over a corpus of about `gz_bytes` gzip bytes, measured with `/usr/bin/time -v`, of
+/// the one-shot decoder (which must stay under 256 MiB) and of a run end to end into a new
+/// SQLite database (printed with its RSS every 10 s, to show that it stays flat).
 fn memory(samples: &Path, base: &Path, gz_bytes: u64, seed: u64) {
     let events = corpus::events_for_gz_bytes(samples, gz_bytes, seed);
     let dir = base.join(format!("activity-gz{}M-seed{seed}", gz_bytes / 1_000_000));
@@ -331,23 +333,97 @@ fn memory(samples: &Path, base: &Path, gz_bytes: u64, seed: u64) {
         stats.json_bytes as f64 / 1e9,
         started.elapsed().as_secs_f64()
     );
-    let mut c = Command::new("/usr/bin/time");
-    c.arg("-v");
-    c.args([
-        orgwatch(),
-        "activity",
-        "--no-store",
-        "--report",
-        "json",
-        "--from",
-    ])
-    .arg(dir.join("AWSLogs"));
+    let logs = dir.join("AWSLogs");
+    let one_shot = measure_rss(
+        &["activity", "--no-store", "--report", "json"],
+        &logs,
+        &stats,
+    );
+    println!(
+        "orgwatch --no-store --report json: {} events in {:.1} s ({:.0} events/s), max RSS {:.1} MiB (limit 256 MiB)",
+        stats.events,
+        one_shot.secs,
+        stats.events as f64 / one_shot.secs,
+        one_shot.max_mib
+    );
+    let db = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", db.path().join("activity.db").display());
+    let stored = measure_rss(
+        &["--database-url", &url, "activity", "--report", "json"],
+        &logs,
+        &stats,
+    );
+    // Past the first 30 s (the forests and caches being made), or all samples of a short run.
+    let (first, rest) = stored.rss_mib.split_at(stored.rss_mib.len().min(3));
+    let steady = if rest.is_empty() { first } else { rest };
+    println!(
+        "orgwatch end to end into SQLite: {} events in {:.1} s ({:.0} events/s), max RSS {:.1} MiB; \
+         RSS every 10 s (MiB): {}; after the first 30 s between {:.0} and {:.0}",
+        stats.events,
+        stored.secs,
+        stats.events as f64 / stored.secs,
+        stored.max_mib,
+        stored
+            .rss_mib
+            .iter()
+            .map(|m| format!("{m:.0}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        steady.iter().copied().fold(f64::MAX, f64::min),
+        steady.iter().copied().fold(0.0, f64::max),
+    );
+    assert!(
+        one_shot.max_mib < 256.0,
+        "max RSS {:.1} MiB is not under 256 MiB",
+        one_shot.max_mib
+    );
+}
+
+/// A run of [`measure_rss`].
+struct Measured {
+    secs: f64,
+    max_mib: f64,
+    /// RSS every 10 s.
+    rss_mib: Vec<f64>,
+}
+
+/// Runs orgwatch with `args` and `--from logs` under `/usr/bin/time -v`, sampling its RSS
+/// every 10 s; checks that its report counted every event of the corpus.
+fn measure_rss(args: &[&str], logs: &Path, stats: &CorpusStats) -> Measured {
+    let out_dir = tempfile::tempdir().expect("a temporary directory");
+    let (stdout, stderr) = (out_dir.path().join("out"), out_dir.path().join("err"));
+    let file = |p: &Path| std::fs::File::create(p).expect("an output file");
+    let mut child = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(orgwatch())
+        .args(args)
+        .arg("--from")
+        .arg(logs)
+        .stdout(file(&stdout))
+        .stderr(file(&stderr))
+        .spawn()
+        .expect("/usr/bin/time (apt-get install time)");
     let started = Instant::now();
-    let out = c.output().expect("/usr/bin/time (apt-get install time)");
+    let mut rss_mib = Vec::new();
+    // Checked every second, so the run's end is seen within a second.
+    let mut seconds = 0u64;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for /usr/bin/time") {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        seconds += 1;
+        if seconds.is_multiple_of(10) {
+            if let Some(kib) = child_rss_kib(child.id()) {
+                rss_mib.push(kib as f64 / 1024.0);
+            }
+        }
+    };
     let secs = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let stderr = std::fs::read_to_string(&stderr).expect("the run's stderr");
+    assert!(status.success(), "{stderr}");
+    let report = std::fs::read(&stdout).expect("the run's report");
+    let v: serde_json::Value = serde_json::from_slice(&report).expect("a JSON report");
     assert_eq!(v["events"].as_u64(), Some(stats.events));
     let kib: u64 = stderr
         .lines()
@@ -357,13 +433,22 @@ fn memory(samples: &Path, base: &Path, gz_bytes: u64, seed: u64) {
         })
         .and_then(|v| v.trim().parse().ok())
         .expect("time -v reports the maximum RSS");
-    let mib = kib as f64 / 1024.0;
-    println!(
-        "orgwatch --no-store --report json: {} events in {secs:.1} s ({:.0} events/s), max RSS {mib:.1} MiB (limit 256 MiB)",
-        stats.events,
-        stats.events as f64 / secs
-    );
-    assert!(mib < 256.0, "max RSS {mib:.1} MiB is not under 256 MiB");
+    Measured {
+        secs,
+        max_mib: kib as f64 / 1024.0,
+        rss_mib,
+    }
+}
+
+/// The RSS of the (one) child process of `pid`, from `/proc`.
+fn child_rss_kib(pid: u32) -> Option<u64> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    let child = children.split_whitespace().next()?;
+    let status = std::fs::read_to_string(format!("/proc/{child}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn main() {
