@@ -1,10 +1,10 @@
 //! Anomaly scoring of per-minute call counts with Random Cut Forest (Guha et al. 2016).
 //!
 //! The forests come from the `krcflib` crate (the Rust code of AWS's
-//! `random-cut-forest-by-aws`), in its compact layout; `DESIGN.md` ("Anomaly detection") says why and gives the
-//! measured figures. Everything around the forests is written here, because no RCF crate does
-//! it: which series exist per scope, which principals get a forest, gap filling, the alarm
-//! rule, and the contributor of a score.
+//! `random-cut-forest-by-aws`), in its compact layout; `DESIGN.md` ("Anomaly detection") says
+//! why and gives the measured figures. Everything around the forests is written here, because
+//! no RCF crate does it: which series exist per scope, which principals get a forest, gap
+//! filling, the alarm rule, and the contributor of a score.
 //!
 //! Per scope (an account, or the organisation) a [`Detector`] keeps one 1-dimensional,
 //! shingled forest for each of these series of 1-minute counts:
@@ -188,7 +188,8 @@ pub struct DetectorConfig {
     /// Alarm when the score is at least this (and the count grew). Default
     /// [`DEFAULT_ALARM_THRESHOLD`].
     pub alarm_threshold: f64,
-    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting: each forest of the default size holds 0.26 MB and costs about 140 µs per window).
+    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting:
+    /// each forest of the default size holds 0.26 MB and costs about 140 µs per window).
     pub max_principals: usize,
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).
@@ -308,10 +309,11 @@ struct Series<F = Forest> {
     baseline: f64,
 }
 
-impl Series<RCFLarge<u64, u64>> {
-    fn upgrade(self) -> Series {
+impl<F> Series<F> {
+    /// The series with its forest replaced by `f` of it.
+    fn map_forest<G>(self, f: impl Fn(F) -> G) -> Series<G> {
         Series {
-            forest: Forest::Large(self.forest),
+            forest: f(self.forest),
             baseline: self.baseline,
         }
     }
@@ -529,7 +531,7 @@ impl Detector {
         }
         if let Some(body) = b.strip_prefix(MAGIC_V3) {
             return Self::from_parts(body, |z| {
-                Ok(decode::<Scope<RCFLarge<u64, u64>>>(z)?.upgrade())
+                Ok(decode::<Scope<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large))
             });
         }
         let body = b.strip_prefix(MAGIC).ok_or(AnomalyError::Format)?;
@@ -568,7 +570,7 @@ impl Legacy {
             scopes: self
                 .scopes
                 .into_iter()
-                .map(|(name, scope)| (name, scope.upgrade()))
+                .map(|(name, scope)| (name, scope.map_forests(Forest::Large)))
                 .collect(),
             stale_windows: self.stale_windows,
         }
@@ -628,16 +630,18 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
     })
 }
 
-impl Scope<RCFLarge<u64, u64>> {
-    fn upgrade(self) -> Scope {
+impl<F> Scope<F> {
+    /// The scope with each series' forest replaced by `f` of it (how states of format 1 to 3
+    /// are read: their large forests become [`Forest::Large`]).
+    fn map_forests<G>(self, f: impl Fn(F) -> G) -> Scope<G> {
         Scope {
             last_minute: self.last_minute,
-            total: self.total.upgrade(),
-            others: self.others.upgrade(),
+            total: self.total.map_forest(&f),
+            others: self.others.map_forest(&f),
             principals: self
                 .principals
                 .into_iter()
-                .map(|(name, series)| (name, series.upgrade()))
+                .map(|(name, series)| (name, series.map_forest(&f)))
                 .collect(),
             activity: self.activity,
             key_baseline: self.key_baseline,
@@ -955,11 +959,8 @@ mod tests {
             d.observe(&window(m, "111111111111", 4));
             d.observe(&window(m, "org", 4));
         }
-        let large = |s: &Series| match &s.forest {
-            Forest::Large(f) => Series {
-                forest: f.clone(),
-                baseline: s.baseline,
-            },
+        let large = |f: Forest| match f {
+            Forest::Large(f) => f,
             Forest::Small(_) => panic!("a small forest in a detector of 300 points per tree"),
         };
         let legacy = Legacy {
@@ -968,23 +969,7 @@ mod tests {
             scopes: d
                 .scopes
                 .iter()
-                .map(|(name, s)| {
-                    let scope = Scope {
-                        last_minute: s.last_minute,
-                        total: large(&s.total),
-                        others: large(&s.others),
-                        principals: s
-                            .principals
-                            .iter()
-                            .map(|(p, f)| (p.clone(), large(f)))
-                            .collect(),
-                        activity: s.activity.clone(),
-                        key_baseline: s.key_baseline.clone(),
-                        ip_baseline: s.ip_baseline.clone(),
-                        others_settling: s.others_settling,
-                    };
-                    (name.clone(), scope)
-                })
+                .map(|(name, s)| (name.clone(), s.clone().map_forests(large)))
                 .collect(),
         };
         (d, legacy)
