@@ -170,8 +170,8 @@ pub struct Anomaly {
 /// Detector parameters. `Default` gives the documented values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorConfig {
-    /// Trees per forest. Default 50 (RTIAA: 100; the burst test scores the same with 50, in
-    /// half the memory and time: `DESIGN.md`).
+    /// Trees per forest. Default 30 (RTIAA: 100; the burst test scores the same with 100, 50,
+    /// 30 and 20, and 30 keeps a long run of 50 accounts under 256 MiB: `DESIGN.md`).
     pub trees: usize,
     /// Points sampled per tree. Default 256 (RTIAA).
     pub sample_size: usize,
@@ -189,7 +189,7 @@ pub struct DetectorConfig {
     /// [`DEFAULT_ALARM_THRESHOLD`].
     pub alarm_threshold: f64,
     /// Principals per scope with a forest of their own. Default 4 (the burst test's setting:
-    /// each forest of the default size holds 0.26 MB and costs about 140 µs per window).
+    /// each forest of the default size holds 0.16 MB and costs about 85 µs per window).
     pub max_principals: usize,
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).
@@ -220,7 +220,7 @@ fn default_min_alarm_increase() -> u64 {
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
-            trees: 50,
+            trees: 30,
             sample_size: 256,
             shingle: 4,
             time_decay: 0.1 / 256.0,
@@ -483,16 +483,15 @@ impl Detector {
         self.encode(Vec::new())
     }
 
-    /// Each scope as (name, compressed bytes), in name order, compressed a few at a time on
-    /// all cores as the iterator is advanced: a checkpoint holds a few scopes' bytes, not
-    /// the whole detector's (tens of megabytes once the forests are full).
+    /// Each scope as (name, compressed bytes), in name order, compressed one at a time as the
+    /// iterator is advanced: a checkpoint holds one scope's bytes, not the whole detector's
+    /// (tens of megabytes once the forests are full). Compressing a few at a time on all
+    /// cores raised a long run's memory by 40 MB at every checkpoint, to save a fraction of
+    /// a second every 30 s.
     pub fn scope_parts(&self) -> impl Iterator<Item = (String, Vec<u8>)> + Send + '_ {
-        let scopes: Vec<(&String, &Scope)> = self.scopes.iter().collect();
-        let groups: Vec<Vec<(&String, &Scope)>> =
-            scopes.chunks(4 * threads()).map(<[_]>::to_vec).collect();
-        groups.into_iter().flat_map(|group| {
-            in_parallel(&group, |(name, scope)| ((*name).clone(), compress(*scope)))
-        })
+        self.scopes
+            .iter()
+            .map(|(name, scope)| (name.clone(), compress(scope)))
     }
 
     /// Adds scopes made by [`Detector::scope_parts`] (replacing scopes of the same name),

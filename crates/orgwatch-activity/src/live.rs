@@ -14,6 +14,7 @@
 //!
 //! Events must already be de-duplicated (the store decides what is new).
 
+use lasso::{Rodeo, Spur};
 use orgwatch_model::{ActivityEvent, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -127,41 +128,62 @@ struct Counts {
     touched: bool,
 }
 
-/// Calls per item (foldhash: several lookups per event).
-type Tally = foldhash::HashMap<String, u64>;
+/// Calls per item, the item an interned name (see [`Names`]).
+type Tally = foldhash::HashMap<Spur, u64>;
 
-fn bump(map: &mut Tally, key: &str) {
-    match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_owned(), 1);
+/// The names counted in the windows (services, APIs, principals, IPs, error codes), each
+/// held once: windows count by a 4-byte key, not by a copy of the text per window and scope,
+/// which took most of the live windows' memory.
+type Names = Rodeo<Spur, foldhash::fast::RandomState>;
+
+fn bump(map: &mut Tally, key: Spur) {
+    *map.entry(key).or_insert(0) += 1;
+}
+
+/// The `n` largest entries, largest first, ties in name order: exact, as every count is kept.
+fn top_n(map: &Tally, names: &Names, n: usize) -> Vec<(String, u64)> {
+    let mut all: Vec<(&str, u64)> = map.iter().map(|(k, v)| (names.resolve(k), *v)).collect();
+    let by_rank = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+    if all.len() > n {
+        all.select_nth_unstable_by(n, by_rank);
+        all.truncate(n);
+    }
+    all.sort_unstable_by(by_rank);
+    all.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// An event's names, interned once for the four windows it is counted in.
+struct EventKeys {
+    service: Spur,
+    api: Spur,
+    principal: Spur,
+    source_ip: Spur,
+    error_code: Option<Spur>,
+}
+
+impl EventKeys {
+    /// `api` is the event's `eventSource:eventName` (made once per event).
+    fn new(ev: &ActivityEvent, api: &str, names: &mut Names) -> EventKeys {
+        EventKeys {
+            service: names.get_or_intern(&ev.service),
+            api: names.get_or_intern(api),
+            principal: names.get_or_intern(ev.principal.as_str()),
+            source_ip: names.get_or_intern(ev.source_ip.as_deref().unwrap_or(crate::report::NONE)),
+            error_code: ev.error_code.as_deref().map(|c| names.get_or_intern(c)),
         }
     }
 }
 
-/// The `n` largest entries, largest first, ties in key order: exact, as every count is kept.
-pub fn top_n<S>(map: &std::collections::HashMap<String, u64, S>, n: usize) -> Vec<(String, u64)> {
-    let mut all: Vec<(&String, &u64)> = map.iter().collect();
-    all.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    all.into_iter()
-        .take(n)
-        .map(|(k, v)| (k.clone(), *v))
-        .collect()
-}
-
 impl Counts {
-    /// Counts one event; `api` is its `eventSource:eventName` (made once per event).
-    fn add(&mut self, ev: &ActivityEvent, api: &str) {
+    /// Counts one event.
+    fn add(&mut self, ev: &ActivityEvent, keys: &EventKeys) {
         self.total += 1;
         self.touched = true;
-        bump(&mut self.services, &ev.service);
-        bump(&mut self.apis, api);
-        bump(&mut self.principals, ev.principal.as_str());
-        bump(
-            &mut self.source_ips,
-            ev.source_ip.as_deref().unwrap_or(crate::report::NONE),
-        );
-        if let Some(code) = &ev.error_code {
+        bump(&mut self.services, keys.service);
+        bump(&mut self.apis, keys.api);
+        bump(&mut self.principals, keys.principal);
+        bump(&mut self.source_ips, keys.source_ip);
+        if let Some(code) = keys.error_code {
             self.errors += 1;
             bump(&mut self.error_codes, code);
         }
@@ -177,7 +199,30 @@ impl Counts {
         }
     }
 
-    fn update(&self, (width, start): Slot, scope: &str, state: WindowState) -> WindowUpdate {
+    /// The same counts with their names moved from `old` to `new`.
+    fn rename(self, old: &Names, new: &mut Names) -> Counts {
+        let mut move_tally = |t: Tally| -> Tally {
+            t.into_iter()
+                .map(|(k, n)| (new.get_or_intern(old.resolve(&k)), n))
+                .collect()
+        };
+        Counts {
+            services: move_tally(self.services),
+            apis: move_tally(self.apis),
+            principals: move_tally(self.principals),
+            source_ips: move_tally(self.source_ips),
+            error_codes: move_tally(self.error_codes),
+            ..self
+        }
+    }
+
+    fn update(
+        &self,
+        (width, start): Slot,
+        scope: &str,
+        state: WindowState,
+        names: &Names,
+    ) -> WindowUpdate {
         WindowUpdate {
             width,
             start: at(start),
@@ -189,11 +234,11 @@ impl Counts {
             ec2_failure: self.ec2_failure,
             sign_in_success: self.sign_in_success,
             sign_in_failure: self.sign_in_failure,
-            top_services: top_n(&self.services, TOP),
-            top_apis: top_n(&self.apis, TOP),
-            top_principals: top_n(&self.principals, TOP),
-            top_source_ips: top_n(&self.source_ips, TOP),
-            top_error_codes: top_n(&self.error_codes, TOP),
+            top_services: top_n(&self.services, names, TOP),
+            top_apis: top_n(&self.apis, names, TOP),
+            top_principals: top_n(&self.principals, names, TOP),
+            top_source_ips: top_n(&self.source_ips, names, TOP),
+            top_error_codes: top_n(&self.error_codes, names, TOP),
         }
     }
 }
@@ -231,7 +276,15 @@ pub struct Live {
     open: Windows,
     late: Windows,
     newest: Option<i64>,
+    names: Names,
+    /// Names held before [`Live::publish`] drops those of closed windows (by interning the
+    /// open windows' names anew): twice what was in use after the last time, so the work is
+    /// a small constant per name.
+    names_limit: usize,
 }
+
+/// Names held before the first clean-up.
+const NAMES_MIN: usize = 1 << 12;
 
 impl Live {
     /// Live windows closing `lateness` after the newest event time seen.
@@ -243,6 +296,8 @@ impl Live {
             open: Windows::new(),
             late: Windows::new(),
             newest: None,
+            names: Names::with_hasher(foldhash::fast::RandomState::default()),
+            names_limit: NAMES_MIN,
         }
     }
 
@@ -270,6 +325,7 @@ impl Live {
         let newest_before = self.newest;
         let mut newest = self.newest;
         let mut api = String::new();
+        let names = &mut self.names;
         for ev in events {
             let t = epoch_s(ev.event_time);
             newest = Some(newest.map_or(t, |n| n.max(t)));
@@ -281,6 +337,7 @@ impl Live {
             api.push_str(&ev.service);
             api.push(':');
             api.push_str(&ev.api);
+            let keys = EventKeys::new(ev, &api, names);
             for width in [Width::TenSeconds, Width::Minute] {
                 let w = width.seconds();
                 let slot = (width, t.div_euclid(w) * w);
@@ -293,7 +350,7 @@ impl Live {
                     } else {
                         &mut self.open
                     };
-                    window(windows, slot, scope).add(ev, &api);
+                    window(windows, slot, scope).add(ev, &keys);
                 }
             }
         }
@@ -307,9 +364,10 @@ impl Live {
         let mut out = Vec::new();
         let newest = self.newest;
         let lateness = self.lateness;
+        let names = &self.names;
         for (slot, scopes) in std::mem::take(&mut self.late) {
             for (scope, counts) in scopes {
-                out.push(counts.update(slot, &scope, WindowState::Amended));
+                out.push(counts.update(slot, &scope, WindowState::Amended, names));
             }
         }
         let closed = |(width, start): &Slot| {
@@ -318,20 +376,41 @@ impl Live {
         for (slot, scopes) in self.open.iter_mut().filter(|(s, _)| !closed(s)) {
             for (scope, counts) in scopes.iter_mut().filter(|(_, c)| c.touched) {
                 counts.touched = false;
-                out.push(counts.update(*slot, scope, WindowState::Open));
+                out.push(counts.update(*slot, scope, WindowState::Open, names));
             }
         }
         let closing: Vec<Slot> = self.open.keys().filter(|s| closed(s)).copied().collect();
         for slot in closing {
             for (scope, counts) in self.open.remove(&slot).unwrap_or_default() {
-                out.push(counts.update(slot, &scope, WindowState::Closed));
+                out.push(counts.update(slot, &scope, WindowState::Closed, names));
             }
+        }
+        if self.names.len() > self.names_limit {
+            self.drop_unused_names();
         }
         for u in &out {
             // No subscriber is not an error: the feed is best-effort, the store is the truth.
             let _ = self.sender.send(u.clone());
         }
         out
+    }
+
+    /// Interns the open windows' names anew, dropping the names only closed windows used.
+    fn drop_unused_names(&mut self) {
+        let mut names = Names::with_hasher(foldhash::fast::RandomState::default());
+        for scopes in self.open.values_mut() {
+            for counts in scopes.values_mut() {
+                *counts = std::mem::take(counts).rename(&self.names, &mut names);
+            }
+        }
+        self.names = names;
+        self.names_limit = (2 * self.names.len()).max(NAMES_MIN);
+    }
+
+    /// Names interned (for tests).
+    #[cfg(test)]
+    fn names_held(&self) -> usize {
+        self.names.len()
     }
 
     /// Windows currently open (for tests and status lines).
@@ -445,14 +524,47 @@ mod tests {
 
     #[test]
     fn top_lists_are_exact_and_ordered() {
-        let mut m = std::collections::HashMap::new();
-        for (k, n) in [("b", 3), ("a", 3), ("c", 5), ("d", 1)] {
-            m.insert(k.to_owned(), n);
+        let mut names = Names::with_hasher(foldhash::fast::RandomState::default());
+        let mut m = Tally::default();
+        for (k, n) in [("b", 3), ("a", 3), ("c", 5), ("d", 1), ("e", 3)] {
+            m.insert(names.get_or_intern(k), n);
         }
         assert_eq!(
-            top_n(&m, 3),
+            top_n(&m, &names, 3),
             vec![("c".into(), 5), ("a".into(), 3), ("b".into(), 3)]
         );
+        assert_eq!(top_n(&m, &names, 10).len(), 5);
+    }
+
+    #[test]
+    fn names_of_closed_windows_are_dropped_and_open_counts_kept() {
+        let mut live = Live::new(Duration::from_secs(60));
+        let a = "111111111111";
+        // Each minute a new principal, so closed windows leave names nobody counts any more.
+        let minutes = NAMES_MIN + 10;
+        for m in 0..minutes {
+            let t = at(1_709_287_200 + 60 * m as i64);
+            let mut e = ev("2024-03-01T10:00:00Z", a, &format!("user-{m}"));
+            e.event_time = t;
+            live.add(&[e]);
+            live.publish();
+        }
+        assert!(
+            live.names_held() < NAMES_MIN,
+            "{} names held after {minutes} one-user minutes",
+            live.names_held()
+        );
+        // The open windows still name their principal, through the new names.
+        let last = format!("user-{}", minutes - 1);
+        let mut e = ev("2024-03-01T10:00:00Z", a, &last);
+        e.event_time = at(1_709_287_200 + 60 * (minutes - 1) as i64 + 1);
+        live.add(&[e]);
+        let u = live.publish();
+        let open = u
+            .iter()
+            .find(|x| x.width == Width::Minute && x.scope == a && x.state == WindowState::Open)
+            .unwrap();
+        assert_eq!(open.top_principals, vec![(last, 2)]);
     }
 
     #[test]

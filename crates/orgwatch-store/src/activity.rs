@@ -8,9 +8,10 @@
 //! or by a second worker counts nothing twice.
 
 use crate::conn::Conn;
-use crate::value::{Batch, Val};
+use crate::value::{Batch, Rows, Val};
 use crate::{Pool, Store, StoreError};
 use orgwatch_model::{ActivityEvent, Timestamp};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The counting maps of ingest: keys borrow the events' text; foldhash instead of SipHash
@@ -225,20 +226,42 @@ pub struct MinuteCounts {
 ///
 /// Only what this process stored is in it: another worker's events, or events stored before
 /// a restart, are not. The store's minute totals tell which windows it holds completely.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MinuteCounter {
     /// Window start (epoch seconds), then account.
     windows: FastMap<i64, FastMap<String, Tally>>,
-    /// Reused to build `principal \0 service:api` keys without allocating.
-    key: String,
+    /// The principals, APIs and IPs counted, each held once: a window counts by a 4-byte key,
+    /// not by a copy of the text per window and account, which took most of its memory.
+    names: Names,
+    /// Names held before unused ones are dropped: twice what was in use the last time.
+    names_limit: usize,
+    /// Reused to build `service:api` names without allocating.
+    api: String,
 }
+
+/// Interned names (see [`MinuteCounter`]).
+type Names = lasso::Rodeo<lasso::Spur, foldhash::fast::RandomState>;
+
+/// Names a [`MinuteCounter`] holds before its first clean-up.
+const NAMES_MIN: usize = 1 << 12;
 
 #[derive(Debug, Default)]
 struct Tally {
     total: u64,
-    /// Keyed `principal \0 service:api`, so that a lookup needs no new strings.
-    by_principal_api: FastMap<String, u64>,
-    by_source_ip: FastMap<String, u64>,
+    /// Keyed (principal, `service:api`).
+    by_principal_api: FastMap<(lasso::Spur, lasso::Spur), u64>,
+    by_source_ip: FastMap<lasso::Spur, u64>,
+}
+
+impl Default for MinuteCounter {
+    fn default() -> Self {
+        MinuteCounter {
+            windows: FastMap::default(),
+            names: Names::with_hasher(foldhash::fast::RandomState::default()),
+            names_limit: NAMES_MIN,
+            api: String::new(),
+        }
+    }
 }
 
 impl MinuteCounter {
@@ -246,37 +269,42 @@ impl MinuteCounter {
     pub fn add(&mut self, ev: &ActivityEvent) {
         let minute = window(epoch_ms(ev.event_time), 60);
         let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
+        let principal = self.names.get_or_intern(ev.principal.as_str());
+        self.api.clear();
+        self.api.push_str(&ev.service);
+        self.api.push(':');
+        self.api.push_str(&ev.api);
+        let api = self.names.get_or_intern(&self.api);
+        let ip = self
+            .names
+            .get_or_intern(ev.source_ip.as_deref().unwrap_or(NONE));
         let accounts = self.windows.entry(minute).or_default();
         let tally = match accounts.get_mut(account) {
             Some(t) => t,
             None => accounts.entry(account.to_owned()).or_default(),
         };
         tally.total += 1;
-        self.key.clear();
-        self.key.push_str(ev.principal.as_str());
-        self.key.push('\0');
-        self.key.push_str(&ev.service);
-        self.key.push(':');
-        self.key.push_str(&ev.api);
-        bump(&mut tally.by_principal_api, &self.key);
-        bump(
-            &mut tally.by_source_ip,
-            ev.source_ip.as_deref().unwrap_or(NONE),
-        );
+        *tally.by_principal_api.entry((principal, api)).or_insert(0) += 1;
+        *tally.by_source_ip.entry(ip).or_insert(0) += 1;
     }
 
     /// Adds the counts of another counter.
     pub fn merge(&mut self, other: MinuteCounter) {
+        let names = &mut self.names;
+        let mut name = |k: &lasso::Spur| names.get_or_intern(other.names.resolve(k));
         for (start, accounts) in other.windows {
             let mine = self.windows.entry(start).or_default();
             for (account, t) in accounts {
                 let into = mine.entry(account).or_default();
                 into.total += t.total;
-                for (k, n) in t.by_principal_api {
-                    *into.by_principal_api.entry(k).or_insert(0) += n;
+                for ((p, a), n) in t.by_principal_api {
+                    *into
+                        .by_principal_api
+                        .entry((name(&p), name(&a)))
+                        .or_insert(0) += n;
                 }
                 for (k, n) in t.by_source_ip {
-                    *into.by_source_ip.entry(k).or_insert(0) += n;
+                    *into.by_source_ip.entry(name(&k)).or_insert(0) += n;
                 }
             }
         }
@@ -285,6 +313,7 @@ impl MinuteCounter {
     /// Drops the windows that start before `minute` (epoch seconds): scored already.
     pub fn forget_before(&mut self, minute: i64) {
         self.windows.retain(|&start, _| start >= minute);
+        self.drop_unused_names();
     }
 
     /// Whether it holds no window.
@@ -320,6 +349,7 @@ impl MinuteCounter {
             .collect();
         starts.sort_unstable();
         let mut out = Vec::new();
+        let name = |k: &lasso::Spur| self.names.resolve(k).to_owned();
         for start in starts {
             let Some(accounts) = self.windows.remove(&start) else {
                 continue;
@@ -333,26 +363,46 @@ impl MinuteCounter {
                     total: t.total,
                     by_principal_api: t
                         .by_principal_api
-                        .into_iter()
-                        .map(|(k, n)| {
-                            let (principal, api) = k.split_once('\0').unwrap_or((&k, ""));
-                            ((principal.to_owned(), api.to_owned()), n)
-                        })
+                        .iter()
+                        .map(|((p, a), n)| ((name(p), name(a)), *n))
                         .collect(),
-                    by_source_ip: t.by_source_ip.into_iter().collect(),
+                    by_source_ip: t.by_source_ip.iter().map(|(k, n)| (name(k), *n)).collect(),
                 });
             }
         }
+        self.drop_unused_names();
         out
     }
-}
 
-fn bump(map: &mut FastMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_owned(), 1);
+    /// When it holds more names than its limit, interns the remaining windows' names anew,
+    /// dropping those only scored windows used.
+    fn drop_unused_names(&mut self) {
+        if self.names.len() <= self.names_limit {
+            return;
         }
+        let mut names = Names::with_hasher(foldhash::fast::RandomState::default());
+        let old = &self.names;
+        let mut name = |k: &lasso::Spur| names.get_or_intern(old.resolve(k));
+        for accounts in self.windows.values_mut() {
+            for t in accounts.values_mut() {
+                t.by_principal_api = std::mem::take(&mut t.by_principal_api)
+                    .into_iter()
+                    .map(|((p, a), n)| ((name(&p), name(&a)), n))
+                    .collect();
+                t.by_source_ip = std::mem::take(&mut t.by_source_ip)
+                    .into_iter()
+                    .map(|(k, n)| (name(&k), n))
+                    .collect();
+            }
+        }
+        self.names = names;
+        self.names_limit = (2 * self.names.len()).max(NAMES_MIN);
+    }
+
+    /// Names held (for tests).
+    #[cfg(test)]
+    fn names_held(&self) -> usize {
+        self.names.len()
     }
 }
 
@@ -568,6 +618,30 @@ fn rollup_rows<'e>(events: impl Iterator<Item = &'e ActivityEvent>) -> Batch {
     Batch::from_rows("activity_rollups", ROLLUP_COLUMNS.to_vec(), rows)
 }
 
+/// The rows of `activity_events` for a write: each made from its event when its statement is
+/// bound, so a batch's events are not copied into rows all at once.
+struct EventRows<'f, 'e> {
+    files: &'f [ActivityFile<'e>],
+    /// (file, event) indexes, in the order the rows are written.
+    order: &'f [(usize, usize)],
+}
+
+impl Rows for EventRows<'_, '_> {
+    fn table(&self) -> &'static str {
+        "activity_events"
+    }
+    fn columns(&self) -> &[&'static str] {
+        &EVENT_COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+    fn row(&self, i: usize) -> Cow<'_, [Val]> {
+        let (f, e) = self.order[i];
+        Cow::Owned(event_row(&self.files[f].events[e]))
+    }
+}
+
 fn event_row(ev: &ActivityEvent) -> Vec<Val> {
     vec![
         Val::str(ev.account.as_ref().map_or(NONE, |a| a.as_str())),
@@ -618,10 +692,9 @@ async fn read_state<C: Conn>(c: &mut C) -> Result<ActivityState, sqlx::Error> {
 pub struct PreparedActivity {
     /// Events in the files it was made from.
     events_in: usize,
-    /// (file, event) indexes in the primary key's order.
+    /// (file, event) indexes in the primary key's order: the order their rows are written in
+    /// (made from the events as they are written, so not held twice; see [`EventRows`]).
     order: Vec<(usize, usize)>,
-    /// The events' rows, in that order.
-    events: Batch,
     /// The rollups if every event is new.
     rollups: Batch,
 }
@@ -662,10 +735,8 @@ pub fn prepare_activity(files: &[ActivityFile<'_>]) -> PreparedActivity {
             .then_with(|| ev(a).dedup_id().cmp(ev(b).dedup_id()))
     });
     let order: Vec<(usize, usize)> = keyed.into_iter().map(|(_, k)| k).collect();
-    let rows = order.iter().map(|k| event_row(ev(k))).collect();
     PreparedActivity {
         events_in: order.len(),
-        events: Batch::from_rows("activity_events", EVENT_COLUMNS.to_vec(), rows),
         rollups: rollup_rows(files.iter().flat_map(|f| f.events.iter())),
         order,
     }
@@ -676,30 +747,41 @@ const EVENTS_CONFLICT: &str = "ON CONFLICT (event_time, account, event_id) DO NO
 const ROLLUPS_CONFLICT: &str = "ON CONFLICT (tier, window_start, account, region, metric, item) \
      DO UPDATE SET count = activity_rollups.count + excluded.count";
 
+/// How a write learns which of its events are new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Insert {
+    /// Insert them and compare the count, no row sent back: the usual case, every event new.
+    Counted,
+    /// Insert them with `RETURNING`: each new event comes back.
+    Returning,
+}
+
+/// Writes a batch in the transaction `c`. With [`Insert::Counted`], returns `None` (the
+/// caller rolls back and writes again with [`Insert::Returning`]) when some events were stored
+/// already.
 async fn store<C: Conn>(
     c: &mut C,
     files: &[ActivityFile<'_>],
     prepared: &PreparedActivity,
     postgres: bool,
-) -> Result<ActivityStored, sqlx::Error> {
+    insert: Insert,
+) -> Result<Option<ActivityStored>, sqlx::Error> {
     let state = read_state(c).await?;
     let scored_until = state.scored_until.map(|t| epoch_ms(t) / 1000);
     let order = &prepared.order;
 
-    // Usually every event is new: insert them all and compare the count, without sending a
-    // row back per event. Only when some were stored already is the insert redone with
-    // RETURNING, to learn which.
-    c.exec("SAVEPOINT activity_events", &[]).await?;
-    let inserted = c.insert_count(&prepared.events, EVENTS_CONFLICT).await?;
-    let all_new = inserted == order.len() as u64;
+    let events = EventRows { files, order };
+    let all_new = insert == Insert::Counted;
     let mut returned = HashSet::new();
     if all_new {
-        c.exec("RELEASE SAVEPOINT activity_events", &[]).await?;
+        let inserted = c.insert_count(&events, EVENTS_CONFLICT).await?;
+        if inserted != order.len() as u64 {
+            return Ok(None);
+        }
     } else {
-        c.exec("ROLLBACK TO SAVEPOINT activity_events", &[]).await?;
         returned = c
             .insert_with(
-                &prepared.events,
+                &events,
                 &format!("{EVENTS_CONFLICT} RETURNING account, event_id, CAST(event_time AS TEXT)"),
             )
             .await?
@@ -814,7 +896,7 @@ async fn store<C: Conn>(
     )
     .await?;
     out.fresh = fresh;
-    Ok(out)
+    Ok(Some(out))
 }
 
 async fn minute_counts<C: Conn>(
@@ -1038,12 +1120,27 @@ impl Store {
         loop {
             attempt += 1;
             let result: Result<ActivityStored, StoreError> = async {
+                // Usually every event is new: they are inserted and counted, no row sent
+                // back. When some were stored already, the transaction is undone and written
+                // again with RETURNING, to learn which: cheaper than a savepoint around every
+                // batch's events (SQLite journals each page they touch for it: 7 % of
+                // `bench/activity`).
                 macro_rules! run {
                     ($pool:expr, $pg:expr) => {{
-                        let mut tx = $pool.begin_with(begin($pg)).await?;
-                        let out = store(&mut *tx, files, prepared, $pg).await?;
-                        tx.commit().await?;
-                        Ok(out)
+                        let mut insert = Insert::Counted;
+                        loop {
+                            let mut tx = $pool.begin_with(begin($pg)).await?;
+                            match store(&mut *tx, files, prepared, $pg, insert).await? {
+                                Some(out) => {
+                                    tx.commit().await?;
+                                    break Ok(out);
+                                }
+                                None => {
+                                    tx.rollback().await?;
+                                    insert = Insert::Returning;
+                                }
+                            }
+                        }
                     }};
                 }
                 match &self.pool {
@@ -1465,5 +1562,55 @@ impl Store {
             Pool::Postgres(p) => run!(p, true),
         }
         Ok(pruned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(minute: i64, user: &str, ip: &str) -> ActivityEvent {
+        let time = from_epoch_s(1_709_287_200 + 60 * minute);
+        let rec = serde_json::json!({
+            "eventID": format!("{minute}-{user}"), "eventTime": time.to_string(),
+            "recipientAccountId": "111111111111", "eventSource": "ec2.amazonaws.com",
+            "eventName": "RunInstances", "sourceIPAddress": ip,
+            "userIdentity": {"type": "IAMUser", "userName": user},
+        });
+        ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn merged_counters_count_as_one_and_scored_names_are_dropped() {
+        let minutes = NAMES_MIN as i64;
+        let mut counter = MinuteCounter::default();
+        for m in 0..minutes {
+            // Each minute a new principal and IP, counted by a counter of its own.
+            let mut one = MinuteCounter::default();
+            one.add(&ev(m, &format!("user-{m}"), &format!("ip-{m}")));
+            one.add(&ev(m, "alice", "198.51.100.7"));
+            counter.merge(one);
+            // Scored minutes leave, and with them (in time) their names.
+            counter.forget_before(window(epoch_ms(ev(m, "x", "y").event_time), 60) - 60);
+        }
+        assert!(counter.names_held() < NAMES_MIN, "{}", counter.names_held());
+        let last = minutes - 1;
+        let start = 1_709_287_200 + 60 * last;
+        let counts = counter.take(start, start + 60);
+        assert_eq!(counts.len(), 1);
+        let c = &counts[0];
+        assert_eq!(c.total, 2);
+        let api = "ec2.amazonaws.com:RunInstances".to_owned();
+        assert_eq!(
+            c.by_principal_api,
+            BTreeMap::from([
+                (("alice".to_owned(), api.clone()), 1),
+                ((format!("user-{last}"), api), 1),
+            ])
+        );
+        assert_eq!(
+            c.by_source_ip,
+            BTreeMap::from([("198.51.100.7".to_owned(), 1), (format!("ip-{last}"), 1)])
+        );
     }
 }

@@ -4,14 +4,22 @@
 //! Values are always bound (or COPY-encoded), never spliced into SQL text; table and column
 //! names come only from `'static` strings in this crate.
 
-use crate::value::{Batch, Val};
+use crate::value::{Batch, Rows, Val};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{PgConnection, Postgres, Row, SqliteConnection};
+use std::borrow::Cow;
+use std::ops::Range;
 
 /// Most bound parameters per statement: SQLite allows 32766 (PostgreSQL 65535); stay below.
 pub(crate) const MAX_PARAMS: usize = 30_000;
+
+/// Most values per multi-row INSERT on SQLite. A prepared statement takes memory in
+/// proportion (about 100 bytes a value) and every connection keeps its own, so statements of
+/// 30,000 values held tens of megabytes across the pool; 3,000 store as fast
+/// (bench/activity).
+const SQLITE_ROWS_PARAMS: usize = 3_000;
 
 /// A connection (inside a transaction) the loaders write through.
 pub(crate) trait Conn: Send {
@@ -34,19 +42,19 @@ pub(crate) trait Conn: Send {
     ) -> Result<Option<Vec<i64>>, sqlx::Error>;
     /// Writes a whole batch with as few round trips as the backend allows.
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error>;
-    /// Inserts a batch with `INSERT INTO t (…) … {tail}`, `tail` being an `ON CONFLICT` clause
+    /// Inserts rows with `INSERT INTO t (…) … {tail}`, `tail` being an `ON CONFLICT` clause
     /// and maybe `RETURNING` (of text columns; cast others): the rows returned, as text. On
     /// PostgreSQL the rows are COPYed into a session temporary table first, then inserted
     /// with one `INSERT … SELECT`; rows should be sorted by key so that concurrent writers
     /// lock rows in the same order.
     async fn insert_with(
         &mut self,
-        batch: &Batch,
+        rows: &impl Rows,
         tail: &str,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
     /// As [`Conn::insert_with`] without `RETURNING`: the number of rows inserted (or updated).
     /// Cheaper when only the count matters: no row comes back.
-    async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error>;
+    async fn insert_count(&mut self, rows: &impl Rows, tail: &str) -> Result<u64, sqlx::Error>;
     /// Writes a batch with one INSERT statement per row: the A360 receiver's approach, kept only
     /// as the benchmark baseline.
     async fn row_by_row(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
@@ -237,69 +245,74 @@ impl Conn for PgConnection {
 
     async fn insert_with(
         &mut self,
-        batch: &Batch,
+        rows: &impl Rows,
         tail: &str,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        if batch.is_empty() {
+        if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = stage_rows(self, batch).await?;
+        let sql = stage_rows(self, rows).await?;
         self.fetch_text(&format!("{sql} {tail}"), &[]).await
     }
 
-    async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error> {
-        if batch.is_empty() {
+    async fn insert_count(&mut self, rows: &impl Rows, tail: &str) -> Result<u64, sqlx::Error> {
+        if rows.is_empty() {
             return Ok(0);
         }
-        let sql = stage_rows(self, batch).await?;
+        let sql = stage_rows(self, rows).await?;
         self.exec(&format!("{sql} {tail}"), &[]).await
     }
 }
 
-/// COPYs a batch into a session temporary copy of its table; returns the `INSERT … SELECT`
-/// (without its tail) that moves the rows on.
-async fn stage_rows(conn: &mut PgConnection, batch: &Batch) -> Result<String, sqlx::Error> {
-    let stage = format!("{}_incoming", batch.table);
-    let columns = batch.columns.join(", ");
+/// COPYs rows into a session temporary copy of their table; returns the `INSERT … SELECT`
+/// (without its tail) that moves them on.
+async fn stage_rows(conn: &mut PgConnection, rows: &impl Rows) -> Result<String, sqlx::Error> {
+    let table = rows.table();
+    let stage = format!("{table}_incoming");
+    let columns = rows.columns().join(", ");
     // Session-local, emptied at commit: concurrent writers never see each other's rows.
     conn.exec(
         &format!(
-            "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {} INCLUDING DEFAULTS) \
-             ON COMMIT DELETE ROWS",
-            batch.table
+            "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) \
+             ON COMMIT DELETE ROWS"
         ),
         &[],
     )
     .await?;
     conn.exec(&format!("TRUNCATE {stage}"), &[]).await?;
-    copy_rows(conn, &stage, batch).await?;
+    copy_rows(conn, &stage, rows).await?;
     Ok(format!(
-        "INSERT INTO {} ({columns}) SELECT {columns} FROM {stage}",
-        batch.table
+        "INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}"
     ))
 }
 
-/// COPYs a batch's rows into `table` (the batch's own table or a staging copy of it).
+/// COPY data sent to the server at a time: the text of a whole batch is not held at once.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// COPYs rows into `table` (their own table or a staging copy of it).
 async fn copy_rows(
     conn: &mut PgConnection,
     table: &str,
-    batch: &Batch,
+    rows: &impl Rows,
 ) -> Result<u64, sqlx::Error> {
-    let mut buf = String::with_capacity(batch.rows.len() * 128);
-    for row in &batch.rows {
-        for (i, v) in row.iter().enumerate() {
+    let stmt = format!("COPY {table} ({}) FROM STDIN", rows.columns().join(", "));
+    let mut copy = conn.copy_in_raw(&stmt).await?;
+    let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+    for r in 0..rows.len() {
+        for (i, v) in rows.row(r).iter().enumerate() {
             if i > 0 {
                 buf.push('\t');
             }
             copy_encode(&mut buf, v);
         }
         buf.push('\n');
-    }
-    let stmt = format!("COPY {table} ({}) FROM STDIN", batch.columns.join(", "));
-    let mut copy = conn.copy_in_raw(&stmt).await?;
-    if let Err(e) = copy.send(buf.into_bytes()).await {
-        let _ = copy.abort(e.to_string()).await;
-        return Err(e);
+        if buf.len() >= COPY_CHUNK || r + 1 == rows.len() {
+            if let Err(e) = copy.send(buf.as_bytes()).await {
+                let _ = copy.abort(e.to_string()).await;
+                return Err(e);
+            }
+            buf.clear();
+        }
     }
     copy.finish().await
 }
@@ -347,12 +360,12 @@ impl Conn for SqliteConnection {
 
     async fn insert_with(
         &mut self,
-        batch: &Batch,
+        rows: &impl Rows,
         tail: &str,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
         let mut out = Vec::new();
-        for (sql, rows, keep) in sqlite_statements(batch, tail) {
-            for row in sqlx::query_with(&sql, sqlite_args(rows.iter().flatten())?)
+        for (sql, range, keep) in sqlite_statements(rows, tail) {
+            for row in sqlx::query_with(&sql, statement_args(rows, range)?)
                 .persistent(keep)
                 .fetch_all(&mut *self)
                 .await?
@@ -363,14 +376,14 @@ impl Conn for SqliteConnection {
         Ok(out)
     }
 
-    async fn insert_count(&mut self, batch: &Batch, tail: &str) -> Result<u64, sqlx::Error> {
-        // Each statement's values are copied into its arguments while SQLite runs the previous
+    async fn insert_count(&mut self, rows: &impl Rows, tail: &str) -> Result<u64, sqlx::Error> {
+        // Each statement's values are made into its arguments while SQLite runs the previous
         // statement on the connection's worker thread: binding a large batch is a fifth of
         // its insert time, and this way only the first statement waits for it.
-        let mut statements = sqlite_statements(batch, tail);
-        let bind = |next: Option<(String, &[Vec<Val>], bool)>| match next {
-            Some((sql, rows, keep)) => {
-                sqlite_args(rows.iter().flatten()).map(|args| Some((sql, args, keep)))
+        let mut statements = sqlite_statements(rows, tail);
+        let bind = |next: Option<(String, Range<usize>, bool)>| match next {
+            Some((sql, range, keep)) => {
+                statement_args(rows, range).map(|args| Some((sql, args, keep)))
             }
             None => Ok(None),
         };
@@ -392,43 +405,72 @@ impl Conn for SqliteConnection {
 
 /// The arguments SQLite binds for `values`, owned: sqlx copies borrowed text when it hands a
 /// statement to the connection's worker, so owning it from the start saves that copy (and
-/// lets [`Conn::insert_count`] build them ahead of time). Dates and times are stored as
-/// sortable text.
+/// lets [`Conn::insert_count`] build them ahead of time).
 fn sqlite_args<'a>(
     values: impl IntoIterator<Item = &'a Val>,
 ) -> Result<SqliteArguments<'static>, sqlx::Error> {
-    use sqlx::Arguments;
     let mut args = SqliteArguments::default();
     for v in values {
-        match v {
-            Val::Null => args.add(None::<String>),
-            Val::Text(s) | Val::Json(s) => args.add(s.clone()),
-            Val::Int(i) => args.add(*i),
-            Val::Real(f) => args.add(*f),
-            Val::Bool(b) => args.add(*b),
-            Val::Date(d) => args.add(orgwatch_model::Day(*d).to_string()),
-            Val::Ts(t) => args.add(t.to_sortable_string()),
-            Val::Bytes(b) => args.add(b.clone()),
-        }
-        .map_err(sqlx::Error::Encode)?;
+        add_sqlite_arg(&mut args, v.clone())?;
     }
     Ok(args)
 }
 
-/// A batch as multi-row `INSERT … {tail}` statements within SQLite's parameter limit, each
-/// with its rows and whether to keep it prepared: only full-size statements are (their text
-/// repeats). A shorter last statement has a new text almost every batch, and sqlx keeps up to
-/// 100 prepared statements per connection: of megabytes each, for thousands of rows, that
-/// grew a long activity run by a gigabyte.
-fn sqlite_statements<'b>(
-    batch: &'b Batch,
-    tail: &'b str,
-) -> impl Iterator<Item = (String, &'b [Vec<Val>], bool)> + 'b {
-    let per_stmt = (MAX_PARAMS / batch.columns.len()).max(1);
-    batch.rows.chunks(per_stmt).map(move |rows| {
-        let sql = insert_sql(batch.table, &batch.columns, rows.len());
+/// The arguments of one multi-row statement: rows `range` of `rows`, the values of rows made
+/// on demand moved in rather than copied.
+fn statement_args(
+    rows: &impl Rows,
+    range: Range<usize>,
+) -> Result<SqliteArguments<'static>, sqlx::Error> {
+    let mut args = SqliteArguments::default();
+    for i in range {
+        match rows.row(i) {
+            Cow::Borrowed(values) => {
+                for v in values {
+                    add_sqlite_arg(&mut args, v.clone())?;
+                }
+            }
+            Cow::Owned(values) => {
+                for v in values {
+                    add_sqlite_arg(&mut args, v)?;
+                }
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// Binds one value; dates and times are stored as sortable text.
+fn add_sqlite_arg(args: &mut SqliteArguments<'static>, v: Val) -> Result<(), sqlx::Error> {
+    use sqlx::Arguments;
+    match v {
+        Val::Null => args.add(None::<String>),
+        Val::Text(s) | Val::Json(s) => args.add(s),
+        Val::Int(i) => args.add(i),
+        Val::Real(f) => args.add(f),
+        Val::Bool(b) => args.add(b),
+        Val::Date(d) => args.add(orgwatch_model::Day(d).to_string()),
+        Val::Ts(t) => args.add(t.to_sortable_string()),
+        Val::Bytes(b) => args.add(b),
+    }
+    .map_err(sqlx::Error::Encode)
+}
+
+/// Rows as multi-row `INSERT … {tail}` statements of [`SQLITE_ROWS_PARAMS`] values at most,
+/// each with its rows and whether to keep it prepared: only full-size statements are (their
+/// text repeats). A shorter last statement has a new text almost every batch, and sqlx keeps
+/// up to 100 prepared statements per connection.
+fn sqlite_statements<'r>(
+    rows: &'r impl Rows,
+    tail: &'r str,
+) -> impl Iterator<Item = (String, Range<usize>, bool)> + 'r {
+    let columns = rows.columns();
+    let per_stmt = (SQLITE_ROWS_PARAMS / columns.len()).max(1);
+    (0..rows.len()).step_by(per_stmt).map(move |start| {
+        let end = (start + per_stmt).min(rows.len());
+        let sql = insert_sql(rows.table(), columns, end - start);
         let sql = format!("{sql} {tail}").trim_end().to_owned();
-        (sql, rows, rows.len() == per_stmt)
+        (sql, start..end, end - start == per_stmt)
     })
 }
 

@@ -175,18 +175,23 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
-                // 8 MiB of page cache per connection (the default is 2 MiB): a batch of
-                // activity rows touches many index pages. 32 MiB measured no faster and, over
-                // 4 connections, held 96 MiB more.
-                .pragma("cache_size", "-8192")
-                .pragma("temp_store", "memory")
+                // 2 MiB of page cache per connection (SQLite's default): with 4 connections,
+                // 8 MiB stored activity up to 5 % faster but held 24 MiB more, and a long
+                // activity run must stay under 256 MiB (bench/activity --memory).
+                .pragma("cache_size", "-2048")
+                // Statement journals and large sorts in temporary files (the page cache
+                // holds what is hot), not in process memory: a batch's journal held 15 MB.
+                .pragma("temp_store", "file")
                 // Checkpoint the WAL every 64k pages (256 MiB) rather than 1k: a page rewritten
                 // by many batches is copied into the database once, and storing activity spends
                 // less of its commits checkpointing (bench/activity: 1.2 s → 1.0 s a million
                 // events at 16k pages).
                 .pragma("wal_autocheckpoint", "65536");
-            // One connection per in-memory database, or each would see an empty one.
-            let max = if url.contains(":memory:") { 1 } else { 4 };
+            // One connection per in-memory database, or each would see an empty one. A file
+            // has one writer at a time (WAL), so two connections let reads go on beside it;
+            // each holds its page cache, prepared statements and worker thread, and four
+            // stored activity no faster (bench/activity).
+            let max = if url.contains(":memory:") { 1 } else { 2 };
             let pool = SqlitePoolOptions::new()
                 .max_connections(max)
                 .connect_with(opts)

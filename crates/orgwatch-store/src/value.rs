@@ -2,6 +2,7 @@
 //! writing (COPY on PostgreSQL, multi-row INSERT on SQLite) is written once per backend.
 
 use orgwatch_model::{Day, Timestamp};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use time::Date;
 
@@ -117,9 +118,37 @@ impl Batch {
             None => self.rows.push(row),
         }
     }
+}
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+/// Rows of one table as a bulk write reads them: a statement's worth at a time, so rows that
+/// are made from data held elsewhere (activity events) need not all exist at once.
+pub(crate) trait Rows: Sync {
+    /// The table the rows go to.
+    fn table(&self) -> &'static str;
+    /// Its columns, in the order of each row's values.
+    fn columns(&self) -> &[&'static str];
+    /// How many rows there are.
+    fn len(&self) -> usize;
+    /// Row `i` (below [`Rows::len`]): borrowed when it is held, owned when made on demand.
+    fn row(&self, i: usize) -> Cow<'_, [Val]>;
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Rows for Batch {
+    fn table(&self) -> &'static str {
+        self.table
+    }
+    fn columns(&self) -> &[&'static str] {
+        &self.columns
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn row(&self, i: usize) -> Cow<'_, [Val]> {
+        Cow::Borrowed(&self.rows[i])
     }
 }
 

@@ -31,13 +31,16 @@ use tokio::sync::mpsc;
 /// Events per chunk: a bigger file is stored in several transactions (memory stays bounded).
 pub const CHUNK_EVENTS: usize = 20_000;
 
-/// Most events per database transaction. A batch is held three times over (gathered,
-/// prepared, in the database), so this bounds memory: 50,000 held 70 MB more than 20,000 on
-/// the benchmark for 5 % more speed.
+/// Most events per database transaction. About two batches are held at once (one in the
+/// database, one gathered or being counted into the live windows; rows are made as they are
+/// bound), so this bounds memory. On the benchmark, 15,000 held 10 MB less and stored 10 %
+/// slower; 50,000 held 70 MB more for 5 % more speed.
 const BATCH_EVENTS: usize = 20_000;
 
 /// Decoded chunks waiting for the writer (one file each, or [`CHUNK_EVENTS`] of a big one).
-const QUEUED_CHUNKS: usize = 16;
+/// The writer takes several per batch; decoders are faster than the writer, so a longer queue
+/// only holds more events (16 held 5 MB more on the benchmark, no faster).
+const QUEUED_CHUNKS: usize = 8;
 
 /// Longest wait for another chunk before a batch is stored anyway.
 const BATCH_WAIT: Duration = Duration::from_millis(100);
@@ -82,23 +85,40 @@ struct ChunkSink {
     path: Arc<str>,
     size: u64,
     chunk: Chunk,
+    /// Events collected: moved into an exact-size vector when sent, and reused. A vector
+    /// grown by pushing holds up to twice its events' room, for every chunk in flight.
+    events: Vec<ActivityEvent>,
 }
 
 impl ChunkSink {
-    fn new(tx: mpsc::Sender<Msg>, path: Arc<str>, size: u64) -> ChunkSink {
+    /// A sink for one input, collecting into `events` (empty; its room is reused).
+    fn new(
+        tx: mpsc::Sender<Msg>,
+        path: Arc<str>,
+        size: u64,
+        events: Vec<ActivityEvent>,
+    ) -> ChunkSink {
         let chunk = Chunk::new(path.clone(), size);
         ChunkSink {
             tx,
             path,
             size,
             chunk,
+            events,
         }
+    }
+
+    /// The collecting vector, empty, for the next input.
+    fn into_buffer(mut self) -> Vec<ActivityEvent> {
+        self.events.clear();
+        self.events
     }
 
     /// Sends what is collected (the last chunk of the input when `complete`).
     fn flush(&mut self, complete: bool) {
         let mut chunk =
             std::mem::replace(&mut self.chunk, Chunk::new(self.path.clone(), self.size));
+        chunk.events = self.events.drain(..).collect();
         chunk.complete = complete;
         if complete || !chunk.events.is_empty() || chunk.report.records() > 0 {
             // A closed channel means the writer stopped (an error it reports itself).
@@ -122,8 +142,8 @@ impl Chunk {
 impl Sink for ChunkSink {
     fn event(&mut self, ev: ActivityEvent) {
         self.chunk.report.add(&ev);
-        self.chunk.events.push(ev);
-        if self.chunk.events.len() >= CHUNK_EVENTS {
+        self.events.push(ev);
+        if self.events.len() >= CHUNK_EVENTS {
             self.flush(false);
         }
     }
@@ -456,29 +476,39 @@ fn spawn_decoders(
     (0..DECODERS.min(files.len()))
         .map(|_| {
             let (files, next, tx) = (files.clone(), next.clone(), tx.clone());
-            std::thread::spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((path, size)) = files.get(i) else {
-                    break;
-                };
-                let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-                let mut sink = ChunkSink::new(tx.clone(), name.clone(), *size);
-                match decode_file_into(path, &mut sink) {
-                    Ok(()) => sink.flush(true),
-                    Err(e) => {
-                        // Records before the failure were stored with earlier chunks (each
-                        // counted once); the file is recorded as failed.
-                        sink.flush(false);
-                        let _ = tx.blocking_send(Msg::Failed {
-                            path: name.to_string(),
-                            size: *size,
-                            reason: e.to_string(),
-                        });
-                    }
+            std::thread::spawn(move || {
+                let mut events = Vec::new();
+                while let Some((path, size)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    events = decode_file(path, *size, &tx, events);
                 }
             })
         })
         .collect()
+}
+
+/// Decodes one file into the channel, collecting into `events`; returns it for the next.
+fn decode_file(
+    path: &Path,
+    size: u64,
+    tx: &mpsc::Sender<Msg>,
+    events: Vec<ActivityEvent>,
+) -> Vec<ActivityEvent> {
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let mut sink = ChunkSink::new(tx.clone(), name.clone(), size, events);
+    match decode_file_into(path, &mut sink) {
+        Ok(()) => sink.flush(true),
+        Err(e) => {
+            // Records before the failure were stored with earlier chunks (each counted once);
+            // the file is recorded as failed.
+            sink.flush(false);
+            let _ = tx.blocking_send(Msg::Failed {
+                path: name.to_string(),
+                size,
+                reason: e.to_string(),
+            });
+        }
+    }
+    sink.into_buffer()
 }
 
 /// What a listing found: files to read (with their size), files already in the ledger, and
@@ -674,7 +704,7 @@ async fn read_stdin(writer: &mut Writer<'_>, follow: bool) -> Result<()> {
         if ndjson {
             ndjson_lines(first, stdin, tx, follow);
         } else {
-            let mut sink = ChunkSink::new(tx.clone(), Arc::from(STDIN), 0);
+            let mut sink = ChunkSink::new(tx.clone(), Arc::from(STDIN), 0, Vec::new());
             let whole = std::io::Cursor::new(first).chain(stdin);
             if let Err(e) = decode_reader_into(whole, &mut sink) {
                 let _ = tx.blocking_send(Msg::Failed {
@@ -724,7 +754,7 @@ fn group_lines(lines: std::sync::mpsc::Receiver<Vec<u8>>, tx: mpsc::Sender<Msg>,
     let mut group = Vec::new();
     let mut count = 0;
     let flush = |group: &mut Vec<u8>| {
-        let mut sink = ChunkSink::new(tx.clone(), Arc::from(STDIN), 0);
+        let mut sink = ChunkSink::new(tx.clone(), Arc::from(STDIN), 0, Vec::new());
         // NDJSON input never fails as a whole: a bad line is one undecodable record.
         let _ = decode_reader_into(&group[..], &mut sink);
         sink.flush(false);
