@@ -297,7 +297,7 @@ async fn copy_rows(
 ) -> Result<u64, sqlx::Error> {
     let stmt = format!("COPY {table} ({}) FROM STDIN", rows.columns().join(", "));
     let mut copy = conn.copy_in_raw(&stmt).await?;
-    let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+    let mut buf = String::with_capacity((rows.len() * 128).min(COPY_CHUNK) + 4096);
     for r in 0..rows.len() {
         for (i, v) in rows.row(r).iter().enumerate() {
             if i > 0 {
