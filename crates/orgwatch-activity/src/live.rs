@@ -14,8 +14,7 @@
 //!
 //! Events must already be de-duplicated (the store decides what is new).
 
-use lasso::{Rodeo, Spur};
-use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_model::{ActivityEvent, Name, Names, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -128,21 +127,17 @@ struct Counts {
     touched: bool,
 }
 
-/// Calls per item, the item an interned name (see [`Names`]).
-type Tally = foldhash::HashMap<Spur, u64>;
+/// Calls per item, the item an interned name ([`Names`]: each held once, not per window and
+/// scope).
+type Tally = foldhash::HashMap<Name, u64>;
 
-/// The names counted in the windows (services, APIs, principals, IPs, error codes), each
-/// held once: windows count by a 4-byte key, not by a copy of the text per window and scope,
-/// which took most of the live windows' memory.
-type Names = Rodeo<Spur, foldhash::fast::RandomState>;
-
-fn bump(map: &mut Tally, key: Spur) {
+fn bump(map: &mut Tally, key: Name) {
     *map.entry(key).or_insert(0) += 1;
 }
 
 /// The `n` largest entries, largest first, ties in name order: exact, as every count is kept.
 fn top_n(map: &Tally, names: &Names, n: usize) -> Vec<(String, u64)> {
-    let mut all: Vec<(&str, u64)> = map.iter().map(|(k, v)| (names.resolve(k), *v)).collect();
+    let mut all: Vec<(&str, u64)> = map.iter().map(|(k, v)| (names.name(*k), *v)).collect();
     let by_rank = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
     if all.len() > n {
         all.select_nth_unstable_by(n, by_rank);
@@ -154,22 +149,22 @@ fn top_n(map: &Tally, names: &Names, n: usize) -> Vec<(String, u64)> {
 
 /// An event's names, interned once for the four windows it is counted in.
 struct EventKeys {
-    service: Spur,
-    api: Spur,
-    principal: Spur,
-    source_ip: Spur,
-    error_code: Option<Spur>,
+    service: Name,
+    api: Name,
+    principal: Name,
+    source_ip: Name,
+    error_code: Option<Name>,
 }
 
 impl EventKeys {
     /// `api` is the event's `eventSource:eventName` (made once per event).
     fn new(ev: &ActivityEvent, api: &str, names: &mut Names) -> EventKeys {
         EventKeys {
-            service: names.get_or_intern(&ev.service),
-            api: names.get_or_intern(api),
-            principal: names.get_or_intern(ev.principal.as_str()),
-            source_ip: names.get_or_intern(ev.source_ip.as_deref().unwrap_or(crate::report::NONE)),
-            error_code: ev.error_code.as_deref().map(|c| names.get_or_intern(c)),
+            service: names.key(&ev.service),
+            api: names.key(api),
+            principal: names.key(ev.principal.as_str()),
+            source_ip: names.key(ev.source_ip.as_deref().unwrap_or(crate::report::NONE)),
+            error_code: ev.error_code.as_deref().map(|c| names.key(c)),
         }
     }
 }
@@ -199,20 +194,19 @@ impl Counts {
         }
     }
 
-    /// The same counts with their names moved from `old` to `new`.
-    fn rename(self, old: &Names, new: &mut Names) -> Counts {
-        let mut move_tally = |t: Tally| -> Tally {
-            t.into_iter()
-                .map(|(k, n)| (new.get_or_intern(old.resolve(&k)), n))
-                .collect()
-        };
-        Counts {
-            services: move_tally(self.services),
-            apis: move_tally(self.apis),
-            principals: move_tally(self.principals),
-            source_ips: move_tally(self.source_ips),
-            error_codes: move_tally(self.error_codes),
-            ..self
+    /// Replaces every name key by `rekey` of it ([`Names::compact`]).
+    fn rekey(&mut self, rekey: &mut dyn FnMut(Name) -> Name) {
+        for tally in [
+            &mut self.services,
+            &mut self.apis,
+            &mut self.principals,
+            &mut self.source_ips,
+            &mut self.error_codes,
+        ] {
+            *tally = std::mem::take(tally)
+                .into_iter()
+                .map(|(k, n)| (rekey(k), n))
+                .collect();
         }
     }
 
@@ -276,15 +270,10 @@ pub struct Live {
     open: Windows,
     late: Windows,
     newest: Option<i64>,
+    /// The names the windows count by; [`Live::publish`] drops those only closed windows
+    /// used.
     names: Names,
-    /// Names held before [`Live::publish`] drops those of closed windows (by interning the
-    /// open windows' names anew): twice what was in use after the last time, so the work is
-    /// a small constant per name.
-    names_limit: usize,
 }
-
-/// Names held before the first clean-up.
-const NAMES_MIN: usize = 1 << 12;
 
 impl Live {
     /// Live windows closing `lateness` after the newest event time seen.
@@ -296,8 +285,7 @@ impl Live {
             open: Windows::new(),
             late: Windows::new(),
             newest: None,
-            names: Names::with_hasher(foldhash::fast::RandomState::default()),
-            names_limit: NAMES_MIN,
+            names: Names::default(),
         }
     }
 
@@ -385,26 +373,17 @@ impl Live {
                 out.push(counts.update(slot, &scope, WindowState::Closed, names));
             }
         }
-        if self.names.len() > self.names_limit {
-            self.drop_unused_names();
-        }
+        let open = &mut self.open;
+        self.names.compact(|rekey| {
+            for counts in open.values_mut().flat_map(BTreeMap::values_mut) {
+                counts.rekey(rekey);
+            }
+        });
         for u in &out {
             // No subscriber is not an error: the feed is best-effort, the store is the truth.
             let _ = self.sender.send(u.clone());
         }
         out
-    }
-
-    /// Interns the open windows' names anew, dropping the names only closed windows used.
-    fn drop_unused_names(&mut self) {
-        let mut names = Names::with_hasher(foldhash::fast::RandomState::default());
-        for scopes in self.open.values_mut() {
-            for counts in scopes.values_mut() {
-                *counts = std::mem::take(counts).rename(&self.names, &mut names);
-            }
-        }
-        self.names = names;
-        self.names_limit = (2 * self.names.len()).max(NAMES_MIN);
     }
 
     /// Names interned (for tests).
@@ -524,10 +503,10 @@ mod tests {
 
     #[test]
     fn top_lists_are_exact_and_ordered() {
-        let mut names = Names::with_hasher(foldhash::fast::RandomState::default());
+        let mut names = Names::default();
         let mut m = Tally::default();
         for (k, n) in [("b", 3), ("a", 3), ("c", 5), ("d", 1), ("e", 3)] {
-            m.insert(names.get_or_intern(k), n);
+            m.insert(names.key(k), n);
         }
         assert_eq!(
             top_n(&m, &names, 3),
@@ -541,7 +520,7 @@ mod tests {
         let mut live = Live::new(Duration::from_secs(60));
         let a = "111111111111";
         // Each minute a new principal, so closed windows leave names nobody counts any more.
-        let minutes = NAMES_MIN + 10;
+        let minutes = orgwatch_model::names::CLEAN_UP_AFTER + 10;
         for m in 0..minutes {
             let t = at(1_709_287_200 + 60 * m as i64);
             let mut e = ev("2024-03-01T10:00:00Z", a, &format!("user-{m}"));
@@ -550,7 +529,7 @@ mod tests {
             live.publish();
         }
         assert!(
-            live.names_held() < NAMES_MIN,
+            live.names_held() < orgwatch_model::names::CLEAN_UP_AFTER,
             "{} names held after {minutes} one-user minutes",
             live.names_held()
         );

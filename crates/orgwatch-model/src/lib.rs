@@ -4,6 +4,7 @@
 //! - [`Snapshot`]: the A360 sender's JSON document, one struct per category under
 //!   [`category`], read leniently ([`Snapshot::from_json`]) and written back as the sender does.
 //! - [`ActivityEvent`], [`Principal`]: one CloudTrail record in compact form ([`activity`]).
+//! - [`Names`]: the names activity is counted by, each held once ([`names`]).
 //! - [`SnapshotLocation`]: where a snapshot file sits under `data/` and which window it covers.
 //!
 //! ```
@@ -18,6 +19,7 @@ pub mod activity;
 pub mod category;
 mod id;
 mod lenient;
+pub mod names;
 pub mod snapshot;
 pub mod time;
 
@@ -26,5 +28,6 @@ pub use activity::{
 };
 pub use category::Category;
 pub use id::{AccountId, Granularity, InvalidAccountId, InvalidRegion, Region};
+pub use names::{Name, Names};
 pub use snapshot::{read_located, Snapshot, SnapshotError, SnapshotLocation};
 pub use time::{Day, Timestamp};

@@ -10,7 +10,7 @@
 use crate::conn::Conn;
 use crate::value::{Batch, Rows, Val};
 use crate::{Pool, Store, StoreError};
-use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_model::{ActivityEvent, Name, Names, Timestamp};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -226,42 +226,22 @@ pub struct MinuteCounts {
 ///
 /// Only what this process stored is in it: another worker's events, or events stored before
 /// a restart, are not. The store's minute totals tell which windows it holds completely.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct MinuteCounter {
     /// Window start (epoch seconds), then account.
     windows: FastMap<i64, FastMap<String, Tally>>,
-    /// The principals, APIs and IPs counted, each held once: a window counts by a 4-byte key,
-    /// not by a copy of the text per window and account, which took most of its memory.
+    /// The principals, APIs and IPs counted, each held once (not per window and account).
     names: Names,
-    /// Names held before unused ones are dropped: twice what was in use the last time.
-    names_limit: usize,
     /// Reused to build `service:api` names without allocating.
     api: String,
 }
-
-/// Interned names (see [`MinuteCounter`]).
-type Names = lasso::Rodeo<lasso::Spur, foldhash::fast::RandomState>;
-
-/// Names a [`MinuteCounter`] holds before its first clean-up.
-const NAMES_MIN: usize = 1 << 12;
 
 #[derive(Debug, Default)]
 struct Tally {
     total: u64,
     /// Keyed (principal, `service:api`).
-    by_principal_api: FastMap<(lasso::Spur, lasso::Spur), u64>,
-    by_source_ip: FastMap<lasso::Spur, u64>,
-}
-
-impl Default for MinuteCounter {
-    fn default() -> Self {
-        MinuteCounter {
-            windows: FastMap::default(),
-            names: Names::with_hasher(foldhash::fast::RandomState::default()),
-            names_limit: NAMES_MIN,
-            api: String::new(),
-        }
-    }
+    by_principal_api: FastMap<(Name, Name), u64>,
+    by_source_ip: FastMap<Name, u64>,
 }
 
 impl MinuteCounter {
@@ -269,15 +249,13 @@ impl MinuteCounter {
     pub fn add(&mut self, ev: &ActivityEvent) {
         let minute = window(epoch_ms(ev.event_time), 60);
         let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
-        let principal = self.names.get_or_intern(ev.principal.as_str());
+        let principal = self.names.key(ev.principal.as_str());
         self.api.clear();
         self.api.push_str(&ev.service);
         self.api.push(':');
         self.api.push_str(&ev.api);
-        let api = self.names.get_or_intern(&self.api);
-        let ip = self
-            .names
-            .get_or_intern(ev.source_ip.as_deref().unwrap_or(NONE));
+        let api = self.names.key(&self.api);
+        let ip = self.names.key(ev.source_ip.as_deref().unwrap_or(NONE));
         let accounts = self.windows.entry(minute).or_default();
         let tally = match accounts.get_mut(account) {
             Some(t) => t,
@@ -291,7 +269,7 @@ impl MinuteCounter {
     /// Adds the counts of another counter.
     pub fn merge(&mut self, other: MinuteCounter) {
         let names = &mut self.names;
-        let mut name = |k: &lasso::Spur| names.get_or_intern(other.names.resolve(k));
+        let mut name = |k: &Name| names.key(other.names.name(*k));
         for (start, accounts) in other.windows {
             let mine = self.windows.entry(start).or_default();
             for (account, t) in accounts {
@@ -349,7 +327,7 @@ impl MinuteCounter {
             .collect();
         starts.sort_unstable();
         let mut out = Vec::new();
-        let name = |k: &lasso::Spur| self.names.resolve(k).to_owned();
+        let name = |k: &Name| self.names.name(*k).to_owned();
         for start in starts {
             let Some(accounts) = self.windows.remove(&start) else {
                 continue;
@@ -374,29 +352,24 @@ impl MinuteCounter {
         out
     }
 
-    /// When it holds more names than its limit, interns the remaining windows' names anew,
-    /// dropping those only scored windows used.
+    /// Drops the names only scored windows used ([`Names::compact`]).
     fn drop_unused_names(&mut self) {
-        if self.names.len() <= self.names_limit {
-            return;
-        }
-        let mut names = Names::with_hasher(foldhash::fast::RandomState::default());
-        let old = &self.names;
-        let mut name = |k: &lasso::Spur| names.get_or_intern(old.resolve(k));
-        for accounts in self.windows.values_mut() {
-            for t in accounts.values_mut() {
+        let windows = &mut self.windows;
+        self.names.compact(|rekey| {
+            for t in windows
+                .values_mut()
+                .flat_map(|accounts| accounts.values_mut())
+            {
                 t.by_principal_api = std::mem::take(&mut t.by_principal_api)
                     .into_iter()
-                    .map(|((p, a), n)| ((name(&p), name(&a)), n))
+                    .map(|((p, a), n)| ((rekey(p), rekey(a)), n))
                     .collect();
                 t.by_source_ip = std::mem::take(&mut t.by_source_ip)
                     .into_iter()
-                    .map(|(k, n)| (name(&k), n))
+                    .map(|(k, n)| (rekey(k), n))
                     .collect();
             }
-        }
-        self.names = names;
-        self.names_limit = (2 * self.names.len()).max(NAMES_MIN);
+        });
     }
 
     /// Names held (for tests).
@@ -1582,7 +1555,7 @@ mod tests {
 
     #[test]
     fn merged_counters_count_as_one_and_scored_names_are_dropped() {
-        let minutes = NAMES_MIN as i64;
+        let minutes = orgwatch_model::names::CLEAN_UP_AFTER as i64;
         let mut counter = MinuteCounter::default();
         for m in 0..minutes {
             // Each minute a new principal and IP, counted by a counter of its own.
@@ -1593,7 +1566,11 @@ mod tests {
             // Scored minutes leave, and with them (in time) their names.
             counter.forget_before(window(epoch_ms(ev(m, "x", "y").event_time), 60) - 60);
         }
-        assert!(counter.names_held() < NAMES_MIN, "{}", counter.names_held());
+        assert!(
+            counter.names_held() < orgwatch_model::names::CLEAN_UP_AFTER,
+            "{}",
+            counter.names_held()
+        );
         let last = minutes - 1;
         let start = 1_709_287_200 + 60 * last;
         let counts = counter.take(start, start + 60);
