@@ -5,10 +5,10 @@
 //! names come only from `'static` strings in this crate.
 
 use crate::value::{Batch, Rows, Val};
-use sqlx::postgres::PgArguments;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{PgConnection, Postgres, Row, SqliteConnection};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{FromRow, PgConnection, Postgres, SqliteConnection};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -21,18 +21,41 @@ pub(crate) const MAX_PARAMS: usize = 30_000;
 /// (bench/activity).
 const SQLITE_ROWS_PARAMS: usize = 3_000;
 
-/// A connection (inside a transaction) the loaders write through.
+/// A row type both backends decode: a tuple, or a struct deriving `sqlx::FromRow`. Reads are
+/// typed: a value of the wrong type is an error, never a default.
+pub(crate) trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A connection (or transaction) the loaders and read models go through.
 pub(crate) trait Conn: Send {
     /// Runs a statement; returns the number of rows it affected.
     async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error>;
     /// The first column of the first row as an integer, if there is a row.
-    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error>;
-    /// All rows, every column read as text (select with `CAST(x AS TEXT)` where needed).
-    async fn fetch_text(
+    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error> {
+        Ok(self
+            .fetch_optional::<(i64,)>(sql, args)
+            .await?
+            .map(|(v,)| v))
+    }
+    /// All rows, each decoded as a `T`.
+    async fn fetch_all<T: Record>(
         &mut self,
         sql: &str,
         args: &[Val],
-    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+    ) -> Result<Vec<T>, sqlx::Error>;
+    /// The first row, if any, decoded as a `T`.
+    async fn fetch_optional<T: Record>(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Option<T>, sqlx::Error>;
     /// Takes `n` fresh ids of `table` from its sequence before inserting, where the backend has
     /// sequences (PostgreSQL); `None` elsewhere (SQLite), where ids come from `RETURNING`.
     async fn reserve_ids(
@@ -43,15 +66,15 @@ pub(crate) trait Conn: Send {
     /// Writes a whole batch with as few round trips as the backend allows.
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error>;
     /// Inserts rows with `INSERT INTO t (…) … {tail}`, `tail` being an `ON CONFLICT` clause
-    /// and maybe `RETURNING` (of text columns; cast others): the rows returned, as text. On
+    /// and `RETURNING`: the rows returned, each decoded as a `T`. On
     /// PostgreSQL the rows are COPYed into a session temporary table first, then inserted
     /// with one `INSERT … SELECT`; rows should be sorted by key so that concurrent writers
     /// lock rows in the same order.
-    async fn insert_with(
+    async fn insert_with<T: Record>(
         &mut self,
         rows: &impl Rows,
         tail: &str,
-    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+    ) -> Result<Vec<T>, sqlx::Error>;
     /// As [`Conn::insert_with`] without `RETURNING`: the number of rows inserted (or updated).
     /// Cheaper when only the count matters: no row comes back.
     async fn insert_count(&mut self, rows: &impl Rows, tail: &str) -> Result<u64, sqlx::Error>;
@@ -80,7 +103,7 @@ pub(crate) fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
 ///
 /// A NULL argument becomes the literal `NULL` (and is not bound): a bound NULL carries a
 /// parameter type, and PostgreSQL will not assign a text-typed NULL to a timestamptz column.
-fn pg_sql(sql: &str, args: &[Val]) -> String {
+pub(crate) fn pg_sql(sql: &str, args: &[Val]) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut arg = 0;
     let mut n = 0;
@@ -172,16 +195,6 @@ fn copy_encode(out: &mut String, v: &Val) {
     }
 }
 
-fn text_cells<R: Row>(row: &R) -> Result<Vec<Option<String>>, sqlx::Error>
-where
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    (0..row.len())
-        .map(|i| row.try_get::<Option<String>, _>(i))
-        .collect()
-}
-
 impl Conn for PgConnection {
     async fn reserve_ids(
         &mut self,
@@ -207,23 +220,11 @@ impl Conn for PgConnection {
         Ok(q.execute(&mut *self).await?.rows_affected())
     }
 
-    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error> {
-        let sql = pg_sql(sql, args);
-        let mut q = sqlx::query(&sql);
-        for a in pg_args(args) {
-            q = bind_pg(q, a);
-        }
-        match q.fetch_optional(&mut *self).await? {
-            Some(row) => Ok(Some(row.try_get::<i64, _>(0)?)),
-            None => Ok(None),
-        }
-    }
-
-    async fn fetch_text(
+    async fn fetch_all<T: Record>(
         &mut self,
         sql: &str,
         args: &[Val],
-    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    ) -> Result<Vec<T>, sqlx::Error> {
         let sql = pg_sql(sql, args);
         let mut q = sqlx::query(&sql);
         for a in pg_args(args) {
@@ -232,8 +233,25 @@ impl Conn for PgConnection {
         q.fetch_all(&mut *self)
             .await?
             .iter()
-            .map(text_cells)
+            .map(T::from_row)
             .collect()
+    }
+
+    async fn fetch_optional<T: Record>(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Option<T>, sqlx::Error> {
+        let sql = pg_sql(sql, args);
+        let mut q = sqlx::query(&sql);
+        for a in pg_args(args) {
+            q = bind_pg(q, a);
+        }
+        q.fetch_optional(&mut *self)
+            .await?
+            .as_ref()
+            .map(T::from_row)
+            .transpose()
     }
 
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
@@ -243,16 +261,16 @@ impl Conn for PgConnection {
         copy_rows(self, batch.table, batch).await
     }
 
-    async fn insert_with(
+    async fn insert_with<T: Record>(
         &mut self,
         rows: &impl Rows,
         tail: &str,
-    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    ) -> Result<Vec<T>, sqlx::Error> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let sql = stage_rows(self, rows).await?;
-        self.fetch_text(&format!("{sql} {tail}"), &[]).await
+        self.fetch_all(&format!("{sql} {tail}"), &[]).await
     }
 
     async fn insert_count(&mut self, rows: &impl Rows, tail: &str) -> Result<u64, sqlx::Error> {
@@ -333,36 +351,41 @@ impl Conn for SqliteConnection {
             .rows_affected())
     }
 
-    async fn fetch_i64(&mut self, sql: &str, args: &[Val]) -> Result<Option<i64>, sqlx::Error> {
-        let q = sqlx::query_with(sql, sqlite_args(args)?);
-        match q.fetch_optional(&mut *self).await? {
-            Some(row) => Ok(Some(row.try_get::<i64, _>(0)?)),
-            None => Ok(None),
-        }
-    }
-
-    async fn fetch_text(
+    async fn fetch_all<T: Record>(
         &mut self,
         sql: &str,
         args: &[Val],
-    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    ) -> Result<Vec<T>, sqlx::Error> {
         sqlx::query_with(sql, sqlite_args(args)?)
             .fetch_all(&mut *self)
             .await?
             .iter()
-            .map(text_cells)
+            .map(T::from_row)
             .collect()
+    }
+
+    async fn fetch_optional<T: Record>(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Option<T>, sqlx::Error> {
+        sqlx::query_with(sql, sqlite_args(args)?)
+            .fetch_optional(&mut *self)
+            .await?
+            .as_ref()
+            .map(T::from_row)
+            .transpose()
     }
 
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
         self.insert_count(batch, "").await
     }
 
-    async fn insert_with(
+    async fn insert_with<T: Record>(
         &mut self,
         rows: &impl Rows,
         tail: &str,
-    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    ) -> Result<Vec<T>, sqlx::Error> {
         let mut out = Vec::new();
         for (sql, range, keep) in sqlite_statements(rows, tail) {
             for row in sqlx::query_with(&sql, statement_args(rows, range)?)
@@ -370,7 +393,7 @@ impl Conn for SqliteConnection {
                 .fetch_all(&mut *self)
                 .await?
             {
-                out.push(text_cells(&row)?);
+                out.push(T::from_row(&row)?);
             }
         }
         Ok(out)

@@ -11,100 +11,27 @@
 
 pub mod activity;
 mod conn;
+mod db;
+mod error;
 mod load;
 mod read;
 mod value;
 
-pub use read::{AccountSummary, TableCount};
+pub use db::Backend;
+pub use error::StoreError;
+pub use read::{AccountSummary, OpenFindings, OrgSummary, TableCount};
 
+use db::{on_pool, Pool};
 use orgwatch_model::{AccountId, Snapshot, SnapshotLocation};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-use std::str::FromStr;
+use std::future::Future;
 use std::time::Duration;
 
 /// Migrations of the SQLite schema.
 pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// Migrations of the PostgreSQL schema.
 pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// A failure of the store.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The URL names no backend orgwatch has.
-    #[error(
-        "unsupported database URL scheme in {0:?}: use sqlite://PATH or postgres://USER@HOST/DB"
-    )]
-    UnsupportedUrl(String),
-    /// Could not open or reach the database.
-    #[error("cannot connect to the database: {0}")]
-    Connect(#[source] sqlx::Error),
-    /// Applying the schema failed.
-    #[error("cannot apply the database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A query failed.
-    #[error("database error: {0}")]
-    Query(#[from] sqlx::Error),
-    /// Two files of one batch are for the same account, period and granularity.
-    #[error("{0} shares its account, period and granularity with another file of the batch")]
-    BatchConflict(String),
-}
-
-impl StoreError {
-    /// True when the database refused the data itself (a constraint, a value out of range),
-    /// so the file is at fault and should be quarantined; false when the database is
-    /// unreachable or failing, where quarantining a good file would be wrong.
-    pub fn is_bad_input(&self) -> bool {
-        let StoreError::Query(sqlx::Error::Database(db)) = self else {
-            return false;
-        };
-        let code = db.code().unwrap_or_default();
-        if code.len() == 5 {
-            // PostgreSQL SQLSTATE: class 22 data exception, class 23 integrity violation.
-            return code.starts_with("22") || code.starts_with("23");
-        }
-        // SQLite primary result codes: 18 TOOBIG, 19 CONSTRAINT (and its extended codes), 20 MISMATCH.
-        code.parse::<i32>()
-            .map(|c| matches!(c & 0xff, 18..=20))
-            .unwrap_or(false)
-    }
-}
-
-impl StoreError {
-    /// True when the database gave up on a transaction that may succeed if run again
-    /// (PostgreSQL deadlock or serialization failure, SQLite busy or locked).
-    pub fn is_transient(&self) -> bool {
-        let StoreError::Query(sqlx::Error::Database(db)) = self else {
-            return false;
-        };
-        let code = db.code().unwrap_or_default();
-        match code.len() {
-            5 => code == "40P01" || code == "40001",
-            _ => code
-                .parse::<i32>()
-                .map(|c| matches!(c & 0xff, 5 | 6))
-                .unwrap_or(false),
-        }
-    }
-}
-
-/// Which database a [`Store`] talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// Embedded SQLite file.
-    Sqlite,
-    /// PostgreSQL (or Aurora PostgreSQL).
-    Postgres,
-}
-
-#[derive(Clone)]
-enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
 
 /// How a snapshot's rows are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,54 +92,11 @@ pub struct Store {
 
 impl Store {
     /// Opens the database named by `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`,
-    /// `postgresql://…`), creating a SQLite file if missing, and applies the migrations.
+    /// `postgresql://…`), creating a SQLite file if missing (not its directory), and applies
+    /// the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let store = if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(StoreError::Connect)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
-                // 2 MiB of page cache per connection (SQLite's default): with 4 connections,
-                // 8 MiB stored activity up to 5 % faster but held 24 MiB more, and a long
-                // activity run must stay under 256 MiB (bench/activity --memory).
-                .pragma("cache_size", "-2048")
-                // Statement journals and large sorts in temporary files (the page cache
-                // holds what is hot), not in process memory: a batch's journal held 15 MB.
-                .pragma("temp_store", "file")
-                // Checkpoint the WAL every 64k pages (256 MiB) rather than 1k: a page rewritten
-                // by many batches is copied into the database once, and storing activity spends
-                // less of its commits checkpointing (bench/activity: 1.2 s → 1.0 s a million
-                // events at 16k pages).
-                .pragma("wal_autocheckpoint", "65536");
-            // One connection per in-memory database, or each would see an empty one. A file
-            // has one writer at a time (WAL), so two connections let reads go on beside it;
-            // each holds its page cache, prepared statements and worker thread, and four
-            // stored activity no faster (bench/activity).
-            let max = if url.contains(":memory:") { 1 } else { 2 };
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max)
-                .connect_with(opts)
-                .await
-                .map_err(StoreError::Connect)?;
-            Store {
-                pool: Pool::Sqlite(pool),
-            }
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts)
-                .await
-                .map_err(StoreError::Connect)?;
-            Store {
-                pool: Pool::Postgres(pool),
-            }
-        } else {
-            return Err(StoreError::UnsupportedUrl(redact(url)));
+        let store = Store {
+            pool: db::open(url).await?,
         };
         store.migrate().await?;
         Ok(store)
@@ -234,34 +118,48 @@ impl Store {
 
     /// The backend in use.
     pub fn backend(&self) -> Backend {
-        match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
-        }
+        on_pool!(self, |_p, b| b)
     }
 
     /// Applies pending migrations (safe to call on every start).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
+            // SQLite has no migration lock: two processes opening a new database at once
+            // race, and the loser fails on the tables the winner created. Its second try
+            // finds the migrations applied.
             Pool::Sqlite(p) => {
-                // SQLite has no migration lock: two processes opening a new database at once
-                // race, and the loser fails on the tables the winner created. Its second try
-                // finds the migrations applied.
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match SQLITE_MIGRATOR.run(p).await {
-                        Ok(()) => break,
-                        Err(_) if attempt < 5 => {
-                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                db::retry(
+                    5,
+                    Duration::from_millis(200),
+                    |_| true,
+                    || SQLITE_MIGRATOR.run(p),
+                )
+                .await?
             }
             Pool::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
         }
         Ok(())
+    }
+
+    /// The newest migration applied to the database: its version and description.
+    pub async fn schema_version(&self) -> Result<Option<(i64, String)>, StoreError> {
+        const SQL: &str = "SELECT version, description FROM _sqlx_migrations \
+            WHERE success ORDER BY version DESC LIMIT 1";
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            Ok(conn::Conn::fetch_optional(&mut *c, SQL, &[]).await?)
+        })
+    }
+
+    /// Runs `op` again (at most 5 times in all, with a growing pause) while it fails with a
+    /// transient error: a deadlock or serialization failure on PostgreSQL, a busy or locked
+    /// database on SQLite. The one retry loop for every caller of the store.
+    pub async fn retry_transient<T, F, Fut>(op: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        db::retry(5, Duration::from_millis(50), StoreError::is_transient, op).await
     }
 
     /// Loads one snapshot in one transaction (see the crate docs for the key and replace rules).
@@ -281,25 +179,19 @@ impl Store {
         input: &SnapshotInput<'_>,
         strategy: Strategy,
     ) -> Result<LoadOutcome, StoreError> {
-        macro_rules! run {
-            ($pool:expr) => {{
-                if strategy == Strategy::RowByRow {
-                    let mut conn = $pool.acquire().await?;
-                    return Ok(load::load(&mut *conn, input, strategy, None).await?);
-                }
-                let mut tx = $pool.begin().await?;
-                let outcome = load::load(&mut *tx, input, strategy, None).await?;
-                match outcome {
-                    LoadOutcome::Loaded { .. } => tx.commit().await?,
-                    _ => tx.rollback().await?,
-                }
-                Ok(outcome)
-            }};
-        }
-        match &self.pool {
-            Pool::Sqlite(p) => run!(p),
-            Pool::Postgres(p) => run!(p),
-        }
+        on_pool!(self, |p, _b| {
+            if strategy == Strategy::RowByRow {
+                let mut conn = p.acquire().await?;
+                return Ok(load::load(&mut *conn, input, strategy, None).await?);
+            }
+            let mut tx = p.begin().await?;
+            let outcome = load::load(&mut *tx, input, strategy, None).await?;
+            match outcome {
+                LoadOutcome::Loaded { .. } => tx.commit().await?,
+                _ => tx.rollback().await?,
+            }
+            Ok(outcome)
+        })
     }
 
     /// Loads several snapshots in one transaction, writing each table's rows of all of them
@@ -334,32 +226,25 @@ impl Store {
             .collect();
         products.sort_by_key(|p| p.to_lowercase());
         products.dedup_by_key(|p| p.to_lowercase());
-        macro_rules! run {
-            ($pool:expr) => {{
-                if !products.is_empty() {
-                    let mut tx = $pool.begin().await?;
-                    for p in &products {
-                        load::ensure_product(&mut *tx, p).await?;
-                    }
-                    tx.commit().await?;
+        on_pool!(self, |p, _b| {
+            if !products.is_empty() {
+                let mut tx = p.begin().await?;
+                for p in &products {
+                    load::ensure_product(&mut *tx, p).await?;
                 }
-                let mut tx = $pool.begin().await?;
-                let mut deferred = load::Deferred::default();
-                let mut outcomes = Vec::with_capacity(inputs.len());
-                for input in inputs {
-                    outcomes.push(
-                        load::load(&mut *tx, input, Strategy::Bulk, Some(&mut deferred)).await?,
-                    );
-                }
-                deferred.flush(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(outcomes)
-            }};
-        }
-        match &self.pool {
-            Pool::Sqlite(p) => run!(p),
-            Pool::Postgres(p) => run!(p),
-        }
+            }
+            let mut tx = p.begin().await?;
+            let mut deferred = load::Deferred::default();
+            let mut outcomes = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                outcomes
+                    .push(load::load(&mut *tx, input, Strategy::Bulk, Some(&mut deferred)).await?);
+            }
+            deferred.flush(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(outcomes)
+        })
     }
 
     /// Records why a file was quarantined (`logs` outcome FAILED, the reason as an ERROR
@@ -370,18 +255,12 @@ impl Store {
         account: Option<AccountId>,
         reason: &str,
     ) -> Result<i64, StoreError> {
-        macro_rules! run {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
-                let id = load::record_failure(&mut *tx, file_name, account, reason).await?;
-                tx.commit().await?;
-                Ok(id)
-            }};
-        }
-        match &self.pool {
-            Pool::Sqlite(p) => run!(p),
-            Pool::Postgres(p) => run!(p),
-        }
+        on_pool!(self, |p, _b| {
+            let mut tx = p.begin().await?;
+            let id = load::record_failure(&mut *tx, file_name, account, reason).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 }
 

@@ -73,7 +73,7 @@ fn detector(
 
 async fn minute_totals(store: &Store) -> BTreeMap<String, i64> {
     store
-        .query_text(
+        .raw_query_text(
             "SELECT CAST(window_start AS TEXT), CAST(SUM(count) AS TEXT) FROM activity_rollups \
              WHERE tier = 'minute' AND metric = 'total' GROUP BY window_start",
             &[],
@@ -93,7 +93,7 @@ async fn minute_totals(store: &Store) -> BTreeMap<String, i64> {
 /// Every rollup row, for comparing two stores.
 async fn all_rollups(store: &Store) -> Vec<Vec<Option<String>>> {
     store
-        .query_text(
+        .raw_query_text(
             "SELECT tier, CAST(window_start AS TEXT), account, region, metric, item, \
              CAST(count AS TEXT) FROM activity_rollups \
              ORDER BY tier, window_start, account, region, metric, item",
@@ -105,7 +105,7 @@ async fn all_rollups(store: &Store) -> Vec<Vec<Option<String>>> {
 
 async fn rows(store: &Store, table: &str) -> i64 {
     store
-        .query_text(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"), &[])
+        .raw_query_text(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"), &[])
         .await
         .unwrap()[0][0]
         .as_deref()
@@ -229,7 +229,7 @@ async fn fresh_like(store: &Store) -> Store {
         "activity_state",
         "activity_anomalies",
     ] {
-        copy.query_text(&format!("DELETE FROM {t}"), &[])
+        copy.raw_query_text(&format!("DELETE FROM {t}"), &[])
             .await
             .unwrap();
     }
@@ -277,7 +277,7 @@ async fn a_late_event_amends_its_window_without_a_second_row(store: Store) {
     let ten = (ts("2024-03-01T10:00:00Z").get().unix_timestamp()).to_string();
     assert_eq!(totals[&ten], 2, "{totals:?}");
     let rows_for_window = store
-        .query_text(
+        .raw_query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM activity_rollups WHERE tier = 'minute' \
              AND metric = 'total' AND window_start = CAST(? AS BIGINT)",
             &[&ten],
@@ -378,7 +378,7 @@ async fn the_ledger_remembers_files_and_sizes(store: Store) {
     assert_eq!(ledger["big.json"], 5000);
     assert_eq!(ledger["broken.json"], 12);
     let error = store
-        .query_text(
+        .raw_query_text(
             "SELECT error FROM activity_files WHERE path = 'broken.json'",
             &[],
         )
@@ -451,7 +451,7 @@ async fn every_metric_is_counted(store: Store) {
     assert_eq!(counts.last_event_time, Some(ts("2024-03-01T10:00:12Z")));
     // The exact top 10 view ranks per window; '*' is the organisation.
     let top = store
-        .query_text(
+        .raw_query_text(
             "SELECT item, CAST(count AS TEXT) FROM view_activity_top10 WHERE tier = 'minute' \
              AND account = '*' AND metric = 'service' ORDER BY rank",
             &[],
@@ -461,7 +461,7 @@ async fn every_metric_is_counted(store: Store) {
     assert_eq!(top.len(), 2);
     // Minute windows of per-event metrics come from the recent events.
     let top = store
-        .query_text(
+        .raw_query_text(
             "SELECT item, CAST(count AS TEXT) FROM view_activity_top10 WHERE tier = 'minute' \
              AND account = '111111111111' AND metric = 'principal'",
             &[],
@@ -473,7 +473,7 @@ async fn every_metric_is_counted(store: Store) {
         vec![vec![Some("alice".to_owned()), Some("4".to_owned())]]
     );
     let stored_minute_principals = store
-        .query_text(
+        .raw_query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM activity_rollups WHERE tier = 'minute' \
              AND metric IN ('principal', 'api', 'source_ip')",
             &[],
@@ -682,7 +682,7 @@ async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
 /// Rows of one tier: (window start, metric, item) → count.
 async fn tier_rows(store: &Store, tier: &str) -> BTreeMap<(i64, String, String), i64> {
     store
-        .query_text(
+        .raw_query_text(
             "SELECT CAST(window_start AS TEXT), metric, item, CAST(count AS TEXT) \
              FROM activity_rollups WHERE tier = ?",
             &[tier],
@@ -786,7 +786,7 @@ async fn hours_leaving_their_retention_are_folded_into_their_days(store: Store) 
     assert_eq!(days[&(day, "total".to_owned(), String::new())], 4);
     assert_eq!(read(store.clone()).await.events, 4);
     let top = store
-        .query_text(
+        .raw_query_text(
             "SELECT item, CAST(count AS TEXT) FROM view_activity_top10 WHERE tier = 'day' \
              AND window_start = CAST(? AS BIGINT) AND account = '*' AND metric = 'principal' \
              ORDER BY rank",

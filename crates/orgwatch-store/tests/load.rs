@@ -84,7 +84,7 @@ async fn counts(store: &Store) -> BTreeMap<&'static str, i64> {
 }
 
 async fn cells(store: &Store, sql: &str) -> Vec<Vec<Option<String>>> {
-    store.query_text(sql, &[]).await.unwrap()
+    store.raw_query_text(sql, &[]).await.unwrap()
 }
 
 async fn one(store: &Store, sql: &str) -> String {
@@ -507,7 +507,7 @@ async fn weakness_9_labels_contacts_and_products_are_not_mangled(store: Store) {
     assert_eq!(one(&store, "SELECT name FROM products").await, "Payments");
     // An owner set by a person survives the next file.
     store
-        .query_text(
+        .raw_query_text(
             "UPDATE products SET owner = 'Team Payments' WHERE name = 'Payments'",
             &[],
         )

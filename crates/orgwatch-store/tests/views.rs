@@ -170,7 +170,7 @@ fn edit(bytes: &[u8], f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
 }
 
 async fn cells(store: &Store, sql: &str) -> Vec<Vec<Option<String>>> {
-    match store.query_text(sql, &[]).await {
+    match store.raw_query_text(sql, &[]).await {
         Ok(rows) => rows,
         Err(e) => panic!("{sql}: {e}"),
     }
@@ -209,7 +209,7 @@ async fn columns(store: &Store, view: &str) -> Vec<String> {
              ORDER BY ordinal_position"
         }
     };
-    let rows = store.query_text(sql, &[view]).await.unwrap();
+    let rows = store.raw_query_text(sql, &[view]).await.unwrap();
     rows.into_iter().map(|r| r[0].clone().unwrap()).collect()
 }
 

@@ -180,7 +180,7 @@ fn main() {
             let (store, name) = fresh_postgres(&admin, tag).await;
             if tag == "bulk3" {
                 let durability = store
-                    .query_text(
+                    .raw_query_text(
                         "SELECT current_setting('fsync') || '/' || current_setting('synchronous_commit')",
                         &[],
                     )

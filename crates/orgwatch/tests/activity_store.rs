@@ -242,7 +242,7 @@ async fn minute_total(db: &TestDb, minute: &str) -> i64 {
         .unix_timestamp()
         .to_string();
     let rows = store
-        .query_text(
+        .raw_query_text(
             "SELECT CAST(COALESCE(SUM(count), 0) AS TEXT) FROM activity_rollups \
              WHERE tier = 'minute' AND metric = 'total' AND window_start = CAST(? AS BIGINT)",
             &[&at],
@@ -278,7 +278,7 @@ async fn late_events_amend_their_window(backend: Backend) {
     // One stored row per window and metric, whatever came late.
     let store = db.store().await;
     let dupes = store
-        .query_text(
+        .raw_query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM (SELECT tier, window_start, account, region, \
              metric, item FROM activity_rollups GROUP BY tier, window_start, account, region, \
              metric, item HAVING COUNT(*) > 1) d",
@@ -417,7 +417,7 @@ async fn a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once(b
     for db in [&clean, &killed] {
         let s = db.store().await;
         let scored = s
-            .query_text(
+            .raw_query_text(
                 "SELECT CAST(COUNT(*) AS TEXT) FROM activity_anomalies WHERE scope = 'org' \
                  AND series = 'total'",
                 &[],

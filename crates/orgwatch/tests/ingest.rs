@@ -157,7 +157,7 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     assert_eq!(got, want);
     let store = db.store().await;
     let failed = store
-        .query_text(
+        .raw_query_text(
             "SELECT l.file_name, lm.message, CAST(l.account_id AS TEXT) FROM logs l \
              JOIN log_messages lm ON lm.log_id = l.id \
              WHERE l.outcome = 'FAILED' AND lm.message_type = 'ERROR' ORDER BY l.file_name",

@@ -17,17 +17,36 @@ pub(super) struct AccountRow {
     profile_sha256: Option<String>,
 }
 
+/// A snapshot already loaded for the document's account and window.
+pub(super) struct WindowSnapshot {
+    pub(super) id: i64,
+    pub(super) sha256: String,
+    pub(super) run_date: Date,
+    pub(super) file_name: String,
+    pub(super) region: String,
+}
+
+/// The account row, then (when there is one) a snapshot of the window.
+type FindRow = (
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<Date>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Finds the document's account (creating the row if needed) together with its snapshots
-/// of the window starting `period_start`: rows of (id, sha256, run date, file name, region).
+/// of the window starting `period_start`.
 pub(super) async fn find<C: Conn>(
     c: &mut C,
     snap: &Snapshot,
     period_start: Date,
     granularity: &str,
-) -> Result<(AccountRow, Vec<Vec<Option<String>>>), sqlx::Error> {
-    const FIND: &str =
-        "SELECT CAST(a.id AS TEXT), a.profile_sha256, CAST(s.id AS TEXT), s.sha256, \
-        CAST(s.run_date AS TEXT), s.file_name, s.region FROM accounts a \
+) -> Result<(AccountRow, Vec<WindowSnapshot>), sqlx::Error> {
+    const FIND: &str = "SELECT a.id, a.profile_sha256, s.id, s.sha256, s.run_date, s.file_name, \
+        s.region FROM accounts a \
         LEFT JOIN snapshots s ON s.account_id = a.id AND s.period_start = ? AND s.granularity = ? \
         WHERE a.account_id = ?";
     let args = [
@@ -35,28 +54,31 @@ pub(super) async fn find<C: Conn>(
         Val::str(granularity),
         Val::str(snap.account.account_id.as_str()),
     ];
-    let mut rows = c.fetch_text(FIND, &args).await?;
+    let mut rows: Vec<FindRow> = c.fetch_all(FIND, &args).await?;
     if rows.is_empty() {
         c.exec(
             "INSERT INTO accounts (account_id) VALUES (?) ON CONFLICT (account_id) DO NOTHING",
             &[Val::str(snap.account.account_id.as_str())],
         )
         .await?;
-        rows = c.fetch_text(FIND, &args).await?;
+        rows = c.fetch_all(FIND, &args).await?;
     }
     let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;
-    let id = first[0]
-        .as_deref()
-        .and_then(|s| s.parse().ok())
-        .ok_or(sqlx::Error::RowNotFound)?;
     let account = AccountRow {
-        id,
-        profile_sha256: first[1].clone(),
+        id: first.0,
+        profile_sha256: first.1.clone(),
     };
     let snapshots = rows
         .into_iter()
-        .filter(|r| r[2].is_some())
-        .map(|r| r[2..].to_vec())
+        .filter_map(|(_, _, id, sha256, run_date, file_name, region)| {
+            Some(WindowSnapshot {
+                id: id?,
+                sha256: sha256?,
+                run_date: run_date?,
+                file_name: file_name?,
+                region: region?,
+            })
+        })
         .collect();
     Ok((account, snapshots))
 }

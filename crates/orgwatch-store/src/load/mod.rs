@@ -235,17 +235,13 @@ impl Ctx<'_> {
         let per_statement = (crate::conn::MAX_PARAMS / batch.columns.len().max(1)).max(1);
         for chunk in batch.rows.chunks(per_statement) {
             let sql = format!(
-                "{} RETURNING CAST(id AS TEXT), {key_column}",
+                "{} RETURNING id, {key_column}",
                 crate::conn::insert_sql(batch.table, &batch.columns, chunk.len())
             );
             let args: Vec<Val> = chunk.iter().flatten().cloned().collect();
-            let rows = c.fetch_text(&sql, &args).await?;
+            let rows: Vec<(i64, Option<String>)> = c.fetch_all(&sql, &args).await?;
             self.rows += rows.len() as u64;
-            ids.extend(
-                rows.into_iter().filter_map(|r| {
-                    Some((r.get(1)?.clone()?, r.first()?.as_deref()?.parse().ok()?))
-                }),
-            );
+            ids.extend(rows.into_iter().filter_map(|(id, key)| Some((key?, id))));
         }
         Ok(ids)
     }
@@ -343,31 +339,25 @@ pub(crate) async fn load<C: Conn>(
     // loaded already?) and the others (they may hold the global categories).
     let (account_row, same_window) = account::find(c, snap, period_start, granularity).await?;
     let account = account_row.id;
-    let other_regions = same_window
-        .iter()
-        .any(|r| r[4].as_deref() != Some(region.as_str()));
+    let other_regions = same_window.iter().any(|s| s.region != region.as_str());
     let mut replaced = None;
-    if let Some(row) = same_window
-        .iter()
-        .find(|r| r[4].as_deref() == Some(region.as_str()))
+    if let Some(existing) = same_window
+        .into_iter()
+        .find(|s| s.region == region.as_str())
     {
-        let id: i64 = row[0].as_deref().unwrap_or("0").parse().unwrap_or(0);
-        let sha = row[1].clone().unwrap_or_default();
-        let run_date = row[2].clone().unwrap_or_default();
-        let file_name = row[3].clone().unwrap_or_default();
-        if sha == input.sha256 {
+        let id = existing.id;
+        if existing.sha256 == input.sha256 {
             return Ok(LoadOutcome::Unchanged { snapshot_id: id });
         }
-        let incoming = orgwatch_model::Day(loc.run_date).to_string();
-        if run_date > incoming {
+        if existing.run_date > loc.run_date {
             return Ok(LoadOutcome::Superseded {
-                by_file: file_name,
-                by_run_date: run_date,
+                by_file: existing.file_name,
+                by_run_date: orgwatch_model::Day(existing.run_date).to_string(),
             });
         }
         c.exec("DELETE FROM snapshots WHERE id = ?", &[Val::Int(id)])
             .await?;
-        replaced = Some((file_name, sha));
+        replaced = Some((existing.file_name, existing.sha256));
     }
 
     let snapshot_region = region.clone();

@@ -101,7 +101,7 @@ impl Scorer {
                     None => i64::MIN,
                 };
                 // Jump over minutes without events (years, in a sparse archive).
-                let Some(next) = next_minute(store, from).await? else {
+                let Some(next) = store.next_event_minute(from).await? else {
                     break;
                 };
                 if next >= until {
@@ -109,11 +109,11 @@ impl Scorer {
                 }
                 let end = (next + CHUNK_MINUTES * 60).min(until);
                 let counts = store
-                    .minute_counts_from(&mut self.recent, from_epoch_s(next), from_epoch_s(end))
+                    .minute_counts_from(&mut self.recent, from_epoch_s(next)?, from_epoch_s(end)?)
                     .await?;
                 for (minute, windows) in by_minute(counts) {
                     done.windows += 1;
-                    let mut org = WindowCounts::empty(from_epoch_s(minute), ORG);
+                    let mut org = WindowCounts::empty(from_epoch_s(minute)?, ORG);
                     for w in windows {
                         let window = to_window(w);
                         merge(&mut org, &window);
@@ -123,7 +123,7 @@ impl Scorer {
                     let scores = self.detector.observe(&org);
                     keep(scores, &mut self.pending, &mut done);
                 }
-                self.scored_until = Some(from_epoch_s(end));
+                self.scored_until = Some(from_epoch_s(end)?);
             }
         }
         if let Some(t) = self.scored_until {
@@ -189,23 +189,6 @@ fn keep(scores: Vec<Anomaly>, pending: &mut Vec<StoredAnomaly>, done: &mut Score
             done.alarms.push(a);
         }
     }
-}
-
-/// The first minute at or after `from` (epoch seconds) with a stored recent event.
-async fn next_minute(store: &Store, from: i64) -> Result<Option<i64>> {
-    let from_ms = from.saturating_mul(1000).to_string();
-    let rows = store
-        .query_text(
-            "SELECT CAST(MIN(event_time) AS TEXT) FROM activity_events \
-             WHERE event_time >= CAST(? AS BIGINT)",
-            &[&from_ms],
-        )
-        .await?;
-    Ok(rows
-        .first()
-        .and_then(|r| r[0].as_deref())
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(|ms| ms.div_euclid(60_000) * 60))
 }
 
 fn by_minute(counts: Vec<MinuteCounts>) -> BTreeMap<i64, Vec<MinuteCounts>> {

@@ -75,34 +75,86 @@ pub async fn run(
     .await
 }
 
-/// Prints one line per account and the totals.
+/// Prints one line per account and the organisation's totals: cost of the latest complete
+/// day, month to date against the same days of the previous month, open findings by
+/// severity (see [`orgwatch_store::OrgSummary`] for how each is defined).
 pub async fn print_summary(store: &Store) -> Result<()> {
-    let rows = store.account_summaries().await?;
+    let org = store.org_summary().await?;
+    let Some(day) = org.day else {
+        println!("no daily cost loaded yet");
+        return print_totals(store, &org).await;
+    };
+    let ((m0, m1), (p0, p1)) = (
+        org.month_to_date.unwrap_or((day, day)),
+        org.previous_month_to_date.unwrap_or((day, day)),
+    );
+    println!("cost of {day}; month to date {m0}..{m1} against {p0}..{p1}; open Security Hub findings (latest state of each)");
     println!(
-        "{:<14} {:<28} {:<12} {:>9} {:>14} {:>9} {:>11} {:>7}",
-        "ACCOUNT", "NAME", "ENV", "SNAPSHOTS", "DAILY COST $", "CRITICAL", "COMPLIANCE%", "HEALTH"
+        "{:<14} {:<24} {:<10} {:>9} {:>12} {:>13} {:>13} {:>7} {:>5} {:>5} {:>11} {:>7}",
+        "ACCOUNT",
+        "NAME",
+        "ENV",
+        "SNAPSHOTS",
+        "DAY COST $",
+        "MTD $",
+        "PREV MTD $",
+        "MTD %",
+        "CRIT",
+        "HIGH",
+        "COMPLIANCE%",
+        "HEALTH"
     );
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
-    for r in &rows {
+    let money = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"));
+    for r in &org.accounts {
         println!(
-            "{:<14} {:<28} {:<12} {:>9} {:>14.2} {:>9} {:>11} {:>7}",
+            "{:<14} {:<24} {:<10} {:>9} {:>12} {:>13.2} {:>13.2} {:>7} {:>5} {:>5} {:>11} {:>7}",
             r.account_id,
-            truncate(&r.name, 28),
-            truncate(&r.environment, 12),
+            truncate(&r.name, 24),
+            truncate(&r.environment, 10),
             r.snapshots,
-            r.daily_cost_total,
-            r.critical_findings,
+            money(r.day_cost),
+            r.month_to_date,
+            r.previous_month_to_date,
+            change(r.month_to_date, r.previous_month_to_date),
+            r.open_findings.critical,
+            r.open_findings.high,
             opt(r.latest_compliance),
             opt(r.mean_health),
         );
     }
-    let total_rows: i64 = store.table_counts().await?.iter().map(|t| t.rows).sum();
-    let cost: f64 = rows.iter().map(|r| r.daily_cost_total).sum();
+    let open = org.open_findings();
     println!(
-        "{} accounts, {} snapshots, ${:.2} total daily cost, {} rows in the database",
-        rows.len(),
-        rows.iter().map(|r| r.snapshots).sum::<i64>(),
-        cost,
+        "organisation: ${:.2} on {day}; ${:.2} month to date against ${:.2} ({}); \
+         open findings: {} critical, {} high, {} medium, {} low, {} informational",
+        org.day_cost(),
+        org.month_to_date_cost(),
+        org.previous_month_to_date_cost(),
+        change(org.month_to_date_cost(), org.previous_month_to_date_cost()),
+        open.critical,
+        open.high,
+        open.medium,
+        open.low,
+        open.informational
+    );
+    print_totals(store, &org).await
+}
+
+/// The relative change from `before` to `now`, or `-` when there was nothing before.
+fn change(now: f64, before: f64) -> String {
+    if before.abs() < f64::EPSILON {
+        "-".to_owned()
+    } else {
+        format!("{:+.1}%", (now - before) / before * 100.0)
+    }
+}
+
+async fn print_totals(store: &Store, org: &orgwatch_store::OrgSummary) -> Result<()> {
+    let total_rows: i64 = store.table_counts().await?.iter().map(|t| t.rows).sum();
+    println!(
+        "{} accounts, {} snapshots, {} rows in the database",
+        org.accounts.len(),
+        org.accounts.iter().map(|r| r.snapshots).sum::<i64>(),
         total_rows
     );
     Ok(())

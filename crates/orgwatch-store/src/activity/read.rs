@@ -1,0 +1,367 @@
+//! `read`: the activity read models: ledger, stream state, detector, minute counts, anomaly
+//! scores and the counts of a time range, each as typed rows.
+
+use super::write::{count, read_state};
+use super::{
+    epoch_ms, from_epoch_ms, from_epoch_s, ActivityCounts, ActivityState, Metric, MinuteCounter,
+    MinuteCounts, Retention, SavedDetector, StoredAnomaly, Tier, NONE,
+};
+use crate::conn::Conn;
+use crate::db::on_pool;
+use crate::value::Val;
+use crate::{Store, StoreError};
+use orgwatch_model::Timestamp;
+use std::collections::{BTreeMap, HashMap};
+
+/// A query's values, as each read model binds them.
+type Args = [Val];
+
+impl Store {
+    /// Runs one read model's query on a connection of the pool.
+    async fn read_all<T: crate::conn::Record>(
+        &self,
+        sql: &str,
+        args: &Args,
+    ) -> Result<Vec<T>, StoreError> {
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            Ok(c.fetch_all(sql, args).await?)
+        })
+    }
+
+    /// The ledger: the size of every file read to its end (or that failed), by path.
+    /// Incomplete reads are left out, so they are redone.
+    pub async fn activity_files(&self) -> Result<HashMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> = self
+            .read_all("SELECT path, size FROM activity_files WHERE size >= 0", &[])
+            .await?;
+        rows.into_iter()
+            .map(|(path, size)| Ok((path, count(size)?)))
+            .collect()
+    }
+
+    /// The stream state, without the detector (megabytes, read only by
+    /// [`Store::activity_detector`]).
+    pub async fn activity_state(&self) -> Result<ActivityState, StoreError> {
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            read_state(&mut *c).await
+        })
+    }
+
+    /// The saved detector and the `scored_until` it was saved with, read together (in one
+    /// snapshot: a checkpoint of another worker in between is not half seen).
+    pub async fn activity_detector(&self) -> Result<SavedDetector, StoreError> {
+        const STATE: &str =
+            "SELECT scored_until, detector FROM activity_state WHERE name = 'default'";
+        const PARTS: &str = "SELECT scope, state FROM activity_detector_scopes \
+             WHERE name = 'default' ORDER BY scope";
+        let (row, parts): (Option<(Option<i64>, Option<Vec<u8>>)>, _) = on_pool!(self, |p, b| {
+            let mut tx = p.begin_with(b.begin_snapshot_read()).await?;
+            let row = tx.fetch_optional(STATE, &[]).await?;
+            let parts = tx.fetch_all(PARTS, &[]).await?;
+            tx.commit().await?;
+            (row, parts)
+        });
+        let (scored_until, bytes) = row.unwrap_or_default();
+        Ok(SavedDetector {
+            scored_until: scored_until.map(from_epoch_s).transpose()?,
+            bytes,
+            parts,
+        })
+    }
+
+    /// The first minute window (epoch seconds) at or after `from` (epoch seconds) holding a
+    /// stored recent event.
+    pub async fn next_event_minute(&self, from: i64) -> Result<Option<i64>, StoreError> {
+        let rows: Vec<(Option<i64>,)> = self
+            .read_all(
+                "SELECT MIN(event_time) FROM activity_events WHERE event_time >= ?",
+                &[Val::Int(from.saturating_mul(1000))],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|(ms,)| ms)
+            .map(|ms| ms.div_euclid(60_000) * 60))
+    }
+
+    /// Per account, the counts of each minute window in `[from, until)` with any stored
+    /// events, read from the recent events (complete within their retention).
+    pub async fn minute_counts(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
+        let (from, until) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            minute_counts(&mut *c, from, until).await
+        })
+    }
+
+    /// As [`Store::minute_counts`], taken from `recent` when it holds every stored event of
+    /// the range (its totals equal the stored minute totals: no other writer, no restart, added
+    /// to these windows), and read from the stored events otherwise. The range's windows leave
+    /// `recent` either way.
+    pub async fn minute_counts_from(
+        &self,
+        recent: &mut MinuteCounter,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<MinuteCounts>, StoreError> {
+        let (from_s, until_s) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
+        let rows: Vec<(i64, String, i64)> = self
+            .read_all(
+                "SELECT window_start, account, CAST(SUM(count) AS BIGINT) \
+                 FROM activity_rollups WHERE tier = 'minute' AND metric = 'total' \
+                 AND window_start >= ? AND window_start < ? GROUP BY window_start, account",
+                &[Val::Int(from_s), Val::Int(until_s)],
+            )
+            .await?;
+        let stored = rows
+            .into_iter()
+            .map(|(start, account, n)| Ok(((start, account), count(n)?)))
+            .collect::<Result<BTreeMap<(i64, String), u64>, StoreError>>()?;
+        if recent.totals(from_s, until_s) == stored {
+            return recent.take(from_s, until_s);
+        }
+        recent.take(from_s, until_s)?;
+        self.minute_counts(from, until).await
+    }
+
+    /// Stored anomaly scores with window start in `[since, until)`, each with its stored
+    /// alarm flag; only the alarms when `alarms_only`.
+    pub async fn anomalies(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        alarms_only: bool,
+    ) -> Result<Vec<StoredAnomaly>, StoreError> {
+        let since = since.map_or(i64::MIN, |t| epoch_ms(t).div_euclid(1000));
+        let until = until.map_or(i64::MAX, |t| epoch_ms(t).div_euclid(1000));
+        let rows: Vec<(i64, String, String, f64, String, bool)> = self
+            .read_all(
+                &format!(
+                    "SELECT window_start, scope, series, score, contributor, alarm \
+                     FROM activity_anomalies WHERE window_start >= ? AND window_start < ? {} \
+                     ORDER BY window_start, scope, series",
+                    if alarms_only { "AND alarm" } else { "" }
+                ),
+                &[Val::Int(since), Val::Int(until)],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|(start, scope, series, score, contributor, alarm)| {
+                Ok(StoredAnomaly {
+                    time: from_epoch_s(start)?,
+                    scope,
+                    series,
+                    score,
+                    contributor,
+                    alarm,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts of the stored activity with event time in `[since, until)`, read from the finest
+    /// tier whose retention still covers `since` (minute, then hour, then day); bounds are
+    /// rounded out to that tier's windows. The result says which tier it used.
+    pub async fn activity_counts(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        retention: &Retention,
+    ) -> Result<ActivityCounts, StoreError> {
+        let state = self.activity_state().await?;
+        let mut counts = ActivityCounts::default();
+        let Some(max) = state.max_event_time else {
+            return Ok(counts);
+        };
+        let max_s = epoch_ms(max).div_euclid(1000);
+        let covers =
+            |keep: Option<std::time::Duration>, since: Option<Timestamp>| match (keep, since) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(k), Some(s)) => epoch_ms(s).div_euclid(1000) >= max_s - k.as_secs() as i64,
+            };
+        let tier = if covers(retention.minutes, since) {
+            Tier::Minute
+        } else if covers(retention.hours, since) {
+            Tier::Hour
+        } else {
+            Tier::Day
+        };
+        let width = tier.seconds();
+        let lo = since.map_or(i64::MIN, |t| {
+            epoch_ms(t).div_euclid(1000).div_euclid(width) * width
+        });
+        let hi = until.map_or(i64::MAX, |t| {
+            let s = (epoch_ms(t) + 999).div_euclid(1000);
+            (s + width - 1).div_euclid(width) * width
+        });
+        counts.tier = Some(tier);
+        let rows: Vec<(String, String, String, String, i64, i64, i64)> = self
+            .read_all(
+                "SELECT metric, item, account, region, CAST(SUM(count) AS BIGINT), \
+                 MIN(window_start), MAX(window_start) \
+                 FROM activity_rollups WHERE tier IN (?, ?) AND window_start >= ? \
+                 AND window_start < ? GROUP BY metric, item, account, region",
+                &[
+                    Val::str(tier.as_str()),
+                    // A day is its day rows plus the hour rows not folded into them yet.
+                    Val::str(if tier == Tier::Day { Tier::Hour } else { tier }.as_str()),
+                    Val::Int(lo),
+                    Val::Int(hi),
+                ],
+            )
+            .await?;
+        let mut first_w: Option<i64> = None;
+        let mut last_w: Option<i64> = None;
+        for (metric, item, account, region, n, first, last) in rows {
+            let Some(metric) = Metric::ALL.into_iter().find(|m| m.as_str() == metric) else {
+                continue;
+            };
+            let n = count(n)?;
+            *counts
+                .by
+                .entry(metric)
+                .or_default()
+                .entry(item)
+                .or_insert(0) += n;
+            if metric == Metric::Total {
+                counts.events += n;
+                *counts.by_account.entry(account).or_insert(0) += n;
+                *counts.by_region.entry(region).or_insert(0) += n;
+                let floor = |w: i64| w.div_euclid(width) * width;
+                let (a, b) = (floor(first), floor(last));
+                first_w = Some(first_w.map_or(a, |x| x.min(a)));
+                last_w = Some(last_w.map_or(b, |x| x.max(b)));
+            }
+        }
+        let lo_ms = lo.saturating_mul(1000);
+        let hi_ms = hi.saturating_mul(1000);
+        let range = [Val::Int(lo_ms), Val::Int(hi_ms)];
+        if tier == Tier::Minute {
+            // Not in the minute tier: counted from the recent events, which outlive it.
+            for (metric, expr) in [
+                (Metric::Api, "service || ':' || api"),
+                (Metric::Principal, "principal"),
+                (Metric::SourceIp, "COALESCE(source_ip, '(none)')"),
+            ] {
+                let rows: Vec<(String, i64)> = self
+                    .read_all(
+                        &format!(
+                            "SELECT {expr}, COUNT(*) FROM activity_events \
+                             WHERE event_time >= ? AND event_time < ? GROUP BY {expr}"
+                        ),
+                        &range,
+                    )
+                    .await?;
+                let map = counts.by.entry(metric).or_default();
+                for (item, n) in rows {
+                    map.insert(item, count(n)?);
+                }
+            }
+        }
+        let bounds: Vec<(Option<i64>, Option<i64>)> = self
+            .read_all(
+                "SELECT MIN(event_time), MAX(event_time) \
+                 FROM activity_events WHERE event_time >= ? AND event_time < ?",
+                &range,
+            )
+            .await?;
+        let (first_ms, last_ms) = bounds.into_iter().next().unwrap_or_default();
+        let events_cover = covers(retention.events, since);
+        counts.first_event_time = match (events_cover, first_ms) {
+            (true, Some(ms)) => Some(from_epoch_ms(ms)?),
+            _ => first_w.map(from_epoch_s).transpose()?,
+        };
+        counts.last_event_time = match (events_cover, last_ms) {
+            (true, Some(ms)) => Some(from_epoch_ms(ms)?),
+            _ => last_w.map(|w| from_epoch_s(w + width)).transpose()?,
+        };
+        let files: Vec<(i64, i64, i64, i64)> = self
+            .read_all(
+                "SELECT CAST(COALESCE(SUM(undecodable), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(skipped), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(skipped_digest), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(skipped_insight), 0) AS BIGINT) FROM activity_files \
+                 WHERE (first_event_time IS NULL AND ? ) \
+                 OR (last_event_time >= ? AND first_event_time < ?)",
+                &[
+                    Val::Bool(since.is_none() && until.is_none()),
+                    Val::Int(lo_ms),
+                    Val::Int(hi_ms),
+                ],
+            )
+            .await?;
+        if let Some((undecodable, all, digest, insight)) = files.into_iter().next() {
+            counts.undecodable = count(undecodable)?;
+            counts.skipped.insert("digest".to_owned(), count(digest)?);
+            counts.skipped.insert("insight".to_owned(), count(insight)?);
+            if all > digest + insight {
+                counts
+                    .skipped
+                    .insert("other".to_owned(), count(all - digest - insight)?);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Per account, the counts of each minute window in `[from, until)` (epoch seconds).
+async fn minute_counts<C: Conn>(
+    c: &mut C,
+    from: i64,
+    until: i64,
+) -> Result<Vec<MinuteCounts>, StoreError> {
+    let range = [Val::Int(from * 1000), Val::Int(until * 1000)];
+    let mut out: BTreeMap<(i64, String), MinuteCounts> = BTreeMap::new();
+    let rows: Vec<(i64, String, String, String, String, i64)> = c
+        .fetch_all(
+            "SELECT event_time - (event_time % 60000), account, principal, service, api, \
+             COUNT(*) FROM activity_events WHERE event_time >= ? AND event_time < ? \
+             GROUP BY event_time - (event_time % 60000), account, principal, service, api",
+            &range,
+        )
+        .await?;
+    for (start_ms, account, principal, service, api, n) in rows {
+        let start = start_ms / 1000;
+        let n = count(n)?;
+        let w = match out.entry((start, account.clone())) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(MinuteCounts {
+                start: from_epoch_s(start)?,
+                account,
+                total: 0,
+                by_principal_api: BTreeMap::new(),
+                by_source_ip: BTreeMap::new(),
+            }),
+        };
+        w.total += n;
+        *w.by_principal_api
+            .entry((principal, format!("{service}:{api}")))
+            .or_insert(0) += n;
+    }
+    let rows: Vec<(i64, String, String, i64)> = c
+        .fetch_all(
+            &format!(
+                "SELECT event_time - (event_time % 60000), account, \
+                 COALESCE(source_ip, '{NONE}'), COUNT(*) FROM activity_events \
+                 WHERE event_time >= ? AND event_time < ? \
+                 GROUP BY event_time - (event_time % 60000), account, \
+                 COALESCE(source_ip, '{NONE}')"
+            ),
+            &range,
+        )
+        .await?;
+    for (start_ms, account, ip, n) in rows {
+        if let Some(w) = out.get_mut(&(start_ms / 1000, account)) {
+            w.by_source_ip.insert(ip, count(n)?);
+        }
+    }
+    Ok(out.into_values().collect())
+}

@@ -1,0 +1,116 @@
+//! Read models: what the CLI summaries (and the web app) ask the store, as typed rows.
+//!
+//! Each figure is defined once, here, in SQL that both backends run; a value that does not
+//! decode as its type is an error, never a default.
+
+mod summary;
+
+pub use summary::{AccountSummary, OpenFindings, OrgSummary};
+
+use crate::conn::Conn;
+use crate::db::on_pool;
+use crate::{Store, StoreError};
+
+/// Every table orgwatch keeps snapshot data in, in load order.
+pub const TABLES: &[&str] = &[
+    "accounts",
+    "contact_info",
+    "alternate_contacts",
+    "products",
+    "product_accounts",
+    "snapshots",
+    "services",
+    "cost_reports",
+    "service_costs",
+    "cost_forecasts",
+    "security",
+    "findings",
+    "guard_duty_findings",
+    "kms_keys",
+    "waf_rules",
+    "waf_rules_detailed",
+    "cloudtrail_logs",
+    "secrets_manager_secrets",
+    "certificates",
+    "inspector_findings",
+    "config_reports",
+    "non_compliant_resources",
+    "service_resources",
+    "compute_optimizer",
+    "config_inventory",
+    "inventory_instances",
+    "inventory_applications",
+    "inventory_patches",
+    "marketplace_usage",
+    "trusted_advisor_checks",
+    "health_events",
+    "application_signals",
+    "resilience_hub_apps",
+    "support_tickets",
+    "ri_sp_daily_savings",
+    "logs",
+    "log_messages",
+];
+
+/// Rows in one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableCount {
+    /// Table name.
+    pub table: &'static str,
+    /// Number of rows.
+    pub rows: i64,
+}
+
+impl Store {
+    /// Row counts of every table.
+    pub async fn table_counts(&self) -> Result<Vec<TableCount>, StoreError> {
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            let mut out = Vec::with_capacity(TABLES.len());
+            for &table in TABLES {
+                let sql = format!("SELECT COUNT(*) FROM {table}");
+                let rows = c.fetch_i64(&sql, &[]).await?.unwrap_or(0);
+                out.push(TableCount { table, rows });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Runs any SQL and returns every cell as text: a door for tests only (compiled with
+    /// the `test-support` feature), never for the product, whose reads are the typed read
+    /// models of this module.
+    #[cfg(feature = "test-support")]
+    pub async fn raw_query_text(
+        &self,
+        sql: &str,
+        args: &[&str],
+    ) -> Result<Vec<Vec<Option<String>>>, StoreError> {
+        use sqlx::Row;
+        let values: Vec<crate::value::Val> =
+            args.iter().map(|a| crate::value::Val::str(a)).collect();
+        on_pool!(self, |p, b| {
+            let sql = match b {
+                crate::Backend::Postgres => crate::conn::pg_sql(sql, &values),
+                crate::Backend::Sqlite => sql.to_owned(),
+            };
+            let mut q = sqlx::query(&sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            let rows = q.fetch_all(p).await?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| r.try_get::<Option<String>, _>(i))
+                        .collect::<Result<_, _>>()
+                })
+                .collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Closes every connection (lets a SQLite file be checkpointed and removed).
+    pub async fn close(&self) {
+        on_pool!(self, |p, _b| p.close().await)
+    }
+}
