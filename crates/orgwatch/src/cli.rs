@@ -1,7 +1,7 @@
-//! Command-line arguments, converted once into validated settings (see `settings`).
+//! Command-line arguments as clap parses them; `config` turns them, once, into a validated
+//! [`crate::config::Config`].
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// See every AWS account of an organisation at once: cost, security posture, compliance and
@@ -32,9 +32,13 @@ pub struct GlobalArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
-    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    /// More logging (-v info, -vv debug); RUST_LOG overrides. -v also lists every file
+    /// ignored for its name.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Threads reading, parsing and decoding input. Default: one per CPU.
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 /// How logs are written.
@@ -87,9 +91,6 @@ pub struct DemoArgs {
     /// `orgwatch ingest`).
     #[arg(long)]
     pub generate_only: bool,
-    /// Address the dashboard will listen on (the web app arrives in a later release; unused).
-    #[arg(long, default_value = "127.0.0.1:8080", hide = true)]
-    pub listen: SocketAddr,
 }
 
 /// `orgwatch ingest`
@@ -132,8 +133,9 @@ pub struct ActivityArgs {
     /// until Ctrl-C.
     #[arg(long, requires = "from", conflicts_with = "no_store")]
     pub follow: bool,
-    /// Report on stdout: of what was read (with --from), else of the database. Without it,
-    /// storing prints only a summary on stderr.
+    /// Report on stdout: of what was read (with --from), else of the database (a table
+    /// unless --report json). With --from into the database and without it, only a summary
+    /// is printed (on stderr).
     #[arg(long, value_enum)]
     pub report: Option<ReportFormat>,
     /// With a report from the database: events at or after this time (RFC 3339 or a date).
@@ -161,18 +163,6 @@ pub struct ActivityArgs {
     /// Keep recent events (drill-down, and the de-duplication horizon) this long.
     #[arg(long, value_parser = parse_keep, default_value = "7d")]
     pub keep_events: Keep,
-}
-
-impl ActivityArgs {
-    /// The retention the `--keep-*` options give.
-    pub fn retention(&self) -> orgwatch_store::activity::Retention {
-        orgwatch_store::activity::Retention {
-            minutes: self.keep_minutes.0,
-            hours: self.keep_hours.0,
-            days: self.keep_days.0,
-            events: self.keep_events.0,
-        }
-    }
 }
 
 /// A retention: a duration, or `None` for forever.

@@ -5,14 +5,16 @@
 //! Safe to kill at any moment: a file moves only after its transaction commits, and a file
 //! found again after a crash is recognised by its SHA-256 and only moved.
 
+use crate::source::dir::DirSource;
+use crate::source::{Input, Item, Outcome, Receipt, Source};
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
 use orgwatch_model::{read_located, AccountId, SnapshotLocation};
 use orgwatch_store::{LoadOutcome, SnapshotInput, Store, Strategy};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// How an ingest run behaves.
 #[derive(Debug, Clone)]
@@ -82,65 +84,19 @@ enum Prepared {
     },
 }
 
-/// A snapshot file found under `data/`.
-#[derive(Debug, Clone)]
-struct Found {
-    path: PathBuf,
-    /// Path relative to `data/`, with `/` separators.
-    relative: String,
-}
-
-fn is_partial(name: &str) -> bool {
-    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".partial")
-}
-
-/// Every regular file under `root/data`, oldest run date first so newer files replace older.
-fn discover(root: &Path, settle: Duration) -> Result<Vec<Found>> {
-    let data = root.join("data");
-    if !data.is_dir() {
-        anyhow::bail!(
-            "{} has no data/ directory (expected DIR/data/{{account}}/...)",
-            root.display()
-        );
-    }
-    let now = SystemTime::now();
-    let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(&data).follow_links(false) {
-        let entry = entry.with_context(|| format!("cannot list {}", data.display()))?;
-        if !entry.file_type().is_file() || is_partial(&entry.file_name().to_string_lossy()) {
-            continue;
-        }
-        if !settle.is_zero() {
-            let modified = entry.metadata().ok().and_then(|m| m.modified().ok());
-            if modified.is_some_and(|m| now.duration_since(m).unwrap_or_default() < settle) {
-                continue;
-            }
-        }
-        let rel = entry.path().strip_prefix(&data).unwrap_or(entry.path());
-        let relative = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        found.push(Found {
-            path: entry.into_path(),
-            relative,
-        });
-    }
-    found.sort_by_key(|f| {
-        let loc = SnapshotLocation::parse(&f.relative).ok();
-        (loc.map(|l| l.run_date), f.relative.clone())
-    });
-    Ok(found)
-}
-
-/// Reads, hashes and parses one file (blocking I/O; run off the runtime).
-fn prepare(file: &Found, max_bytes: u64) -> Prepared {
-    let location = match SnapshotLocation::parse(&file.relative) {
+/// Reads, hashes and parses one file (blocking I/O; run on the worker pool).
+fn prepare(file: &Item, max_bytes: u64) -> Prepared {
+    let Input::File(path) = &file.input else {
+        return Prepared::Bad {
+            account: None,
+            reason: "not a file".to_owned(),
+        };
+    };
+    let location = match SnapshotLocation::parse(&file.name) {
         Ok(l) => l,
         Err(e) => {
             let account = file
-                .relative
+                .name
                 .split('/')
                 .next()
                 .and_then(|a| AccountId::parse(a).ok());
@@ -151,7 +107,7 @@ fn prepare(file: &Found, max_bytes: u64) -> Prepared {
         }
     };
     let account = Some(location.account);
-    let size = match std::fs::metadata(&file.path) {
+    let size = match std::fs::metadata(path) {
         Ok(m) => m.len(),
         Err(e) => {
             return Prepared::Bad {
@@ -170,7 +126,7 @@ fn prepare(file: &Found, max_bytes: u64) -> Prepared {
             reason: e.to_string(),
         };
     }
-    let bytes = match std::fs::read(&file.path) {
+    let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
             return Prepared::Bad {
@@ -194,48 +150,22 @@ fn prepare(file: &Found, max_bytes: u64) -> Prepared {
     }
 }
 
-/// Moves `data/REL` to `DEST/REL` under the root; a file someone else already moved is fine.
-fn move_to(root: &Path, file: &Found, dest: &str) -> Result<PathBuf> {
-    let target = root.join(dest).join(&file.relative);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    match std::fs::rename(&file.path, &target) {
-        Ok(()) => Ok(target),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
-        Err(e) => Err(e).with_context(|| {
-            format!(
-                "cannot move {} to {}",
-                file.path.display(),
-                target.display()
-            )
-        }),
-    }
-}
-
+/// Records a file's failure in the database, then moves it to `failed/` with its reason.
 async fn quarantine(
     store: &Store,
-    opts: &IngestOptions,
-    file: &Found,
+    source: &DirSource,
+    file: &Receipt,
     account: Option<AccountId>,
     reason: &str,
 ) -> Result<()> {
-    let name = format!("data/{}", file.relative);
+    let name = format!("data/{}", file.name);
     store
         .record_failure(&name, account, reason)
         .await
         .with_context(|| format!("cannot record the failure of {name}"))?;
-    let target = move_to(&opts.root, file, "failed")?;
-    let note = target.with_file_name(format!(
-        "{}.error.txt",
-        target
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default()
-    ));
-    std::fs::write(&note, format!("{reason}\n"))
-        .with_context(|| format!("cannot write {}", note.display()))?;
+    source
+        .ack(file, &Outcome::Failed(reason.to_owned()))
+        .await?;
     eprintln!("orgwatch: quarantined {name}: {reason}");
     tracing::info!(file = %name, %reason, "quarantined");
     Ok(())
@@ -251,7 +181,7 @@ enum FileResult {
 
 /// A file that parsed, waiting in a worker's batch.
 struct ReadyFile {
-    file: Found,
+    file: Receipt,
     location: SnapshotLocation,
     snapshot: Box<orgwatch_model::Snapshot>,
     sha256: String,
@@ -272,7 +202,7 @@ impl ReadyFile {
 }
 
 /// Logs what a load did to a file and moves it to `loaded/`.
-fn finish(opts: &IngestOptions, f: &ReadyFile, outcome: LoadOutcome) -> Result<FileResult> {
+async fn finish(source: &DirSource, f: &ReadyFile, outcome: LoadOutcome) -> Result<FileResult> {
     let name = &f.name;
     let result = match outcome {
         LoadOutcome::Loaded { rows, replaced, .. } => {
@@ -288,13 +218,18 @@ fn finish(opts: &IngestOptions, f: &ReadyFile, outcome: LoadOutcome) -> Result<F
             FileResult::Superseded
         }
     };
-    move_to(&opts.root, &f.file, "loaded")?;
+    source.ack(&f.file, &Outcome::Done).await?;
     Ok(result)
 }
 
 /// Loads one file in its own transaction, quarantining it if the database refuses its data.
 /// An error means the database or the file system failed, not the file: it stays in `data/`.
-async fn load_one(store: &Store, opts: &IngestOptions, f: &ReadyFile) -> Result<FileResult> {
+async fn load_one(
+    store: &Store,
+    source: &DirSource,
+    opts: &IngestOptions,
+    f: &ReadyFile,
+) -> Result<FileResult> {
     let mut attempt = 0;
     let loaded = loop {
         attempt += 1;
@@ -307,10 +242,10 @@ async fn load_one(store: &Store, opts: &IngestOptions, f: &ReadyFile) -> Result<
         }
     };
     match loaded {
-        Ok(outcome) => finish(opts, f, outcome),
+        Ok(outcome) => finish(source, f, outcome).await,
         Err(e) if e.is_bad_input() => {
             let reason = format!("the database refused the data: {e}");
-            quarantine(store, opts, &f.file, Some(f.location.account), &reason).await?;
+            quarantine(store, source, &f.file, Some(f.location.account), &reason).await?;
             Ok(FileResult::Failed)
         }
         Err(e) => Err(e)
@@ -322,6 +257,7 @@ async fn load_one(store: &Store, opts: &IngestOptions, f: &ReadyFile) -> Result<
 /// by one when that fails on a file's data (so only the bad file is quarantined).
 async fn load_pending(
     store: &Store,
+    source: &DirSource,
     opts: &IngestOptions,
     pending: &mut Vec<ReadyFile>,
     results: &tokio::sync::mpsc::UnboundedSender<Result<FileResult>>,
@@ -332,7 +268,7 @@ async fn load_pending(
         match store.load_batch(&inputs).await {
             Ok(outcomes) => {
                 for (f, outcome) in files.iter().zip(outcomes) {
-                    if results.send(finish(opts, f, outcome)).is_err() {
+                    if results.send(finish(source, f, outcome).await).is_err() {
                         return false;
                     }
                 }
@@ -352,7 +288,7 @@ async fn load_pending(
         }
     }
     for f in &files {
-        let r = load_one(store, opts, f).await;
+        let r = load_one(store, source, opts, f).await;
         let fatal = r.is_err();
         if results.send(r).is_err() || fatal {
             return false;
@@ -364,8 +300,9 @@ async fn load_pending(
 /// Loads the files of the accounts routed to it, in arrival order, batching what is queued.
 async fn worker(
     store: Store,
+    source: Arc<DirSource>,
     opts: IngestOptions,
-    mut queue: tokio::sync::mpsc::Receiver<(Found, Prepared)>,
+    mut queue: tokio::sync::mpsc::Receiver<(Receipt, Prepared)>,
     results: tokio::sync::mpsc::UnboundedSender<Result<FileResult>>,
 ) {
     let mut pending: Vec<ReadyFile> = Vec::new();
@@ -381,14 +318,14 @@ async fn worker(
             if pending.is_empty() {
                 return;
             }
-            if !load_pending(&store, &opts, &mut pending, &results).await {
+            if !load_pending(&store, &source, &opts, &mut pending, &results).await {
                 return;
             }
             continue;
         };
         match prep {
             Prepared::Bad { account, reason } => {
-                let r = quarantine(&store, &opts, &file, account, &reason)
+                let r = quarantine(&store, &source, &file, account, &reason)
                     .await
                     .map(|()| FileResult::Failed);
                 let fatal = r.is_err();
@@ -410,10 +347,10 @@ async fn worker(
                         p.location.granularity,
                     ) == key
                 });
-                if conflict && !load_pending(&store, &opts, &mut pending, &results).await {
+                if conflict && !load_pending(&store, &source, &opts, &mut pending, &results).await {
                     return;
                 }
-                let name = format!("data/{}", file.relative);
+                let name = format!("data/{}", file.name);
                 pending.push(ReadyFile {
                     file,
                     location,
@@ -423,7 +360,7 @@ async fn worker(
                     name,
                 });
                 if pending.len() >= opts.batch_files.max(1)
-                    && !load_pending(&store, &opts, &mut pending, &results).await
+                    && !load_pending(&store, &source, &opts, &mut pending, &results).await
                 {
                     return;
                 }
@@ -454,29 +391,25 @@ pub async fn ingest_once(
     stop: &mut (impl std::future::Future<Output = ()> + Unpin),
 ) -> Result<IngestSummary> {
     let started = Instant::now();
-    let files = discover(&opts.root, opts.settle)?;
+    let source = Arc::new(DirSource::snapshots(&opts.root, opts.settle));
+    let files = source.list().await?.items;
     let mut summary = IngestSummary {
         files: files.len() as u64,
         ..Default::default()
     };
-    let bar = if opts.progress {
-        ProgressBar::new(files.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} ingest [{bar:30}] {pos}/{len} files {per_sec} eta {eta} {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+    let bar = crate::progress::files(
+        opts.progress,
+        "ingest",
+        files.len() as u64,
+        "{per_sec} eta {eta} {msg}",
     );
 
-    // Read and parse a few files ahead on blocking threads while the database loads.
+    // Read and parse a few files ahead on the worker pool while the database loads.
     let max = opts.max_file_bytes;
     let jobs = opts.jobs.max(1);
+    let pool = crate::pool::get();
     let mut prepared = futures_util::stream::iter(files.into_iter().map(|f| {
-        tokio::task::spawn_blocking(move || {
+        pool.run(move || {
             let p = prepare(&f, max);
             (f, p)
         })
@@ -487,8 +420,14 @@ pub async fn ingest_once(
     let (result_tx, mut results) = tokio::sync::mpsc::unbounded_channel::<Result<FileResult>>();
     let mut queues = Vec::with_capacity(jobs);
     for _ in 0..jobs {
-        let (tx, rx) = tokio::sync::mpsc::channel::<(Found, Prepared)>(opts.batch_files.max(2));
-        tokio::spawn(worker(store.clone(), opts.clone(), rx, result_tx.clone()));
+        let (tx, rx) = tokio::sync::mpsc::channel::<(Receipt, Prepared)>(opts.batch_files.max(2));
+        tokio::spawn(worker(
+            store.clone(),
+            source.clone(),
+            opts.clone(),
+            rx,
+            result_tx.clone(),
+        ));
         queues.push(tx);
     }
     drop(result_tx);
@@ -525,10 +464,13 @@ pub async fn ingest_once(
             }
             next = prepared.next() => {
                 let Some(joined) = next else { break };
-                let (file, prep) = joined.context("a file reader thread panicked")?;
+                let (file, prep) = match joined {
+                    Ok(done) => done,
+                    Err(_) => anyhow::bail!("a file reader thread panicked"),
+                };
                 let queue = &queues[worker_for(&prep, jobs)];
                 // A closed queue means its worker stopped on an error, reported in `results`.
-                let _ = queue.send((file, prep)).await;
+                let _ = queue.send((file.receipt(), prep)).await;
             }
         }
     }

@@ -3,16 +3,22 @@
 
 pub mod activity;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod pool;
+pub mod progress;
 pub mod settings;
+pub mod shutdown;
+pub mod source;
 pub mod telemetry;
 
 use anyhow::{Context, Result};
-use cli::{Cli, Command};
-use std::io::IsTerminal;
+use cli::Cli;
+use config::{Config, DemoConfig, IngestConfig, Task};
 use std::process::ExitCode;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Loads at once: SQLite has one writer; on PostgreSQL a few concurrent batches keep the
 /// server busy while the client parses (3 measured best on 2 cores: bench/load).
@@ -31,99 +37,100 @@ async fn open_store(flag: Option<&str>) -> Result<orgwatch_store::Store> {
         .with_context(|| format!("cannot open the database {}", orgwatch_store::redact(&url)))
 }
 
-/// Runs a parsed command line.
+/// Runs a parsed command line: validates it into a [`Config`] first, so a bad option fails
+/// before any database is opened.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let progress = std::io::stderr().is_terminal();
-    let db_flag = cli.global.database_url.as_deref();
-    match cli.command {
-        Command::Activity(args) => return activity::run(&args, progress, db_flag).await,
-        Command::Migrate => {
-            open_store(db_flag).await?.close().await;
-            eprintln!("orgwatch: the database schema is up to date");
-        }
-        Command::Ingest(args) => {
+    let config = Config::from_cli(cli)?;
+    pool::configure(config.threads);
+    let db_flag = config.database_url.as_deref();
+    match &config.task {
+        Task::Activity(activity) => activity::run(activity, &config).await,
+        Task::Migrate => {
             let store = open_store(db_flag).await?;
-            let opts = ingest::IngestOptions {
-                root: args.from.clone(),
-                max_file_bytes: args.max_file_bytes,
-                settle: if args.watch {
-                    Duration::from_secs(2)
-                } else {
-                    Duration::ZERO
-                },
-                progress,
-                strategy: orgwatch_store::Strategy::Bulk,
-                jobs: args.jobs.map_or_else(|| default_jobs(&store), usize::from),
-                batch_files: usize::from(args.batch_files),
-            };
-            // Ctrl-C sets a flag that every pass and every pause checks (a future that already
-            // fired cannot be awaited again).
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = stop_tx.send(true);
-            });
-            let stopped = || {
-                let mut rx = stop_rx.clone();
-                async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                }
-            };
-            let mut failed = 0;
-            loop {
-                let summary =
-                    ingest::ingest_once(&store, &opts, &mut std::pin::pin!(stopped())).await?;
-                failed += summary.failed;
-                if !args.watch || summary.files > 0 {
-                    println!("ingest: {summary}");
-                }
-                if !args.watch || *stop_rx.borrow() {
-                    break;
-                }
-                tokio::select! {
-                    _ = stopped() => break,
-                    _ = tokio::time::sleep(Duration::from_secs(args.poll_seconds)) => {}
-                }
-            }
+            let (version, description) = schema_version(store.backend());
             store.close().await;
-            if failed > 0 {
-                return Ok(ExitCode::from(2));
-            }
+            eprintln!(
+                "orgwatch: the database schema is up to date: version {version} ({description})"
+            );
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(args) => {
-            let regions = args
-                .regions
-                .iter()
-                .map(|r| orgwatch_model::Region::parse(r.trim()))
-                .collect::<Result<Vec<_>, _>>()?;
-            let end_date = args
-                .end_date
-                .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-            let dir = match args.dir {
-                Some(d) => d,
-                None => settings::data_dir()?.join("demo"),
-            };
-            let opts = demo::generate::DemoOptions {
-                accounts: args.accounts as usize,
-                days: args.days,
-                seed: args.seed,
-                end_date,
-                regions,
-            };
-            if args.generate_only {
-                let n = demo::write_files(&opts, &dir, progress)?;
-                println!(
-                    "demo: wrote {n} snapshot files under {}",
-                    dir.join("data").display()
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            let store = open_store(db_flag).await?;
-            let summary = demo::run(&store, &opts, &dir, progress).await?;
+        Task::Ingest(ingest) => run_ingest(ingest, &config).await,
+        Task::Demo(demo) => run_demo(demo, &config).await,
+    }
+}
+
+/// The newest migration of a backend: the schema version once connecting has migrated.
+pub fn schema_version(backend: orgwatch_store::Backend) -> (i64, String) {
+    let migrator = match backend {
+        orgwatch_store::Backend::Sqlite => &orgwatch_store::SQLITE_MIGRATOR,
+        orgwatch_store::Backend::Postgres => &orgwatch_store::POSTGRES_MIGRATOR,
+    };
+    migrator
+        .iter()
+        .max_by_key(|m| m.version)
+        .map_or((0, "no migrations".to_owned()), |m| {
+            (m.version, m.description.to_string())
+        })
+}
+
+async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {
+    let store = open_store(config.database_url.as_deref()).await?;
+    let opts = ingest::IngestOptions {
+        root: args.root.clone(),
+        max_file_bytes: args.max_file_bytes,
+        settle: if args.watch.is_some() {
+            Duration::from_secs(2)
+        } else {
+            Duration::ZERO
+        },
+        progress: config.progress,
+        strategy: orgwatch_store::Strategy::Bulk,
+        jobs: args.jobs.unwrap_or_else(|| default_jobs(&store)),
+        batch_files: args.batch_files,
+    };
+    let stop: CancellationToken = shutdown::on_signal();
+    let mut failed = 0;
+    loop {
+        let summary =
+            ingest::ingest_once(&store, &opts, &mut std::pin::pin!(stop.cancelled())).await?;
+        failed += summary.failed;
+        if args.watch.is_none() || summary.files > 0 {
             println!("ingest: {summary}");
-            demo::print_summary(&store).await?;
-            store.close().await;
+        }
+        let Some(pause) = args.watch else { break };
+        if stop.is_cancelled() {
+            break;
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(pause) => {}
         }
     }
+    store.close().await;
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => settings::data_dir()?.join("demo"),
+    };
+    if args.generate_only {
+        let n = demo::write_files(&args.options, &dir, config.progress)?;
+        println!(
+            "demo: wrote {n} snapshot files under {}",
+            dir.join("data").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = open_store(config.database_url.as_deref()).await?;
+    let summary = demo::run(&store, &args.options, &dir, config.progress).await?;
+    println!("ingest: {summary}");
+    demo::print_summary(&store).await?;
+    store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -74,6 +74,74 @@ fn json_report_of_the_samples() {
     assert_eq!(v["by_principal_type"]["AWSAccount"], 1);
     assert!(!stderr.contains("database"), "{stderr}");
     assert!(stderr.contains("files not named"), "{stderr}"); // SOURCES.md and licences
+    assert!(
+        stderr.contains("SOURCES.md"),
+        "the ignored files are named: {stderr}"
+    );
+}
+
+#[test]
+fn ignored_files_are_named_the_first_few_and_all_with_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = samples().join("invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1150Z_1vnLavRRp0ek1mP4.json");
+    std::fs::copy(&ok, dir.path().join("a.json")).unwrap();
+    for i in 1..=7 {
+        std::fs::write(dir.path().join(format!("note{i}.txt")), "x").unwrap();
+    }
+    let triage = |verbose: bool| {
+        let mut c = orgwatch();
+        if verbose {
+            c.arg("-v");
+        }
+        let out = c
+            .args(["activity", "--no-store", "--from"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let some = triage(false);
+    assert!(
+        some.contains("7 files not named *.json[.gz], *.jsonl, *.ndjson were ignored: note1.txt, note2.txt, note3.txt, note4.txt, note5.txt and 2 more (-v names them all)"),
+        "{some}"
+    );
+    let all = triage(true);
+    assert!(all.contains("note5.txt, note6.txt, note7.txt"), "{all}");
+}
+
+#[test]
+fn a_missing_from_fails_before_any_database_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("orgwatch.db");
+    let out = orgwatch()
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", db.display()))
+        .args(["activity", "--from", "/no/such/cloudtrail"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--from /no/such/cloudtrail does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("using database"), "{stderr}");
+    assert!(!db.exists(), "no database is created");
+}
+
+#[test]
+fn a_read_error_on_stdin_is_reported_and_exits_2() {
+    // Reading a directory fails (EISDIR): the simplest stdin that breaks.
+    let dir = tempfile::tempdir().unwrap();
+    let out = orgwatch()
+        .args(["activity", "--no-store", "--from", "-"])
+        .stdin(std::fs::File::open(dir.path()).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("orgwatch activity: (stdin): "), "{stderr}");
 }
 
 #[test]

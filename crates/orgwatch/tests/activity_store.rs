@@ -35,6 +35,8 @@ on_both_backends!(
     two_workers_on_one_window_store_the_totals_of_one,
     a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once,
     follow_reads_new_files_and_stdin_lines,
+    the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins,
+    a_read_error_on_stdin_is_reported_and_exits_2,
 );
 
 fn samples() -> PathBuf {
@@ -135,6 +137,15 @@ async fn the_samples_are_stored_once_and_a_rerun_reads_nothing_new(backend: Back
     );
     assert!(stderr.contains("2245 events: "), "{stderr}");
     assert!(stderr.contains("ingest lag"), "{stderr}");
+    // The samples are months to years old: the lag is given in its two largest units.
+    let lag = stderr
+        .split("ingest lag ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    assert!(lag.split(' ').count() <= 2, "{lag}");
     let want = distinct(&sample_records());
     let db_report = stored(&db);
     assert_eq!(db_report["events"], want as u64, "{db_report}");
@@ -498,4 +509,58 @@ async fn follow_reads_new_files_and_stdin_lines(backend: Backend) {
     assert!(out.status.success(), "{}", text(&out.stderr));
     store.close().await;
     assert_eq!(stored(&db)["events"], 8);
+}
+
+async fn the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&samples(), dir.path());
+    let (_, stderr, code) = activity(&db, &["--from", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Neither --from nor --report: a table, not a line of JSON.
+    let out = run(&db, &["activity"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.starts_with("read from the day tier (one-day windows)\n"),
+        "{table}"
+    );
+    assert!(table.contains("\nEC2 outcome ("), "{table}");
+    assert!(table.contains("\nconsole sign-in ("), "{table}");
+    assert!(table.contains("\nanomalies ("), "{table}");
+    // The newest event is exact (18:00), not the end of its day window.
+    let span = table
+        .lines()
+        .find(|l| l.starts_with("event time "))
+        .unwrap();
+    let newest = span.rsplit(".. ").next().unwrap();
+    assert_eq!(newest, "2025-12-03T18:00:00Z", "{span}");
+
+    // A recent range reads the minute tier.
+    let out = run(&db, &["activity", "--report", "table", "--since", newest]);
+    assert!(
+        text(&out.stdout).starts_with("read from the minute tier"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+async fn a_read_error_on_stdin_is_reported_and_exits_2(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // Reading a directory fails (EISDIR): the simplest stdin that breaks.
+    let dir = tempfile::tempdir().unwrap();
+    let out = orgwatch()
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(["activity", "--from", "-"])
+        .stdin(std::fs::File::open(dir.path()).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("orgwatch activity: (stdin): cannot read: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 failed"), "{stderr}");
 }

@@ -12,7 +12,7 @@ async fn migrate_creates_the_schema_and_is_safe_to_repeat() {
             let out = run(&db, &["migrate"]);
             assert!(out.status.success(), "{}", text(&out.stderr));
             assert!(
-                text(&out.stderr).contains("schema is up to date"),
+                text(&out.stderr).contains("schema is up to date: version "),
                 "{}",
                 text(&out.stderr)
             );
@@ -100,4 +100,39 @@ fn every_command_has_help() {
             "{cmd}: global options listed"
         );
     }
+}
+
+#[test]
+fn migrate_reports_the_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("o.db").display());
+    let out = orgwatch()
+        .args(["--database-url", &url, "migrate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let newest = orgwatch_store::SQLITE_MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("schema is up to date: version {newest} (")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn demo_has_no_listen_flag_until_there_is_a_dashboard() {
+    let out = orgwatch()
+        .args(["demo", "--listen", "127.0.0.1:8080"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--listen"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -371,3 +371,33 @@ async fn an_interrupt_in_the_middle_of_a_pass_stops_cleanly_and_a_rerun_finishes
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(db.counts().await["snapshots"] as usize, total);
 }
+
+#[test]
+fn a_missing_from_says_it_does_not_exist_and_a_directory_without_data_says_so() {
+    let out = common::orgwatch()
+        .args(["--database-url", "sqlite:///nonexistent/dir/never.db"])
+        .args(["ingest", "--from", "/no/such/snapshots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--from /no/such/snapshots does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("data/"), "{stderr}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = common::orgwatch()
+        .args(["--database-url", "sqlite:///nonexistent/dir/never.db"])
+        .args(["ingest", "--from"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("has no data/ directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}

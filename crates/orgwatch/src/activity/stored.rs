@@ -2,31 +2,112 @@
 //! activity, de-duplicated as stored, with the anomaly alarms.
 
 use super::TABLE_TOP;
-use crate::cli::{ActivityArgs, ReportFormat};
+use crate::cli::ReportFormat;
 use anyhow::Result;
 use orgwatch_activity::Report;
-use orgwatch_store::activity::{ActivityCounts, Metric, StoredAnomaly};
+use orgwatch_model::Timestamp;
+use orgwatch_store::activity::{epoch_ms, ActivityCounts, Metric, Retention, StoredAnomaly, Tier};
 use orgwatch_store::Store;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-/// Prints the stored report (JSON by default, since a table needs `--report table`).
-pub async fn run(store: &Store, args: &ActivityArgs) -> Result<ExitCode> {
-    let retention = args.retention();
-    let counts = store
-        .activity_counts(args.since, args.until, &retention)
-        .await?;
-    let anomalies = store.anomalies(args.since, args.until, true).await?;
+/// Prints the stored report of events in `[since, until)`.
+pub async fn run(
+    store: &Store,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    format: ReportFormat,
+    retention: &Retention,
+) -> Result<ExitCode> {
+    let counts = store.activity_counts(since, until, retention).await?;
+    let anomalies = store.anomalies(since, until, true).await?;
     let report = as_report(&counts);
-    match args.report.unwrap_or(ReportFormat::Json) {
+    match format {
         ReportFormat::Json => println!("{}", to_json(&report, &counts, &anomalies)),
         ReportFormat::Table => {
-            print!("{}", report.to_table(TABLE_TOP));
+            let newest = store.activity_state().await?.max_event_time;
+            let newest = newest.filter(|n| until.is_none_or(|u| *n < u));
+            print!("{}", to_table(&report, &counts, newest));
             print!("{}", anomalies_table(&anomalies));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The table form: which tier was read, the event time span (exact where the store knows
+/// it, else named as a window bound), the triage table's counts, EC2 outcomes and console
+/// sign-ins. `newest` is the newest stored event, if it falls in the range.
+pub fn to_table(report: &Report, c: &ActivityCounts, newest: Option<Timestamp>) -> String {
+    let mut out = match c.tier {
+        Some(tier) => format!(
+            "read from the {} tier ({} windows)\n",
+            tier.as_str(),
+            window_name(tier)
+        ),
+        None => "nothing stored yet\n".to_owned(),
+    };
+    let table = report.to_table(TABLE_TOP);
+    let (head, rest) = table.split_once('\n').unwrap_or((&table, ""));
+    let rest = rest
+        .split_once('\n')
+        .filter(|(line, _)| line.starts_with("event time "))
+        .map_or(rest, |(_, after)| after);
+    let first = span_end(c.first_event_time, c.tier, "start");
+    let last = match (newest, c.last_event_time) {
+        (Some(n), Some(l)) if n <= l => n.to_string(),
+        (_, l) => span_end(l, c.tier, "end"),
+    };
+    let _ = writeln!(out, "{head}\nevent time {first} .. {last}");
+    out.push_str(rest);
+    let by = |m: Metric| c.by.get(&m).cloned().unwrap_or_default();
+    out.push_str(&section("EC2 outcome", &by(Metric::Ec2Outcome)));
+    out.push_str(&section("console sign-in", &by(Metric::ConsoleSignIn)));
+    out
+}
+
+/// "one-day", "one-hour", "one-minute".
+fn window_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Minute => "one-minute",
+        Tier::Hour => "one-hour",
+        Tier::Day => "one-day",
+    }
+}
+
+/// A span end: the exact time, or, when it sits on a window bound of the tier read (the
+/// events themselves are no longer kept), that bound named as such.
+fn span_end(t: Option<Timestamp>, tier: Option<Tier>, which: &str) -> String {
+    let Some(t) = t else {
+        return "-".to_owned();
+    };
+    match tier {
+        Some(tier) if epoch_ms(t).rem_euclid(tier.seconds() * 1000) == 0 => {
+            format!("{t} ({which} of a {} window)", window_name(tier))
+        }
+        _ => t.to_string(),
+    }
+}
+
+/// One count in the triage table's layout.
+fn section(title: &str, m: &BTreeMap<String, u64>) -> String {
+    let mut out = format!("\n{title} ({} distinct)\n", m.len());
+    let mut rows: Vec<(&String, &u64)> = m.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let width = rows
+        .iter()
+        .take(TABLE_TOP)
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(0);
+    for (k, n) in rows.iter().take(TABLE_TOP) {
+        let _ = writeln!(out, "  {k:<width$}  {n:>9}");
+    }
+    if rows.len() > TABLE_TOP {
+        let _ = writeln!(out, "  … {} more", rows.len() - TABLE_TOP);
+    }
+    out
 }
 
 /// The stored counts in the triage report's shape.

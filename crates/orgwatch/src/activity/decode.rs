@@ -1,0 +1,360 @@
+//! The decode stage: input items into chunks of events on their way to the writer. Files are
+//! decoded on the worker pool, each decoder reusing its event buffer; a stream (stdin) is
+//! read on its own thread, NDJSON line by line.
+
+use crate::source::{Input, Item};
+use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
+use orgwatch_model::ActivityEvent;
+use std::future::Future;
+use std::io::{BufRead, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Events per chunk: a bigger file is stored in several transactions (memory stays bounded).
+pub const CHUNK_EVENTS: usize = 20_000;
+
+/// With `--follow` on a stream, lines waiting longer than this are stored without waiting
+/// for more.
+const STREAM_FLUSH: Duration = Duration::from_millis(500);
+
+/// One piece of decoded input on its way to the store.
+pub enum Msg {
+    /// Events of one input (all of a small file, or [`CHUNK_EVENTS`] of a big one).
+    Chunk(Box<Chunk>),
+    /// An input that could not be read (to its end).
+    Failed {
+        /// Its name.
+        path: Arc<str>,
+        /// Its size.
+        size: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Decoded events of one input.
+pub struct Chunk {
+    /// The input's name (the ledger's key).
+    pub path: Arc<str>,
+    /// The input's size.
+    pub size: u64,
+    /// The events, in input order.
+    pub events: Vec<ActivityEvent>,
+    /// The input's last chunk: it enters the ledger with this one.
+    pub complete: bool,
+    /// Counts of the chunk's records: its undecodable and skipped records, and the rows of
+    /// `--report` (of what was read).
+    pub report: Report,
+}
+
+impl Chunk {
+    fn new(path: Arc<str>, size: u64) -> Chunk {
+        Chunk {
+            path,
+            size,
+            events: Vec::new(),
+            complete: false,
+            report: Report::new(),
+        }
+    }
+}
+
+/// Collects an input's records into chunks and sends each full one.
+struct ChunkSink {
+    tx: mpsc::Sender<Msg>,
+    path: Arc<str>,
+    size: u64,
+    chunk: Chunk,
+    /// Events collected: moved into an exact-size vector when sent, and reused. A vector
+    /// grown by pushing holds up to twice its events' room, for every chunk in flight.
+    events: Vec<ActivityEvent>,
+}
+
+impl ChunkSink {
+    /// A sink for one input, collecting into `events` (empty; its room is reused).
+    fn new(
+        tx: mpsc::Sender<Msg>,
+        path: Arc<str>,
+        size: u64,
+        events: Vec<ActivityEvent>,
+    ) -> ChunkSink {
+        let chunk = Chunk::new(path.clone(), size);
+        ChunkSink {
+            tx,
+            path,
+            size,
+            chunk,
+            events,
+        }
+    }
+
+    /// The collecting vector, empty, for the next input.
+    fn into_buffer(mut self) -> Vec<ActivityEvent> {
+        self.events.clear();
+        self.events
+    }
+
+    /// Sends what is collected (the last chunk of the input when `complete`).
+    fn flush(&mut self, complete: bool) {
+        let mut chunk =
+            std::mem::replace(&mut self.chunk, Chunk::new(self.path.clone(), self.size));
+        chunk.events = self.events.drain(..).collect();
+        chunk.complete = complete;
+        if complete || !chunk.events.is_empty() || chunk.report.records() > 0 {
+            // A closed channel means the writer stopped (an error it reports itself).
+            let _ = self.tx.blocking_send(Msg::Chunk(Box::new(chunk)));
+        }
+    }
+}
+
+impl Sink for ChunkSink {
+    fn event(&mut self, ev: ActivityEvent) {
+        self.chunk.report.add(&ev);
+        self.events.push(ev);
+        if self.events.len() >= CHUNK_EVENTS {
+            self.flush(false);
+        }
+    }
+    fn undecodable(&mut self, reason: String) {
+        self.chunk.report.add_undecodable(reason);
+    }
+    fn skipped(&mut self, kind: &str) {
+        self.chunk.report.add_skipped(kind);
+    }
+}
+
+/// A decoder at work; resolves when it is done (or to its panic).
+pub type Decoding = std::pin::Pin<Box<dyn Future<Output = std::thread::Result<()>> + Send>>;
+
+/// Decodes `items` into the channel: files on the worker pool (one decoder per thread, each
+/// taking the next file), streams each on a thread of its own (a stream may wait for input
+/// indefinitely and must not hold a pool thread). `follow` stores a quiet stream's lines
+/// without waiting for more.
+pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Decoding> {
+    let mut files = Vec::new();
+    let mut decoding: Vec<Decoding> = Vec::new();
+    for item in items {
+        match item.input {
+            Input::File(path) => files.push((item.name, path, item.size)),
+            Input::Stream(stream) => {
+                let (tx, name) = (tx.clone(), item.name);
+                let (done_tx, done) = tokio::sync::oneshot::channel();
+                std::thread::spawn(move || {
+                    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        read_stream(name, stream, &tx, follow)
+                    }));
+                    let _ = done_tx.send(out);
+                });
+                decoding.push(Box::pin(async move {
+                    done.await.unwrap_or_else(|e| Err(Box::new(e.to_string())))
+                }));
+            }
+        }
+    }
+    let pool = crate::pool::get();
+    let files = Arc::new(files);
+    let next = Arc::new(AtomicUsize::new(0));
+    for _ in 0..pool.threads().min(files.len()) {
+        let (files, next, tx) = (files.clone(), next.clone(), tx.clone());
+        decoding.push(Box::pin(pool.run(move || {
+            let mut events = Vec::new();
+            while let Some((name, path, size)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                events = decode_file(name, path, *size, &tx, events);
+            }
+        })));
+    }
+    decoding
+}
+
+/// Decodes one file into the channel, collecting into `events`; returns it for the next.
+fn decode_file(
+    name: &Arc<str>,
+    path: &Path,
+    size: u64,
+    tx: &mpsc::Sender<Msg>,
+    events: Vec<ActivityEvent>,
+) -> Vec<ActivityEvent> {
+    let mut sink = ChunkSink::new(tx.clone(), name.clone(), size, events);
+    match decode_file_into(path, &mut sink) {
+        Ok(()) => sink.flush(true),
+        Err(e) => {
+            // Records before the failure were stored with earlier chunks (each counted once);
+            // the file is recorded as failed.
+            sink.flush(false);
+            let _ = tx.blocking_send(Msg::Failed {
+                path: name.clone(),
+                size,
+                reason: e.to_string(),
+            });
+        }
+    }
+    sink.into_buffer()
+}
+
+/// Reads a stream: NDJSON line by line (stored every [`CHUNK_EVENTS`] lines, or after a
+/// pause of [`STREAM_FLUSH`] with `follow`), anything else as one streamed document. A read
+/// error ends the stream and is sent as its failure, after what was read before it.
+pub fn read_stream(
+    name: Arc<str>,
+    mut stream: Box<dyn BufRead + Send>,
+    tx: &mpsc::Sender<Msg>,
+    follow: bool,
+) {
+    let failed = |reason: String| {
+        let _ = tx.blocking_send(Msg::Failed {
+            path: name.clone(),
+            size: 0,
+            reason,
+        });
+    };
+    let mut first = Vec::new();
+    // The first non-empty line decides the form.
+    loop {
+        first.clear();
+        match stream.read_until(b'\n', &mut first) {
+            Ok(0) => return,
+            Ok(_) if first.trim_ascii().is_empty() => continue,
+            Ok(_) => break,
+            Err(e) => return failed(format!("cannot read: {e}")),
+        }
+    }
+    let ndjson = serde_json::from_slice::<serde_json::Value>(first.trim_ascii()).is_ok();
+    if ndjson {
+        if let Err(e) = ndjson_lines(&name, first, stream, tx.clone(), follow) {
+            failed(format!("cannot read: {e}"));
+        }
+    } else {
+        let mut sink = ChunkSink::new(tx.clone(), name.clone(), 0, Vec::new());
+        let whole = std::io::Cursor::new(first).chain(stream);
+        if let Err(e) = decode_reader_into(whole, &mut sink) {
+            failed(e.to_string());
+        }
+        sink.flush(false);
+    }
+}
+
+/// Decodes NDJSON lines in groups: a group is stored when it is full, or (with `follow`)
+/// when no new line came for [`STREAM_FLUSH`], so a quiet stream is not held back. Returns
+/// the read error that ended the stream, if one did (after its lines are sent).
+fn ndjson_lines(
+    name: &Arc<str>,
+    first: Vec<u8>,
+    mut stream: Box<dyn BufRead + Send>,
+    tx: mpsc::Sender<Msg>,
+    follow: bool,
+) -> std::io::Result<()> {
+    let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNK_EVENTS);
+    let name = name.clone();
+    let grouper = std::thread::spawn(move || group_lines(&name, lines_rx, tx, follow));
+    let mut line = first;
+    let mut ended = Ok(());
+    loop {
+        if lines_tx.send(std::mem::take(&mut line)).is_err() {
+            break;
+        }
+        match stream.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                ended = Err(e);
+                break;
+            }
+        }
+    }
+    drop(lines_tx);
+    if let Err(p) = grouper.join() {
+        std::panic::resume_unwind(p);
+    }
+    ended
+}
+
+/// Decodes lines from `lines` in groups (see [`ndjson_lines`]).
+fn group_lines(
+    name: &Arc<str>,
+    lines: std::sync::mpsc::Receiver<Vec<u8>>,
+    tx: mpsc::Sender<Msg>,
+    follow: bool,
+) {
+    let mut group = Vec::new();
+    let mut count = 0;
+    let flush = |group: &mut Vec<u8>| {
+        let mut sink = ChunkSink::new(tx.clone(), name.clone(), 0, Vec::new());
+        // NDJSON input never fails as a whole: a bad line is one undecodable record.
+        let _ = decode_reader_into(&group[..], &mut sink);
+        sink.flush(false);
+        group.clear();
+    };
+    let wait = if follow {
+        STREAM_FLUSH
+    } else {
+        Duration::from_secs(3600)
+    };
+    loop {
+        match lines.recv_timeout(wait) {
+            Ok(line) => {
+                group.extend_from_slice(&line);
+                if !line.ends_with(b"\n") {
+                    group.push(b'\n');
+                }
+                count += 1;
+                if count >= CHUNK_EVENTS {
+                    flush(&mut group);
+                    count = 0;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if !group.is_empty() {
+                    flush(&mut group);
+                    count = 0;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if !group.is_empty() {
+        flush(&mut group);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gives its bytes, then fails.
+    struct Failing(std::io::Cursor<Vec<u8>>);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(std::io::Error::other("the disk went away")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_in_the_middle_of_a_stream_is_sent_after_its_lines() {
+        let line = br#"{"eventVersion":"1.08","eventTime":"2024-03-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventID":"e1","recipientAccountId":"111111111111","userIdentity":{"type":"IAMUser"}}"#;
+        let mut bytes = line.to_vec();
+        bytes.push(b'\n');
+        let stream = std::io::BufReader::new(Failing(std::io::Cursor::new(bytes)));
+        let (tx, mut rx) = mpsc::channel(16);
+        read_stream(Arc::from("(stdin)"), Box::new(stream), &tx, false);
+        drop(tx);
+        let mut events = 0;
+        let mut failure = None;
+        while let Some(msg) = rx.blocking_recv() {
+            match msg {
+                Msg::Chunk(c) => events += c.events.len() + c.report.undecodable as usize,
+                Msg::Failed { path, reason, .. } => failure = Some((path, reason)),
+            }
+        }
+        assert_eq!(events, 1, "the line before the error is kept");
+        let (path, reason) = failure.expect("the error is reported");
+        assert_eq!(&*path, "(stdin)");
+        assert_eq!(reason, "cannot read: the disk went away");
+    }
+}

@@ -1,0 +1,285 @@
+//! The command line, converted once into a validated [`Config`]: defaults resolved, paths
+//! checked, conflicting options refused, before any database is opened.
+
+use crate::cli::{ActivityArgs, Cli, Command, DemoArgs, IngestArgs, ReportFormat};
+use crate::demo::generate::DemoOptions;
+use anyhow::{bail, Result};
+use orgwatch_model::Timestamp;
+use orgwatch_store::activity::Retention;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything a run needs, validated.
+#[derive(Debug)]
+pub struct Config {
+    /// `--database-url` (or its environment variable); `None`: the default SQLite file.
+    pub database_url: Option<String>,
+    /// Show progress bars (stderr is a terminal).
+    pub progress: bool,
+    /// Worker threads for reading, parsing and decoding.
+    pub threads: usize,
+    /// `-v` count.
+    pub verbose: u8,
+    /// The command.
+    pub task: Task,
+}
+
+/// What to do.
+#[derive(Debug)]
+pub enum Task {
+    /// `orgwatch demo`.
+    Demo(DemoConfig),
+    /// `orgwatch ingest`.
+    Ingest(IngestConfig),
+    /// `orgwatch activity`.
+    Activity(ActivityConfig),
+    /// `orgwatch migrate`.
+    Migrate,
+}
+
+/// `orgwatch demo`, validated.
+#[derive(Debug)]
+pub struct DemoConfig {
+    /// The organisation to generate.
+    pub options: DemoOptions,
+    /// Where the files go; `None`: `demo/` in the data directory.
+    pub dir: Option<PathBuf>,
+    /// Write the files only.
+    pub generate_only: bool,
+}
+
+/// `orgwatch ingest`, validated.
+#[derive(Debug)]
+pub struct IngestConfig {
+    /// The directory holding `data/` (it exists and has `data/`).
+    pub root: PathBuf,
+    /// With `--watch`, the pause between passes.
+    pub watch: Option<Duration>,
+    /// Files above this size are quarantined unread.
+    pub max_file_bytes: u64,
+    /// `--jobs`; `None`: the backend's default ([`crate::default_jobs`]).
+    pub jobs: Option<usize>,
+    /// Most files per transaction.
+    pub batch_files: usize,
+}
+
+/// Where `orgwatch activity` reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// Standard input (`--from -`).
+    Stdin,
+    /// A file or a directory (it exists).
+    Path(PathBuf),
+}
+
+/// What `orgwatch activity` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActivityMode {
+    /// `--no-store`: a report of what was read; no database.
+    Triage {
+        /// The input.
+        from: ReadFrom,
+        /// How the report is printed.
+        report: ReportFormat,
+    },
+    /// `--from` into the database.
+    Store {
+        /// The input.
+        from: ReadFrom,
+        /// Keep reading until interrupted.
+        follow: bool,
+        /// Also print a report of what was read.
+        report: Option<ReportFormat>,
+    },
+    /// No `--from`: a report of the database.
+    Stored {
+        /// Events at or after this time.
+        since: Option<Timestamp>,
+        /// Events before this time.
+        until: Option<Timestamp>,
+        /// How the report is printed (a table unless `--report json`).
+        report: ReportFormat,
+    },
+}
+
+/// `orgwatch activity`, validated.
+#[derive(Debug, Clone)]
+pub struct ActivityConfig {
+    /// What to do.
+    pub mode: ActivityMode,
+    /// How late an event may arrive and still count in its open window.
+    pub lateness: Duration,
+    /// Files (or stdin chunks) per transaction.
+    pub batch_files: usize,
+    /// How long each tier is kept.
+    pub retention: Retention,
+}
+
+impl Config {
+    /// Validates a parsed command line.
+    pub fn from_cli(cli: Cli) -> Result<Config> {
+        let task = match cli.command {
+            Command::Demo(args) => Task::Demo(demo(args)?),
+            Command::Ingest(args) => Task::Ingest(ingest(args)?),
+            Command::Activity(args) => Task::Activity(activity(args)?),
+            Command::Migrate => Task::Migrate,
+        };
+        Ok(Config {
+            database_url: cli.global.database_url,
+            progress: std::io::stderr().is_terminal(),
+            threads: cli
+                .global
+                .threads
+                .map_or_else(crate::pool::available, usize::from),
+            verbose: cli.global.verbose,
+            task,
+        })
+    }
+}
+
+fn demo(args: DemoArgs) -> Result<DemoConfig> {
+    let regions = args
+        .regions
+        .iter()
+        .map(|r| orgwatch_model::Region::parse(r.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let end_date = args
+        .end_date
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    Ok(DemoConfig {
+        options: DemoOptions {
+            accounts: args.accounts as usize,
+            days: args.days,
+            seed: args.seed,
+            end_date,
+            regions,
+        },
+        dir: args.dir,
+        generate_only: args.generate_only,
+    })
+}
+
+/// Refuses a `--from` path that is not there, before anything is opened.
+fn must_exist(path: &Path) -> Result<()> {
+    if !path.exists() {
+        bail!("--from {} does not exist", path.display());
+    }
+    Ok(())
+}
+
+fn ingest(args: IngestArgs) -> Result<IngestConfig> {
+    must_exist(&args.from)?;
+    if !args.from.join("data").is_dir() {
+        bail!(
+            "{} has no data/ directory (expected DIR/data/{{account}}/...)",
+            args.from.display()
+        );
+    }
+    Ok(IngestConfig {
+        root: args.from,
+        watch: args.watch.then(|| Duration::from_secs(args.poll_seconds)),
+        max_file_bytes: args.max_file_bytes,
+        jobs: args.jobs.map(usize::from),
+        batch_files: usize::from(args.batch_files),
+    })
+}
+
+fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
+    let retention = Retention {
+        minutes: args.keep_minutes.0,
+        hours: args.keep_hours.0,
+        days: args.keep_days.0,
+        events: args.keep_events.0,
+    };
+    let events_shorter = match (retention.events, retention.minutes) {
+        (Some(e), Some(m)) => e < m,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if events_shorter {
+        bail!(
+            "--keep-events must be at least --keep-minutes: per-minute API, principal and \
+             source IP counts are read from the recent events"
+        );
+    }
+    let from = match args.from {
+        None => None,
+        Some(p) if p.as_os_str() == "-" => Some(ReadFrom::Stdin),
+        Some(p) => {
+            must_exist(&p)?;
+            Some(ReadFrom::Path(p))
+        }
+    };
+    let mode = match from {
+        Some(from) if args.no_store => ActivityMode::Triage {
+            from,
+            report: args.report.unwrap_or(ReportFormat::Table),
+        },
+        Some(from) => ActivityMode::Store {
+            from,
+            follow: args.follow,
+            report: args.report,
+        },
+        // A table, not a line of JSON, unless asked: this is the form a person types.
+        None => ActivityMode::Stored {
+            since: args.since,
+            until: args.until,
+            report: args.report.unwrap_or(ReportFormat::Table),
+        },
+    };
+    Ok(ActivityConfig {
+        mode,
+        lateness: args.lateness,
+        batch_files: usize::from(args.batch_files),
+        retention,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Result<Config> {
+        Config::from_cli(Cli::try_parse_from(args)?)
+    }
+
+    #[test]
+    fn threads_default_to_the_cpus_and_the_flag_overrides() {
+        let c = config(&["orgwatch", "migrate"]).unwrap();
+        assert_eq!(c.threads, crate::pool::available());
+        let c = config(&["orgwatch", "--threads", "3", "migrate"]).unwrap();
+        assert_eq!(c.threads, 3);
+    }
+
+    #[test]
+    fn a_missing_from_is_refused() {
+        let e = config(&["orgwatch", "activity", "--from", "/no/such/dir"]).unwrap_err();
+        assert_eq!(e.to_string(), "--from /no/such/dir does not exist");
+        let e = config(&["orgwatch", "ingest", "--from", "/no/such/dir"]).unwrap_err();
+        assert_eq!(e.to_string(), "--from /no/such/dir does not exist");
+    }
+
+    #[test]
+    fn the_database_report_is_a_table_unless_json_is_asked() {
+        let mode = |args: &[&str]| match config(args).unwrap().task {
+            Task::Activity(a) => a.mode,
+            t => panic!("{t:?}"),
+        };
+        assert!(matches!(
+            mode(&["orgwatch", "activity"]),
+            ActivityMode::Stored {
+                report: ReportFormat::Table,
+                ..
+            }
+        ));
+        assert!(matches!(
+            mode(&["orgwatch", "activity", "--report", "json"]),
+            ActivityMode::Stored {
+                report: ReportFormat::Json,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,99 @@
+//! Where input comes from, for every pipeline: a [`Source`] yields [`Item`]s (a file, a
+//! stream) and is told, by [`Source::ack`], what became of each, so it can move, record or
+//! forget it. `ingest` and `activity` read directories ([`dir`]) and stdin ([`stdin`]) through
+//! it; remote sources (S3 listings, SQS notifications) fit the same shape: `poll` may wait on
+//! the network, an item may be a stream, and `ack` may delete a message.
+
+pub mod dir;
+pub mod stdin;
+
+use anyhow::Result;
+use std::future::Future;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One unit of input.
+pub struct Item {
+    /// Its name in messages and in the database: for a directory, the path under its root
+    /// (snapshots) or the whole path (CloudTrail, the ledger's key); `(stdin)`; later an URL.
+    pub name: Arc<str>,
+    /// Bytes, when known before reading (the ledger keys on name and size); 0 for a stream.
+    pub size: u64,
+    /// How to read it.
+    pub input: Input,
+}
+
+/// How an item is read.
+pub enum Input {
+    /// A local file, opened by the reader (which may gunzip or parse it in place).
+    File(PathBuf),
+    /// A byte stream, read once from start to end (stdin; later an object body).
+    Stream(Box<dyn BufRead + Send>),
+}
+
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let input = match &self.input {
+            Input::File(p) => p.display().to_string(),
+            Input::Stream(_) => "stream".to_owned(),
+        };
+        write!(f, "Item({} ({} bytes) from {input})", self.name, self.size)
+    }
+}
+
+impl Item {
+    /// What is kept of the item to acknowledge it once its input is consumed.
+    pub fn receipt(&self) -> Receipt {
+        Receipt {
+            name: self.name.clone(),
+            size: self.size,
+        }
+    }
+}
+
+/// An item's name and size: what its source needs to acknowledge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The item's name.
+    pub name: Arc<str>,
+    /// The item's size (0 for a stream).
+    pub size: u64,
+}
+
+/// What became of an item, told to its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read and committed (or recognised as already committed).
+    Done,
+    /// Refused, with the reason.
+    Failed(String),
+}
+
+/// What one poll found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Items to read now, in the order to read them.
+    pub items: Vec<Item>,
+    /// Items skipped because they were read before (the activity ledger has them).
+    pub already: u64,
+    /// Names the source ignored as not its kind of input (e.g. a README beside log files).
+    pub ignored: Vec<String>,
+    /// The source will give nothing more after these (stdin, a directory read once), so a
+    /// follower need not wait to poll it again.
+    pub last: bool,
+}
+
+/// A source of input items.
+///
+/// `poll` returns what is ready now (a directory pass, a batch of notifications); a source
+/// that is followed is polled again after a pause, and `None` means it will never give more
+/// (stdin once given, a one-shot listing already given). `ack` is called once per item read,
+/// after its outcome is committed. Both take `&self` so one source can be shared (`Arc`)
+/// between the task that polls and the tasks that commit.
+pub trait Source: Send + Sync {
+    /// Items ready now; `None` once the source is exhausted.
+    fn poll(&self) -> impl Future<Output = Result<Option<Found>>> + Send;
+    /// Records what became of `item` (e.g. moves a file to `loaded/` or `failed/`).
+    fn ack(&self, item: &Receipt, outcome: &Outcome) -> impl Future<Output = Result<()>> + Send;
+}
