@@ -230,17 +230,8 @@ async fn load_one(
     opts: &IngestOptions,
     f: &ReadyFile,
 ) -> Result<FileResult> {
-    let mut attempt = 0;
-    let loaded = loop {
-        attempt += 1;
-        match store.load_snapshot_with(&f.input(), opts.strategy).await {
-            Err(e) if e.is_transient() && attempt < 5 => {
-                tracing::info!(file = %f.name, error = %e, attempt, "transient database error; retrying");
-                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-            }
-            other => break other,
-        }
-    };
+    let input = f.input();
+    let loaded = Store::retry_transient(|| store.load_snapshot_with(&input, opts.strategy)).await;
     match loaded {
         Ok(outcome) => finish(source, f, outcome).await,
         Err(e) if e.is_bad_input() => {

@@ -6,6 +6,10 @@ use crate::StoreError;
 use orgwatch_model::{ActivityEvent, Name, Names};
 use std::collections::BTreeMap;
 
+/// The [`MinuteCounts`] of the events one writer stored, kept in memory until they are
+/// scored, so that scoring need not read every event back
+/// ([`Store::minute_counts_from`](crate::Store::minute_counts_from)).
+///
 /// Only what this process stored is in it: another worker's events, or events stored before
 /// a restart, are not. The store's minute totals tell which windows it holds completely.
 #[derive(Debug, Default)]

@@ -228,10 +228,6 @@ pub struct MinuteCounts {
     pub by_source_ip: BTreeMap<String, u64>,
 }
 
-/// The [`MinuteCounts`] of the events one writer stored, kept in memory until they are
-/// scored, so that scoring need not read every event back ([`Store::minute_counts_from`]).
-///
-
 /// How long each tier and the recent events are kept, counted back from the newest event
 /// time stored (not the wall clock, so replaying old logs keeps them). `None` keeps forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

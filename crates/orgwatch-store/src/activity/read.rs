@@ -13,6 +13,9 @@ use crate::{Store, StoreError};
 use orgwatch_model::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
+/// The saved detector's row: scored until (epoch seconds) and its header.
+type DetectorRow = (Option<i64>, Option<Vec<u8>>);
+
 /// A query's values, as each read model binds them.
 type Args = [Val];
 
@@ -56,7 +59,7 @@ impl Store {
             "SELECT scored_until, detector FROM activity_state WHERE name = 'default'";
         const PARTS: &str = "SELECT scope, state FROM activity_detector_scopes \
              WHERE name = 'default' ORDER BY scope";
-        let (row, parts): (Option<(Option<i64>, Option<Vec<u8>>)>, _) = on_pool!(self, |p, b| {
+        let (row, parts): (Option<DetectorRow>, _) = on_pool!(self, |p, b| {
             let mut tx = p.begin_with(b.begin_snapshot_read()).await?;
             let row = tx.fetch_optional(STATE, &[]).await?;
             let parts = tx.fetch_all(PARTS, &[]).await?;
