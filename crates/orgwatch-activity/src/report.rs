@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 /// Key used in a per-dimension count when the record has no value for it (no
 /// `recipientAccountId` or not a 12-digit one, no `awsRegion`, no `sourceIPAddress`).
-pub const NONE: &str = "(none)";
+pub use orgwatch_model::activity::NONE;
 
 /// Most undecodable-record reasons a report keeps (the count is always complete).
 pub const MAX_REASONS: usize = 5;

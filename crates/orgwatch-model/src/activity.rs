@@ -1,5 +1,7 @@
 //! CloudTrail activity: [`ActivityEvent`], the compact form of one CloudTrail record, and
-//! [`Principal`], the most specific identity behind it.
+//! [`Principal`], the most specific identity behind it; what activity is counted and scored
+//! by ([`Scope`], [`Series`], the [`NONE`] and [`ORG`] sentinels) and the epoch times it is
+//! stored in ([`epoch_ms`], [`from_epoch_s`], [`from_epoch_ms`]).
 //!
 //! ```
 //! let rec: serde_json::Value = serde_json::json!({
@@ -18,6 +20,14 @@
 //! assert_eq!(ev.principal.as_str(), "deployer/ci-42");
 //! assert_eq!(ev.user_agent_family, "aws-cli");
 //! ```
+
+mod epoch;
+mod scope;
+mod series;
+
+pub use epoch::{epoch_ms, from_epoch_ms, from_epoch_s, TimeOutOfRange};
+pub use scope::{InvalidScope, Scope, NONE, ORG};
+pub use series::{InvalidSeries, Series};
 
 use crate::{AccountId, Timestamp};
 use serde_json::{Map, Value};

@@ -2,6 +2,7 @@
 //! a count before learning it, and the series' recent average.
 
 use super::config::{DetectorConfig, BASELINE_MINUTES};
+use super::{Scope, Series};
 use rcflib::rcf::{AugmentedRCF, RCFBuilder, RCFLarge, RCFOptionsBuilder, RCFSmall};
 use serde::{Deserialize, Serialize};
 
@@ -76,30 +77,32 @@ pub(super) fn build_forest(
 /// One scored series: its forest and its recent average. Generic over the forest only to
 /// read states of format 1 to 3, whose forests are bare `RCFLarge`s.
 #[derive(Clone, Serialize, Deserialize)]
-pub(super) struct Series<F = Forest> {
+pub(super) struct SeriesForest<F = Forest> {
     pub(super) forest: F,
     /// Exponentially weighted average of the count ([`BASELINE_MINUTES`]).
     baseline: f64,
 }
 
-impl<F> Series<F> {
+impl<F> SeriesForest<F> {
     /// The series with its forest replaced by `f` of it.
-    pub(super) fn map_forest<G>(self, f: impl Fn(F) -> G) -> Series<G> {
-        Series {
+    pub(super) fn map_forest<G>(self, f: impl Fn(F) -> G) -> SeriesForest<G> {
+        SeriesForest {
             forest: f(self.forest),
             baseline: self.baseline,
         }
     }
 }
 
-impl Series {
-    pub(super) fn new(config: &DetectorConfig, scope: &str, name: &str) -> Self {
+impl SeriesForest {
+    pub(super) fn new(config: &DetectorConfig, scope: Scope, series: &Series) -> Self {
+        // The seed comes from the texts, as it did when scopes and series were strings.
+        let (scope, name) = (scope.as_str(), series.to_string());
         // The small layout takes at most 256 points per tree and 254 dimensions.
-        let forest = build_forest(config, scope, name, true)
-            .or_else(|_| build_forest(config, scope, name, false))
+        let forest = build_forest(config, scope, &name, true)
+            .or_else(|_| build_forest(config, scope, &name, false))
             // Only invalid parameters fail; DetectorConfig is plain data, so say which.
             .unwrap_or_else(|e| panic!("invalid anomaly DetectorConfig {config:?}: {e:?}"));
-        Series {
+        SeriesForest {
             forest,
             baseline: 0.0,
         }

@@ -34,14 +34,14 @@
 //! `principal:deployer/ci-42 api:ec2.amazonaws.com:RunInstances ip:203.0.113.7`.
 //!
 //! ```
-//! use orgwatch_activity::anomaly::{Detector, DetectorConfig, WindowCounts};
+//! use orgwatch_activity::anomaly::{Detector, DetectorConfig, Scope, Series, WindowCounts};
 //! use orgwatch_model::Timestamp;
 //!
 //! let mut det = Detector::new(DetectorConfig { trees: 10, ..DetectorConfig::default() });
 //! let start = Timestamp::parse("2026-11-23T08:00:00Z").unwrap();
-//! let w = WindowCounts::empty(start, "123456789012");
+//! let w = WindowCounts::empty(start, "123456789012".parse::<Scope>().unwrap());
 //! let scores = det.observe(&w);
-//! assert_eq!(scores[0].series, "total");
+//! assert_eq!(scores[0].series, Series::Total);
 //! assert!(!scores[0].alarm); // a new forest is not ready: score 0
 //! let restored = Detector::from_bytes(&det.to_bytes()).unwrap();
 //! assert_eq!(restored.config(), det.config());
@@ -57,8 +57,10 @@ pub use config::{
     DEFAULT_MIN_ALARM_INCREASE, EVICT_BELOW, REPLACE_FACTOR,
 };
 
+pub use orgwatch_model::activity::{Scope, Series};
+
 use orgwatch_model::Timestamp;
-use scope::Scope;
+use scope::ScopeState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::Duration;
@@ -70,9 +72,9 @@ pub enum AnomalyError {
     /// The bytes are not a detector state of this format version.
     #[error("not an orgwatch anomaly detector state (or another format version)")]
     Format,
-    /// The state does not decode.
-    #[error("corrupt anomaly detector state: {0}")]
-    Decode(String),
+    /// The state does not decode (the cause is the source).
+    #[error("corrupt anomaly detector state")]
+    Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Counts of one closed 1-minute window for one scope (an account, or the organisation).
@@ -80,8 +82,8 @@ pub enum AnomalyError {
 pub struct WindowCounts {
     /// Minute start, UTC (seconds are ignored: the window is the minute containing it).
     pub start: Timestamp,
-    /// 12-digit account id, or `"org"`.
-    pub scope: String,
+    /// An account, the organisation, or the events without an account.
+    pub scope: Scope,
     /// Calls in the window.
     pub total: u64,
     /// Calls per principal (complete: sums to `total`).
@@ -94,10 +96,10 @@ pub struct WindowCounts {
 
 impl WindowCounts {
     /// A window with no calls.
-    pub fn empty(start: Timestamp, scope: impl Into<String>) -> Self {
+    pub fn empty(start: Timestamp, scope: Scope) -> Self {
         WindowCounts {
             start,
-            scope: scope.into(),
+            scope,
             total: 0,
             by_principal: BTreeMap::new(),
             by_principal_api: BTreeMap::new(),
@@ -125,9 +127,9 @@ pub struct Anomaly {
     /// The window's minute start.
     pub time: Timestamp,
     /// The window's scope.
-    pub scope: String,
-    /// `"total"`, `"principal:NAME"` or `"others"` (the untracked principals together).
-    pub series: String,
+    pub scope: Scope,
+    /// The series scored: total, one tracked principal, or the untracked ones together.
+    pub series: Series,
     /// The RCF anomaly score (about 1 for usual windows; 0 while the series' forest has not
     /// seen enough windows to score).
     pub score: f64,
@@ -146,7 +148,7 @@ pub struct Anomaly {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Detector {
     config: DetectorConfig,
-    scopes: BTreeMap<String, Scope>,
+    scopes: BTreeMap<Scope, ScopeState>,
     stale_windows: u64,
 }
 
@@ -198,14 +200,14 @@ impl Detector {
                 let missing = (minute - s.last_minute - 1).min(i64::from(config.max_gap_fill));
                 for m in (minute - missing)..minute {
                     let t = Timestamp::new(time::OffsetDateTime::UNIX_EPOCH + Duration::minutes(m));
-                    s.observe(config, &WindowCounts::empty(t, w.scope.clone()), m);
+                    s.observe(config, &WindowCounts::empty(t, w.scope), m);
                 }
                 s
             }
             None => self
                 .scopes
-                .entry(w.scope.clone())
-                .or_insert_with(|| Scope::new(config, &w.scope, minute)),
+                .entry(w.scope)
+                .or_insert_with(|| ScopeState::new(config, w.scope, minute)),
         };
         let mut out = scope.observe(config, w, minute);
         for a in &mut out {
@@ -219,15 +221,15 @@ impl Detector {
         self.stale_windows
     }
 
-    /// The scopes seen, by name.
-    pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scopes.keys().map(String::as_str)
+    /// The scopes seen, in the order of their text.
+    pub fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.scopes.keys().copied()
     }
 
     /// The principals of a scope that have a forest of their own.
-    pub fn tracked_principals(&self, scope: &str) -> Vec<&str> {
+    pub fn tracked_principals(&self, scope: Scope) -> Vec<&str> {
         self.scopes
-            .get(scope)
+            .get(&scope)
             .map(|s| s.principals.keys().map(String::as_str).collect())
             .unwrap_or_default()
     }
@@ -258,7 +260,7 @@ mod tests {
     }
 
     pub(crate) fn window(m: i64, scope: &str, n: u64) -> WindowCounts {
-        let mut w = WindowCounts::empty(at(m), scope);
+        let mut w = WindowCounts::empty(at(m), scope.parse().unwrap());
         for i in 0..n {
             let p = if i % 3 == 0 { "alice" } else { "ci/deploy" };
             w.add(p, "s3.amazonaws.com:GetObject", Some("192.0.2.1"));
@@ -270,7 +272,7 @@ mod tests {
     fn empty_windows_score_without_alarms() {
         let mut det = Detector::new(small());
         for m in 0..100 {
-            let out = det.observe(&WindowCounts::empty(at(m), "org"));
+            let out = det.observe(&WindowCounts::empty(at(m), Scope::Org));
             assert_eq!(out.len(), 2, "total and others only: no principal was seen");
             assert!(out
                 .iter()
@@ -328,6 +330,9 @@ mod tests {
                 assert!(a[0].score > 0.0, "scores right after the restore");
             }
         }
-        assert_eq!(restored.tracked_principals("org"), ["alice", "ci/deploy"]);
+        assert_eq!(
+            restored.tracked_principals(Scope::Org),
+            ["alice", "ci/deploy"]
+        );
     }
 }

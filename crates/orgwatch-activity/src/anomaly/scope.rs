@@ -4,19 +4,19 @@
 use super::config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, EVICT_BELOW, REPLACE_FACTOR,
 };
-use super::forest::{Forest, Series};
-use super::{Anomaly, WindowCounts};
+use super::forest::{Forest, SeriesForest};
+use super::{Anomaly, Scope, Series, WindowCounts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Per-scope state (generic over the forest, as [`Series`]).
+/// Per-scope state (generic over the forest, as [`SeriesForest`]).
 #[derive(Clone, Serialize, Deserialize)]
-pub(super) struct Scope<F = Forest> {
+pub(super) struct ScopeState<F = Forest> {
     /// Minute (Unix seconds / 60) of the last window observed.
     pub(super) last_minute: i64,
-    pub(super) total: Series<F>,
-    pub(super) others: Series<F>,
-    pub(super) principals: BTreeMap<String, Series<F>>,
+    pub(super) total: SeriesForest<F>,
+    pub(super) others: SeriesForest<F>,
+    pub(super) principals: BTreeMap<String, SeriesForest<F>>,
     /// Activity (calls/minute, [`ACTIVITY_MINUTES`]) of every recently active principal.
     activity: BTreeMap<String, f64>,
     /// Recent average per (principal, API) and per source IP ([`BASELINE_MINUTES`]).
@@ -28,11 +28,11 @@ pub(super) struct Scope<F = Forest> {
     others_settling: usize,
 }
 
-impl<F> Scope<F> {
+impl<F> ScopeState<F> {
     /// The scope with each series' forest replaced by `f` of it (how states of format 1 to 3
     /// are read: their large forests become [`Forest::Large`]).
-    pub(super) fn map_forests<G>(self, f: impl Fn(F) -> G) -> Scope<G> {
-        Scope {
+    pub(super) fn map_forests<G>(self, f: impl Fn(F) -> G) -> ScopeState<G> {
+        ScopeState {
             last_minute: self.last_minute,
             total: self.total.map_forest(&f),
             others: self.others.map_forest(&f),
@@ -49,12 +49,12 @@ impl<F> Scope<F> {
     }
 }
 
-impl Scope {
-    pub(super) fn new(config: &DetectorConfig, scope: &str, minute: i64) -> Self {
-        Scope {
+impl ScopeState {
+    pub(super) fn new(config: &DetectorConfig, scope: Scope, minute: i64) -> Self {
+        ScopeState {
             last_minute: minute - 1,
-            total: Series::new(config, scope, "total"),
-            others: Series::new(config, scope, "others"),
+            total: SeriesForest::new(config, scope, &Series::Total),
+            others: SeriesForest::new(config, scope, &Series::Others),
             principals: BTreeMap::new(),
             activity: BTreeMap::new(),
             key_baseline: BTreeMap::new(),
@@ -72,7 +72,7 @@ impl Scope {
         self.last_minute = minute;
         decay_into(&mut self.activity, &w.by_principal, ACTIVITY_MINUTES);
         let before = self.principals.len();
-        let changed = self.track(config, &w.scope, &w.by_principal);
+        let changed = self.track(config, w.scope, &w.by_principal);
         if changed && before > 0 {
             self.others_settling = config.shingle;
         }
@@ -119,9 +119,9 @@ impl Scope {
             }
         };
         let anomaly =
-            |series: String, value: u64, (score, grew): (f64, bool), contributor: String| Anomaly {
+            |series: Series, value: u64, (score, grew): (f64, bool), contributor: String| Anomaly {
                 time: w.start,
-                scope: w.scope.clone(),
+                scope: w.scope,
                 series,
                 score,
                 value,
@@ -133,7 +133,7 @@ impl Scope {
         let min = config.min_alarm_increase;
         let scored = self.total.observe(w.total, min);
         out.push(anomaly(
-            "total".into(),
+            Series::Total,
             w.total,
             scored,
             contributor(&|_| true),
@@ -149,7 +149,7 @@ impl Scope {
         let untracked = contributor(&|p| !tracked.contains_key(p));
         let (score, grew) = self.others.observe(others, min);
         out.push(anomaly(
-            "others".into(),
+            Series::Others,
             others,
             (score, grew && others_may_alarm),
             untracked,
@@ -159,7 +159,7 @@ impl Scope {
             let n = w.by_principal.get(name).copied().unwrap_or(0);
             let scored = series.observe(n, min);
             let c = contributor(&|p| p == name);
-            out.push(anomaly(format!("principal:{name}"), n, scored, c));
+            out.push(anomaly(Series::Principal(name.clone()), n, scored, c));
         }
 
         // Baselines last: the contributor compares the window with the minutes before it.
@@ -177,7 +177,7 @@ impl Scope {
     fn track(
         &mut self,
         config: &DetectorConfig,
-        scope: &str,
+        scope: Scope,
         seen: &BTreeMap<String, u64>,
     ) -> bool {
         let activity = &self.activity;
@@ -199,7 +199,7 @@ impl Scope {
                 changed = true;
                 self.principals.insert(
                     p.clone(),
-                    Series::new(config, scope, &format!("principal:{p}")),
+                    SeriesForest::new(config, scope, &Series::Principal(p.clone())),
                 );
             } else if !replaced {
                 // At most one swap per window: each swap shifts the `others` series.
@@ -216,7 +216,7 @@ impl Scope {
                         self.principals.remove(&q);
                         self.principals.insert(
                             p.clone(),
-                            Series::new(config, scope, &format!("principal:{p}")),
+                            SeriesForest::new(config, scope, &Series::Principal(p.clone())),
                         );
                     }
                 }
@@ -252,13 +252,13 @@ fn decay_into<K: Ord + Clone>(avg: &mut BTreeMap<K, f64>, now: &BTreeMap<K, u64>
 mod tests {
     use crate::anomaly::forest::Forest;
     use crate::anomaly::tests::{small, window};
-    use crate::anomaly::Detector;
+    use crate::anomaly::{Detector, Scope};
 
     #[test]
     fn new_forests_are_small() {
         let mut d = Detector::new(small());
         d.observe(&window(0, "org", 4));
-        let scope = &d.scopes["org"];
+        let scope = &d.scopes[&Scope::Org];
         assert!([&scope.total, &scope.others]
             .into_iter()
             .chain(scope.principals.values())

@@ -3,8 +3,9 @@
 
 use super::config::DetectorConfig;
 use super::forest::Forest;
-use super::scope::Scope;
-use super::{AnomalyError, Detector};
+use super::scope::ScopeState;
+use super::{AnomalyError, Detector, Scope};
+use orgwatch_model::InvalidScope;
 use rcflib::rcf::RCFLarge;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ impl Detector {
         self.encode(Vec::new())
     }
 
-    /// Each scope as (name, compressed bytes), in name order, compressed one at a time as the
+    /// Each scope as (its text, compressed bytes), in text order, compressed one at a time as the
     /// iterator is advanced: a checkpoint holds one scope's bytes, not the whole detector's
     /// (tens of megabytes once the forests are full). Compressing a few at a time on all
     /// cores raised a long run's memory by 40 MB at every checkpoint, to save a fraction of
@@ -50,14 +51,14 @@ impl Detector {
     pub fn scope_parts(&self) -> impl Iterator<Item = (String, Vec<u8>)> + Send + '_ {
         self.scopes
             .iter()
-            .map(|(name, scope)| (name.clone(), compress(scope)))
+            .map(|(name, scope)| (name.to_string(), compress(scope)))
     }
 
     /// Adds scopes made by [`Detector::scope_parts`] (replacing scopes of the same name),
     /// decoding them on all cores.
     pub fn restore_scopes(&mut self, parts: &[(String, Vec<u8>)]) -> Result<(), AnomalyError> {
         let scopes = in_parallel(parts, |(name, z)| {
-            Ok((name.clone(), decode::<Scope>(&inflate(z)?)?))
+            Ok((parse_scope(name)?, decode::<ScopeState>(&inflate(z)?)?))
         });
         for scope in scopes {
             let (name, scope) = scope?;
@@ -89,21 +90,21 @@ impl Detector {
         }
         if let Some(body) = b.strip_prefix(MAGIC_V3) {
             return Self::from_parts(body, |z| {
-                Ok(decode::<Scope<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large))
+                Ok(decode::<ScopeState<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large))
             });
         }
         let body = b.strip_prefix(MAGIC).ok_or(AnomalyError::Format)?;
-        Self::from_parts(body, |z| decode::<Scope>(z))
+        Self::from_parts(body, |z| decode::<ScopeState>(z))
     }
 
     /// The detector of a [`Parts`] encoding, each scope inflated and decoded by `scope`.
     fn from_parts(
         body: &[u8],
-        scope: impl Fn(&[u8]) -> Result<Scope, AnomalyError> + Sync,
+        scope: impl Fn(&[u8]) -> Result<ScopeState, AnomalyError> + Sync,
     ) -> Result<Self, AnomalyError> {
         let parts: Parts = decode(body)?;
         let scopes = in_parallel(&parts.scopes, |(name, z)| {
-            Ok((name.clone(), scope(&inflate(z)?)?))
+            Ok((parse_scope(name)?, scope(&inflate(z)?)?))
         });
         Ok(Detector {
             config: parts.config,
@@ -117,7 +118,7 @@ impl Detector {
 #[derive(Serialize, Deserialize)]
 struct Legacy {
     config: DetectorConfig,
-    scopes: BTreeMap<String, Scope<RCFLarge<u64, u64>>>,
+    scopes: BTreeMap<Scope, ScopeState<RCFLarge<u64, u64>>>,
     stale_windows: u64,
 }
 
@@ -136,7 +137,13 @@ impl Legacy {
 }
 
 fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, AnomalyError> {
-    postcard::from_bytes(bytes).map_err(|e| AnomalyError::Decode(e.to_string()))
+    postcard::from_bytes(bytes).map_err(|e| AnomalyError::Decode(e.into()))
+}
+
+/// The scope a part is saved under.
+fn parse_scope(text: &str) -> Result<Scope, AnomalyError> {
+    text.parse()
+        .map_err(|e: InvalidScope| AnomalyError::Decode(e.into()))
 }
 
 /// [`Detector::to_bytes`] after the header: the scopes compressed one by one.
@@ -163,7 +170,7 @@ fn inflate(z: &[u8]) -> Result<Vec<u8>, AnomalyError> {
     let mut plain = Vec::new();
     flate2::read::ZlibDecoder::new(z)
         .read_to_end(&mut plain)
-        .map_err(|e| AnomalyError::Decode(e.to_string()))?;
+        .map_err(|e| AnomalyError::Decode(e.into()))?;
     Ok(plain)
 }
 
@@ -214,7 +221,7 @@ mod tests {
             scopes: d
                 .scopes
                 .iter()
-                .map(|(name, s)| (name.clone(), s.clone().map_forests(large)))
+                .map(|(name, s)| (*name, s.clone().map_forests(large)))
                 .collect(),
         };
         (d, legacy)
@@ -229,7 +236,7 @@ mod tests {
             scopes: legacy
                 .scopes
                 .iter()
-                .map(|(n, s)| (n.clone(), compress(s)))
+                .map(|(n, s)| (n.to_string(), compress(s)))
                 .collect(),
         };
         let mut v3 = MAGIC_V3.to_vec();
@@ -268,9 +275,43 @@ mod tests {
         ));
         let mut b = Detector::new(small()).to_bytes();
         b.truncate(MAGIC.len() + 3);
-        assert!(matches!(
-            Detector::from_bytes(&b),
-            Err(AnomalyError::Decode(_))
-        ));
+        let e = Detector::from_bytes(&b).unwrap_err();
+        assert!(matches!(e, AnomalyError::Decode(_)));
+        // The cause is the source, printed by whoever prints the chain, not in the message.
+        assert_eq!(e.to_string(), "corrupt anomaly detector state");
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn scopes_are_written_as_the_strings_they_were() {
+        // States of every version keyed their scopes by these strings.
+        let text = ["(none)", "111111111111", "org"];
+        let typed: BTreeMap<Scope, u8> = text.iter().map(|s| (s.parse().unwrap(), 1)).collect();
+        let strings: BTreeMap<&str, u8> = text.iter().map(|s| (*s, 1)).collect();
+        assert_eq!(
+            postcard::to_allocvec(&typed).unwrap(),
+            postcard::to_allocvec(&strings).unwrap()
+        );
+        let mut d = Detector::new(small());
+        d.observe(&window(0, "(none)", 2));
+        let parts: Vec<(String, Vec<u8>)> = d.scope_parts().collect();
+        assert_eq!(parts[0].0, "(none)");
+        let mut restored = Detector::from_bytes(&d.header()).unwrap();
+        restored.restore_scopes(&parts).unwrap();
+        assert_eq!(restored.scopes().collect::<Vec<_>>(), [Scope::NoAccount]);
+    }
+
+    #[test]
+    fn a_part_of_an_unknown_scope_is_refused() {
+        let mut d = Detector::new(small());
+        d.observe(&window(0, "org", 2));
+        let mut parts: Vec<(String, Vec<u8>)> = d.scope_parts().collect();
+        parts[0].0 = "12345678901234".into();
+        let e = d.restore_scopes(&parts).unwrap_err();
+        let cause = std::error::Error::source(&e).unwrap().to_string();
+        assert!(
+            cause.contains("\"12345678901234\" is not an activity scope"),
+            "{cause}"
+        );
     }
 }
