@@ -14,15 +14,16 @@
 //!
 //! Events must already be de-duplicated (the store decides what is new).
 
-use orgwatch_model::{ActivityEvent, Name, Names, Timestamp};
+use orgwatch_model::activity::NONE;
+use orgwatch_model::{ActivityEvent, Name, Names, Scope, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
-/// Scope of organisation-wide windows (accounts use their 12-digit id).
-pub const ORG: &str = "org";
+/// Text of the scope of organisation-wide windows ([`Scope::Org`]; accounts use their id).
+pub use orgwatch_model::activity::ORG;
 
 /// Entries kept per top list in an update.
 pub const TOP: usize = 10;
@@ -81,8 +82,8 @@ pub struct WindowUpdate {
     pub width: Width,
     /// Window start (UTC).
     pub start: Timestamp,
-    /// An account id, or [`ORG`].
-    pub scope: String,
+    /// An account, the organisation ([`ORG`]), or the events without an account.
+    pub scope: Scope,
     /// Open, closed or amended.
     pub state: WindowState,
     /// All calls.
@@ -163,7 +164,7 @@ impl EventKeys {
             service: names.key(&ev.service),
             api: names.key(api),
             principal: names.key(ev.principal.as_str()),
-            source_ip: names.key(ev.source_ip.as_deref().unwrap_or(crate::report::NONE)),
+            source_ip: names.key(ev.source_ip.as_deref().unwrap_or(NONE)),
             error_code: ev.error_code.as_deref().map(|c| names.key(c)),
         }
     }
@@ -213,14 +214,14 @@ impl Counts {
     fn update(
         &self,
         (width, start): Slot,
-        scope: &str,
+        scope: Scope,
         state: WindowState,
         names: &Names,
     ) -> WindowUpdate {
         WindowUpdate {
             width,
             start: at(start),
-            scope: scope.to_owned(),
+            scope,
             state,
             total: self.total,
             errors: self.errors,
@@ -240,17 +241,12 @@ impl Counts {
 /// (width, start in epoch seconds): the windows of every scope at one time.
 type Slot = (Width, i64);
 
-/// Windows by slot, then by scope (two levels, so that counting an event looks a scope up
-/// by `&str` without allocating a key).
-type Windows = BTreeMap<Slot, BTreeMap<String, Counts>>;
+/// Windows by slot, then by scope.
+type Windows = BTreeMap<Slot, BTreeMap<Scope, Counts>>;
 
 /// The window of `scope` in `slot`, created empty if new.
-fn window<'w>(windows: &'w mut Windows, slot: Slot, scope: &str) -> &'w mut Counts {
-    let scopes = windows.entry(slot).or_default();
-    if !scopes.contains_key(scope) {
-        scopes.insert(scope.to_owned(), Counts::default());
-    }
-    scopes.get_mut(scope).expect("inserted above")
+fn window(windows: &mut Windows, slot: Slot, scope: Scope) -> &mut Counts {
+    windows.entry(slot).or_default().entry(scope).or_default()
 }
 
 fn at(epoch_s: i64) -> Timestamp {
@@ -317,10 +313,7 @@ impl Live {
         for ev in events {
             let t = epoch_s(ev.event_time);
             newest = Some(newest.map_or(t, |n| n.max(t)));
-            let account = ev
-                .account
-                .as_ref()
-                .map_or(crate::report::NONE, |a| a.as_str());
+            let account = Scope::of_account(ev.account);
             api.clear();
             api.push_str(&ev.service);
             api.push(':');
@@ -331,8 +324,8 @@ impl Live {
                 let slot = (width, t.div_euclid(w) * w);
                 let watermark = newest_before.map(|n| n - width.lateness(self.lateness));
                 let past = watermark.is_some_and(|wm| slot.1 + w <= wm);
-                for scope in [account, ORG] {
-                    let is_open = self.open.get(&slot).is_some_and(|s| s.contains_key(scope));
+                for scope in [account, Scope::Org] {
+                    let is_open = self.open.get(&slot).is_some_and(|s| s.contains_key(&scope));
                     let windows = if past && !is_open {
                         &mut self.late
                     } else {
@@ -355,7 +348,7 @@ impl Live {
         let names = &self.names;
         for (slot, scopes) in std::mem::take(&mut self.late) {
             for (scope, counts) in scopes {
-                out.push(counts.update(slot, &scope, WindowState::Amended, names));
+                out.push(counts.update(slot, scope, WindowState::Amended, names));
             }
         }
         let closed = |(width, start): &Slot| {
@@ -364,13 +357,13 @@ impl Live {
         for (slot, scopes) in self.open.iter_mut().filter(|(s, _)| !closed(s)) {
             for (scope, counts) in scopes.iter_mut().filter(|(_, c)| c.touched) {
                 counts.touched = false;
-                out.push(counts.update(*slot, scope, WindowState::Open, names));
+                out.push(counts.update(*slot, *scope, WindowState::Open, names));
             }
         }
         let closing: Vec<Slot> = self.open.keys().filter(|s| closed(s)).copied().collect();
         for slot in closing {
             for (scope, counts) in self.open.remove(&slot).unwrap_or_default() {
-                out.push(counts.update(slot, &scope, WindowState::Closed, names));
+                out.push(counts.update(slot, scope, WindowState::Closed, names));
             }
         }
         let open = &mut self.open;
@@ -418,8 +411,9 @@ mod tests {
         state: WindowState,
     ) -> Option<&'a WindowUpdate> {
         let start = Timestamp::parse(start).unwrap();
-        u.iter()
-            .find(|x| x.width == width && x.start == start && x.scope == scope && x.state == state)
+        u.iter().find(|x| {
+            x.width == width && x.start == start && x.scope.as_str() == scope && x.state == state
+        })
     }
 
     #[test]
@@ -541,7 +535,9 @@ mod tests {
         let u = live.publish();
         let open = u
             .iter()
-            .find(|x| x.width == Width::Minute && x.scope == a && x.state == WindowState::Open)
+            .find(|x| {
+                x.width == Width::Minute && x.scope.as_str() == a && x.state == WindowState::Open
+            })
             .unwrap();
         assert_eq!(open.top_principals, vec![(last, 2)]);
     }

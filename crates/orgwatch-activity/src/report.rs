@@ -1,13 +1,13 @@
 //! The one-shot triage report: what a set of CloudTrail files contains, counted per dimension.
 
-use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_model::{AccountId, ActivityEvent, Timestamp};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Key used in a per-dimension count when the record has no value for it (no
-/// `recipientAccountId` or not a 12-digit one, no `awsRegion`, no `sourceIPAddress`).
-pub const NONE: &str = "(none)";
+/// `recipientAccountId`, no `awsRegion`, no `sourceIPAddress`).
+pub use orgwatch_model::activity::NONE;
 
 /// Most undecodable-record reasons a report keeps (the count is always complete).
 pub const MAX_REASONS: usize = 5;
@@ -31,7 +31,8 @@ pub struct Report {
     pub first_event_time: Option<Timestamp>,
     /// Latest `eventTime`.
     pub last_event_time: Option<Timestamp>,
-    /// Events per `recipientAccountId` ([`NONE`] when absent or not 12 digits).
+    /// Events per `recipientAccountId`, as written even when it is not a 12-digit account id
+    /// ([`NONE`] only when absent or empty).
     pub by_account: BTreeMap<String, u64>,
     /// Events per `awsRegion`.
     pub by_region: BTreeMap<String, u64>,
@@ -97,7 +98,12 @@ impl Report {
             Some(t) => t.max(ev.event_time),
             None => ev.event_time,
         });
-        let account = ev.account.as_ref().map_or(NONE, |a| a.as_str());
+        // A value that is not an account id is evidence: shown as written, never as NONE.
+        let account = match (&ev.account, &ev.unparsed_account) {
+            (Some(a), _) => a.as_str(),
+            (None, Some(text)) => text,
+            (None, None) => NONE,
+        };
         bump(&mut self.by_account, account, 1);
         bump(&mut self.by_region, ev.region.as_deref().unwrap_or(NONE), 1);
         bump(&mut self.by_service, &ev.service, 1);
@@ -202,8 +208,10 @@ impl Report {
     }
 
     /// A human table: totals, the time range, then the `top` largest entries of each count
-    /// (ties in key order) and how many more there are.
+    /// (ties in key order) and how many more there are. Accounts that are not 12-digit ids
+    /// are marked so.
     pub fn to_table(&self, top: usize) -> String {
+        const ACCOUNT: &str = "account";
         let mut out = String::new();
         let t = |t: Option<Timestamp>| t.map_or_else(|| "-".to_owned(), |t| t.to_string());
         let skipped = self
@@ -233,7 +241,7 @@ impl Report {
             let _ = writeln!(out, "undecodable: {reason}");
         }
         let sections: [(&str, &BTreeMap<String, u64>); 8] = [
-            ("account", &self.by_account),
+            (ACCOUNT, &self.by_account),
             ("region", &self.by_region),
             ("service (eventSource)", &self.by_service),
             ("API (eventSource:eventName)", &self.by_api),
@@ -248,7 +256,14 @@ impl Report {
             rows.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
             let width = rows.iter().take(top).map(|r| r.0.len()).max().unwrap_or(0);
             for (k, n) in rows.iter().take(top) {
-                let _ = writeln!(out, "  {k:<width$}  {n:>9}");
+                let not_an_id =
+                    title == ACCOUNT && k.as_str() != NONE && AccountId::parse(k).is_err();
+                let note = if not_an_id {
+                    "  (not an account id)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "  {k:<width$}  {n:>9}{note}");
             }
             if rows.len() > top {
                 let _ = writeln!(out, "  … {} more", rows.len() - top);

@@ -2,7 +2,7 @@
 //! in testdata/cloudtrail, with injected 5-minute bursts of one principal calling one API.
 //! Deterministic: every random choice comes from seeded ChaCha generators.
 
-use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, WindowCounts};
+use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, Scope, WindowCounts};
 use orgwatch_model::{ActivityEvent, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -188,10 +188,10 @@ fn traffic(calls: &Calls) -> Traffic {
     let mut windows = Vec::new();
     let mut events = 0;
     for m in 0..DAYS * 1440 {
-        let mut org = WindowCounts::empty(minute_ts(m), "org");
+        let mut org = WindowCounts::empty(minute_ts(m), Scope::Org);
         let mut row = Vec::new();
         for a in &accounts {
-            let mut w = WindowCounts::empty(minute_ts(m), a.id);
+            let mut w = WindowCounts::empty(minute_ts(m), a.id.parse().unwrap());
             let r = rate(a, m);
             for (p, share) in &a.principals {
                 let pc = &calls[p];
@@ -263,7 +263,7 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     // An alarm belongs to a burst when it is in the burst's scope (or the org) from the
     // burst's start until its last minute has left the shingle.
     let belongs = |b: &Burst, m: i64, a: &Anomaly| {
-        (a.scope == b.account || a.scope == "org")
+        (a.scope.as_str() == b.account || a.scope == Scope::Org)
             && (b.start..b.start + BURST_MINUTES + shingle).contains(&m)
     };
     let mut found = [0usize; 2];
@@ -274,7 +274,7 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
         total[k] += 1;
         let mine: Vec<&(i64, Anomaly)> = alarms
             .iter()
-            .filter(|(m, a)| a.scope == b.account && belongs(b, *m, a))
+            .filter(|(m, a)| a.scope.as_str() == b.account && belongs(b, *m, a))
             .collect();
         let named = |a: &Anomaly| {
             a.contributor
@@ -309,7 +309,7 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     for (s, m) in false_alarms.iter().take(20) {
         let why: Vec<_> = alarms
             .iter()
-            .filter(|(mm, a)| mm == m && a.scope == *s)
+            .filter(|(mm, a)| mm == m && a.scope.as_str() == *s)
             .map(|(_, a)| {
                 format!(
                     "{} {:.2} v={} {}",

@@ -143,6 +143,7 @@ fn leniency_is_the_map_paths() {
         r#""awsRegion":5,"sourceIPAddress":"","errorCode":null,"userAgent":["aws-cli"]"#,
         r#""readOnly":"TRUE","recipientAccountId":"123456789012""#,
         r#""readOnly":"maybe","recipientAccountId":"12345""#,
+        r#""recipientAccountId":"12345678901234""#,
         r#""eventName":{"nested":true}"#,
         r#""eventTime":"yesterday""#,
         // Escaped strings.
@@ -172,6 +173,58 @@ fn insights_digests_and_envelopes_inside_records() {
     assert_eq!(r.skipped["insight"], 2);
     assert_eq!(r.skipped["digest"], 1);
     assert_eq!(r.skipped["eventbridge-other"], 1);
+}
+
+/// A `recipientAccountId` that is not a 12-digit id (real test corpora have 14-digit ones) is
+/// reported as written by both paths, never folded into `(none)`, which stays for a missing
+/// or empty one.
+#[test]
+fn an_account_that_is_not_an_id_is_reported_as_written() {
+    let rec = |account: &str, id: &str| {
+        format!(
+            r#"{{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"{account}"{id}}}"#
+        )
+    };
+    // With an eventID the fast path reads the record; without one, or inside an EventBridge
+    // envelope, the `Map` path does.
+    let fast = rec("12345678901234", r#","eventID":"e-1""#);
+    let slow = rec("12345678901234", "");
+    same_as_map_path(&fast);
+    for input in [
+        format!(r#"{{"Records":[{fast}]}}"#),
+        format!(r#"{{"Records":[{slow}]}}"#),
+        format!("{fast}\n"),
+        format!("{slow}\n"),
+        format!(r#"{{"detail-type":"AWS API Call via CloudTrail","detail":{slow}}}"#),
+    ] {
+        let r = decode_bytes(input.as_bytes()).unwrap();
+        assert_eq!(r.events, 1, "{input}");
+        assert_eq!(
+            r.by_account.into_iter().collect::<Vec<_>>(),
+            [("12345678901234".to_owned(), 1)],
+            "{input}"
+        );
+    }
+    let log = format!(
+        r#"{{"Records":[{fast},{},{},{}]}}"#,
+        rec("", r#","eventID":"e-2""#),
+        rec("123456789012", r#","eventID":"e-3""#),
+        r#"{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s","eventName":"n","eventID":"e-4"}"#,
+    );
+    let r = decode_bytes(log.as_bytes()).unwrap();
+    assert_eq!(
+        r.by_account
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect::<Vec<_>>(),
+        [("(none)", 2), ("123456789012", 1), ("12345678901234", 1)]
+    );
+    let table = r.to_table(10);
+    assert!(
+        table.contains("12345678901234          1  (not an account id)\n"),
+        "{table}"
+    );
+    assert!(table.contains("123456789012            1\n"), "{table}");
 }
 
 /// A log file decodes to one event exactly when serde_json reads the whole file as a `Value`:

@@ -92,9 +92,8 @@ fn independent() -> Independent {
             *c.principal_type.entry(ptype).or_default() += 1;
             let ip = s("sourceIPAddress").unwrap_or_else(|| "(none)".into());
             *c.source_ip.entry(ip).or_default() += 1;
-            let acct = s("recipientAccountId")
-                .filter(|a| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()))
-                .unwrap_or_else(|| "(none)".into());
+            // As written, even when not a 12-digit id: "(none)" only when absent or empty.
+            let acct = s("recipientAccountId").unwrap_or_else(|| "(none)".into());
             *c.account.entry(acct).or_default() += 1;
             if let Some(code) = s("errorCode") {
                 *c.error_code.entry(code).or_default() += 1;

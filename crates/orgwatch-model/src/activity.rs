@@ -1,5 +1,7 @@
 //! CloudTrail activity: [`ActivityEvent`], the compact form of one CloudTrail record, and
-//! [`Principal`], the most specific identity behind it.
+//! [`Principal`], the most specific identity behind it; what activity is counted and scored
+//! by ([`Scope`], [`Series`], the [`NONE`] and [`ORG`] sentinels) and the epoch times it is
+//! stored in ([`epoch_ms`], [`from_epoch_s`], [`from_epoch_ms`]).
 //!
 //! ```
 //! let rec: serde_json::Value = serde_json::json!({
@@ -19,6 +21,14 @@
 //! assert_eq!(ev.user_agent_family, "aws-cli");
 //! ```
 
+mod epoch;
+mod scope;
+mod series;
+
+pub use epoch::{epoch_ms, from_epoch_ms, from_epoch_s, TimeOutOfRange};
+pub use scope::{InvalidScope, Scope, NONE, ORG};
+pub use series::{InvalidSeries, Series};
+
 use crate::{AccountId, Timestamp};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -32,6 +42,10 @@ pub struct ActivityEvent {
     pub event_time: Timestamp,
     /// `recipientAccountId`, when it is a 12-digit account id.
     pub account: Option<AccountId>,
+    /// `recipientAccountId` as written when it is there but not a 12-digit account id (test
+    /// corpora have 14-digit ones): `account` is then `None`, and the triage report shows this
+    /// text rather than counting the record as having no account.
+    pub unparsed_account: Option<Box<str>>,
     /// `awsRegion`.
     pub region: Option<String>,
     /// `eventSource`, e.g. `s3.amazonaws.com`.
@@ -405,12 +419,19 @@ impl ActivityEvent {
         };
         let sign_in_failed = rec.console_login == Some("Failure")
             || (rec.event_type == Some("AwsConsoleSignIn") && rec.has_error_message);
+        let account_text = non_empty(rec.recipient_account_id);
+        let account = account_text.and_then(|a| AccountId::parse(a).ok());
+        let unparsed_account = match account {
+            Some(_) => None,
+            None => account_text.map(Box::from),
+        };
         Ok(ActivityEvent {
             event_id,
             content_hash,
             sign_in_failed,
             event_time,
-            account: non_empty(rec.recipient_account_id).and_then(|a| AccountId::parse(a).ok()),
+            account,
+            unparsed_account,
             region: owned(rec.aws_region),
             service,
             api,
@@ -646,5 +667,25 @@ mod tests {
             ActivityEvent::from_cloudtrail(bad_time.as_object().unwrap()),
             Err(InvalidEvent::BadTime(_))
         ));
+    }
+
+    #[test]
+    fn an_account_that_is_not_an_id_is_kept_as_written() {
+        let ev = |account: Value| {
+            let rec = json!({"eventTime": "2023-07-10T11:41:05Z", "eventSource": "s",
+                             "eventName": "n", "recipientAccountId": account});
+            let ev = ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap();
+            (ev.account.map(|a| a.to_string()), ev.unparsed_account)
+        };
+        assert_eq!(
+            ev(json!("123456789012")),
+            (Some("123456789012".into()), None)
+        );
+        assert_eq!(
+            ev(json!("12345678901234")),
+            (None, Some("12345678901234".into()))
+        );
+        assert_eq!(ev(json!("")), (None, None));
+        assert_eq!(ev(json!(123456789012u64)), (None, None)); // not text: absent
     }
 }

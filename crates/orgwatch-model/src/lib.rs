@@ -3,7 +3,8 @@
 //! - [`AccountId`], [`Region`], [`Granularity`]: identifiers parsed once at the edge.
 //! - [`Snapshot`]: the A360 sender's JSON document, one struct per category under
 //!   [`category`], read leniently ([`Snapshot::from_json`]) and written back as the sender does.
-//! - [`ActivityEvent`], [`Principal`]: one CloudTrail record in compact form ([`activity`]).
+//! - [`ActivityEvent`], [`Principal`]: one CloudTrail record in compact form ([`activity`]);
+//!   [`Scope`] and [`Series`]: what activity is counted and scored by.
 //! - [`Names`]: the names activity is counted by, each held once ([`names`]).
 //! - [`SnapshotLocation`]: where a snapshot file sits under `data/` and which window it covers.
 //!
@@ -24,7 +25,8 @@ pub mod snapshot;
 pub mod time;
 
 pub use activity::{
-    user_agent_family, ActivityEvent, IdentityFields, InvalidEvent, Principal, RecordFields,
+    user_agent_family, ActivityEvent, IdentityFields, InvalidEvent, InvalidScope, InvalidSeries,
+    Principal, RecordFields, Scope, Series, TimeOutOfRange,
 };
 pub use category::Category;
 pub use id::{AccountId, Granularity, InvalidAccountId, InvalidRegion, Region};

@@ -54,6 +54,12 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<orgwatch_model::activity::TimeOutOfRange> for StoreError {
+    fn from(e: orgwatch_model::activity::TimeOutOfRange) -> StoreError {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> StoreError {
         StoreError::Migrate(e)

@@ -17,17 +17,17 @@ mod write;
 pub use counter::MinuteCounter;
 pub use rows::{prepare_activity, PreparedActivity};
 
-use crate::StoreError;
 use orgwatch_model::{ActivityEvent, Timestamp};
 use std::collections::BTreeMap;
-use time::OffsetDateTime;
 
 /// The counting maps of ingest: keys borrow the events' text; foldhash instead of SipHash
 /// because these maps see several lookups per event.
 type FastMap<K, V> = foldhash::HashMap<K, V>;
 
-/// The account and region recorded for an event without one.
-pub const NONE: &str = "(none)";
+/// The account and region recorded for an event without one (the model's sentinel).
+pub use orgwatch_model::activity::NONE;
+/// Epoch conversions of the activity tables (the model's: out-of-range times are errors).
+pub use orgwatch_model::activity::{epoch_ms, from_epoch_ms, from_epoch_s};
 
 /// Seconds per window of each rollup tier.
 pub const TIERS: [(Tier, i64); 3] = [(Tier::Minute, 60), (Tier::Hour, 3600), (Tier::Day, 86_400)];
@@ -286,25 +286,6 @@ pub struct ActivityCounts {
     pub undecodable: u64,
     /// Skipped records in the ledger's files, by kind (`digest`, `insight`, `other`).
     pub skipped: BTreeMap<String, u64>,
-}
-
-/// Epoch milliseconds of a timestamp.
-pub fn epoch_ms(t: Timestamp) -> i64 {
-    (t.get().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// The timestamp of epoch seconds; an error for one out of range (never 1970 instead).
-pub fn from_epoch_s(s: i64) -> Result<Timestamp, StoreError> {
-    OffsetDateTime::from_unix_timestamp(s)
-        .map(Timestamp::new)
-        .map_err(|_| StoreError::Invalid(format!("epoch second {s} is out of range")))
-}
-
-/// The timestamp of epoch milliseconds; an error for one out of range.
-pub fn from_epoch_ms(ms: i64) -> Result<Timestamp, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(Timestamp::new)
-        .map_err(|_| StoreError::Invalid(format!("epoch millisecond {ms} is out of range")))
 }
 
 /// Start (epoch seconds) of the window of width `width` holding `ms`.

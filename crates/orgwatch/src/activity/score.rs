@@ -10,7 +10,7 @@
 //! rewrites the same rows.
 
 use anyhow::{Context, Result};
-use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, WindowCounts};
+use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, Scope, Series, WindowCounts};
 use orgwatch_model::Timestamp;
 use orgwatch_store::activity::{
     epoch_ms, from_epoch_s, DetectorToSave, MinuteCounter, MinuteCounts, StoredAnomaly,
@@ -26,9 +26,6 @@ const CHUNK_MINUTES: i64 = 10;
 
 /// Wall time between detector checkpoints.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
-
-/// Scope of the organisation-wide series.
-pub const ORG: &str = "org";
 
 /// Scores closed windows and keeps the detector.
 pub struct Scorer {
@@ -113,9 +110,9 @@ impl Scorer {
                     .await?;
                 for (minute, windows) in by_minute(counts) {
                     done.windows += 1;
-                    let mut org = WindowCounts::empty(from_epoch_s(minute)?, ORG);
+                    let mut org = WindowCounts::empty(from_epoch_s(minute)?, Scope::Org);
                     for w in windows {
-                        let window = to_window(w);
+                        let window = to_window(w)?;
                         merge(&mut org, &window);
                         let scores = self.detector.observe(&window);
                         keep(scores, &mut self.pending, &mut done);
@@ -175,11 +172,11 @@ impl Scorer {
 /// Keeps every total score (for charts) and every alarm.
 fn keep(scores: Vec<Anomaly>, pending: &mut Vec<StoredAnomaly>, done: &mut Scored) {
     for a in scores {
-        if a.series == "total" || a.alarm {
+        if a.series == Series::Total || a.alarm {
             pending.push(StoredAnomaly {
                 time: a.time,
-                scope: a.scope.clone(),
-                series: a.series.clone(),
+                scope: a.scope.to_string(),
+                series: a.series.to_string(),
                 score: a.score,
                 contributor: a.contributor.clone(),
                 alarm: a.alarm,
@@ -201,15 +198,15 @@ fn by_minute(counts: Vec<MinuteCounts>) -> BTreeMap<i64, Vec<MinuteCounts>> {
     out
 }
 
-fn to_window(c: MinuteCounts) -> WindowCounts {
-    let mut w = WindowCounts::empty(c.start, c.account);
+fn to_window(c: MinuteCounts) -> Result<WindowCounts> {
+    let mut w = WindowCounts::empty(c.start, c.account.parse()?);
     w.total = c.total;
     for ((principal, _), n) in &c.by_principal_api {
         *w.by_principal.entry(principal.clone()).or_insert(0) += n;
     }
     w.by_principal_api = c.by_principal_api;
     w.by_source_ip = c.by_source_ip;
-    w
+    Ok(w)
 }
 
 fn merge(into: &mut WindowCounts, w: &WindowCounts) {

@@ -1,0 +1,317 @@
+//! The saved detector state: format versions 1 to 4 (`postcard` encoding, zlib compression of
+//! each scope), writing the current one and reading all of them.
+
+use super::config::DetectorConfig;
+use super::forest::Forest;
+use super::scope::ScopeState;
+use super::{AnomalyError, Detector, Scope};
+use orgwatch_model::InvalidScope;
+use rcflib::rcf::RCFLarge;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Leading bytes of [`Detector::to_bytes`]: format name and version (4: each scope
+/// zlib-compressed on its own, so that scopes are compressed and restored in parallel, and
+/// each forest tagged with its layout, small or large).
+const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x04";
+
+/// Version 3 (as 4, with every forest large), still read.
+const MAGIC_V3: &[u8; 8] = b"OWRCF\x00\x00\x03";
+
+/// Version 2 (the whole detector compressed at once), still read.
+const MAGIC_V2: &[u8; 8] = b"OWRCF\x00\x00\x02";
+
+/// Version 1 (uncompressed), still read.
+const MAGIC_V1: &[u8; 8] = b"OWRCF\x00\x00\x01";
+
+impl Detector {
+    /// The whole state: a format header, then the configuration and each scope in `postcard`
+    /// encoding (binary serde; the forests' floats and random generators are kept exactly),
+    /// each scope zlib-compressed (fast level) on its own, scopes spread over the CPU's cores:
+    /// forests are allocated for their full sample, so a young one is mostly zeros.
+    ///
+    /// A detector of many scopes is better saved in parts: [`Detector::header`] and
+    /// [`Detector::scope_parts`], restored with [`Detector::from_bytes`] of the header and
+    /// [`Detector::restore_scopes`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode(self.scope_parts().collect())
+    }
+
+    /// [`Detector::to_bytes`] without the scopes: restored by [`Detector::from_bytes`] as a
+    /// detector with no scopes, to which [`Detector::restore_scopes`] adds them.
+    pub fn header(&self) -> Vec<u8> {
+        self.encode(Vec::new())
+    }
+
+    /// Each scope as (its text, compressed bytes), in text order, compressed one at a time as the
+    /// iterator is advanced: a checkpoint holds one scope's bytes, not the whole detector's
+    /// (tens of megabytes once the forests are full). Compressing a few at a time on all
+    /// cores raised a long run's memory by 40 MB at every checkpoint, to save a fraction of
+    /// a second every 30 s.
+    pub fn scope_parts(&self) -> impl Iterator<Item = (String, Vec<u8>)> + Send + '_ {
+        self.scopes
+            .iter()
+            .map(|(name, scope)| (name.to_string(), compress(scope)))
+    }
+
+    /// Adds scopes made by [`Detector::scope_parts`] (replacing scopes of the same name),
+    /// decoding them on all cores.
+    pub fn restore_scopes(&mut self, parts: &[(String, Vec<u8>)]) -> Result<(), AnomalyError> {
+        let scopes = in_parallel(parts, |(name, z)| {
+            Ok((parse_scope(name)?, decode::<ScopeState>(&inflate(z)?)?))
+        });
+        for scope in scopes {
+            let (name, scope) = scope?;
+            self.scopes.insert(name, scope);
+        }
+        Ok(())
+    }
+
+    fn encode(&self, scopes: Vec<(String, Vec<u8>)>) -> Vec<u8> {
+        let parts = Parts {
+            config: self.config.clone(),
+            stale_windows: self.stale_windows,
+            scopes,
+        };
+        let mut out = MAGIC.to_vec();
+        // Serialising plain structs and byte strings into memory cannot fail.
+        out.extend(postcard::to_allocvec(&parts).expect("detector state serialises"));
+        out
+    }
+
+    /// Restores a detector written by [`Detector::to_bytes`] (this version, or versions 1 to
+    /// 3: uncompressed, compressed whole, compressed per scope; their forests are large).
+    pub fn from_bytes(b: &[u8]) -> Result<Self, AnomalyError> {
+        if let Some(body) = b.strip_prefix(MAGIC_V1) {
+            return Ok(decode::<Legacy>(body)?.upgrade());
+        }
+        if let Some(z) = b.strip_prefix(MAGIC_V2) {
+            return Ok(decode::<Legacy>(&inflate(z)?)?.upgrade());
+        }
+        if let Some(body) = b.strip_prefix(MAGIC_V3) {
+            return Self::from_parts(body, |z| {
+                Ok(decode::<ScopeState<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large))
+            });
+        }
+        let body = b.strip_prefix(MAGIC).ok_or(AnomalyError::Format)?;
+        Self::from_parts(body, |z| decode::<ScopeState>(z))
+    }
+
+    /// The detector of a [`Parts`] encoding, each scope inflated and decoded by `scope`.
+    fn from_parts(
+        body: &[u8],
+        scope: impl Fn(&[u8]) -> Result<ScopeState, AnomalyError> + Sync,
+    ) -> Result<Self, AnomalyError> {
+        let parts: Parts = decode(body)?;
+        let scopes = in_parallel(&parts.scopes, |(name, z)| {
+            Ok((parse_scope(name)?, scope(&inflate(z)?)?))
+        });
+        Ok(Detector {
+            config: parts.config,
+            scopes: scopes.into_iter().collect::<Result<_, AnomalyError>>()?,
+            stale_windows: parts.stale_windows,
+        })
+    }
+}
+
+/// The detector as versions 1 and 2 encoded it: large forests.
+#[derive(Serialize, Deserialize)]
+struct Legacy {
+    config: DetectorConfig,
+    scopes: BTreeMap<Scope, ScopeState<RCFLarge<u64, u64>>>,
+    stale_windows: u64,
+}
+
+impl Legacy {
+    fn upgrade(self) -> Detector {
+        Detector {
+            config: self.config,
+            scopes: self
+                .scopes
+                .into_iter()
+                .map(|(name, scope)| (name, scope.map_forests(Forest::Large)))
+                .collect(),
+            stale_windows: self.stale_windows,
+        }
+    }
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, AnomalyError> {
+    postcard::from_bytes(bytes).map_err(|e| AnomalyError::Decode(e.into()))
+}
+
+/// The scope a part is saved under.
+fn parse_scope(text: &str) -> Result<Scope, AnomalyError> {
+    text.parse()
+        .map_err(|e: InvalidScope| AnomalyError::Decode(e.into()))
+}
+
+/// [`Detector::to_bytes`] after the header: the scopes compressed one by one.
+#[derive(Serialize, Deserialize)]
+struct Parts {
+    config: DetectorConfig,
+    stale_windows: u64,
+    scopes: Vec<(String, Vec<u8>)>,
+}
+
+/// One scope in postcard encoding, zlib-compressed (streamed: the plain encoding of a scope
+/// is megabytes).
+fn compress<T: Serialize>(scope: &T) -> Vec<u8> {
+    let z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, z);
+    // Serialising plain structs, maps and floats into memory cannot fail.
+    postcard::to_io(scope, &mut w).expect("detector state serialises");
+    let z = w.into_inner().expect("compress into memory");
+    z.finish().expect("compress into memory")
+}
+
+fn inflate(z: &[u8]) -> Result<Vec<u8>, AnomalyError> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    flate2::read::ZlibDecoder::new(z)
+        .read_to_end(&mut plain)
+        .map_err(|e| AnomalyError::Decode(e.into()))?;
+    Ok(plain)
+}
+
+/// The CPU's cores.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `f` of every item, in order, computed on as many threads as the CPU has cores.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let per_thread = items.len().div_ceil(threads()).max(1);
+    std::thread::scope(|s| {
+        let f = &f;
+        let running: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::tests::{small, window};
+
+    /// A detector whose forests are all large, as formats 1 to 3 saved them (more than 256
+    /// points per tree do not fit the small layout), fed 30 minutes; and its legacy form.
+    fn large_detector() -> (Detector, Legacy) {
+        let mut d = Detector::new(DetectorConfig {
+            sample_size: 300,
+            ..small()
+        });
+        for m in 0..30 {
+            d.observe(&window(m, "111111111111", 4));
+            d.observe(&window(m, "org", 4));
+        }
+        let large = |f: Forest| match f {
+            Forest::Large(f) => f,
+            Forest::Small(_) => panic!("a small forest in a detector of 300 points per tree"),
+        };
+        let legacy = Legacy {
+            config: d.config.clone(),
+            stale_windows: d.stale_windows,
+            scopes: d
+                .scopes
+                .iter()
+                .map(|(name, s)| (*name, s.clone().map_forests(large)))
+                .collect(),
+        };
+        (d, legacy)
+    }
+
+    #[test]
+    fn version_3_states_are_still_read_and_keep_their_large_forests() {
+        let (mut d, legacy) = large_detector();
+        let parts = Parts {
+            config: legacy.config.clone(),
+            stale_windows: legacy.stale_windows,
+            scopes: legacy
+                .scopes
+                .iter()
+                .map(|(n, s)| (n.to_string(), compress(s)))
+                .collect(),
+        };
+        let mut v3 = MAGIC_V3.to_vec();
+        v3.extend(postcard::to_allocvec(&parts).unwrap());
+        let mut restored = Detector::from_bytes(&v3).unwrap();
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+        for m in 30..60 {
+            let w = window(m, "org", if m == 50 { 40 } else { 4 });
+            assert_eq!(restored.observe(&w), d.observe(&w), "minute {m}");
+        }
+    }
+
+    #[test]
+    fn version_2_states_are_still_read() {
+        let (d, legacy) = large_detector();
+        let mut z = flate2::write::ZlibEncoder::new(MAGIC_V2.to_vec(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, &postcard::to_allocvec(&legacy).unwrap()).unwrap();
+        let restored = Detector::from_bytes(&z.finish().unwrap()).unwrap();
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+    }
+
+    #[test]
+    fn uncompressed_version_1_states_are_still_read() {
+        let (d, legacy) = large_detector();
+        let mut v1 = MAGIC_V1.to_vec();
+        v1.extend(postcard::to_allocvec(&legacy).unwrap());
+        let restored = Detector::from_bytes(&v1).unwrap();
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+    }
+
+    #[test]
+    fn foreign_bytes_are_refused() {
+        assert!(matches!(
+            Detector::from_bytes(b"{}"),
+            Err(AnomalyError::Format)
+        ));
+        let mut b = Detector::new(small()).to_bytes();
+        b.truncate(MAGIC.len() + 3);
+        let e = Detector::from_bytes(&b).unwrap_err();
+        assert!(matches!(e, AnomalyError::Decode(_)));
+        // The cause is the source, printed by whoever prints the chain, not in the message.
+        assert_eq!(e.to_string(), "corrupt anomaly detector state");
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn scopes_are_written_as_the_strings_they_were() {
+        // States of every version keyed their scopes by these strings.
+        let text = ["(none)", "111111111111", "org"];
+        let typed: BTreeMap<Scope, u8> = text.iter().map(|s| (s.parse().unwrap(), 1)).collect();
+        let strings: BTreeMap<&str, u8> = text.iter().map(|s| (*s, 1)).collect();
+        assert_eq!(
+            postcard::to_allocvec(&typed).unwrap(),
+            postcard::to_allocvec(&strings).unwrap()
+        );
+        let mut d = Detector::new(small());
+        d.observe(&window(0, "(none)", 2));
+        let parts: Vec<(String, Vec<u8>)> = d.scope_parts().collect();
+        assert_eq!(parts[0].0, "(none)");
+        let mut restored = Detector::from_bytes(&d.header()).unwrap();
+        restored.restore_scopes(&parts).unwrap();
+        assert_eq!(restored.scopes().collect::<Vec<_>>(), [Scope::NoAccount]);
+    }
+
+    #[test]
+    fn a_part_of_an_unknown_scope_is_refused() {
+        let mut d = Detector::new(small());
+        d.observe(&window(0, "org", 2));
+        let mut parts: Vec<(String, Vec<u8>)> = d.scope_parts().collect();
+        parts[0].0 = "12345678901234".into();
+        let e = d.restore_scopes(&parts).unwrap_err();
+        let cause = std::error::Error::source(&e).unwrap().to_string();
+        assert!(
+            cause.contains("\"12345678901234\" is not an activity scope"),
+            "{cause}"
+        );
+    }
+}

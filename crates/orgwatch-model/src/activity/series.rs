@@ -1,0 +1,100 @@
+//! The series an anomaly score is of: every call, the untracked principals, or one principal.
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which calls of a scope a score counts. Written `"total"`, `"others"` or `"principal:NAME"`,
+/// which is how it is stored and serialised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Series {
+    /// Every call of the scope.
+    Total,
+    /// The calls of the principals without a series of their own, together.
+    Others,
+    /// The calls of one principal.
+    Principal(String),
+}
+
+/// Prefix of [`Series::Principal`] in text.
+const PRINCIPAL: &str = "principal:";
+
+/// Text that is not a [`Series`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an anomaly series (expected \"total\", \"others\" or \"principal:NAME\")")]
+pub struct InvalidSeries(pub String);
+
+impl fmt::Display for Series {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Series::Total => f.pad("total"),
+            Series::Others => f.pad("others"),
+            // Built only when a width or precision asks for padding.
+            Series::Principal(name) if f.width().is_some() || f.precision().is_some() => {
+                f.pad(&format!("{PRINCIPAL}{name}"))
+            }
+            Series::Principal(name) => write!(f, "{PRINCIPAL}{name}"),
+        }
+    }
+}
+
+impl FromStr for Series {
+    type Err = InvalidSeries;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "total" => Ok(Series::Total),
+            "others" => Ok(Series::Others),
+            _ => s
+                .strip_prefix(PRINCIPAL)
+                .map(|name| Series::Principal(name.to_owned()))
+                .ok_or_else(|| InvalidSeries(s.to_owned())),
+        }
+    }
+}
+
+impl Serialize for Series {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Series {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips() {
+        let cases = [
+            ("total", Series::Total),
+            ("others", Series::Others),
+            ("principal:alice", Series::Principal("alice".into())),
+            (
+                "principal:role/ci:deploy 42",
+                Series::Principal("role/ci:deploy 42".into()),
+            ),
+            ("principal:total", Series::Principal("total".into())),
+        ];
+        for (text, series) in cases {
+            assert_eq!(text.parse::<Series>().unwrap(), series);
+            assert_eq!(series.to_string(), text);
+            let json = serde_json::to_string(&series).unwrap();
+            assert_eq!(json, format!("{text:?}"));
+            assert_eq!(serde_json::from_str::<Series>(&json).unwrap(), series);
+        }
+        let alice = Series::Principal("alice".into());
+        assert_eq!(format!("{alice:<18}|"), "principal:alice   |");
+    }
+
+    #[test]
+    fn other_text_is_refused() {
+        for text in ["", "Total", "principal", "alice", "others "] {
+            assert_eq!(text.parse::<Series>(), Err(InvalidSeries(text.to_owned())));
+        }
+    }
+}
