@@ -19,7 +19,7 @@ mod value;
 
 pub use db::Backend;
 pub use error::StoreError;
-pub use read::{AccountSummary, OpenFindings, OrgSummary, TableCount};
+pub use read::{AccountSummary, OpenFindings, OrgSummary, TableCount, TABLES};
 
 use db::{on_pool, Pool};
 use orgwatch_model::{AccountId, Snapshot, SnapshotLocation};

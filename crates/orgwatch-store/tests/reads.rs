@@ -1,0 +1,320 @@
+//! The typed read models, on both backends, and the parity of the two backends over every
+//! table and view.
+
+mod common;
+
+use orgwatch_model::{ActivityEvent, Snapshot, SnapshotLocation, Timestamp};
+use orgwatch_store::activity::{ActivityFile, DetectorToSave, Retention, StoredAnomaly};
+use orgwatch_store::{Backend, LoadOutcome, SnapshotInput, Store, TABLES};
+use std::collections::BTreeMap;
+
+on_both_backends!(anomalies_return_each_rows_stored_alarm);
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::new(
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap(),
+    )
+}
+
+fn anomaly(time: &str, series: &str, score: f64, alarm: bool) -> StoredAnomaly {
+    StoredAnomaly {
+        time: ts(time),
+        scope: "111111111111".to_owned(),
+        series: series.to_owned(),
+        score,
+        contributor: format!("principal:alice api:ec2:{series}"),
+        alarm,
+    }
+}
+
+async fn anomalies_return_each_rows_stored_alarm(store: Store) {
+    let saved = [
+        anomaly("2024-03-01T10:00:00Z", "total", 1.25, false),
+        anomaly("2024-03-01T10:01:00Z", "total", 3.5, true),
+        anomaly("2024-03-01T10:01:00Z", "principal:alice", 0.5, false),
+        anomaly("2024-03-01T10:02:00Z", "others", 4.0, true),
+    ];
+    let detector = DetectorToSave {
+        header: b"header".to_vec(),
+        parts: Vec::<(String, Vec<u8>)>::new().into_iter(),
+    };
+    assert!(store
+        .save_scores(None, ts("2024-03-01T10:03:00Z"), detector, &saved)
+        .await
+        .unwrap());
+
+    let all = store.anomalies(None, None, false).await.unwrap();
+    let mut expected = saved.to_vec();
+    expected.sort_by(|a, b| (a.time, &a.scope, &a.series).cmp(&(b.time, &b.scope, &b.series)));
+    assert_eq!(all, expected, "every row with its own alarm flag and score");
+    assert_eq!(all.iter().filter(|a| a.alarm).count(), 2);
+
+    let alarms = store.anomalies(None, None, true).await.unwrap();
+    let expected: Vec<StoredAnomaly> = expected.into_iter().filter(|a| a.alarm).collect();
+    assert_eq!(alarms, expected, "only the alarms, each flagged as stored");
+
+    let window = store
+        .anomalies(
+            Some(ts("2024-03-01T10:01:00Z")),
+            Some(ts("2024-03-01T10:02:00Z")),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        window
+            .iter()
+            .map(|a| (a.series.as_str(), a.alarm))
+            .collect::<Vec<_>>(),
+        [("principal:alice", false), ("total", true)]
+    );
+}
+
+const DAILY: &[u8] = include_bytes!(
+    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json"
+);
+const MONTHLY: &[u8] = include_bytes!(
+    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json"
+);
+const EVERY: &[u8] = include_bytes!("../../../testdata/snapshots/every-category.json");
+
+/// The same files on both backends, the failure of one recorded.
+async fn load_fixtures(store: &Store) {
+    for (path, bytes) in [
+        ("210987654321/us-east-1/2026-11-24_DAILY.json", DAILY),
+        ("210987654321/us-east-1/2026-11-24_MONTHLY.json", MONTHLY),
+        ("123456789012/us-east-1/2026-11-25_DAILY.json", EVERY),
+    ] {
+        let location = SnapshotLocation::parse(path).unwrap();
+        let snapshot = Snapshot::from_json(bytes).unwrap();
+        let outcome = store
+            .load_snapshot(&SnapshotInput {
+                location: &location,
+                snapshot: &snapshot,
+                file_name: &format!("data/{path}"),
+                sha256: &path.bytes().map(|b| format!("{b:02x}")).collect::<String>(),
+                bytes: bytes.len() as u64,
+            })
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, LoadOutcome::Loaded { .. }),
+            "{path}: {outcome:?}"
+        );
+    }
+    store
+        .record_failure("data/x/broken.json", None, "not JSON")
+        .await
+        .unwrap();
+
+    // Activity: events over three days (minute, hour and, once pruned, day rollups), a
+    // failed file, scores and a detector.
+    let events: Vec<ActivityEvent> = (0..60)
+        .map(|i| {
+            let rec = serde_json::json!({
+                "eventID": format!("e{i}"),
+                "eventTime": format!("2024-03-0{}T1{}:{:02}:05Z", 1 + i % 3, i % 10, i),
+                "recipientAccountId": if i % 4 == 0 { "222222222222" } else { "111111111111" },
+                "awsRegion": "us-east-1", "eventSource": "ec2.amazonaws.com",
+                "eventName": if i % 5 == 0 { "RunInstances" } else { "DescribeInstances" },
+                "errorCode": if i % 7 == 0 { Some("AccessDenied") } else { None },
+                "sourceIPAddress": format!("198.51.100.{}", i % 6), "eventType": "AwsApiCall",
+                "userIdentity": {"type": "IAMUser", "userName": format!("user{}", i % 3)},
+            });
+            ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
+        })
+        .collect();
+    let skipped = BTreeMap::from([("digest".to_owned(), 2)]);
+    let file = ActivityFile {
+        path: "AWSLogs/a.json.gz",
+        size: 1234,
+        events: &events,
+        undecodable: 1,
+        skipped: &skipped,
+        complete: true,
+    };
+    store.store_activity(&[file]).await.unwrap();
+    store
+        .activity_file_failed("AWSLogs/bad.json.gz", 7, "not gzip")
+        .await
+        .unwrap();
+    let detector = DetectorToSave {
+        header: b"header".to_vec(),
+        parts: vec![("org".to_owned(), b"org".to_vec())].into_iter(),
+    };
+    let scores = [
+        anomaly("2024-03-01T10:00:00Z", "total", 1.25, false),
+        anomaly("2024-03-01T10:01:00Z", "total", 3.5, true),
+    ];
+    store
+        .save_scores(None, ts("2024-03-02T00:00:00Z"), detector, &scores)
+        .await
+        .unwrap();
+    let keep_a_day = Retention {
+        hours: Some(std::time::Duration::from_secs(86_400)),
+        ..Retention::default()
+    };
+    store.prune_activity(&keep_a_day).await.unwrap();
+}
+
+/// The relations (tables or views) of the schema, sorted, from the backend's catalog.
+async fn relations(store: &Store, kind: &str) -> Vec<String> {
+    let sql = match (store.backend(), kind) {
+        (Backend::Sqlite, "table") => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'"
+        }
+        (Backend::Sqlite, _) => "SELECT name FROM sqlite_master WHERE type = 'view'",
+        (Backend::Postgres, "table") => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+             AND table_name NOT LIKE '\\_sqlx%'"
+        }
+        (Backend::Postgres, _) => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.views \
+             WHERE table_schema = current_schema()"
+        }
+    };
+    let mut names: Vec<String> = store
+        .raw_query_text(sql, &[])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A relation's column names, in order.
+async fn columns(store: &Store, relation: &str) -> Vec<String> {
+    let sql = match store.backend() {
+        Backend::Sqlite => "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+        Backend::Postgres => {
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND CAST(table_name AS TEXT) = ? \
+             ORDER BY ordinal_position"
+        }
+    };
+    store
+        .raw_query_text(sql, &[relation])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect()
+}
+
+/// Columns whose values differ by backend by design: surrogate ids and sequence-made
+/// references, load times, and the file hashes and sizes the fixtures make up per call.
+fn compared(column: &str) -> bool {
+    !(column == "id"
+        || column.ends_with("_id") && column != "account_id" && column != "finding_id"
+        || column == "created_at"
+        || column == "loaded_at"
+        || column == "timestamp"
+        || column == "days_since_creation"
+        || column == "account_age_days")
+}
+
+/// One cell as text both backends agree on: numbers to 6 decimals, booleans as
+/// 1 and 0, times as `YYYY-MM-DDTHH:MM:SS` (UTC), JSON with sorted keys.
+fn normal(cell: Option<String>) -> String {
+    let Some(v) = cell else {
+        return "NULL".to_owned();
+    };
+    match v.as_str() {
+        // PostgreSQL booleans; SQLite stores them as 1 and 0.
+        "t" | "true" => return normal(Some("1".to_owned())),
+        "f" | "false" => return normal(Some("0".to_owned())),
+        _ => {}
+    }
+    if let Some(hex) = v.strip_prefix("\\x") {
+        // BYTEA as text (PostgreSQL); a BLOB cast to text is its bytes (SQLite).
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect();
+        if let Some(bytes) = bytes {
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
+    }
+    if v.starts_with(['{', '[']) {
+        // JSONB (PostgreSQL) prints its keys sorted and spaced; TEXT (SQLite) as written.
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&v) {
+            return json.to_string();
+        }
+    }
+    if let Ok(n) = v.parse::<f64>() {
+        return format!("{:.6}", n);
+    }
+    // 2026-11-24 00:00:00+00 (PostgreSQL) and 2026-11-24T00:00:00.000Z (SQLite).
+    let b = v.as_bytes();
+    if b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && (b[10] == b' ' || b[10] == b'T') {
+        return format!("{}T{}", &v[..10], &v[11..19]);
+    }
+    v
+}
+
+/// Every row of a relation, its compared columns normalised, sorted.
+async fn content(store: &Store, relation: &str) -> Vec<Vec<String>> {
+    let cols: Vec<String> = columns(store, relation)
+        .await
+        .into_iter()
+        .filter(|c| compared(c))
+        .collect();
+    let list: Vec<String> = cols.iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+    let sql = format!("SELECT {} FROM {relation}", list.join(", "));
+    let mut rows: Vec<Vec<String>> = store
+        .raw_query_text(&sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .map(|r| r.into_iter().map(normal).collect())
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Same tables and views with the same columns on both backends, and, after loading the same
+/// files, the same rows in every one of them (ids and load times aside).
+#[sqlx::test(migrator = "orgwatch_store::POSTGRES_MIGRATOR")]
+async fn both_backends_hold_the_same_rows_in_every_table_and_view(pool: sqlx::PgPool) {
+    let postgres = Store::from_postgres(pool);
+    let sqlite = Store::connect("sqlite::memory:").await.unwrap();
+    load_fixtures(&postgres).await;
+    load_fixtures(&sqlite).await;
+
+    let tables = relations(&sqlite, "table").await;
+    assert_eq!(relations(&postgres, "table").await, tables);
+    for t in TABLES {
+        assert!(
+            tables.iter().any(|x| x == t),
+            "{t} is not a table: {tables:?}"
+        );
+    }
+    let views = relations(&sqlite, "view").await;
+    assert_eq!(relations(&postgres, "view").await, views);
+    assert!(views.len() >= 42, "{views:?}");
+
+    let mut compared_rows = 0;
+    for relation in tables.iter().chain(&views) {
+        assert_eq!(
+            columns(&postgres, relation).await,
+            columns(&sqlite, relation).await,
+            "{relation}: columns"
+        );
+        let (pg, lite) = (
+            content(&postgres, relation).await,
+            content(&sqlite, relation).await,
+        );
+        assert_eq!(pg.len(), lite.len(), "{relation}: row count");
+        assert_eq!(pg, lite, "{relation}: rows");
+        compared_rows += pg.len();
+    }
+    assert!(
+        compared_rows > 500,
+        "the fixtures reach few rows: {compared_rows}"
+    );
+    sqlite.close().await;
+}
