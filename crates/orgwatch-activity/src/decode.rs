@@ -47,15 +47,24 @@ use std::path::Path;
 const PEEK: usize = 64 * 1024;
 
 /// Input that could not be decoded at all (nothing in it was counted).
+///
+/// Each variant prints its cause in its own message and has no `source()`, so a chain
+/// (`{:#}`) names it once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// The input could not be read (including a corrupt gzip stream).
     #[error("cannot read: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The input is not JSON from its first value on.
     #[error("not CloudTrail JSON: {0}")]
     NotJson(serde_json::Error),
+}
+
+impl From<std::io::Error> for DecodeError {
+    fn from(e: std::io::Error) -> DecodeError {
+        DecodeError::Io(e)
+    }
 }
 
 /// Decodes an in-memory file (plain or gzip).
@@ -613,6 +622,16 @@ fn handle_event(m: Map<String, Value>, report: &mut dyn Sink) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_read_error_is_named_once_in_its_chain() {
+        let e = super::DecodeError::from(std::io::Error::other("disk gone"));
+        assert_eq!(e.to_string(), "cannot read: disk gone");
+        assert!(
+            std::error::Error::source(&e).is_none(),
+            "the cause is in the message; as a source too it would print twice"
+        );
+    }
+
     use super::*;
 
     const EV: &str = r#"{"eventTime":"2023-07-10T11:41:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"Root"}}"#;

@@ -44,12 +44,17 @@ impl Val {
     pub(crate) fn day(v: Option<Day>) -> Val {
         v.map_or(Val::Null, |d| Val::Date(d.0))
     }
-    /// JSON of any value; `null` and empty arrays/objects are stored as SQL NULL only when `null`.
-    pub(crate) fn json<T: serde::Serialize>(v: &T) -> Val {
-        match serde_json::to_value(v) {
-            Ok(serde_json::Value::Null) | Err(_) => Val::Null,
-            Ok(j) => Val::Json(j.to_string()),
+    /// JSON text of a document value; JSON `null` is SQL NULL. (Typed to what cannot fail
+    /// to serialise, so no failure is ever turned into NULL.)
+    pub(crate) fn json(v: &serde_json::Value) -> Val {
+        match v {
+            serde_json::Value::Null => Val::Null,
+            j => Val::Json(j.to_string()),
         }
+    }
+    /// A JSON array of strings.
+    pub(crate) fn json_strings(v: &[String]) -> Val {
+        Val::Json(serde_json::Value::from(v.to_vec()).to_string())
     }
 }
 

@@ -292,13 +292,13 @@ fn waf(ctx: &Ctx<'_>, sec: &Security) -> Batch {
                 Val::int(w.managed_rules_count),
                 Val::int(w.custom_rules_count),
                 Val::int(w.rate_limit_rules_count),
-                Val::json(&w.associated_resources),
+                Val::json_strings(&w.associated_resources),
                 Val::int(
                     w.associated_resources_count
                         .or(Some(w.associated_resources.len() as i64)),
                 ),
                 Val::bool(w.logging_enabled),
-                Val::json(&w.log_destinations),
+                Val::json_strings(&w.log_destinations),
                 Val::bool(w.geo_blocking_enabled),
                 Val::Text(w.blocked_countries.join(",")),
                 Val::ts(w.created_date),
@@ -469,7 +469,7 @@ fn certificates(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             vec![
                 Val::text(&cert.arn),
                 Val::text(&cert.domain_name),
-                Val::json(&cert.subject_alternative_names),
+                Val::json_strings(&cert.subject_alternative_names),
                 Val::text(&cert.status),
                 Val::text(&cert.cert_type),
                 Val::text(&cert.key_algorithm),
