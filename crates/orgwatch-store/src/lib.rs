@@ -19,7 +19,10 @@ mod value;
 
 pub use db::Backend;
 pub use error::StoreError;
-pub use read::{AccountSummary, OpenFindings, OrgSummary, TableCount, TABLES};
+pub use read::{
+    AccountSummary, Cursor, EventFilter, InvalidCursor, MinutePoint, OpenFindings, OrgSummary,
+    Page, RecentEvent, TableCount, MAX_PAGE, TABLES,
+};
 
 use db::{on_pool, Pool};
 use orgwatch_model::{AccountId, Snapshot, SnapshotLocation};

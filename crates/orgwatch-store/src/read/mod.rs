@@ -3,8 +3,10 @@
 //! Each figure is defined once, here, in SQL that both backends run; a value that does not
 //! decode as its type is an error, never a default.
 
+mod events;
 mod summary;
 
+pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use summary::{AccountSummary, OpenFindings, OrgSummary};
 
 use crate::conn::Conn;
