@@ -126,21 +126,17 @@ impl Store {
 
     /// Applies pending migrations (safe to call on every start).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.pool {
+        on_pool!(self, |p, b| {
+            let migrator = match b {
+                Backend::Sqlite => &SQLITE_MIGRATOR,
+                Backend::Postgres => &POSTGRES_MIGRATOR,
+            };
             // SQLite has no migration lock: two processes opening a new database at once
             // race, and the loser fails on the tables the winner created. Its second try
-            // finds the migrations applied.
-            Pool::Sqlite(p) => {
-                db::retry(
-                    5,
-                    Duration::from_millis(200),
-                    |_| true,
-                    || SQLITE_MIGRATOR.run(p),
-                )
-                .await?
-            }
-            Pool::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
-        }
+            // finds the migrations applied. (PostgreSQL takes an advisory lock.)
+            let retryable = |_: &sqlx::migrate::MigrateError| b == Backend::Sqlite;
+            db::retry(5, Duration::from_millis(200), retryable, || migrator.run(p)).await?;
+        });
         Ok(())
     }
 
