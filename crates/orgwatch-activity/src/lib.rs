@@ -20,6 +20,11 @@
 //! assert_eq!(report.by_principal["root"], 1);
 //! ```
 #![deny(missing_docs)]
+// Unit tests link the dev-dependencies of the integration tests too.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
+// A dependency only to turn on zlib-rs's `std` feature (see Cargo.toml).
+use zlib_rs as _;
 
 pub mod anomaly;
 pub mod decode;

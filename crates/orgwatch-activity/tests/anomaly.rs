@@ -1,15 +1,16 @@
 //! The anomaly detector on days of synthetic traffic replayed from the real CloudTrail samples
 //! in testdata/cloudtrail, with injected 5-minute bursts of one principal calling one API.
 //! Deterministic: every random choice comes from seeded ChaCha generators.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, Scope, WindowCounts};
 use orgwatch_model::{ActivityEvent, Timestamp};
+use orgwatch_test_support::cloudtrail;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const DAYS: i64 = 3;
@@ -28,44 +29,10 @@ const BURST_MINUTES: i64 = 5;
 type Calls = BTreeMap<String, Vec<(String, Option<String>)>>;
 
 fn sample_calls() -> Calls {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail");
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".json") || name.ends_with(".json.gz") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
     let mut calls = Calls::new();
-    for f in files {
-        let raw = std::fs::read(&f).unwrap();
-        let text = if f.extension().is_some_and(|e| e == "gz") {
-            let mut s = String::new();
-            flate2::read::GzDecoder::new(&raw[..])
-                .read_to_string(&mut s)
-                .unwrap();
-            s
-        } else {
-            String::from_utf8(raw).unwrap()
-        };
+    for f in cloudtrail::files() {
         // S3 log files ({"Records": [...]}) and NDJSON, as in tests/samples.rs.
-        let records: Vec<Value> = match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(mut whole)) => match whole.remove("Records") {
-                Some(Value::Array(recs)) => recs,
-                _ => vec![Value::Object(whole)],
-            },
-            _ => text
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect(),
-        };
+        let records = cloudtrail::records_of(&f);
         for r in records {
             let Some(obj) = r.as_object() else { continue };
             let Ok(ev) = ActivityEvent::from_cloudtrail(obj) else {

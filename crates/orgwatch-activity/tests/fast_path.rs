@@ -1,47 +1,19 @@
 //! The decoder's fast path (records read from their bytes into the fields an event needs)
 //! against the `Map` path (`ActivityEvent::from_cloudtrail` over a `serde_json::Value`): the
 //! same events on the real samples, the same leniency, and the same JSON accepted.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_activity::{decode_bytes, decode_reader_into, Buffered};
 use orgwatch_model::ActivityEvent;
+use orgwatch_test_support::cloudtrail;
 use serde_json::{json, Map, Value};
 use std::io::Read;
-use std::path::{Path, PathBuf};
-
-fn sample_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".json")
-                || p.to_string_lossy().ends_with(".json.gz")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn plain(p: &Path) -> Vec<u8> {
-    let raw = std::fs::read(p).unwrap();
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut s = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut s)
-            .unwrap();
-        s
-    } else {
-        raw
-    }
-}
+use std::path::Path;
 
 fn records_of(p: &Path) -> Vec<Map<String, Value>> {
-    let bytes = plain(p);
+    let bytes = cloudtrail::plain_bytes(p);
     let values: Vec<Value> = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(mut whole)) => match whole.remove("Records") {
             Some(Value::Array(recs)) => recs,
@@ -75,7 +47,7 @@ fn decode_events(bytes: &[u8]) -> Vec<ActivityEvent> {
 #[test]
 fn samples_give_the_events_of_the_map_path() {
     let mut n = 0;
-    for f in sample_files() {
+    for f in cloudtrail::files() {
         let want: Vec<ActivityEvent> = records_of(&f)
             .iter()
             .map(|m| ActivityEvent::from_cloudtrail(m).unwrap())
@@ -89,7 +61,7 @@ fn samples_give_the_events_of_the_map_path() {
 
 #[test]
 fn samples_without_event_ids_are_keyed_on_their_content() {
-    for f in sample_files() {
+    for f in cloudtrail::files() {
         let recs: Vec<Map<String, Value>> = records_of(&f)
             .into_iter()
             .map(|mut m| {

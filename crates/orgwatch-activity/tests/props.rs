@@ -1,20 +1,14 @@
 //! Property tests: the decoder never panics, and counts do not depend on how the input is cut.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_activity::{decode_bytes, Report};
+use orgwatch_test_support::cloudtrail;
 use proptest::prelude::*;
-use std::path::Path;
-
-fn sample(rel: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/cloudtrail")
-            .join(rel),
-    )
-    .unwrap()
-}
 
 fn panther_lines() -> Vec<String> {
-    let text = String::from_utf8(sample(
+    let text = String::from_utf8(cloudtrail::read(
         "panther-labs_panther-analysis/panther_rule_tests_part1.json",
     ))
     .unwrap();
@@ -50,7 +44,7 @@ proptest! {
 
     #[test]
     fn mangled_samples_never_panic(cut in 0usize..40_000, flip in 0usize..40_000, byte in any::<u8>()) {
-        let mut b = sample("invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1205Z_dOIWyEekdNWhkpqY.json");
+        let mut b = cloudtrail::read("invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1205Z_dOIWyEekdNWhkpqY.json");
         let flip = flip % b.len();
         b[flip] = byte;
         b.truncate(cut % (b.len() + 1));
@@ -86,7 +80,7 @@ proptest! {
             "invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1205Z_dOIWyEekdNWhkpqY.json",
             "invictus-ir_aws_dataset/218007301253_CloudTrail_us-east-1_20230710T1150Z_1vnLavRRp0ek1mP4.json",
         ];
-        let reports: Vec<Report> = files.iter().map(|f| decode_bytes(&sample(f)).unwrap()).collect();
+        let reports: Vec<Report> = files.iter().map(|f| decode_bytes(&cloudtrail::read(f)).unwrap()).collect();
         let mut order: Vec<usize> = (0..files.len()).collect();
         // A permutation from the seed (Fisher-Yates with a simple LCG).
         let mut s = seed;

@@ -1,63 +1,13 @@
 //! The decoder on the real CloudTrail samples in testdata/cloudtrail, checked against an
 //! independent count (serde_json::Value and a HashMap, not the production decoder).
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_activity::{decode_bytes, decode_file, Report};
+use orgwatch_test_support::cloudtrail;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
-use std::path::{Path, PathBuf};
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail")
-}
-
-/// Every sample file (.json and .json.gz), sorted.
-fn sample_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![sample_dir()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".json")
-                || p.to_string_lossy().ends_with(".json.gz")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn plain_bytes(p: &Path) -> Vec<u8> {
-    let raw = std::fs::read(p).unwrap();
-    if p.extension().is_some_and(|e| e == "gz") {
-        let mut s = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut s)
-            .unwrap();
-        s
-    } else {
-        raw
-    }
-}
-
-/// The records of one sample file, read the simple way.
-fn records_of(p: &Path) -> Vec<Value> {
-    let text = String::from_utf8(plain_bytes(p)).unwrap();
-    if let Ok(Value::Object(mut whole)) = serde_json::from_str::<Value>(&text) {
-        if let Some(Value::Array(recs)) = whole.remove("Records") {
-            return recs;
-        }
-        return vec![Value::Object(whole)];
-    }
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[derive(Default, Debug)]
 struct Independent {
@@ -72,8 +22,8 @@ struct Independent {
 
 fn independent() -> Independent {
     let mut c = Independent::default();
-    for f in sample_files() {
-        for r in records_of(&f) {
+    for f in cloudtrail::files() {
+        for r in cloudtrail::records_of(&f) {
             // An empty text value counts as absent (one Panther fixture has `"errorCode": ""`).
             let s = |k: &str| {
                 r.get(k)
@@ -109,7 +59,7 @@ fn as_hash(m: &BTreeMap<String, u64>) -> HashMap<String, u64> {
 
 fn decode_all() -> Report {
     let mut report = Report::new();
-    for f in sample_files() {
+    for f in cloudtrail::files() {
         report.merge(decode_file(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
     }
     report
@@ -154,22 +104,23 @@ fn counts_match_an_independent_count() {
 
 #[test]
 fn gzip_log_file_decodes_like_its_plain_twin() {
-    let gz = sample_dir().join("grafana_loki/cloudtrail-log-file.json.gz");
-    let plain = plain_bytes(&gz);
+    let gz = cloudtrail::dir().join("grafana_loki/cloudtrail-log-file.json.gz");
+    let plain = cloudtrail::plain_bytes(&gz);
     let a = decode_bytes(&std::fs::read(&gz).unwrap()).unwrap();
     let b = decode_bytes(&plain).unwrap();
     assert_eq!(a.events, 2);
     assert_eq!(a, b);
-    let nd = sample_dir().join("panther-labs_panther-analysis/panther_rule_tests_part2.json.gz");
+    let nd =
+        cloudtrail::dir().join("panther-labs_panther-analysis/panther_rule_tests_part2.json.gz");
     let a = decode_file(&nd).unwrap();
     assert_eq!(a.events, 81);
-    assert_eq!(a, decode_bytes(&plain_bytes(&nd)).unwrap());
+    assert_eq!(a, decode_bytes(&cloudtrail::plain_bytes(&nd)).unwrap());
 }
 
 #[test]
 fn eventbridge_envelope_counts_like_the_raw_event() {
-    let f = sample_dir().join("panther-labs_panther-analysis/panther_rule_tests_part1.json");
-    let raw = plain_bytes(&f);
+    let f = cloudtrail::dir().join("panther-labs_panther-analysis/panther_rule_tests_part1.json");
+    let raw = cloudtrail::plain_bytes(&f);
     let mut wrapped = String::new();
     let mut array = Vec::new();
     for line in String::from_utf8(raw.clone()).unwrap().lines() {

@@ -15,6 +15,8 @@
 //! assert!(snap.cost.is_none()); // `[]` means the collector failed
 //! ```
 #![deny(missing_docs)]
+// Unit tests link the dev-dependencies of the integration tests too.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 pub mod activity;
 pub mod category;

@@ -20,7 +20,7 @@ use crate::category::trusted_advisor::TrustedAdvisorCheck;
 use crate::id::{AccountId, Granularity, Region};
 use crate::lenient;
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, Month};
+use time::{Date, Duration};
 
 /// A whole A360 document, as the sender writes it (key order kept when written back).
 ///
@@ -227,7 +227,8 @@ impl Snapshot {
         let mut out = Vec::with_capacity(16 * 1024);
         let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
         let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        // Serialising plain data into a Vec cannot fail.
+        // Serialising plain data (maps keyed by strings) into a Vec cannot fail.
+        #[allow(clippy::expect_used)]
         self.serialize(&mut ser).expect("snapshot serialises");
         out
     }
@@ -371,20 +372,14 @@ pub fn period_of(run_date: Date, granularity: Granularity) -> (Date, Date) {
             (start, start + Duration::days(7))
         }
         Granularity::Monthly => {
-            let start = run_date.replace_day(1).expect("day 1 exists");
-            let (y, m) = match start.month() {
-                Month::December => (start.year() + 1, Month::January),
-                m => (start.year(), m.next()),
-            };
-            let end = Date::from_calendar_date(y, m, 1).expect("day 1 exists");
-            (start, end)
+            let start = run_date - Duration::days(i64::from(run_date.day()) - 1);
+            let length = start.month().length(start.year());
+            (start, start + Duration::days(i64::from(length)))
         }
         Granularity::Yearly => {
-            let start =
-                Date::from_calendar_date(run_date.year(), Month::January, 1).expect("Jan 1");
-            let end =
-                Date::from_calendar_date(run_date.year() + 1, Month::January, 1).expect("Jan 1");
-            (start, end)
+            let start = run_date - Duration::days(i64::from(run_date.ordinal()) - 1);
+            let length = time::util::days_in_year(start.year());
+            (start, start + Duration::days(i64::from(length)))
         }
     }
 }

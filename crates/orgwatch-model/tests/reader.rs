@@ -1,15 +1,12 @@
 //! The snapshot reader, specified against the genuine A360 sender output in `testdata/`.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::category::logs::CollectionStatus;
 use orgwatch_model::{Category, Granularity, Snapshot, SnapshotError, SnapshotLocation};
+use orgwatch_test_support::a360::{DAILY, MONTHLY};
 use proptest::prelude::*;
-
-const DAILY: &[u8] = include_bytes!(
-    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json"
-);
-const MONTHLY: &[u8] = include_bytes!(
-    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json"
-);
 
 #[test]
 fn reads_the_genuine_daily_file() {

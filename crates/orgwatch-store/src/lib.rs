@@ -8,6 +8,8 @@
 //!   refused as superseded.
 //! - [`Store::record_failure`] keeps the reason a file was quarantined in `logs`/`log_messages`.
 #![deny(missing_docs)]
+// Unit tests link the dev-dependencies of the integration tests too.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 pub mod activity;
 mod conn;

@@ -1,17 +1,19 @@
 //! CloudTrail activity in the store: de-duplication, additive windows, late events, two
 //! workers, the ledger, retention and the saved detector — on SQLite and PostgreSQL.
-
-mod common;
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{
     ActivityFile, DetectorToSave, Metric, MinuteCounter, Retention, StoredAnomaly, Tier,
 };
 use orgwatch_store::Store;
+use orgwatch_test_support::on_both_backends;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-on_both_backends!(
+on_both_backends!(store:
     a_duplicate_event_is_counted_once,
     the_same_id_at_another_time_or_account_is_another_event,
     file_order_does_not_change_the_counts,

@@ -3,22 +3,20 @@
 //!
 //! Tests named `weakness_N_…` are regressions for the A360 receiver's bugs listed in section 7
 //! of its spec; none may come back.
-
-mod common;
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{Snapshot, SnapshotLocation};
 use orgwatch_store::{LoadOutcome, SnapshotInput, Store};
+use orgwatch_test_support::a360::{EVERY, MONTHLY, MONTHLY_PATH};
+use orgwatch_test_support::on_both_backends;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-const EVERY: &[u8] = include_bytes!("../../../testdata/snapshots/every-category.json");
 const EVERY_PATH: &str = "123456789012/us-east-1/2026-11-25_DAILY.json";
-const MONTHLY: &[u8] = include_bytes!(
-    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json"
-);
-const MONTHLY_PATH: &str = "210987654321/us-east-1/2026-11-24_MONTHLY.json";
 
-on_both_backends!(
+on_both_backends!(store:
     every_category_round_trips,
     reloading_the_same_file_changes_nothing,
     a_newer_file_replaces_and_an_older_one_is_refused,

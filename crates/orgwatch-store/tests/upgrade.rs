@@ -1,6 +1,9 @@
 //! Migrations upgrade databases that already hold data: each migration is applied to a
 //! database at the version before it, with rows written the way that version wrote them — on
 //! SQLite and PostgreSQL.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::migrate::Migrator;
 use std::borrow::Cow;

@@ -3,21 +3,15 @@
 //!
 //! Tests named `weakness_N_…` are regressions for the A360 view bugs listed in section 7 of its
 //! spec; none may come back.
-
-mod common;
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{AccountId, Snapshot, SnapshotLocation};
 use orgwatch_store::{Backend, LoadOutcome, SnapshotInput, Store};
+use orgwatch_test_support::a360::{DAILY, DAILY_PATH, EVERY, MONTHLY, MONTHLY_PATH};
+use orgwatch_test_support::on_both_backends;
 
-const DAILY: &[u8] = include_bytes!(
-    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json"
-);
-const DAILY_PATH: &str = "210987654321/us-east-1/2026-11-24_DAILY.json";
-const MONTHLY: &[u8] = include_bytes!(
-    "../../../testdata/a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json"
-);
-const MONTHLY_PATH: &str = "210987654321/us-east-1/2026-11-24_MONTHLY.json";
-const EVERY: &[u8] = include_bytes!("../../../testdata/snapshots/every-category.json");
 const EVERY_PATH: &str = "123456789012/us-east-1/2026-11-25_DAILY.json";
 const ACCOUNT: &str = "210987654321";
 
@@ -127,7 +121,7 @@ const ENRICHMENT: &[&str] = &[
     "view_products",
 ];
 
-on_both_backends!(
+on_both_backends!(store:
     every_view_runs_on_the_genuine_sample,
     current_state_is_the_latest_daily_snapshot_and_history_is_kept,
     weakness_8_summaries_cover_every_account_and_only_the_latest_period,

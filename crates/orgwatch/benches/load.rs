@@ -7,6 +7,8 @@
 //! too (`bench/load` starts a durable throwaway cluster and does this). Sizes:
 //! `ORGWATCH_BENCH_ACCOUNTS` (default 25), `ORGWATCH_BENCH_DAYS` (default 90: the demo organisation),
 //! `ORGWATCH_BENCH_BASELINE_FILES` (default 60: the row-by-row baseline is slow).
+// Benchmarks link every dependency of the package and use a few; a failed setup panics.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch::demo::generate::DemoOptions;
 use orgwatch::ingest::{ingest_once, IngestOptions};

@@ -1,5 +1,12 @@
 //! The `orgwatch` command as a library: the CLI, the sources and the `demo` generator, so
 //! that the binary stays a thin `main` and benchmarks and tests can reuse the pieces.
+// Unit tests link the dev-dependencies of the integration tests too.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
+// Dependencies of the binary (main.rs: the allocator, transparent huge pages off).
+use mimalloc as _;
+#[cfg(target_os = "linux")]
+use nix as _;
 
 pub mod activity;
 pub mod cli;

@@ -1,4 +1,6 @@
 //! The `orgwatch` binary: parse arguments, start logging and the runtime, run, report.
+// A thin `main` over the library, which uses the package's other dependencies.
+#![allow(unused_crate_dependencies)]
 
 use clap::Parser;
 use std::process::ExitCode;

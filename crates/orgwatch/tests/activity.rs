@@ -1,12 +1,15 @@
 //! `orgwatch activity --no-store`: the triage report on the CloudTrail samples.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+use orgwatch_test_support::cloudtrail;
 use serde_json::Value;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 fn orgwatch() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orgwatch"));
+    let mut c = orgwatch_test_support::orgwatch!();
     // Never touch a real database: the command must not open one.
     c.env(
         "ORGWATCH_DATABASE_URL",
@@ -16,42 +19,7 @@ fn orgwatch() -> Command {
 }
 
 fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail")
-}
-
-/// Records in the samples, counted without the decoder: Records arrays and NDJSON lines.
-fn independent_total() -> u64 {
-    let mut total = 0;
-    for e in walkdir::WalkDir::new(samples()) {
-        let p = e.unwrap().into_path();
-        let name = p.to_string_lossy().to_string();
-        let mut text = String::new();
-        if name.ends_with(".json.gz") {
-            let f = std::fs::File::open(&p).unwrap();
-            flate2_free_gunzip(f, &mut text);
-        } else if name.ends_with(".json") {
-            text = std::fs::read_to_string(&p).unwrap();
-        } else {
-            continue;
-        }
-        total += match serde_json::from_str::<Value>(&text) {
-            Ok(v) if v.get("Records").is_some() => v["Records"].as_array().unwrap().len() as u64,
-            _ => text.lines().filter(|l| !l.trim().is_empty()).count() as u64,
-        };
-    }
-    total
-}
-
-/// Gunzips with the system `gzip`, so this test does not use the decoder's own gzip code.
-fn flate2_free_gunzip(f: std::fs::File, out: &mut String) {
-    let mut child = Command::new("gzip")
-        .arg("-dc")
-        .stdin(f)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("gzip");
-    child.stdout.take().unwrap().read_to_string(out).unwrap();
-    assert!(child.wait().unwrap().success());
+    cloudtrail::dir()
 }
 
 #[test]
@@ -67,7 +35,8 @@ fn json_report_of_the_samples() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let want = independent_total();
+    // Counted without the decoder.
+    let want = cloudtrail::records().len();
     assert_eq!(want, 2245);
     assert_eq!(v["events"], want);
     assert_eq!(v["undecodable"], 0);

@@ -1,31 +1,19 @@
 //! `orgwatch activity --from …` into the database, end to end on SQLite and PostgreSQL: the
 //! real samples stored once, reruns, duplicate deliveries, file order, late events, two
 //! workers on one window, a kill in the middle of a stream, and `--follow`.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{copy_tree, orgwatch, run, testdata, text, Backend, TestDb};
+use orgwatch_test_support::cli::text;
+use orgwatch_test_support::fs::copy_tree;
+use orgwatch_test_support::{cloudtrail, on_both_backends, orgwatch, Backend, TestDb};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     the_samples_are_stored_once_and_a_rerun_reads_nothing_new,
@@ -38,43 +26,6 @@ on_both_backends!(
     the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins,
     a_read_error_on_stdin_is_reported_and_exits_2,
 );
-
-fn samples() -> PathBuf {
-    testdata().join("cloudtrail")
-}
-
-/// Every CloudTrail record of the samples, read with serde_json (not the decoder).
-fn sample_records() -> Vec<Value> {
-    let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(samples()).sort_by_file_name() {
-        let p = e.unwrap().into_path();
-        let name = p.to_string_lossy().to_string();
-        let bytes = if name.ends_with(".json.gz") {
-            let o = std::process::Command::new("gzip")
-                .arg("-dc")
-                .arg(&p)
-                .output()
-                .unwrap();
-            o.stdout
-        } else if name.ends_with(".json") {
-            std::fs::read(&p).unwrap()
-        } else {
-            continue;
-        };
-        let text = String::from_utf8(bytes).unwrap();
-        match serde_json::from_str::<Value>(&text) {
-            Ok(v) if v.get("Records").is_some() => {
-                out.extend(v["Records"].as_array().unwrap().iter().cloned())
-            }
-            _ => out.extend(
-                text.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| serde_json::from_str::<Value>(l).unwrap()),
-            ),
-        }
-    }
-    out
-}
 
 /// Distinct events as the store keys them: (account, id or whole record, event time).
 fn distinct(records: &[Value]) -> usize {
@@ -104,7 +55,7 @@ fn distinct(records: &[Value]) -> usize {
 fn activity(db: &TestDb, args: &[&str]) -> (Value, String, Option<i32>) {
     let mut all = vec!["activity"];
     all.extend_from_slice(args);
-    let out = run(db, &all);
+    let out = orgwatch!(db, &all);
     let stdout = text(&out.stdout);
     let v = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     (v, text(&out.stderr), out.status.code())
@@ -127,7 +78,7 @@ fn counts_of(v: &Value) -> Value {
 async fn the_samples_are_stored_once_and_a_rerun_reads_nothing_new(backend: Backend) {
     let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&samples(), dir.path());
+    copy_tree(&cloudtrail::dir(), dir.path());
     let from = dir.path().to_str().unwrap();
     let (read, stderr, code) = activity(&db, &["--from", from, "--report", "json"]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -146,7 +97,7 @@ async fn the_samples_are_stored_once_and_a_rerun_reads_nothing_new(backend: Back
         .next()
         .unwrap();
     assert!(lag.split(' ').count() <= 2, "{lag}");
-    let want = distinct(&sample_records());
+    let want = distinct(&cloudtrail::records());
     let db_report = stored(&db);
     assert_eq!(db_report["events"], want as u64, "{db_report}");
     assert_eq!(db_report["tier"], "day");
@@ -170,7 +121,7 @@ async fn the_samples_are_stored_once_and_a_rerun_reads_nothing_new(backend: Back
 async fn the_same_events_by_eventbridge_count_once(backend: Backend) {
     let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let s3 = samples().join("invictus-ir_aws_dataset");
+    let s3 = cloudtrail::dir().join("invictus-ir_aws_dataset");
     copy_tree(&s3, &dir.path().join("s3"));
     let (_, stderr, code) = activity(&db, &["--from", dir.path().join("s3").to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -323,7 +274,7 @@ async fn two_workers_on_one_window_store_the_totals_of_one(backend: Backend) {
     )
     .unwrap();
     let spawn = |sub: &str| {
-        orgwatch()
+        orgwatch!()
             .args([
                 "--database-url",
                 &db.url,
@@ -349,7 +300,7 @@ async fn two_workers_on_one_window_store_the_totals_of_one(backend: Backend) {
 
 /// `n` files of replayed sample records with shifted times and fresh ids.
 fn replay_corpus(dir: &Path, n: usize) -> usize {
-    let records: Vec<Value> = sample_records()
+    let records: Vec<Value> = cloudtrail::records()
         .into_iter()
         .filter(|r| r.get("eventCategory") != Some(&json!("Insight")))
         .collect();
@@ -393,7 +344,7 @@ async fn a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once(b
     assert_eq!(stored(&clean)["events"], total as u64);
 
     let store = killed.store().await;
-    let mut child = orgwatch()
+    let mut child = orgwatch!()
         .args([
             "--database-url",
             &killed.url,
@@ -443,7 +394,7 @@ async fn a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once(b
 async fn follow_reads_new_files_and_stdin_lines(backend: Backend) {
     let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let child = orgwatch()
+    let child = orgwatch!()
         .args(["--database-url", &db.url, "activity", "--follow", "--from"])
         .arg(dir.path())
         .stderr(Stdio::piped())
@@ -471,7 +422,7 @@ async fn follow_reads_new_files_and_stdin_lines(backend: Backend) {
     assert!(text(&out.stderr).contains("5 new"), "{}", text(&out.stderr));
 
     // stdin: lines are stored while the stream is still open.
-    let mut child = orgwatch()
+    let mut child = orgwatch!()
         .args([
             "--database-url",
             &db.url,
@@ -514,11 +465,11 @@ async fn follow_reads_new_files_and_stdin_lines(backend: Backend) {
 async fn the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins(backend: Backend) {
     let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&samples(), dir.path());
+    copy_tree(&cloudtrail::dir(), dir.path());
     let (_, stderr, code) = activity(&db, &["--from", dir.path().to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
     // Neither --from nor --report: a table, not a line of JSON.
-    let out = run(&db, &["activity"]);
+    let out = orgwatch!(&db, &["activity"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let table = text(&out.stdout);
     assert!(
@@ -537,7 +488,7 @@ async fn the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins(ba
     assert_eq!(newest, "2025-12-03T18:00:00Z", "{span}");
 
     // A recent range reads the minute tier.
-    let out = run(&db, &["activity", "--report", "table", "--since", newest]);
+    let out = orgwatch!(&db, &["activity", "--report", "table", "--since", newest]);
     assert!(
         text(&out.stdout).starts_with("read from the minute tier"),
         "{}",
@@ -549,7 +500,7 @@ async fn a_read_error_on_stdin_is_reported_and_exits_2(backend: Backend) {
     let db = TestDb::new(backend).await;
     // Reading a directory fails (EISDIR): the simplest stdin that breaks.
     let dir = tempfile::tempdir().unwrap();
-    let out = orgwatch()
+    let out = orgwatch!()
         .arg("--database-url")
         .arg(&db.url)
         .args(["activity", "--from", "-"])

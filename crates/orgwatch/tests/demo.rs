@@ -1,9 +1,11 @@
 //! `orgwatch demo` end to end: reruns are idempotent, and the A360 README's SQL runs unchanged
 //! on PostgreSQL over the demo organisation.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{run, testdata, text, Backend, TestDb};
+use orgwatch_test_support::cli::text;
+use orgwatch_test_support::{orgwatch, testdata, Backend, TestDb};
 
 fn demo_args(dir: &std::path::Path, accounts: u32, days: u32) -> Vec<String> {
     [
@@ -29,7 +31,7 @@ async fn rerunning_the_demo_does_not_duplicate_rows(backend: Backend) {
     let db = TestDb::new(backend).await;
     let args = demo_args(dir.path(), 3, 12);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let first = run(&db, &args);
+    let first = orgwatch!(&db, &args);
     assert!(first.status.success(), "{}", text(&first.stderr));
     let stdout = text(&first.stdout);
     assert!(stdout.contains(" 0 failed"), "{stdout}");
@@ -37,7 +39,7 @@ async fn rerunning_the_demo_does_not_duplicate_rows(backend: Backend) {
     let before = db.counts().await;
     assert!(before["snapshots"] >= 36, "{before:?}");
 
-    let second = run(&db, &args);
+    let second = orgwatch!(&db, &args);
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(
         text(&second.stdout).contains(" 0 loaded"),
@@ -88,7 +90,7 @@ async fn the_a360_readme_queries_run_unchanged_on_postgres_and_return_rows() {
     // Five accounts over two months: daily and monthly files, as a real deployment has.
     let args = demo_args(dir.path(), 5, 45);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&db, &args);
+    let out = orgwatch!(&db, &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();

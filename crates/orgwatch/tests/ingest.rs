@@ -1,26 +1,15 @@
 //! `orgwatch ingest` end to end, on SQLite and on PostgreSQL: quarantine of bad files, crash
 //! safety under `kill -9`, and reruns.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{files_under, put, run, testdata, text, Backend, TestDb};
+use orgwatch_test_support::a360::{self, DAILY_PATH, MONTHLY_PATH};
+use orgwatch_test_support::cli::{self, text};
+use orgwatch_test_support::fs::{copy_tree, files_under, put};
+use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     bad_files_are_quarantined_with_a_reason_and_the_rest_loads,
@@ -28,31 +17,15 @@ on_both_backends!(
     weakness_18_a_file_claiming_another_account_is_quarantined,
 );
 
-const DAILY: &str = "a360-sample/data/210987654321/us-east-1/2026-11-24_DAILY.json";
-const MONTHLY: &str = "a360-sample/data/210987654321/us-east-1/2026-11-24_MONTHLY.json";
-
 fn good_files(root: &std::path::Path) {
-    let td = testdata();
-    put(
-        root,
-        "210987654321/us-east-1/2026-11-24_DAILY.json",
-        &std::fs::read(td.join(DAILY)).unwrap(),
-    );
-    put(
-        root,
-        "210987654321/us-east-1/2026-11-24_MONTHLY.json",
-        &std::fs::read(td.join(MONTHLY)).unwrap(),
-    );
+    put(root, DAILY_PATH, a360::DAILY);
+    put(root, MONTHLY_PATH, a360::MONTHLY);
     // The same account in the v1 layout (no region directory).
-    put(
-        root,
-        "123456789012/2026-11-25_DAILY.json",
-        &std::fs::read(td.join("snapshots/every-category.json")).unwrap(),
-    );
+    put(root, "123456789012/2026-11-25_DAILY.json", a360::EVERY);
 }
 
 async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Backend) {
-    let daily = std::fs::read(testdata().join(DAILY)).unwrap();
+    let daily = a360::DAILY.to_vec();
     let bad: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "malformed",
@@ -99,7 +72,7 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     }
 
     let db = TestDb::new(backend).await;
-    let out = run(&db, &["ingest", "--from", root.to_str().unwrap()]);
+    let out = orgwatch!(&db, &["ingest", "--from", root.to_str().unwrap()]);
     let stderr = text(&out.stderr);
     assert_eq!(
         out.status.code(),
@@ -139,7 +112,7 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     let clean_dir = tempfile::tempdir().unwrap();
     good_files(clean_dir.path());
     let clean = TestDb::new(backend).await;
-    let out = run(
+    let out = orgwatch!(
         &clean,
         &["ingest", "--from", clean_dir.path().to_str().unwrap()],
     );
@@ -178,7 +151,7 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
     store.close().await;
 
     // A second run finds nothing to do.
-    let out = run(&db, &["ingest", "--from", root.to_str().unwrap()]);
+    let out = orgwatch!(&db, &["ingest", "--from", root.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(
         text(&out.stdout).contains("0 files"),
@@ -189,14 +162,14 @@ async fn bad_files_are_quarantined_with_a_reason_and_the_rest_loads(backend: Bac
 
 async fn weakness_18_a_file_claiming_another_account_is_quarantined(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let daily = std::fs::read(testdata().join(DAILY)).unwrap();
+    let daily = a360::DAILY.to_vec();
     put(
         dir.path(),
         "111111111111/us-east-1/2026-11-24_DAILY.json",
         &daily,
     );
     let db = TestDb::new(backend).await;
-    let out = run(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("is for account 210987654321 but sits under data/111111111111/"),
@@ -211,14 +184,14 @@ async fn weakness_18_a_file_claiming_another_account_is_quarantined(backend: Bac
 async fn a_kill_at_any_moment_then_a_rerun_gives_the_counts_of_a_clean_run(backend: Backend) {
     let source = tempfile::tempdir().unwrap();
     // 12 accounts x 85 days: over 1000 files (the A360 receiver stopped at 1000 keys).
-    common::generate(source.path(), 12, 85);
+    cli::generate(env!("CARGO_BIN_EXE_orgwatch"), source.path(), 12, 85);
     let total = files_under(&source.path().join("data")).len();
     assert!(total > 1000, "{total} files");
 
     let clean_dir = tempfile::tempdir().unwrap();
-    common::copy_tree(source.path(), clean_dir.path());
+    copy_tree(source.path(), clean_dir.path());
     let clean = TestDb::new(backend).await;
-    let out = run(
+    let out = orgwatch!(
         &clean,
         &["ingest", "--from", clean_dir.path().to_str().unwrap()],
     );
@@ -227,12 +200,12 @@ async fn a_kill_at_any_moment_then_a_rerun_gives_the_counts_of_a_clean_run(backe
     assert_eq!(want["snapshots"] as usize, total);
 
     let dir = tempfile::tempdir().unwrap();
-    common::copy_tree(source.path(), dir.path());
+    copy_tree(source.path(), dir.path());
     let db = TestDb::new(backend).await;
     let mut kills = 0;
     // Kill when 10%, 35% and 70% of the files have moved to loaded/.
     for fraction in [0.10, 0.35, 0.70] {
-        let mut child = common::orgwatch()
+        let mut child = orgwatch!()
             .arg("--database-url")
             .arg(&db.url)
             .args(["ingest", "--from", dir.path().to_str().unwrap()])
@@ -260,7 +233,7 @@ async fn a_kill_at_any_moment_then_a_rerun_gives_the_counts_of_a_clean_run(backe
         child.wait().unwrap();
     }
     assert_eq!(kills, 3, "every kill hit a running ingest");
-    let out = run(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(files_under(&dir.path().join("data")), Vec::<String>::new());
     assert_eq!(db.counts().await, want);
@@ -271,7 +244,7 @@ async fn watch_mode_loads_files_as_they_arrive_and_stops_cleanly_on_interrupt() 
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
     let db = TestDb::new(Backend::Sqlite).await;
-    let mut child = common::orgwatch()
+    let mut child = orgwatch!()
         .arg("--database-url")
         .arg(&db.url)
         .args([
@@ -287,7 +260,7 @@ async fn watch_mode_loads_files_as_they_arrive_and_stops_cleanly_on_interrupt() 
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let daily = std::fs::read(testdata().join(DAILY)).unwrap();
+    let daily = a360::DAILY.to_vec();
     // Written in place, as a slow writer would: the settle time keeps it from being read early.
     put(
         dir.path(),
@@ -321,10 +294,10 @@ async fn watch_mode_loads_files_as_they_arrive_and_stops_cleanly_on_interrupt() 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupt_in_the_middle_of_a_pass_stops_cleanly_and_a_rerun_finishes() {
     let dir = tempfile::tempdir().unwrap();
-    common::generate(dir.path(), 6, 40);
+    cli::generate(env!("CARGO_BIN_EXE_orgwatch"), dir.path(), 6, 40);
     let total = files_under(&dir.path().join("data")).len();
     let db = TestDb::new(Backend::Sqlite).await;
-    let child = common::orgwatch()
+    let child = orgwatch!()
         .arg("--database-url")
         .arg(&db.url)
         .args([
@@ -367,14 +340,14 @@ async fn an_interrupt_in_the_middle_of_a_pass_stops_cleanly_and_a_rerun_finishes
         "every moved file is committed"
     );
 
-    let out = run(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(db.counts().await["snapshots"] as usize, total);
 }
 
 #[test]
 fn a_missing_from_says_it_does_not_exist_and_a_directory_without_data_says_so() {
-    let out = common::orgwatch()
+    let out = orgwatch!()
         .args(["--database-url", "sqlite:///nonexistent/dir/never.db"])
         .args(["ingest", "--from", "/no/such/snapshots"])
         .output()
@@ -388,7 +361,7 @@ fn a_missing_from_says_it_does_not_exist_and_a_directory_without_data_says_so() 
     assert!(!stderr.contains("data/"), "{stderr}");
 
     let empty = tempfile::tempdir().unwrap();
-    let out = common::orgwatch()
+    let out = orgwatch!()
         .args(["--database-url", "sqlite:///nonexistent/dir/never.db"])
         .args(["ingest", "--from"])
         .arg(empty.path())

@@ -75,6 +75,7 @@ impl Detector {
         };
         let mut out = MAGIC.to_vec();
         // Serialising plain structs and byte strings into memory cannot fail.
+        #[allow(clippy::expect_used)]
         out.extend(postcard::to_allocvec(&parts).expect("detector state serialises"));
         out
     }
@@ -156,10 +157,12 @@ struct Parts {
 
 /// One scope in postcard encoding, zlib-compressed (streamed: the plain encoding of a scope
 /// is megabytes).
+// Serialising plain structs, maps and floats into memory, and compressing into a Vec,
+// cannot fail.
+#[allow(clippy::expect_used)]
 fn compress<T: Serialize>(scope: &T) -> Vec<u8> {
     let z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut w = std::io::BufWriter::with_capacity(1 << 16, z);
-    // Serialising plain structs, maps and floats into memory cannot fail.
     postcard::to_io(scope, &mut w).expect("detector state serialises");
     let z = w.into_inner().expect("compress into memory");
     z.finish().expect("compress into memory")

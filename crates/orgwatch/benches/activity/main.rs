@@ -22,6 +22,8 @@
 //! `ORGWATCH_BENCH_SEED` (42). The corpus is kept under `ORGWATCH_BENCH_DIR` (default
 //! `$HOME/.cache/orgwatch-bench`) and reused. Without `--bench` (`cargo test --benches`) a
 //! corpus of 3,000 events in a temporary directory only checks that the benchmark still runs.
+// Benchmarks link every dependency of the package and use a few; a failed setup panics.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 mod corpus;
 

@@ -32,12 +32,11 @@ pub(super) fn days(n: i64) -> Duration {
 }
 
 pub(super) fn first_of_month(d: Date) -> Date {
-    d.replace_day(1).expect("day 1 exists")
+    d - Duration::days(i64::from(d.day()) - 1)
 }
 
 pub(super) fn last_of_month(d: Date) -> Date {
-    d.replace_day(d.month().length(d.year()))
-        .expect("the month's last day exists")
+    d + Duration::days(i64::from(d.month().length(d.year()) - d.day()))
 }
 
 pub(super) fn first_of_next_month(d: Date) -> Date {

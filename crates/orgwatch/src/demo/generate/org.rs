@@ -70,6 +70,8 @@ pub(super) fn profiles(opts: &DemoOptions) -> Vec<Profile> {
             let id = loop {
                 let n: u64 = ids.random_range(100_000_000_000..=999_999_999_999);
                 if seen.insert(n) {
+                    // Every number of that range has 12 digits: a valid account id.
+                    #[allow(clippy::expect_used)]
                     break AccountId::parse(&n.to_string()).expect("12 digits");
                 }
             };

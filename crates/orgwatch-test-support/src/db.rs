@@ -1,30 +1,21 @@
-//! Helpers for the command-line tests: a fresh database per test on either backend, the
-//! binary, and directory fixtures copied into temp dirs (tests move files).
+//! Throwaway databases: a SQLite file in a temp dir, or a fresh database on the PostgreSQL
+//! server of `DATABASE_URL`.
 
-#![allow(dead_code)]
-
+use crate::Backend;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// The backends every CLI test runs on.
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    /// A SQLite file in a temp dir.
-    Sqlite,
-    /// A fresh database on the server of `DATABASE_URL`.
-    Postgres,
-}
 
 /// A database for one test, removed when dropped (PostgreSQL) or with its temp dir (SQLite).
 pub struct TestDb {
     /// URL to pass to `--database-url`.
     pub url: String,
+    /// Its backend.
+    pub backend: Backend,
     _dir: tempfile::TempDir,
     pg_name: Option<String>,
 }
 
-/// PostgreSQL server URL given by scripts/test.
+/// The PostgreSQL server URL that `scripts/test` gives: `DATABASE_URL`, else
+/// `ORGWATCH_TEST_POSTGRES_URL`.
 pub fn postgres_admin_url() -> String {
     std::env::var("DATABASE_URL")
         .or_else(|_| std::env::var("ORGWATCH_TEST_POSTGRES_URL"))
@@ -40,6 +31,7 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.path().join("orgwatch.db").display());
                 TestDb {
                     url,
+                    backend,
                     _dir: dir,
                     pg_name: None,
                 }
@@ -59,6 +51,7 @@ impl TestDb {
                     .to_owned();
                 TestDb {
                     url: format!("{base}/{name}"),
+                    backend,
                     _dir: dir,
                     pg_name: Some(name),
                 }
@@ -66,9 +59,9 @@ impl TestDb {
         }
     }
 
-    /// Row count of every table.
+    /// Row count of every table the store knows, by name.
     pub async fn counts(&self) -> BTreeMap<&'static str, i64> {
-        let store = orgwatch_store::Store::connect(&self.url).await.unwrap();
+        let store = self.store().await;
         let out = store
             .table_counts()
             .await
@@ -78,6 +71,29 @@ impl TestDb {
             .collect();
         store.close().await;
         out
+    }
+
+    /// The tables that exist in the database, read from its catalogue (not from the store's
+    /// list of tables), sorted; without sqlx's migration ledger.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' \
+                 ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+                 AND table_name <> '_sqlx_migrations' ORDER BY table_name"
+            }
+        };
+        let store = self.store().await;
+        let rows = store.raw_query_text(sql, &[]).await.unwrap();
+        store.close().await;
+        rows.into_iter()
+            .map(|row| row.into_iter().next().flatten().unwrap())
+            .collect()
     }
 
     /// A connection to it.
@@ -118,97 +134,4 @@ fn rand_suffix() -> String {
         .unwrap()
         .subsec_nanos();
     format!("{nanos:x}")
-}
-
-/// The orgwatch binary built for these tests.
-pub fn orgwatch() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orgwatch"));
-    c.env_remove("ORGWATCH_DATABASE_URL").env("NO_COLOR", "1");
-    c
-}
-
-/// Runs orgwatch with a database and arguments, returning its output.
-pub fn run(db: &TestDb, args: &[&str]) -> Output {
-    orgwatch()
-        .arg("--database-url")
-        .arg(&db.url)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// Bytes as (lossy) text.
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// The repository's testdata directory.
-pub fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
-}
-
-/// Copies a file into `root/data/REL`.
-pub fn put(root: &Path, rel: &str, bytes: &[u8]) {
-    let p = root.join("data").join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
-/// Copies a directory tree.
-pub fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// Files (relative paths) under a directory, sorted.
-pub fn files_under(dir: &Path) -> Vec<String> {
-    if !dir.exists() {
-        return Vec::new();
-    }
-    let mut out: Vec<String> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            e.path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// Generates a demo organisation's files (not loaded) under `dir/data`.
-pub fn generate(dir: &Path, accounts: u32, days: u32) {
-    let out = orgwatch()
-        .args([
-            "demo",
-            "--generate-only",
-            "--end-date",
-            "2026-11-24",
-            "--seed",
-            "7",
-        ])
-        .args([
-            "--accounts",
-            &accounts.to_string(),
-            "--days",
-            &days.to_string(),
-        ])
-        .arg("--dir")
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
 }

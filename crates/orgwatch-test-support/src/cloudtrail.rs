@@ -1,0 +1,66 @@
+//! The CloudTrail samples in `testdata/cloudtrail`, read the simple way: with `serde_json`
+//! and the system's `gzip`, not with the decoder under test or its gzip code.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The samples directory.
+pub fn dir() -> PathBuf {
+    crate::testdata().join("cloudtrail")
+}
+
+/// The bytes of one sample file, by its path under [`dir`].
+pub fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(dir().join(rel)).unwrap()
+}
+
+/// Every sample file (`.json` and `.json.gz`), sorted.
+pub fn files() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir())
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            p.is_file() && (name.ends_with(".json") || name.ends_with(".json.gz"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A file's bytes, gunzipped (with the system's `gzip`) when they are gzip.
+pub fn plain_bytes(p: &Path) -> Vec<u8> {
+    let raw = std::fs::read(p).unwrap();
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return raw;
+    }
+    let out = Command::new("gzip")
+        .arg("-dc")
+        .arg(p)
+        .output()
+        .expect("gzip");
+    assert!(out.status.success(), "gzip -dc {}", p.display());
+    out.stdout
+}
+
+/// The records of one file: its `Records` array (an S3 log file), the object itself
+/// (an EventBridge envelope or a lone record), or one per non-empty line (NDJSON).
+pub fn records_of(p: &Path) -> Vec<Value> {
+    let text = String::from_utf8(plain_bytes(p)).unwrap();
+    if let Ok(Value::Object(mut whole)) = serde_json::from_str::<Value>(&text) {
+        if let Some(Value::Array(recs)) = whole.remove("Records") {
+            return recs;
+        }
+        return vec![Value::Object(whole)];
+    }
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every record of every sample file, file by file in [`files`] order.
+pub fn records() -> Vec<Value> {
+    files().iter().flat_map(|f| records_of(f)).collect()
+}
