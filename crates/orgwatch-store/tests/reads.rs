@@ -1,15 +1,15 @@
 //! The typed read models, on both backends, and the parity of the two backends over every
 //! table and view.
-
-mod common;
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{ActivityEvent, Snapshot, SnapshotLocation, Timestamp};
 use orgwatch_store::activity::{ActivityFile, DetectorToSave, Retention, StoredAnomaly};
 use orgwatch_store::{Backend, Cursor, EventFilter, LoadOutcome, SnapshotInput, Store, TABLES};
 use std::collections::BTreeMap;
 
-on_both_backends!(
-    anomalies_return_each_rows_stored_alarm,
+orgwatch_test_support::on_both_backends!(store: anomalies_return_each_rows_stored_alarm,
     a_drill_down_pages_through_every_matching_event_once,
     calls_per_minute_carry_their_scores,
 );

@@ -1,8 +1,9 @@
 //! The like-for-like views of migration `0006_like_for_like_views.sql` (`view_cost_month_to_date`,
 //! `view_open_findings`), on both backends: hand-built daily files whose figures are known,
 //! the exact values of the views, and the same figures as `Store::org_summary()`.
-
-mod common;
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{Snapshot, SnapshotLocation};
 use orgwatch_store::{LoadOutcome, OpenFindings, OrgSummary, SnapshotInput, Store};
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 use time::macros::date;
 use time::{Date, Duration};
 
-on_both_backends!(the_like_for_like_views_give_the_figures_of_the_org_summary);
+orgwatch_test_support::on_both_backends!(store: the_like_for_like_views_give_the_figures_of_the_org_summary);
 
 const ALPHA: &str = "111111111111";
 const BETA: &str = "222222222222";

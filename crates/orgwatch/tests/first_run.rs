@@ -1,4 +1,7 @@
 //! A new user's first mistakes with the database URL: each gets one clear message, at once.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -23,8 +26,15 @@ fn a_sqlite_file_in_a_missing_directory_is_named_once() {
     assert!(!out.status.success());
     assert!(stderr.contains("does not exist"), "{stderr}");
     assert!(stderr.contains("no/such/dir"), "{stderr}");
-    assert_eq!(stderr.matches("does not exist").count(), 1, "said twice: {stderr}");
-    assert!(!stderr.contains("code: 14"), "SQLite's own words, not ours: {stderr}");
+    assert_eq!(
+        stderr.matches("does not exist").count(),
+        1,
+        "said twice: {stderr}"
+    );
+    assert!(
+        !stderr.contains("code: 14"),
+        "SQLite's own words, not ours: {stderr}"
+    );
     assert!(!dir.path().join("no").exists(), "created the directory");
 }
 
@@ -52,5 +62,8 @@ fn an_unknown_scheme_says_which_ones_work() {
     let (out, _) = orgwatch("mysql://localhost/db", &["migrate"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("sqlite://") && stderr.contains("postgres://"), "{stderr}");
+    assert!(
+        stderr.contains("sqlite://") && stderr.contains("postgres://"),
+        "{stderr}"
+    );
 }

@@ -64,7 +64,7 @@ pub struct TableCount {
 }
 
 impl Store {
-    /// Row counts of every table.
+    /// Row counts of every snapshot table ([`TABLES`]; the activity tables are apart).
     pub async fn table_counts(&self) -> Result<Vec<TableCount>, StoreError> {
         on_pool!(self, |p, _b| {
             let mut c = p.acquire().await?;

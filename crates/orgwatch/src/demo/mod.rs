@@ -5,7 +5,6 @@ pub mod generate;
 use crate::ingest::{ingest_once, IngestOptions, IngestSummary};
 use anyhow::{Context, Result};
 use generate::{DemoFile, DemoOptions};
-use indicatif::{ProgressBar, ProgressStyle};
 use orgwatch_store::{Store, Strategy};
 use std::io::Write;
 use std::path::Path;
@@ -15,21 +14,12 @@ use std::time::Duration;
 /// rename, so a concurrent `ingest --watch` never sees half a file); returns the file count.
 pub fn write_files(opts: &DemoOptions, dir: &Path, progress: bool) -> Result<u64> {
     let total = generate::file_count(opts);
-    let bar = if progress {
-        ProgressBar::new(total)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} generate [{bar:30}] {pos}/{len} files {per_sec}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = crate::progress::files(progress, "generate", total, "{per_sec}");
     let data = dir.join("data");
     let mut written = 0;
     for DemoFile { location, snapshot } in generate::files(opts) {
         let path = data.join(location.relative_path());
-        let parent = path.parent().expect("a relative path has a parent");
+        let parent = path.parent().unwrap_or(&data);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
         let tmp = path.with_extension("json.tmp");
