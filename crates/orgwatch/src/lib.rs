@@ -28,7 +28,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Loads at once: SQLite has one writer; on PostgreSQL a few concurrent batches keep the
-/// server busy while the client parses (3 measured best on 2 cores: bench/load).
+/// server busy while the client parses (the count `bench/load` measured best).
 pub fn default_jobs(store: &orgwatch_store::Store) -> usize {
     match store.backend() {
         orgwatch_store::Backend::Sqlite => 1,

@@ -27,8 +27,7 @@ pub const ADMIT_ABOVE: f64 = 0.05;
 /// Detector parameters. `Default` gives the documented values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorConfig {
-    /// Trees per forest. Default 30 (RTIAA: 100; the burst test scores the same with 100, 50,
-    /// 30 and 20, and 30 keeps a long run of 50 accounts under 256 MiB: `DESIGN.md`).
+    /// Trees per forest. Default 30 (RTIAA: 100; why 30: `DESIGN.md`, "Trees").
     pub trees: usize,
     /// Points sampled per tree. Default 256 (RTIAA).
     pub sample_size: usize,
@@ -45,8 +44,8 @@ pub struct DetectorConfig {
     /// Alarm when the score is at least this (and the count grew). Default
     /// [`DEFAULT_ALARM_THRESHOLD`].
     pub alarm_threshold: f64,
-    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting:
-    /// each forest of the default size holds 0.16 MB and costs about 85 µs per window).
+    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting;
+    /// each costs a forest's memory and an update per window: `DESIGN.md`, "Cost").
     pub max_principals: usize,
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).

@@ -46,8 +46,8 @@ impl Detector {
     /// Each scope as (its text, compressed bytes), in text order, compressed one at a time as the
     /// iterator is advanced: a checkpoint holds one scope's bytes, not the whole detector's
     /// (tens of megabytes once the forests are full). Compressing a few at a time on all
-    /// cores raised a long run's memory by 40 MB at every checkpoint, to save a fraction of
-    /// a second every 30 s.
+    /// cores raised a long run's memory at every checkpoint for little time saved
+    /// (`bench/README.md`).
     pub fn scope_parts(&self) -> impl Iterator<Item = (String, Vec<u8>)> + Send + '_ {
         self.scopes
             .iter()

@@ -18,8 +18,8 @@ use tokio::sync::mpsc;
 
 /// Most events per database transaction. About two batches are held at once (one in the
 /// database, one gathered or being counted into the live windows; rows are made as they are
-/// bound), so this bounds memory. On the benchmark, 15,000 held 10 MB less and stored 10 %
-/// slower; 50,000 held 70 MB more for 5 % more speed.
+/// bound), so this bounds memory; smaller batches store slower, larger ones hold much more
+/// (`bench/README.md` has the sweep).
 const BATCH_EVENTS: usize = 20_000;
 
 /// Decoded chunks waiting for the writer (one file each, or [`super::decode::CHUNK_EVENTS`]
