@@ -50,12 +50,14 @@ pub(crate) trait Conn: Send {
         sql: &str,
         args: &[Val],
     ) -> Result<Vec<T>, sqlx::Error>;
-    /// The first row, if any, decoded as a `T`.
+    /// The first row, if any, decoded as a `T` (for queries of one row at most).
     async fn fetch_optional<T: Record>(
         &mut self,
         sql: &str,
         args: &[Val],
-    ) -> Result<Option<T>, sqlx::Error>;
+    ) -> Result<Option<T>, sqlx::Error> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
     /// Takes `n` fresh ids of `table` from its sequence before inserting, where the backend has
     /// sequences (PostgreSQL); `None` elsewhere (SQLite), where ids come from `RETURNING`.
     async fn reserve_ids(
@@ -126,6 +128,11 @@ pub(crate) fn pg_sql(sql: &str, args: &[Val]) -> String {
         }
     }
     out
+}
+
+/// The query of `sql` (numbered by [`pg_sql`]) with `args` bound.
+fn pg_query<'q>(sql: &'q str, args: &'q [Val]) -> Query<'q, Postgres, PgArguments> {
+    pg_args(args).fold(sqlx::query(sql), bind_pg)
 }
 
 /// The arguments PostgreSQL binds: all but the NULLs written as literals by [`pg_sql`].
@@ -213,11 +220,10 @@ impl Conn for PgConnection {
 
     async fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, sqlx::Error> {
         let sql = pg_sql(sql, args);
-        let mut q = sqlx::query(&sql);
-        for a in pg_args(args) {
-            q = bind_pg(q, a);
-        }
-        Ok(q.execute(&mut *self).await?.rows_affected())
+        Ok(pg_query(&sql, args)
+            .execute(&mut *self)
+            .await?
+            .rows_affected())
     }
 
     async fn fetch_all<T: Record>(
@@ -226,32 +232,12 @@ impl Conn for PgConnection {
         args: &[Val],
     ) -> Result<Vec<T>, sqlx::Error> {
         let sql = pg_sql(sql, args);
-        let mut q = sqlx::query(&sql);
-        for a in pg_args(args) {
-            q = bind_pg(q, a);
-        }
-        q.fetch_all(&mut *self)
+        pg_query(&sql, args)
+            .fetch_all(&mut *self)
             .await?
             .iter()
             .map(T::from_row)
             .collect()
-    }
-
-    async fn fetch_optional<T: Record>(
-        &mut self,
-        sql: &str,
-        args: &[Val],
-    ) -> Result<Option<T>, sqlx::Error> {
-        let sql = pg_sql(sql, args);
-        let mut q = sqlx::query(&sql);
-        for a in pg_args(args) {
-            q = bind_pg(q, a);
-        }
-        q.fetch_optional(&mut *self)
-            .await?
-            .as_ref()
-            .map(T::from_row)
-            .transpose()
     }
 
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {
@@ -362,19 +348,6 @@ impl Conn for SqliteConnection {
             .iter()
             .map(T::from_row)
             .collect()
-    }
-
-    async fn fetch_optional<T: Record>(
-        &mut self,
-        sql: &str,
-        args: &[Val],
-    ) -> Result<Option<T>, sqlx::Error> {
-        sqlx::query_with(sql, sqlite_args(args)?)
-            .fetch_optional(&mut *self)
-            .await?
-            .as_ref()
-            .map(T::from_row)
-            .transpose()
     }
 
     async fn bulk(&mut self, batch: &Batch) -> Result<u64, sqlx::Error> {

@@ -41,19 +41,7 @@ async fn try_load(
     path: &str,
     bytes: &[u8],
 ) -> Result<LoadOutcome, orgwatch_store::StoreError> {
-    let location = SnapshotLocation::parse(path).unwrap();
-    let snapshot = orgwatch_model::read_located(bytes, &location).unwrap();
-    let sha = hex::encode(Sha256::digest(bytes));
-    let name = format!("data/{path}");
-    store
-        .load_snapshot(&SnapshotInput {
-            location: &location,
-            snapshot: &snapshot,
-            file_name: &name,
-            sha256: &sha,
-            bytes: bytes.len() as u64,
-        })
-        .await
+    orgwatch_test_support::store::load(store, path, bytes).await
 }
 
 /// The document as JSON, edited, as bytes.

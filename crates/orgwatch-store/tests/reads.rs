@@ -4,9 +4,10 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-use orgwatch_model::{ActivityEvent, Snapshot, SnapshotLocation, Timestamp};
+use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{ActivityFile, DetectorToSave, Retention, StoredAnomaly};
-use orgwatch_store::{Backend, Cursor, EventFilter, LoadOutcome, SnapshotInput, Store, TABLES};
+use orgwatch_store::{Cursor, EventFilter, Store, TABLES};
+use orgwatch_test_support::store::{columns, load_new, relations};
 use std::collections::BTreeMap;
 
 orgwatch_test_support::on_both_backends!(store: anomalies_return_each_rows_stored_alarm,
@@ -211,22 +212,7 @@ async fn load_fixtures(store: &Store) {
         ("210987654321/us-east-1/2026-11-24_MONTHLY.json", MONTHLY),
         ("123456789012/us-east-1/2026-11-25_DAILY.json", EVERY),
     ] {
-        let location = SnapshotLocation::parse(path).unwrap();
-        let snapshot = Snapshot::from_json(bytes).unwrap();
-        let outcome = store
-            .load_snapshot(&SnapshotInput {
-                location: &location,
-                snapshot: &snapshot,
-                file_name: &format!("data/{path}"),
-                sha256: &path.bytes().map(|b| format!("{b:02x}")).collect::<String>(),
-                bytes: bytes.len() as u64,
-            })
-            .await
-            .unwrap();
-        assert!(
-            matches!(outcome, LoadOutcome::Loaded { .. }),
-            "{path}: {outcome:?}"
-        );
+        load_new(store, path, bytes).await;
     }
     store
         .record_failure("data/x/broken.json", None, "not JSON")
@@ -281,54 +267,6 @@ async fn load_fixtures(store: &Store) {
         ..Retention::default()
     };
     store.prune_activity(&keep_a_day).await.unwrap();
-}
-
-/// The relations (tables or views) of the schema, sorted, from the backend's catalog.
-async fn relations(store: &Store, kind: &str) -> Vec<String> {
-    let sql = match (store.backend(), kind) {
-        (Backend::Sqlite, "table") => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'"
-        }
-        (Backend::Sqlite, _) => "SELECT name FROM sqlite_master WHERE type = 'view'",
-        (Backend::Postgres, "table") => {
-            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
-             AND table_name NOT LIKE '\\_sqlx%'"
-        }
-        (Backend::Postgres, _) => {
-            "SELECT CAST(table_name AS TEXT) FROM information_schema.views \
-             WHERE table_schema = current_schema()"
-        }
-    };
-    let mut names: Vec<String> = store
-        .raw_query_text(sql, &[])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect();
-    names.sort();
-    names
-}
-
-/// A relation's column names, in order.
-async fn columns(store: &Store, relation: &str) -> Vec<String> {
-    let sql = match store.backend() {
-        Backend::Sqlite => "SELECT name FROM pragma_table_info(?) ORDER BY cid",
-        Backend::Postgres => {
-            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND CAST(table_name AS TEXT) = ? \
-             ORDER BY ordinal_position"
-        }
-    };
-    store
-        .raw_query_text(sql, &[relation])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect()
 }
 
 /// Columns whose values differ by backend by design: surrogate ids and sequence-made

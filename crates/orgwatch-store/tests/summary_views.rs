@@ -5,8 +5,7 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-use orgwatch_model::{Snapshot, SnapshotLocation};
-use orgwatch_store::{LoadOutcome, OpenFindings, OrgSummary, SnapshotInput, Store};
+use orgwatch_store::{OpenFindings, OrgSummary, Store};
 use serde_json::{json, Value};
 use time::macros::date;
 use time::{Date, Duration};
@@ -78,25 +77,7 @@ fn document(
 }
 
 async fn load(store: &Store, path: &str, doc: &Value) {
-    let bytes = serde_json::to_vec(doc).unwrap();
-    let location = SnapshotLocation::parse(path).unwrap();
-    let snapshot = Snapshot::from_json(&bytes).unwrap();
-    let sha: String = path.bytes().map(|b| format!("{b:02x}")).collect();
-    let name = format!("data/{path}");
-    let outcome = store
-        .load_snapshot(&SnapshotInput {
-            location: &location,
-            snapshot: &snapshot,
-            file_name: &name,
-            sha256: &sha,
-            bytes: bytes.len() as u64,
-        })
-        .await
-        .expect("load");
-    assert!(
-        matches!(outcome, LoadOutcome::Loaded { .. }),
-        "{path}: {outcome:?}"
-    );
+    orgwatch_test_support::store::load_new(store, path, &serde_json::to_vec(doc).unwrap()).await;
 }
 
 /// The daily file of `account` covering `day` (its run is the day after).

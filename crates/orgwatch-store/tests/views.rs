@@ -7,10 +7,11 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-use orgwatch_model::{AccountId, Snapshot, SnapshotLocation};
-use orgwatch_store::{Backend, LoadOutcome, SnapshotInput, Store};
+use orgwatch_model::AccountId;
+use orgwatch_store::{Backend, Store};
 use orgwatch_test_support::a360::{DAILY, DAILY_PATH, EVERY, MONTHLY, MONTHLY_PATH};
 use orgwatch_test_support::on_both_backends;
+use orgwatch_test_support::store::{columns, load_new as load};
 
 const EVERY_PATH: &str = "123456789012/us-east-1/2026-11-25_DAILY.json";
 const ACCOUNT: &str = "210987654321";
@@ -131,28 +132,6 @@ on_both_backends!(store:
     every_category_reaches_its_view,
 );
 
-async fn load(store: &Store, path: &str, bytes: &[u8]) {
-    let location = SnapshotLocation::parse(path).unwrap();
-    let snapshot = Snapshot::from_json(bytes).unwrap();
-    // Any hex will do: the loader only compares it with the one of the same key.
-    let sha: String = path.bytes().map(|b| format!("{b:02x}")).collect();
-    let name = format!("data/{path}");
-    let outcome = store
-        .load_snapshot(&SnapshotInput {
-            location: &location,
-            snapshot: &snapshot,
-            file_name: &name,
-            sha256: &sha,
-            bytes: bytes.len() as u64,
-        })
-        .await
-        .expect("load");
-    assert!(
-        matches!(outcome, LoadOutcome::Loaded { .. }),
-        "{path}: {outcome:?}"
-    );
-}
-
 async fn load_sample(store: &Store) {
     load(store, DAILY_PATH, DAILY).await;
     load(store, MONTHLY_PATH, MONTHLY).await;
@@ -193,20 +172,6 @@ async fn view_names(store: &Store) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// A view's column names, in order.
-async fn columns(store: &Store, view: &str) -> Vec<String> {
-    let sql = match store.backend() {
-        Backend::Sqlite => "SELECT name FROM pragma_table_info(?) ORDER BY cid",
-        Backend::Postgres => {
-            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND CAST(table_name AS TEXT) = ? \
-             ORDER BY ordinal_position"
-        }
-    };
-    let rows = store.raw_query_text(sql, &[view]).await.unwrap();
-    rows.into_iter().map(|r| r[0].clone().unwrap()).collect()
 }
 
 /// Number of rows of `SELECT * FROM view` (optionally filtered).

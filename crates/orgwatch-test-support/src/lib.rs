@@ -4,7 +4,8 @@
 //! - [`TestDb`] is a throwaway database on either [`Backend`];
 //! - [`orgwatch!`] runs the binary of the calling test crate ([`cli`]);
 //! - [`a360`] and [`cloudtrail`] read the samples in `testdata/`;
-//! - [`fs`] builds and lists directory fixtures.
+//! - [`fs`] builds and lists directory fixtures;
+//! - [`store`] loads snapshot files and reads the schema's catalogue.
 //!
 //! PostgreSQL comes from `DATABASE_URL` (or `ORGWATCH_TEST_POSTGRES_URL`), as `scripts/test`
 //! provides.
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod cloudtrail;
 mod db;
 pub mod fs;
+pub mod store;
 
 pub use db::{postgres_admin_url, TestDb};
 pub use orgwatch_store::Backend;

@@ -11,13 +11,11 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = ctx
-        .take_global(c, snap, Category::Health, &snap.health, "health_events")
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut b = ctx.batch(
+    ctx.global_table(
+        c,
+        snap,
+        Category::Health,
+        &snap.health,
         "health_events",
         &[
             "arn",
@@ -32,24 +30,24 @@ pub(super) async fn load<C: Conn>(
             "status_code",
             "event_scope_code",
         ],
-    );
-    for e in rows {
-        b.push(
-            key(&[&e.arn]),
-            vec![
-                Val::text(&e.arn),
-                Val::text(&e.service),
-                Val::text(&e.event_type_code),
-                Val::text(&e.event_type_category),
-                Val::text(&e.region),
-                Val::text(&e.availability_zone),
-                Val::ts(e.start_time),
-                Val::ts(e.end_time),
-                Val::ts(e.last_updated_time),
-                Val::text(&e.status_code),
-                Val::text(&e.event_scope_code),
-            ],
-        );
-    }
-    ctx.write(c, b).await
+        |_, e| {
+            (
+                key(&[&e.arn]),
+                vec![
+                    Val::text(&e.arn),
+                    Val::text(&e.service),
+                    Val::text(&e.event_type_code),
+                    Val::text(&e.event_type_category),
+                    Val::text(&e.region),
+                    Val::text(&e.availability_zone),
+                    Val::ts(e.start_time),
+                    Val::ts(e.end_time),
+                    Val::ts(e.last_updated_time),
+                    Val::text(&e.status_code),
+                    Val::text(&e.event_scope_code),
+                ],
+            )
+        },
+    )
+    .await
 }

@@ -10,19 +10,11 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = ctx
-        .take_global(
-            c,
-            snap,
-            Category::Marketplace,
-            &snap.marketplace,
-            "marketplace_usage",
-        )
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut b = ctx.batch(
+    ctx.global_table(
+        c,
+        snap,
+        Category::Marketplace,
+        &snap.marketplace,
         "marketplace_usage",
         &[
             "product_code",
@@ -33,21 +25,21 @@ pub(super) async fn load<C: Conn>(
             "period_end",
             "status",
         ],
-    );
-    for m in rows {
-        let start = m.period_start.map_or(ctx.period_start, |d| d.0);
-        b.push(
-            key(&[&m.product_code, &Some(start.to_string())]),
-            vec![
-                Val::text(&m.product_code),
-                Val::text(&m.product_name),
-                Val::real(m.cost_consumed),
-                Val::text(&m.currency),
-                Val::Date(start),
-                Val::Date(m.period_end.map_or(ctx.period_end, |d| d.0)),
-                Val::text(&m.status),
-            ],
-        );
-    }
-    ctx.write(c, b).await
+        |ctx, m| {
+            let start = m.period_start.map_or(ctx.period_start, |d| d.0);
+            (
+                key(&[&m.product_code, &Some(start.to_string())]),
+                vec![
+                    Val::text(&m.product_code),
+                    Val::text(&m.product_name),
+                    Val::real(m.cost_consumed),
+                    Val::text(&m.currency),
+                    Val::Date(start),
+                    Val::Date(m.period_end.map_or(ctx.period_end, |d| d.0)),
+                    Val::text(&m.status),
+                ],
+            )
+        },
+    )
+    .await
 }

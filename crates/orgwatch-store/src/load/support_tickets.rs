@@ -10,19 +10,11 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = ctx
-        .take_global(
-            c,
-            snap,
-            Category::SupportTickets,
-            &snap.support_tickets,
-            "support_tickets",
-        )
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut b = ctx.batch(
+    ctx.global_table(
+        c,
+        snap,
+        Category::SupportTickets,
+        &snap.support_tickets,
         "support_tickets",
         &[
             "case_id",
@@ -38,25 +30,25 @@ pub(super) async fn load<C: Conn>(
             "date_from",
             "date_to",
         ],
-    );
-    for t in rows {
-        b.push(
-            key(&[&t.case_id]),
-            vec![
-                Val::text(&t.case_id),
-                Val::text(&t.display_id),
-                Val::text(&t.subject),
-                Val::text(&t.status),
-                Val::text(&t.severity_code),
-                Val::text(&t.service_code),
-                Val::text(&t.category_code),
-                Val::ts(t.time_created),
-                Val::text(&t.submitted_by),
-                Val::text(&t.language),
-                Val::Date(t.date_from.map_or(ctx.period_start, |d| d.0)),
-                Val::Date(t.date_to.map_or(ctx.period_end, |d| d.0)),
-            ],
-        );
-    }
-    ctx.write(c, b).await
+        |ctx, t| {
+            (
+                key(&[&t.case_id]),
+                vec![
+                    Val::text(&t.case_id),
+                    Val::text(&t.display_id),
+                    Val::text(&t.subject),
+                    Val::text(&t.status),
+                    Val::text(&t.severity_code),
+                    Val::text(&t.service_code),
+                    Val::text(&t.category_code),
+                    Val::ts(t.time_created),
+                    Val::text(&t.submitted_by),
+                    Val::text(&t.language),
+                    Val::Date(t.date_from.map_or(ctx.period_start, |d| d.0)),
+                    Val::Date(t.date_to.map_or(ctx.period_end, |d| d.0)),
+                ],
+            )
+        },
+    )
+    .await
 }

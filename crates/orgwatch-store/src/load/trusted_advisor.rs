@@ -10,19 +10,11 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    let Some(rows) = ctx
-        .take_global(
-            c,
-            snap,
-            Category::TrustedAdvisor,
-            &snap.trusted_advisor,
-            "trusted_advisor_checks",
-        )
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut b = ctx.batch(
+    ctx.global_table(
+        c,
+        snap,
+        Category::TrustedAdvisor,
+        &snap.trusted_advisor,
         "trusted_advisor_checks",
         &[
             "check_name",
@@ -33,20 +25,20 @@ pub(super) async fn load<C: Conn>(
             "potential_savings",
             "timestamp",
         ],
-    );
-    for t in rows {
-        b.push(
-            key(&[&t.check_name]),
-            vec![
-                Val::text(&t.check_name),
-                Val::text(&t.category),
-                Val::text(&t.severity),
-                Val::text(&t.recommendation),
-                Val::int(t.affected_resources_count),
-                Val::real(t.potential_savings),
-                Val::ts(t.timestamp),
-            ],
-        );
-    }
-    ctx.write(c, b).await
+        |_, t| {
+            (
+                key(&[&t.check_name]),
+                vec![
+                    Val::text(&t.check_name),
+                    Val::text(&t.category),
+                    Val::text(&t.severity),
+                    Val::text(&t.recommendation),
+                    Val::int(t.affected_resources_count),
+                    Val::real(t.potential_savings),
+                    Val::ts(t.timestamp),
+                ],
+            )
+        },
+    )
+    .await
 }
