@@ -210,53 +210,40 @@ where
 mod tests {
     use super::*;
 
+    /// Retries an operation whose `n`th call returns `results(n)`; gives its outcome and
+    /// how many calls it took.
+    async fn calls(
+        attempts: u32,
+        results: impl Fn(u32) -> Result<u32, u32>,
+    ) -> (Result<u32, u32>, u32) {
+        let mut n = 0;
+        let out = retry(
+            attempts,
+            Duration::ZERO,
+            |e: &u32| *e < 10,
+            || {
+                n += 1;
+                std::future::ready(results(n))
+            },
+        )
+        .await;
+        (out, n)
+    }
+
     #[tokio::test]
     async fn retry_stops_at_success_or_a_final_error() {
-        let mut calls = 0;
-        let out: Result<u32, u32> = retry(
-            5,
-            Duration::ZERO,
-            |e| *e < 10,
-            || {
-                calls += 1;
-                let n = calls;
-                async move {
-                    if n < 3 {
-                        Err(n)
-                    } else {
-                        Ok(n)
-                    }
-                }
-            },
-        )
-        .await;
-        assert_eq!(out, Ok(3));
-
-        let mut calls = 0;
-        let out: Result<u32, u32> = retry(
-            5,
-            Duration::ZERO,
-            |e| *e < 10,
-            || {
-                calls += 1;
-                async { Err(10) }
-            },
-        )
-        .await;
-        assert_eq!((out, calls), (Err(10), 1), "a final error is not retried");
-
-        let mut calls = 0;
-        let out: Result<u32, u32> = retry(
-            3,
-            Duration::ZERO,
-            |_| true,
-            || {
-                calls += 1;
-                async { Err(1) }
-            },
-        )
-        .await;
-        assert_eq!((out, calls), (Err(1), 3), "at most `attempts` calls");
+        let until_third = |n| if n < 3 { Err(n) } else { Ok(n) };
+        assert_eq!(calls(5, until_third).await, (Ok(3), 3));
+        assert_eq!(
+            calls(5, |_| Err(10)).await,
+            (Err(10), 1),
+            "a final error is not retried"
+        );
+        assert_eq!(
+            calls(3, |_| Err(1)).await,
+            (Err(1), 3),
+            "at most `attempts` calls"
+        );
     }
 
     #[tokio::test]
