@@ -6,6 +6,10 @@
 //! - [`anomaly`]: Random Cut Forest scores of per-minute call counts (per account and
 //!   organisation-wide, total and per principal), with alarms and the principal and API that
 //!   grew; the whole detector state serialises.
+//! - [`counter`]: the [`MinuteCounter`] of the events a writer stored, so that scoring their
+//!   windows need not read them back.
+//! - [`scorer`]: the [`scorer::Scorer`]: closed windows, in time order, through the
+//!   detector (the watermark, the organisation's window, the scores kept), with no store.
 //! - [`report`]: the one-shot triage [`Report`]: counts per account, region, service, API,
 //!   principal, source IP and error code, mergeable across files and threads.
 //! - [`live`]: event-time windows (10 s and 1 min) with a watermark, published on a
@@ -27,13 +31,16 @@
 use zlib_rs as _;
 
 pub mod anomaly;
+pub mod counter;
 pub mod decode;
 mod fast;
 mod frame;
 pub mod live;
 pub mod report;
+pub mod scorer;
 pub mod sink;
 
+pub use counter::MinuteCounter;
 pub use decode::{
     decode_bytes, decode_file, decode_file_into, decode_reader, decode_reader_into, DecodeError,
 };

@@ -277,12 +277,7 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
         let why: Vec<_> = alarms
             .iter()
             .filter(|(mm, a)| mm == m && a.scope.as_str() == *s)
-            .map(|(_, a)| {
-                format!(
-                    "{} {:.2} v={} {}",
-                    a.series, a.score, a.value, a.contributor
-                )
-            })
+            .map(|(_, a)| format!("{} {:.2} {}", a.series, a.score, a.contributor))
             .collect();
         eprintln!("false alarm {s} minute {m}: {why:?}");
     }

@@ -1,7 +1,8 @@
 //! CloudTrail activity: [`ActivityEvent`], the compact form of one CloudTrail record, and
 //! [`Principal`], the most specific identity behind it; what activity is counted and scored
-//! by ([`Scope`], [`Series`], the [`NONE`] and [`ORG`] sentinels) and the epoch times it is
-//! stored in ([`epoch_ms`], [`from_epoch_s`], [`from_epoch_ms`]).
+//! by ([`Scope`], [`Series`], the [`NONE`] and [`ORG`] sentinels); a minute's counts
+//! ([`WindowCounts`]) and their scores ([`Anomaly`]); and the epoch times they are stored in
+//! ([`epoch_ms`], [`from_epoch_s`], [`from_epoch_ms`]).
 //!
 //! ```
 //! let rec: serde_json::Value = serde_json::json!({
@@ -21,13 +22,17 @@
 //! assert_eq!(ev.user_agent_family, "aws-cli");
 //! ```
 
+mod anomaly;
 mod epoch;
 mod scope;
 mod series;
+mod window;
 
+pub use anomaly::Anomaly;
 pub use epoch::{epoch_ms, from_epoch_ms, from_epoch_s, TimeOutOfRange};
 pub use scope::{InvalidScope, Scope, NONE, ORG};
 pub use series::{InvalidSeries, Series};
+pub use window::WindowCounts;
 
 use crate::{AccountId, Timestamp};
 use serde_json::{Map, Value};

@@ -4,10 +4,9 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+use orgwatch_model::activity::Scope;
 use orgwatch_model::{ActivityEvent, Timestamp};
-use orgwatch_store::activity::{
-    ActivityFile, DetectorToSave, Metric, MinuteCounter, Retention, StoredAnomaly, Tier,
-};
+use orgwatch_store::activity::{ActivityFile, Anomaly, DetectorToSave, Metric, Retention, Tier};
 use orgwatch_store::Store;
 use orgwatch_test_support::on_both_backends;
 use serde_json::json;
@@ -23,8 +22,7 @@ on_both_backends!(store:
     every_metric_is_counted,
     scores_and_detector_survive_and_only_one_worker_advances,
     retention_counts_back_from_the_newest_event,
-    counts_kept_in_memory_equal_the_stored_events,
-    another_writers_events_make_the_scorer_read_the_store,
+    minute_counts_and_totals_hold_every_writers_events,
     hours_leaving_their_retention_are_folded_into_their_days,
     the_scorer_saving_while_batches_are_stored_waits_instead_of_failing,
 );
@@ -494,10 +492,10 @@ async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) 
         "RunInstances",
     )];
     store.store_activity(&[file("f", &events)]).await.unwrap();
-    let anomaly = StoredAnomaly {
+    let anomaly = Anomaly {
         time: ts("2024-03-01T10:00:00Z"),
-        scope: "111111111111".into(),
-        series: "principal:alice".into(),
+        scope: "111111111111".parse().unwrap(),
+        series: "principal:alice".parse().unwrap(),
         score: 3.5,
         contributor: "principal:alice api:ec2.amazonaws.com:RunInstances".into(),
         alarm: true,
@@ -639,26 +637,7 @@ fn mixed_events() -> Vec<ActivityEvent> {
     out
 }
 
-async fn counts_kept_in_memory_equal_the_stored_events(store: Store) {
-    let events = mixed_events();
-    store.store_activity(&[file("f", &events)]).await.unwrap();
-    let mut recent = MinuteCounter::default();
-    for e in &events {
-        recent.add(e);
-    }
-    let (from, until) = (ts("2024-03-01T10:00:00Z"), ts("2024-03-01T10:02:00Z"));
-    let read = store.minute_counts(from, until).await.unwrap();
-    // Two accounts in each minute, and the account-less event ('(none)') in the first.
-    assert_eq!(read.len(), 5);
-    let kept = store
-        .minute_counts_from(&mut recent, from, until)
-        .await
-        .unwrap();
-    assert_eq!(kept, read);
-    assert!(recent.is_empty(), "the scored windows leave the counter");
-}
-
-async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
+async fn minute_counts_and_totals_hold_every_writers_events(store: Store) {
     let events = mixed_events();
     let (mine, theirs) = events.split_at(25);
     store.store_activity(&[file("mine", mine)]).await.unwrap();
@@ -666,19 +645,24 @@ async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
         .store_activity(&[file("theirs", theirs)])
         .await
         .unwrap();
-    // This writer counted only its own events: the counter does not hold the windows whole.
-    let mut recent = MinuteCounter::default();
-    for e in mine {
-        recent.add(e);
-    }
     let (from, until) = (ts("2024-03-01T10:00:00Z"), ts("2024-03-01T10:02:00Z"));
-    let counts = store
-        .minute_counts_from(&mut recent, from, until)
-        .await
-        .unwrap();
-    assert_eq!(counts, store.minute_counts(from, until).await.unwrap());
+    let counts = store.minute_counts(from, until).await.unwrap();
+    // Two accounts in each minute, and the account-less event ('(none)') in the first.
+    assert_eq!(counts.len(), 5);
+    assert_eq!(counts[0].scope, Scope::NoAccount);
     assert_eq!(counts.iter().map(|c| c.total).sum::<u64>(), 40);
-    assert!(recent.is_empty());
+    for c in &counts {
+        assert_eq!(c.by_principal.values().sum::<u64>(), c.total);
+        assert_eq!(c.by_principal_api.values().sum::<u64>(), c.total);
+        assert_eq!(c.by_source_ip.values().sum::<u64>(), c.total);
+    }
+    // The minute totals are the windows' totals, keyed (start, scope) in the same order.
+    let totals = store.minute_totals(from, until).await.unwrap();
+    let expected: Vec<_> = counts
+        .iter()
+        .map(|c| ((c.start.get().unix_timestamp(), c.scope), c.total))
+        .collect();
+    assert_eq!(totals.into_iter().collect::<Vec<_>>(), expected);
 }
 
 /// Rows of one tier: (window start, metric, item) → count.

@@ -5,7 +5,7 @@
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{ActivityEvent, Timestamp};
-use orgwatch_store::activity::{ActivityFile, DetectorToSave, Retention, StoredAnomaly};
+use orgwatch_store::activity::{ActivityFile, Anomaly, DetectorToSave, Retention};
 use orgwatch_store::{Cursor, EventFilter, Store, TABLES};
 use orgwatch_test_support::store::{columns, load_new, relations};
 use std::collections::BTreeMap;
@@ -143,11 +143,11 @@ fn ts(s: &str) -> Timestamp {
     )
 }
 
-fn anomaly(time: &str, series: &str, score: f64, alarm: bool) -> StoredAnomaly {
-    StoredAnomaly {
+fn anomaly(time: &str, series: &str, score: f64, alarm: bool) -> Anomaly {
+    Anomaly {
         time: ts(time),
-        scope: "111111111111".to_owned(),
-        series: series.to_owned(),
+        scope: "111111111111".parse().unwrap(),
+        series: series.parse().unwrap(),
         score,
         contributor: format!("principal:alice api:ec2:{series}"),
         alarm,
@@ -177,7 +177,7 @@ async fn anomalies_return_each_rows_stored_alarm(store: Store) {
     assert_eq!(all.iter().filter(|a| a.alarm).count(), 2);
 
     let alarms = store.anomalies(None, None, true).await.unwrap();
-    let expected: Vec<StoredAnomaly> = expected.into_iter().filter(|a| a.alarm).collect();
+    let expected: Vec<Anomaly> = expected.into_iter().filter(|a| a.alarm).collect();
     assert_eq!(alarms, expected, "only the alarms, each flagged as stored");
 
     let window = store
@@ -191,9 +191,12 @@ async fn anomalies_return_each_rows_stored_alarm(store: Store) {
     assert_eq!(
         window
             .iter()
-            .map(|a| (a.series.as_str(), a.alarm))
+            .map(|a| (a.series.to_string(), a.alarm))
             .collect::<Vec<_>>(),
-        [("principal:alice", false), ("total", true)]
+        [
+            ("principal:alice".to_owned(), false),
+            ("total".to_owned(), true)
+        ]
     );
 }
 

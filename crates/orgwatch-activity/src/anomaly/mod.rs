@@ -57,7 +57,8 @@ pub use config::{
     DEFAULT_MIN_ALARM_INCREASE, EVICT_BELOW, REPLACE_FACTOR,
 };
 
-pub use orgwatch_model::activity::{Scope, Series};
+// The model's: the store reads windows and keeps scores in the same types.
+pub use orgwatch_model::activity::{Anomaly, Scope, Series, WindowCounts};
 
 use orgwatch_model::Timestamp;
 use scope::ScopeState;
@@ -75,72 +76,6 @@ pub enum AnomalyError {
     /// The state does not decode (the cause is the source).
     #[error("corrupt anomaly detector state")]
     Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Counts of one closed 1-minute window for one scope (an account, or the organisation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WindowCounts {
-    /// Minute start, UTC (seconds are ignored: the window is the minute containing it).
-    pub start: Timestamp,
-    /// An account, the organisation, or the events without an account.
-    pub scope: Scope,
-    /// Calls in the window.
-    pub total: u64,
-    /// Calls per principal (complete: sums to `total`).
-    pub by_principal: BTreeMap<String, u64>,
-    /// Calls per (principal, `"service:api"`), complete.
-    pub by_principal_api: BTreeMap<(String, String), u64>,
-    /// Calls per source IP (or service name, as CloudTrail writes it).
-    pub by_source_ip: BTreeMap<String, u64>,
-}
-
-impl WindowCounts {
-    /// A window with no calls.
-    pub fn empty(start: Timestamp, scope: Scope) -> Self {
-        WindowCounts {
-            start,
-            scope,
-            total: 0,
-            by_principal: BTreeMap::new(),
-            by_principal_api: BTreeMap::new(),
-            by_source_ip: BTreeMap::new(),
-        }
-    }
-
-    /// Counts one call (a convenience for building windows by hand).
-    pub fn add(&mut self, principal: &str, api: &str, source_ip: Option<&str>) {
-        self.total += 1;
-        *self.by_principal.entry(principal.to_owned()).or_insert(0) += 1;
-        *self
-            .by_principal_api
-            .entry((principal.to_owned(), api.to_owned()))
-            .or_insert(0) += 1;
-        if let Some(ip) = source_ip {
-            *self.by_source_ip.entry(ip.to_owned()).or_insert(0) += 1;
-        }
-    }
-}
-
-/// The score of one series for one window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Anomaly {
-    /// The window's minute start.
-    pub time: Timestamp,
-    /// The window's scope.
-    pub scope: Scope,
-    /// The series scored: total, one tracked principal, or the untracked ones together.
-    pub series: Series,
-    /// The RCF anomaly score (about 1 for usual windows; 0 while the series' forest has not
-    /// seen enough windows to score).
-    pub score: f64,
-    /// The window's count in this series.
-    pub value: u64,
-    /// What grew most against its recent average: `principal:P api:S:A`, followed by
-    /// ` ip:I` when a source IP grew; `"none"` when nothing grew.
-    pub contributor: String,
-    /// Whether this is an anomaly: `score >= alarm_threshold` and `value` above its recent
-    /// average by at least `min_alarm_increase`.
-    pub alarm: bool,
 }
 
 /// The anomaly detector of every scope. Serialisable as a whole ([`Detector::to_bytes`], or
@@ -274,9 +209,7 @@ mod tests {
         for m in 0..100 {
             let out = det.observe(&WindowCounts::empty(at(m), Scope::Org));
             assert_eq!(out.len(), 2, "total and others only: no principal was seen");
-            assert!(out
-                .iter()
-                .all(|a| !a.alarm && a.value == 0 && a.contributor == "none"));
+            assert!(out.iter().all(|a| !a.alarm && a.contributor == "none"));
         }
         assert_eq!(det.forests(), 2);
     }

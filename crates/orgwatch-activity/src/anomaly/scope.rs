@@ -118,26 +118,19 @@ impl ScopeState {
                 (None, _) => "none".to_owned(),
             }
         };
-        let anomaly =
-            |series: Series, value: u64, (score, grew): (f64, bool), contributor: String| Anomaly {
-                time: w.start,
-                scope: w.scope,
-                series,
-                score,
-                value,
-                contributor,
-                alarm: grew && score >= config.alarm_threshold,
-            };
+        let anomaly = |series: Series, (score, grew): (f64, bool), contributor: String| Anomaly {
+            time: w.start,
+            scope: w.scope,
+            series,
+            score,
+            contributor,
+            alarm: grew && score >= config.alarm_threshold,
+        };
 
         let mut out = Vec::with_capacity(2 + self.principals.len());
         let min = config.min_alarm_increase;
         let scored = self.total.observe(w.total, min);
-        out.push(anomaly(
-            Series::Total,
-            w.total,
-            scored,
-            contributor(&|_| true),
-        ));
+        out.push(anomaly(Series::Total, scored, contributor(&|_| true)));
 
         let tracked = &self.principals;
         let others: u64 = w
@@ -150,7 +143,6 @@ impl ScopeState {
         let (score, grew) = self.others.observe(others, min);
         out.push(anomaly(
             Series::Others,
-            others,
             (score, grew && others_may_alarm),
             untracked,
         ));
@@ -159,7 +151,7 @@ impl ScopeState {
             let n = w.by_principal.get(name).copied().unwrap_or(0);
             let scored = series.observe(n, min);
             let c = contributor(&|p| p == name);
-            out.push(anomaly(Series::Principal(name.clone()), n, scored, c));
+            out.push(anomaly(Series::Principal(name.clone()), scored, c));
         }
 
         // Baselines last: the contributor compares the window with the minutes before it.

@@ -1,11 +1,12 @@
 //! The series an anomaly score is of: every call, the untracked principals, or one principal.
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
 /// Which calls of a scope a score counts. Written `"total"`, `"others"` or `"principal:NAME"`,
-/// which is how it is stored and serialised.
+/// which is how it is stored and serialised; sorted as that text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Series {
     /// Every call of the scope.
@@ -18,6 +19,33 @@ pub enum Series {
 
 /// Prefix of [`Series::Principal`] in text.
 const PRINCIPAL: &str = "principal:";
+
+impl Series {
+    /// Rank in text order: `others` < `principal:…` < `total`.
+    fn rank(&self) -> u8 {
+        match self {
+            Series::Others => 0,
+            Series::Principal(_) => 1,
+            Series::Total => 2,
+        }
+    }
+}
+
+impl Ord for Series {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // As text (as stored rows are ordered), without writing it out.
+        match (self, other) {
+            (Series::Principal(a), Series::Principal(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Series {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// Text that is not a [`Series`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +117,24 @@ mod tests {
         }
         let alice = Series::Principal("alice".into());
         assert_eq!(format!("{alice:<18}|"), "principal:alice   |");
+    }
+
+    #[test]
+    fn series_sort_as_their_text() {
+        let text = [
+            "total",
+            "principal:b",
+            "others",
+            "principal:a",
+            "principal:",
+            "principal:ab",
+        ];
+        let mut series: Vec<Series> = text.iter().map(|t| t.parse().unwrap()).collect();
+        series.sort();
+        let mut sorted = text.to_vec();
+        sorted.sort();
+        let written: Vec<String> = series.iter().map(Series::to_string).collect();
+        assert_eq!(written, sorted);
     }
 
     #[test]

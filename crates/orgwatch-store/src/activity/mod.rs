@@ -7,14 +7,12 @@
 //! stream state. A crash before commit leaves nothing; rereading the same files after a crash
 //! or by a second worker counts nothing twice.
 
-mod counter;
 mod prune;
 mod read;
 mod rows;
 mod scores;
 mod write;
 
-pub use counter::MinuteCounter;
 pub use rows::{prepare_activity, PreparedActivity};
 
 use orgwatch_model::{ActivityEvent, Timestamp};
@@ -28,6 +26,8 @@ type FastMap<K, V> = foldhash::HashMap<K, V>;
 pub use orgwatch_model::activity::NONE;
 /// Epoch conversions of the activity tables (the model's: out-of-range times are errors).
 pub use orgwatch_model::activity::{epoch_ms, from_epoch_ms, from_epoch_s};
+/// What scoring reads and writes: a window's counts and a series' score (the model's).
+pub use orgwatch_model::activity::{Anomaly, WindowCounts};
 
 /// Seconds per window of each rollup tier.
 pub const TIERS: [(Tier, i64); 3] = [(Tier::Minute, 60), (Tier::Hour, 3600), (Tier::Day, 86_400)];
@@ -194,38 +194,6 @@ pub struct DetectorToSave<P> {
     pub header: Vec<u8>,
     /// The scopes; a scope saved before and missing here is deleted.
     pub parts: P,
-}
-
-/// An anomaly score of one closed window, as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredAnomaly {
-    /// Window start.
-    pub time: Timestamp,
-    /// Account id, or `org`.
-    pub scope: String,
-    /// `total` or `principal:NAME`.
-    pub series: String,
-    /// The anomaly score.
-    pub score: f64,
-    /// The dimension that contributed most.
-    pub contributor: String,
-    /// Whether the score crossed the alarm threshold.
-    pub alarm: bool,
-}
-
-/// Counts of one account's minute window read back from the recent events, for scoring.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MinuteCounts {
-    /// Window start.
-    pub start: Timestamp,
-    /// Account id ([`NONE`] for events without one).
-    pub account: String,
-    /// All calls.
-    pub total: u64,
-    /// Calls per (principal, `eventSource:eventName`).
-    pub by_principal_api: BTreeMap<(String, String), u64>,
-    /// Calls per source IP.
-    pub by_source_ip: BTreeMap<String, u64>,
 }
 
 /// How long each tier and the recent events are kept, counted back from the newest event

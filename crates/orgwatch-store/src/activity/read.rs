@@ -1,17 +1,19 @@
-//! `read`: the activity read models: ledger, stream state, detector, minute counts, anomaly
-//! scores and the counts of a time range, each as typed rows.
+//! `read`: the activity read models: ledger, stream state, detector, minute counts and
+//! totals, anomaly scores and the counts of a time range, each as typed rows.
 
 use super::write::{count, read_state};
 use super::{
-    epoch_ms, from_epoch_ms, from_epoch_s, ActivityCounts, ActivityState, Metric, MinuteCounter,
-    MinuteCounts, Retention, SavedDetector, StoredAnomaly, Tier, NONE,
+    epoch_ms, from_epoch_ms, from_epoch_s, ActivityCounts, ActivityState, Anomaly, Metric,
+    Retention, SavedDetector, Tier, WindowCounts, NONE,
 };
 use crate::conn::Conn;
 use crate::db::on_pool;
 use crate::value::Val;
 use crate::{Store, StoreError};
+use orgwatch_model::activity::{Scope, Series};
 use orgwatch_model::Timestamp;
 use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
 
 /// The saved detector's row: scored until (epoch seconds) and its header.
 type DetectorRow = (Option<i64>, Option<Vec<u8>>);
@@ -90,13 +92,14 @@ impl Store {
             .map(|ms| ms.div_euclid(60_000) * 60))
     }
 
-    /// Per account, the counts of each minute window in `[from, until)` with any stored
-    /// events, read from the recent events (complete within their retention).
+    /// Per scope (an account, or [`Scope::NoAccount`]), the counts of each minute window in
+    /// `[from, until)` with any stored events, read from the recent events (complete within
+    /// their retention), in (start, scope) order.
     pub async fn minute_counts(
         &self,
         from: Timestamp,
         until: Timestamp,
-    ) -> Result<Vec<MinuteCounts>, StoreError> {
+    ) -> Result<Vec<WindowCounts>, StoreError> {
         let (from, until) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
         on_pool!(self, |p, _b| {
             let mut c = p.acquire().await?;
@@ -104,34 +107,26 @@ impl Store {
         })
     }
 
-    /// As [`Store::minute_counts`], taken from `recent` when it holds every stored event of
-    /// the range (its totals equal the stored minute totals: no other writer, no restart, added
-    /// to these windows), and read from the stored events otherwise. The range's windows leave
-    /// `recent` either way.
-    pub async fn minute_counts_from(
+    /// The stored minute totals (`activity_rollups`, tier `minute`, metric `total`) per
+    /// (window start in epoch seconds, scope) in `[from, until)`: every writer's and every
+    /// run's events, which scoring compares with the counts it kept in memory.
+    pub async fn minute_totals(
         &self,
-        recent: &mut MinuteCounter,
         from: Timestamp,
         until: Timestamp,
-    ) -> Result<Vec<MinuteCounts>, StoreError> {
-        let (from_s, until_s) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
+    ) -> Result<BTreeMap<(i64, Scope), u64>, StoreError> {
+        let (from, until) = (epoch_ms(from) / 1000, epoch_ms(until) / 1000);
         let rows: Vec<(i64, String, i64)> = self
             .read_all(
                 "SELECT window_start, account, CAST(SUM(count) AS BIGINT) \
                  FROM activity_rollups WHERE tier = 'minute' AND metric = 'total' \
                  AND window_start >= ? AND window_start < ? GROUP BY window_start, account",
-                &[Val::Int(from_s), Val::Int(until_s)],
+                &[Val::Int(from), Val::Int(until)],
             )
             .await?;
-        let stored = rows
-            .into_iter()
-            .map(|(start, account, n)| Ok(((start, account), count(n)?)))
-            .collect::<Result<BTreeMap<(i64, String), u64>, StoreError>>()?;
-        if recent.totals(from_s, until_s) == stored {
-            return recent.take(from_s, until_s);
-        }
-        recent.take(from_s, until_s)?;
-        self.minute_counts(from, until).await
+        rows.into_iter()
+            .map(|(start, account, n)| Ok(((start, parse(&account)?), count(n)?)))
+            .collect()
     }
 
     /// Stored anomaly scores with window start in `[since, until)`, each with its stored
@@ -141,7 +136,7 @@ impl Store {
         since: Option<Timestamp>,
         until: Option<Timestamp>,
         alarms_only: bool,
-    ) -> Result<Vec<StoredAnomaly>, StoreError> {
+    ) -> Result<Vec<Anomaly>, StoreError> {
         let since = since.map_or(i64::MIN, |t| epoch_ms(t).div_euclid(1000));
         let until = until.map_or(i64::MAX, |t| epoch_ms(t).div_euclid(1000));
         let rows: Vec<(i64, String, String, f64, String, bool)> = self
@@ -157,10 +152,10 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|(start, scope, series, score, contributor, alarm)| {
-                Ok(StoredAnomaly {
+                Ok(Anomaly {
                     time: from_epoch_s(start)?,
-                    scope,
-                    series,
+                    scope: parse(&scope)?,
+                    series: parse::<Series>(&series)?,
                     score,
                     contributor,
                     alarm,
@@ -249,10 +244,11 @@ impl Store {
         let range = [Val::Int(lo_ms), Val::Int(hi_ms)];
         if tier == Tier::Minute {
             // Not in the minute tier: counted from the recent events, which outlive it.
+            let source_ip = format!("COALESCE(source_ip, '{NONE}')");
             for (metric, expr) in [
                 (Metric::Api, "service || ':' || api"),
                 (Metric::Principal, "principal"),
-                (Metric::SourceIp, "COALESCE(source_ip, '(none)')"),
+                (Metric::SourceIp, source_ip.as_str()),
             ] {
                 let rows: Vec<(String, i64)> = self
                     .read_all(
@@ -315,14 +311,24 @@ impl Store {
     }
 }
 
-/// Per account, the counts of each minute window in `[from, until)` (epoch seconds).
+/// A stored scope or series; text that is not one is an invalid value, naming it.
+fn parse<T: FromStr>(text: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e: T::Err| StoreError::Invalid(e.to_string()))
+}
+
+/// Per scope, the counts of each minute window in `[from, until)` (epoch seconds).
 async fn minute_counts<C: Conn>(
     c: &mut C,
     from: i64,
     until: i64,
-) -> Result<Vec<MinuteCounts>, StoreError> {
+) -> Result<Vec<WindowCounts>, StoreError> {
     let range = [Val::Int(from * 1000), Val::Int(until * 1000)];
-    let mut out: BTreeMap<(i64, String), MinuteCounts> = BTreeMap::new();
+    // Keyed by the stored account text, which sorts as its scope: parsed once per window.
+    let mut out: BTreeMap<(i64, String), WindowCounts> = BTreeMap::new();
     let rows: Vec<(i64, String, String, String, String, i64)> = c
         .fetch_all(
             "SELECT event_time - (event_time % 60000), account, principal, service, api, \
@@ -334,17 +340,20 @@ async fn minute_counts<C: Conn>(
     for (start_ms, account, principal, service, api, n) in rows {
         let start = start_ms / 1000;
         let n = count(n)?;
-        let w = match out.entry((start, account.clone())) {
+        let w = match out.entry((start, account)) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => e.insert(MinuteCounts {
-                start: from_epoch_s(start)?,
-                account,
-                total: 0,
-                by_principal_api: BTreeMap::new(),
-                by_source_ip: BTreeMap::new(),
-            }),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let w = WindowCounts::empty(from_epoch_s(start)?, parse(&e.key().1)?);
+                e.insert(w)
+            }
         };
         w.total += n;
+        match w.by_principal.get_mut(&principal) {
+            Some(sum) => *sum += n,
+            None => {
+                w.by_principal.insert(principal.clone(), n);
+            }
+        }
         *w.by_principal_api
             .entry((principal, format!("{service}:{api}")))
             .or_insert(0) += n;

@@ -1,6 +1,6 @@
 //! `scores`: saving anomaly scores and the detector, advancing `scored_until` optimistically.
 
-use super::{epoch_ms, DetectorToSave, StoredAnomaly};
+use super::{epoch_ms, Anomaly, DetectorToSave};
 use crate::conn::Conn;
 use crate::db::on_pool;
 use crate::value::{Batch, Val};
@@ -12,7 +12,7 @@ async fn save_scores<C: Conn>(
     expected: Option<Timestamp>,
     scored_until: Timestamp,
     detector: DetectorToSave<impl Iterator<Item = (String, Vec<u8>)> + Send>,
-    anomalies: &[StoredAnomaly],
+    anomalies: &[Anomaly],
 ) -> Result<bool, sqlx::Error> {
     c.exec(
         "INSERT INTO activity_state (name) VALUES ('default') ON CONFLICT (name) DO NOTHING",
@@ -61,8 +61,8 @@ async fn save_scores<C: Conn>(
         .map(|a| {
             vec![
                 Val::Int(epoch_ms(a.time) / 1000),
-                Val::str(&a.scope),
-                Val::str(&a.series),
+                Val::str(a.scope.as_str()),
+                Val::Text(a.series.to_string()),
                 Val::Real(if a.score.is_finite() { a.score } else { 0.0 }),
                 Val::str(&a.contributor),
                 Val::Bool(a.alarm),
@@ -98,7 +98,7 @@ impl Store {
         expected: Option<Timestamp>,
         scored_until: Timestamp,
         detector: DetectorToSave<impl Iterator<Item = (String, Vec<u8>)> + Send>,
-        anomalies: &[StoredAnomaly],
+        anomalies: &[Anomaly],
     ) -> Result<bool, StoreError> {
         on_pool!(self, |p, b| {
             let mut tx = p.begin_with(b.begin_write()).await?;

@@ -1,5 +1,6 @@
-//! Scoring closed minute windows: the stored counts of every window the watermark closed are
-//! fed, in time order, to the anomaly detector; scores and the detector are saved together.
+//! Scoring closed minute windows against the store: the counts of every window the watermark
+//! closed are read, a chunk at a time, and scored by [`orgwatch_activity::scorer`] (which
+//! holds the detector and what it scored); scores and the detector are saved together.
 //!
 //! The detector lives in the database (its header in `activity_state.detector`, a row per
 //! scope in `activity_detector_scopes`), not in the process: a
@@ -10,14 +11,16 @@
 //! rewrites the same rows.
 
 use anyhow::{Context, Result};
-use orgwatch_activity::anomaly::{Anomaly, Detector, DetectorConfig, Scope, Series, WindowCounts};
+use orgwatch_activity::anomaly::{Detector, DetectorConfig, WindowCounts};
+use orgwatch_activity::scorer;
+use orgwatch_activity::MinuteCounter;
+use orgwatch_model::activity::from_epoch_s;
 use orgwatch_model::Timestamp;
-use orgwatch_store::activity::{
-    epoch_ms, from_epoch_s, DetectorToSave, MinuteCounter, MinuteCounts, StoredAnomaly,
-};
+use orgwatch_store::activity::DetectorToSave;
 use orgwatch_store::Store;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+pub use orgwatch_activity::scorer::Scored;
 
 /// Most event-time minutes read from the store and scored at once. Their counts are all held
 /// at once: 6 hours of them, taken from a backlog, raised a long run's memory by 60 MB for a
@@ -27,56 +30,29 @@ const CHUNK_MINUTES: i64 = 10;
 /// Wall time between detector checkpoints.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
 
-/// Scores closed windows and keeps the detector.
+/// Scores closed windows of the store and checkpoints the detector.
 pub struct Scorer {
-    lateness: Duration,
-    detector: Detector,
+    scorer: scorer::Scorer,
     /// The `scored_until` stored with the detector this one started from.
     saved_until: Option<Timestamp>,
-    /// Windows before this are scored (in memory, maybe not saved yet).
-    scored_until: Option<Timestamp>,
-    /// Scores not saved yet.
-    pending: Vec<StoredAnomaly>,
     last_save: Instant,
-    /// Counts of the events this process stored and not scored yet.
-    recent: MinuteCounter,
-}
-
-/// What one [`Scorer::advance`] did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Scored {
-    /// Minute windows scored (with activity in at least one account).
-    pub windows: u64,
-    /// Scores over the alarm threshold.
-    pub alarms: Vec<Anomaly>,
 }
 
 impl Scorer {
     /// The scorer of the stored state (a saved detector, or a new one).
     pub async fn load(store: &Store, lateness: Duration) -> Result<Scorer> {
-        let saved = store.activity_detector().await?;
-        let unreadable = "the saved anomaly detector cannot be read (DELETE FROM \
-             activity_detector_scopes; DELETE FROM activity_state; starts a new one)";
-        let mut detector = match &saved.bytes {
-            Some(bytes) => Detector::from_bytes(bytes).context(unreadable)?,
-            None => Detector::new(DetectorConfig::default()),
-        };
-        detector.restore_scopes(&saved.parts).context(unreadable)?;
+        let (detector, saved_until) = saved_detector(store).await?;
         Ok(Scorer {
-            lateness,
-            detector,
-            saved_until: saved.scored_until,
-            scored_until: saved.scored_until,
-            pending: Vec::new(),
+            scorer: scorer::Scorer::new(detector, saved_until, lateness),
+            saved_until,
             last_save: Instant::now(),
-            recent: MinuteCounter::default(),
         })
     }
 
     /// Takes the counts of new events this process stored, so that scoring their windows
     /// needs no read of the stored events (unless another writer added to them).
     pub fn absorb(&mut self, counts: MinuteCounter) {
-        self.recent.merge(counts);
+        self.scorer.absorb(counts);
     }
 
     /// Scores every window the watermark closed and not scored yet; checkpoints when the last
@@ -89,44 +65,18 @@ impl Scorer {
             self.reload(store).await?;
         }
         if let Some(newest) = state.max_event_time {
-            // Windows [start, start + 60) with start + 60 <= watermark are closed.
-            let watermark = epoch_ms(newest).div_euclid(1000) - self.lateness.as_secs() as i64;
-            let until = watermark.div_euclid(60) * 60;
-            loop {
-                let from = match self.scored_until {
-                    Some(t) => epoch_ms(t).div_euclid(1000),
-                    None => i64::MIN,
-                };
-                // Jump over minutes without events (years, in a sparse archive).
-                let Some(next) = store.next_event_minute(from).await? else {
-                    break;
-                };
+            let until = self.scorer.closed_until(newest);
+            // Jump over minutes without events (years, in a sparse archive).
+            while let Some(next) = store.next_event_minute(self.scorer.next_minute()).await? {
                 if next >= until {
                     break;
                 }
                 let end = (next + CHUNK_MINUTES * 60).min(until);
-                let counts = store
-                    .minute_counts_from(&mut self.recent, from_epoch_s(next)?, from_epoch_s(end)?)
-                    .await?;
-                for (minute, windows) in by_minute(counts) {
-                    done.windows += 1;
-                    let mut org = WindowCounts::empty(from_epoch_s(minute)?, Scope::Org);
-                    for w in windows {
-                        let window = to_window(w)?;
-                        merge(&mut org, &window);
-                        let scores = self.detector.observe(&window);
-                        keep(scores, &mut self.pending, &mut done);
-                    }
-                    let scores = self.detector.observe(&org);
-                    keep(scores, &mut self.pending, &mut done);
-                }
-                self.scored_until = Some(from_epoch_s(end)?);
+                let windows = windows(store, &mut self.scorer, next, end).await?;
+                done.extend(self.scorer.score(windows, from_epoch_s(end)?)?);
             }
         }
-        if let Some(t) = self.scored_until {
-            // Late events of windows scored already: nothing will take them.
-            self.recent.forget_before(epoch_ms(t).div_euclid(1000));
-        }
+        self.scorer.forget_scored();
         if checkpoint || self.last_save.elapsed() >= CHECKPOINT_EVERY {
             self.checkpoint(store).await?;
         }
@@ -136,30 +86,32 @@ impl Scorer {
     /// Continues from the stored detector (another worker's), keeping the counts of what this
     /// process stored.
     async fn reload(&mut self, store: &Store) -> Result<()> {
-        let recent = std::mem::take(&mut self.recent);
-        *self = Scorer::load(store, self.lateness).await?;
-        self.recent = recent;
+        let (detector, saved_until) = saved_detector(store).await?;
+        self.scorer.restart(detector, saved_until);
+        self.saved_until = saved_until;
+        self.last_save = Instant::now();
         Ok(())
     }
 
     /// Saves the scores and the detector now, if anything was scored since the last save.
     pub async fn checkpoint(&mut self, store: &Store) -> Result<()> {
-        let Some(until) = self.scored_until else {
+        let Some(until) = self.scorer.scored_until() else {
             return Ok(());
         };
-        if self.scored_until == self.saved_until {
+        if Some(until) == self.saved_until {
             return Ok(());
         }
-        let detector = DetectorToSave {
-            header: self.detector.header(),
-            parts: self.detector.scope_parts(),
+        let detector = self.scorer.detector();
+        let to_save = DetectorToSave {
+            header: detector.header(),
+            parts: detector.scope_parts(),
         };
         let saved = store
-            .save_scores(self.saved_until, until, detector, &self.pending)
+            .save_scores(self.saved_until, until, to_save, self.scorer.pending())
             .await?;
         if saved {
             self.saved_until = Some(until);
-            self.pending.clear();
+            self.scorer.saved();
             self.last_save = Instant::now();
         } else {
             // Another worker saved first: its scores stand; continue from its detector.
@@ -169,55 +121,174 @@ impl Scorer {
     }
 }
 
-/// Keeps every total score (for charts) and every alarm.
-fn keep(scores: Vec<Anomaly>, pending: &mut Vec<StoredAnomaly>, done: &mut Scored) {
-    for a in scores {
-        if a.series == Series::Total || a.alarm {
-            pending.push(StoredAnomaly {
-                time: a.time,
-                scope: a.scope.to_string(),
-                series: a.series.to_string(),
-                score: a.score,
-                contributor: a.contributor.clone(),
-                alarm: a.alarm,
-            });
+/// The saved detector (or a new one) and the `scored_until` it was saved with.
+async fn saved_detector(store: &Store) -> Result<(Detector, Option<Timestamp>)> {
+    let saved = store.activity_detector().await?;
+    let unreadable = "the saved anomaly detector cannot be read (DELETE FROM \
+         activity_detector_scopes; DELETE FROM activity_state; starts a new one)";
+    let mut detector = match &saved.bytes {
+        Some(bytes) => Detector::from_bytes(bytes).context(unreadable)?,
+        None => Detector::new(DetectorConfig::default()),
+    };
+    detector.restore_scopes(&saved.parts).context(unreadable)?;
+    Ok((detector, saved.scored_until))
+}
+
+/// The windows of `[from, until)` (epoch seconds): from the counts this process kept when
+/// they hold every stored event of the range, else read from the stored events.
+async fn windows(
+    store: &Store,
+    scorer: &mut scorer::Scorer,
+    from: i64,
+    until: i64,
+) -> Result<Vec<WindowCounts>> {
+    let range = (from_epoch_s(from)?, from_epoch_s(until)?);
+    let stored = store.minute_totals(range.0, range.1).await?;
+    match scorer.take_counted(from, until, &stored)? {
+        Some(windows) => Ok(windows),
+        None => Ok(store.minute_counts(range.0, range.1).await?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The counts kept in memory against the stored events, on SQLite and PostgreSQL
+    //! (`DATABASE_URL`).
+
+    use super::*;
+    use orgwatch_model::activity::{epoch_ms, Scope};
+    use orgwatch_model::ActivityEvent;
+    use orgwatch_store::activity::ActivityFile;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    macro_rules! on_both_backends {
+        ($($name:ident),* $(,)?) => {$(
+            mod $name {
+                #[sqlx::test(migrator = "orgwatch_store::SQLITE_MIGRATOR")]
+                async fn sqlite(pool: sqlx::SqlitePool) {
+                    super::$name(orgwatch_store::Store::from_sqlite(pool)).await
+                }
+                #[sqlx::test(migrator = "orgwatch_store::POSTGRES_MIGRATOR")]
+                async fn postgres(pool: sqlx::PgPool) {
+                    super::$name(orgwatch_store::Store::from_postgres(pool)).await
+                }
+            }
+        )*};
+    }
+
+    on_both_backends!(
+        counts_kept_in_memory_equal_the_stored_events,
+        another_writers_events_make_the_scorer_read_the_store,
+    );
+
+    static NO_SKIPS: BTreeMap<String, u64> = BTreeMap::new();
+
+    fn file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> ActivityFile<'a> {
+        ActivityFile {
+            path,
+            size: events.len() as u64,
+            events,
+            undecodable: 0,
+            skipped: &NO_SKIPS,
+            complete: true,
         }
-        if a.alarm {
-            done.alarms.push(a);
+    }
+
+    /// Events over two minutes and two accounts: several principals, APIs and source IPs,
+    /// one event without a source IP and one without an account.
+    fn mixed_events() -> Vec<ActivityEvent> {
+        (0..40)
+            .map(|i| {
+                let mut rec = json!({
+                    "eventID": format!("e{i}"),
+                    "eventTime": format!("2024-03-01T10:0{}:{:02}Z", i % 2, i),
+                    "recipientAccountId": if i % 3 == 0 { "111111111111" } else { "222222222222" },
+                    "awsRegion": "us-east-1",
+                    "eventSource": if i % 5 == 0 { "s3.amazonaws.com" } else { "ec2.amazonaws.com" },
+                    "eventName": format!("Api{}", i % 3),
+                    "sourceIPAddress": format!("198.51.100.{}", i % 4),
+                    "userIdentity": {"type": "IAMUser", "userName": format!("user{}", i % 5)},
+                });
+                let obj = rec.as_object_mut().unwrap();
+                if i == 7 {
+                    obj.remove("sourceIPAddress");
+                }
+                if i == 8 {
+                    obj.remove("recipientAccountId");
+                }
+                ActivityEvent::from_cloudtrail(obj).unwrap()
+            })
+            .collect()
+    }
+
+    fn scorer_with(events: &[ActivityEvent]) -> scorer::Scorer {
+        let config = DetectorConfig {
+            trees: 10,
+            ..DetectorConfig::default()
+        };
+        let mut scorer = scorer::Scorer::new(Detector::new(config), None, Duration::ZERO);
+        let mut counts = MinuteCounter::default();
+        for e in events {
+            counts.add(e);
         }
+        scorer.absorb(counts);
+        scorer
     }
-}
 
-fn by_minute(counts: Vec<MinuteCounts>) -> BTreeMap<i64, Vec<MinuteCounts>> {
-    let mut out: BTreeMap<i64, Vec<MinuteCounts>> = BTreeMap::new();
-    for c in counts {
-        out.entry(epoch_ms(c.start).div_euclid(1000))
-            .or_default()
-            .push(c);
+    fn range() -> (Timestamp, Timestamp, i64, i64) {
+        let from = Timestamp::parse("2024-03-01T10:00:00Z").unwrap();
+        let until = Timestamp::parse("2024-03-01T10:02:00Z").unwrap();
+        (from, until, epoch_ms(from) / 1000, epoch_ms(until) / 1000)
     }
-    out
-}
 
-fn to_window(c: MinuteCounts) -> Result<WindowCounts> {
-    let mut w = WindowCounts::empty(c.start, c.account.parse()?);
-    w.total = c.total;
-    for ((principal, _), n) in &c.by_principal_api {
-        *w.by_principal.entry(principal.clone()).or_insert(0) += n;
+    async fn counts_kept_in_memory_equal_the_stored_events(store: Store) {
+        let events = mixed_events();
+        store.store_activity(&[file("f", &events)]).await.unwrap();
+        let mut scorer = scorer_with(&events);
+        let (from, until, from_s, until_s) = range();
+        let read = store.minute_counts(from, until).await.unwrap();
+        // Two accounts in each minute, and the account-less event ('(none)') in the first.
+        assert_eq!(read.len(), 5);
+        assert_eq!(read[0].scope, Scope::NoAccount);
+        let stored = store.minute_totals(from, until).await.unwrap();
+        let kept = scorer.take_counted(from_s, until_s, &stored).unwrap();
+        assert_eq!(
+            kept.as_ref(),
+            Some(&read),
+            "taken from the counter, as stored"
+        );
+        let mut scorer = scorer_with(&events);
+        let windows = windows(&store, &mut scorer, from_s, until_s).await.unwrap();
+        assert_eq!(windows, read);
+        assert_eq!(
+            scorer.take_counted(from_s, until_s, &BTreeMap::new()),
+            Ok(Some(Vec::new())),
+            "the scored windows left the counter"
+        );
     }
-    w.by_principal_api = c.by_principal_api;
-    w.by_source_ip = c.by_source_ip;
-    Ok(w)
-}
 
-fn merge(into: &mut WindowCounts, w: &WindowCounts) {
-    into.total += w.total;
-    for (k, n) in &w.by_principal {
-        *into.by_principal.entry(k.clone()).or_insert(0) += n;
-    }
-    for (k, n) in &w.by_principal_api {
-        *into.by_principal_api.entry(k.clone()).or_insert(0) += n;
-    }
-    for (k, n) in &w.by_source_ip {
-        *into.by_source_ip.entry(k.clone()).or_insert(0) += n;
+    async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
+        let events = mixed_events();
+        let (mine, theirs) = events.split_at(25);
+        store.store_activity(&[file("mine", mine)]).await.unwrap();
+        store
+            .store_activity(&[file("theirs", theirs)])
+            .await
+            .unwrap();
+        // This writer counted only its own events: the counter does not hold the windows whole.
+        let mut scorer = scorer_with(mine);
+        let (from, until, from_s, until_s) = range();
+        let stored = store.minute_totals(from, until).await.unwrap();
+        assert_eq!(scorer.take_counted(from_s, until_s, &stored), Ok(None));
+        let mut scorer = scorer_with(mine);
+        let windows = windows(&store, &mut scorer, from_s, until_s).await.unwrap();
+        assert_eq!(windows, store.minute_counts(from, until).await.unwrap());
+        assert_eq!(windows.iter().map(|c| c.total).sum::<u64>(), 40);
+        assert_eq!(
+            scorer.take_counted(from_s, until_s, &BTreeMap::new()),
+            Ok(Some(Vec::new())),
+            "the windows left the counter all the same"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use super::score::{Scored, Scorer};
 use anyhow::{bail, Result};
-use orgwatch_store::activity::MinuteCounter;
+use orgwatch_activity::MinuteCounter;
 use orgwatch_store::Store;
 use std::time::Duration;
 
@@ -71,9 +71,7 @@ impl Scoring {
             bail!("the anomaly scorer was lost (a scoring task failed)");
         };
         scorer.absorb(std::mem::take(&mut self.recent));
-        let last = scorer.advance(store, checkpoint).await?;
-        out.windows += last.windows;
-        out.alarms.extend(last.alarms);
+        out.extend(scorer.advance(store, checkpoint).await?);
         Ok(out)
     }
 }

@@ -6,7 +6,7 @@ use crate::cli::ReportFormat;
 use anyhow::Result;
 use orgwatch_activity::Report;
 use orgwatch_model::Timestamp;
-use orgwatch_store::activity::{epoch_ms, ActivityCounts, Metric, Retention, StoredAnomaly, Tier};
+use orgwatch_store::activity::{epoch_ms, ActivityCounts, Anomaly, Metric, Retention, Tier};
 use orgwatch_store::Store;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -131,7 +131,7 @@ pub fn as_report(c: &ActivityCounts) -> Report {
 }
 
 /// The report object plus `tier`, `by_ec2_outcome`, `by_console_sign_in` and `anomalies`.
-pub fn to_json(report: &Report, c: &ActivityCounts, anomalies: &[StoredAnomaly]) -> Value {
+pub fn to_json(report: &Report, c: &ActivityCounts, anomalies: &[Anomaly]) -> Value {
     let mut v = report.to_json();
     let by = |m: Metric| json!(c.by.get(&m).cloned().unwrap_or_default());
     v["tier"] = json!(c.tier.map(|t| t.as_str()));
@@ -152,7 +152,7 @@ pub fn to_json(report: &Report, c: &ActivityCounts, anomalies: &[StoredAnomaly])
     v
 }
 
-fn anomalies_table(anomalies: &[StoredAnomaly]) -> String {
+fn anomalies_table(anomalies: &[Anomaly]) -> String {
     let mut out = format!("\nanomalies ({})\n", anomalies.len());
     for a in anomalies.iter().take(50) {
         let _ = writeln!(
