@@ -22,6 +22,25 @@
 //! assert_eq!(ev.user_agent_family, "aws-cli");
 //! ```
 
+/// Serialises a type as its text (`Display`) and reads it back with `FromStr`, so stored and
+/// saved forms are exactly the strings the store and older detector states hold.
+macro_rules! serde_as_text {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod anomaly;
 mod epoch;
 mod scope;

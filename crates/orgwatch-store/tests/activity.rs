@@ -9,6 +9,7 @@ use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{ActivityFile, Anomaly, DetectorToSave, Metric, Retention, Tier};
 use orgwatch_store::Store;
 use orgwatch_test_support::on_both_backends;
+use orgwatch_test_support::store::activity_file as file;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -37,19 +38,6 @@ fn ev(id: &str, time: &str, account: &str, user: &str, api: &str) -> ActivityEve
     });
     ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
 }
-
-fn file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> ActivityFile<'a> {
-    ActivityFile {
-        path,
-        size: events.len() as u64,
-        events,
-        undecodable: 0,
-        skipped: &NO_SKIPS,
-        complete: true,
-    }
-}
-
-static NO_SKIPS: BTreeMap<String, u64> = BTreeMap::new();
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
@@ -355,12 +343,9 @@ async fn the_ledger_remembers_files_and_sizes(store: Store) {
     store.store_activity(&[digest]).await.unwrap();
     // A big file stored in chunks counts as read only after its last chunk.
     let chunk = |complete| ActivityFile {
-        path: "big.json",
         size: 5000,
-        events: &events,
-        undecodable: 0,
-        skipped: &NO_SKIPS,
         complete,
+        ..file("big.json", &events)
     };
     store.store_activity(&[chunk(false)]).await.unwrap();
     assert!(!store

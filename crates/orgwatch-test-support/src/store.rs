@@ -1,8 +1,10 @@
 //! Loading snapshot files into a store and reading its catalogue, as the store's tests do.
 
-use orgwatch_model::SnapshotLocation;
+use orgwatch_model::{ActivityEvent, SnapshotLocation};
+use orgwatch_store::activity::ActivityFile;
 use orgwatch_store::{Backend, LoadOutcome, SnapshotInput, Store, StoreError};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Loads the document `bytes` as the file `data/{path}` (with its real SHA-256).
 pub async fn load(store: &Store, path: &str, bytes: &[u8]) -> Result<LoadOutcome, StoreError> {
@@ -77,4 +79,18 @@ pub async fn columns(store: &Store, relation: &str) -> Vec<String> {
         .into_iter()
         .map(|r| r[0].clone().unwrap())
         .collect()
+}
+
+static NO_SKIPS: BTreeMap<String, u64> = BTreeMap::new();
+
+/// A whole file of decoded events to store (its size the event count, nothing skipped).
+pub fn activity_file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> ActivityFile<'a> {
+    ActivityFile {
+        path,
+        size: events.len() as u64,
+        events,
+        undecodable: 0,
+        skipped: &NO_SKIPS,
+        complete: true,
+    }
 }

@@ -1,6 +1,5 @@
 //! The series an anomaly score is of: every call, the untracked principals, or one principal.
 
-use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -80,17 +79,7 @@ impl FromStr for Series {
     }
 }
 
-impl Serialize for Series {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Series {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(de::Error::custom)
-    }
-}
+serde_as_text!(Series);
 
 #[cfg(test)]
 mod tests {

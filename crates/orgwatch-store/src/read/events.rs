@@ -83,34 +83,24 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
-/// A stored recent event, as a drill-down lists it.
+/// A stored recent event, as a drill-down lists it: the columns of `activity_events`
+/// (see [`ActivityEvent`](orgwatch_model::ActivityEvent) for what each holds), its time
+/// decoded and an absent account or region as `(none)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub struct RecentEvent {
-    /// `eventTime`.
     pub time: Timestamp,
-    /// Account id (or `(none)`).
     pub account: String,
-    /// `eventID` (or the id the decoder gave an event without one).
     pub event_id: String,
-    /// `awsRegion` (or `(none)`).
     pub region: String,
-    /// `eventSource`.
     pub service: String,
-    /// `eventName`.
     pub api: String,
-    /// The most specific identity.
     pub principal: String,
-    /// `userIdentity.type`.
     pub principal_type: String,
-    /// `sourceIPAddress`.
     pub source_ip: Option<String>,
-    /// User agent family.
     pub user_agent_family: String,
-    /// `errorCode`.
     pub error_code: Option<String>,
-    /// `readOnly`.
     pub read_only: Option<bool>,
-    /// `eventType`.
     pub event_type: Option<String>,
 }
 

@@ -158,42 +158,15 @@ mod tests {
     use super::*;
     use orgwatch_model::activity::{epoch_ms, Scope};
     use orgwatch_model::ActivityEvent;
-    use orgwatch_store::activity::ActivityFile;
     use serde_json::json;
     use std::collections::BTreeMap;
 
-    macro_rules! on_both_backends {
-        ($($name:ident),* $(,)?) => {$(
-            mod $name {
-                #[sqlx::test(migrator = "orgwatch_store::SQLITE_MIGRATOR")]
-                async fn sqlite(pool: sqlx::SqlitePool) {
-                    super::$name(orgwatch_store::Store::from_sqlite(pool)).await
-                }
-                #[sqlx::test(migrator = "orgwatch_store::POSTGRES_MIGRATOR")]
-                async fn postgres(pool: sqlx::PgPool) {
-                    super::$name(orgwatch_store::Store::from_postgres(pool)).await
-                }
-            }
-        )*};
-    }
-
-    on_both_backends!(
+    orgwatch_test_support::on_both_backends!(store:
         counts_kept_in_memory_equal_the_stored_events,
         another_writers_events_make_the_scorer_read_the_store,
     );
 
-    static NO_SKIPS: BTreeMap<String, u64> = BTreeMap::new();
-
-    fn file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> ActivityFile<'a> {
-        ActivityFile {
-            path,
-            size: events.len() as u64,
-            events,
-            undecodable: 0,
-            skipped: &NO_SKIPS,
-            complete: true,
-        }
-    }
+    use orgwatch_test_support::store::activity_file as file;
 
     /// Events over two minutes and two accounts: several principals, APIs and source IPs,
     /// one event without a source IP and one without an account.
