@@ -10,21 +10,22 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    ctx.table(
-        c,
-        snap.application.as_deref(),
+    let Some(rows) = &snap.application else {
+        return Ok(());
+    };
+    let mut b = ctx.batch(
         "application_signals",
         &["service_name", "namespace", "key_attributes"],
-        |_, a| {
-            (
-                key(&[&a.service_name]),
-                vec![
-                    Val::text(&a.service_name),
-                    Val::text(&a.namespace),
-                    Val::json(&a.key_attributes),
-                ],
-            )
-        },
-    )
-    .await
+    );
+    for a in rows {
+        b.push(
+            key(&[&a.service_name]),
+            vec![
+                Val::text(&a.service_name),
+                Val::text(&a.namespace),
+                Val::json(&a.key_attributes),
+            ],
+        );
+    }
+    ctx.write(c, b).await
 }

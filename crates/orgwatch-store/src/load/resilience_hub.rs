@@ -10,9 +10,10 @@ pub(super) async fn load<C: Conn>(
     ctx: &mut Ctx<'_>,
     snap: &Snapshot,
 ) -> Result<(), sqlx::Error> {
-    ctx.table(
-        c,
-        snap.resilience_hub.as_deref(),
+    let Some(rows) = &snap.resilience_hub else {
+        return Ok(());
+    };
+    let mut b = ctx.batch(
         "resilience_hub_apps",
         &[
             "app_arn",
@@ -28,25 +29,25 @@ pub(super) async fn load<C: Conn>(
             "last_drill",
             "cost",
         ],
-        |_, a| {
-            (
-                key(&[&a.app_arn]),
-                vec![
-                    Val::text(&a.app_arn),
-                    Val::text(&a.name),
-                    Val::text(&a.description),
-                    Val::ts(a.creation_time),
-                    Val::ts(a.last_assessment_time),
-                    Val::text(&a.compliance_status),
-                    Val::real(a.resiliency_score),
-                    Val::text(&a.status),
-                    Val::int(a.rpo),
-                    Val::int(a.rto),
-                    Val::ts(a.last_drill),
-                    Val::real(a.cost),
-                ],
-            )
-        },
-    )
-    .await
+    );
+    for a in rows {
+        b.push(
+            key(&[&a.app_arn]),
+            vec![
+                Val::text(&a.app_arn),
+                Val::text(&a.name),
+                Val::text(&a.description),
+                Val::ts(a.creation_time),
+                Val::ts(a.last_assessment_time),
+                Val::text(&a.compliance_status),
+                Val::real(a.resiliency_score),
+                Val::text(&a.status),
+                Val::int(a.rpo),
+                Val::int(a.rto),
+                Val::ts(a.last_drill),
+                Val::real(a.cost),
+            ],
+        );
+    }
+    ctx.write(c, b).await
 }
