@@ -244,17 +244,7 @@ async fn watch_mode_loads_files_as_they_arrive_and_stops_cleanly_on_interrupt() 
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
     let db = TestDb::new(Backend::Sqlite).await;
-    let mut child = orgwatch!()
-        .arg("--database-url")
-        .arg(&db.url)
-        .args([
-            "ingest",
-            "--watch",
-            "--poll-seconds",
-            "1",
-            "--from",
-            dir.path().to_str().unwrap(),
-        ])
+    let mut child = watch(&db, dir.path(), &["--poll-seconds", "1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -297,17 +287,7 @@ async fn an_interrupt_in_the_middle_of_a_pass_stops_cleanly_and_a_rerun_finishes
     cli::generate(env!("CARGO_BIN_EXE_orgwatch"), dir.path(), 6, 40);
     let total = files_under(&dir.path().join("data")).len();
     let db = TestDb::new(Backend::Sqlite).await;
-    let child = orgwatch!()
-        .arg("--database-url")
-        .arg(&db.url)
-        .args([
-            "ingest",
-            "--watch",
-            "--batch-files",
-            "4",
-            "--from",
-            dir.path().to_str().unwrap(),
-        ])
+    let child = watch(&db, dir.path(), &["--batch-files", "4"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -373,4 +353,16 @@ fn a_missing_from_says_it_does_not_exist_and_a_directory_without_data_says_so() 
         "{}",
         text(&out.stderr)
     );
+}
+
+/// `orgwatch ingest --watch --from DIR` with `extra` options, on `db`.
+fn watch(db: &TestDb, dir: &std::path::Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = orgwatch!();
+    cmd.arg("--database-url")
+        .arg(&db.url)
+        .args(["ingest", "--watch"])
+        .args(extra)
+        .arg("--from")
+        .arg(dir);
+    cmd
 }

@@ -91,11 +91,15 @@ pub fn decode(items: Vec<Item>, bar: &ProgressBar) -> (Report, Vec<(String, Stri
         a.1.extend(b.1);
         a
     };
+    // Each worker adds its files' reports into an accumulator of its own (`fold`), and the
+    // few accumulators are merged at the end: merging per file in a tree (`map` then
+    // `reduce`) merged large reports into each other many times over.
+    let empty = || (Report::new(), Vec::new());
     let (report, mut failed) = crate::pool::get().install(|| {
         items
             .into_par_iter()
-            .map(one)
-            .reduce(|| (Report::new(), Vec::new()), merge)
+            .fold(empty, |acc, item| merge(acc, one(item)))
+            .reduce(empty, merge)
     });
     failed.sort();
     (report, failed)
