@@ -94,3 +94,31 @@ pub fn activity_file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> Activity
         complete: true,
     }
 }
+
+/// Events over two minutes and two accounts: several principals, APIs and source IPs, one
+/// event without a source IP and one without an account.
+pub fn mixed_events() -> Vec<ActivityEvent> {
+    let mut out = Vec::new();
+    for i in 0..40 {
+        let mut rec = serde_json::json!({
+            "eventID": format!("e{i}"),
+            "eventTime": format!("2024-03-01T10:0{}:{:02}Z", i % 2, i),
+            "recipientAccountId": if i % 3 == 0 { "111111111111" } else { "222222222222" },
+            "awsRegion": if i % 4 == 0 { "eu-west-1" } else { "us-east-1" },
+            "eventSource": if i % 5 == 0 { "s3.amazonaws.com" } else { "ec2.amazonaws.com" },
+            "eventName": format!("Api{}", i % 3),
+            "sourceIPAddress": format!("198.51.100.{}", i % 4),
+            "eventType": "AwsApiCall",
+            "userIdentity": {"type": "IAMUser", "userName": format!("user{}", i % 5)},
+        });
+        let obj = rec.as_object_mut().unwrap();
+        if i == 7 {
+            obj.remove("sourceIPAddress");
+        }
+        if i == 8 {
+            obj.remove("recipientAccountId");
+        }
+        out.push(ActivityEvent::from_cloudtrail(obj).unwrap());
+    }
+    out
+}

@@ -158,7 +158,6 @@ mod tests {
     use super::*;
     use orgwatch_model::activity::{epoch_ms, Scope};
     use orgwatch_model::ActivityEvent;
-    use serde_json::json;
     use std::collections::BTreeMap;
 
     orgwatch_test_support::on_both_backends!(store:
@@ -166,34 +165,7 @@ mod tests {
         another_writers_events_make_the_scorer_read_the_store,
     );
 
-    use orgwatch_test_support::store::activity_file as file;
-
-    /// Events over two minutes and two accounts: several principals, APIs and source IPs,
-    /// one event without a source IP and one without an account.
-    fn mixed_events() -> Vec<ActivityEvent> {
-        (0..40)
-            .map(|i| {
-                let mut rec = json!({
-                    "eventID": format!("e{i}"),
-                    "eventTime": format!("2024-03-01T10:0{}:{:02}Z", i % 2, i),
-                    "recipientAccountId": if i % 3 == 0 { "111111111111" } else { "222222222222" },
-                    "awsRegion": "us-east-1",
-                    "eventSource": if i % 5 == 0 { "s3.amazonaws.com" } else { "ec2.amazonaws.com" },
-                    "eventName": format!("Api{}", i % 3),
-                    "sourceIPAddress": format!("198.51.100.{}", i % 4),
-                    "userIdentity": {"type": "IAMUser", "userName": format!("user{}", i % 5)},
-                });
-                let obj = rec.as_object_mut().unwrap();
-                if i == 7 {
-                    obj.remove("sourceIPAddress");
-                }
-                if i == 8 {
-                    obj.remove("recipientAccountId");
-                }
-                ActivityEvent::from_cloudtrail(obj).unwrap()
-            })
-            .collect()
-    }
+    use orgwatch_test_support::store::{activity_file as file, mixed_events};
 
     fn scorer_with(events: &[ActivityEvent]) -> scorer::Scorer {
         let config = DetectorConfig {
