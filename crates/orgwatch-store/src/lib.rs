@@ -146,10 +146,7 @@ impl Store {
     pub async fn schema_version(&self) -> Result<Option<(i64, String)>, StoreError> {
         const SQL: &str = "SELECT version, description FROM _sqlx_migrations \
             WHERE success ORDER BY version DESC LIMIT 1";
-        on_pool!(self, |p, _b| {
-            let mut c = p.acquire().await?;
-            Ok(conn::Conn::fetch_optional(&mut *c, SQL, &[]).await?)
-        })
+        Ok(self.read_all(SQL, &[]).await?.into_iter().next())
     }
 
     /// Runs `op` again (at most 5 times in all, with a growing pause) while it fails with a

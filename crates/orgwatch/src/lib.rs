@@ -54,7 +54,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Activity(activity) => activity::run(activity, &config).await,
         Task::Migrate => {
             let store = open_store(db_flag).await?;
-            let (version, description) = schema_version(store.backend());
+            let (version, description) = store
+                .schema_version()
+                .await?
+                .context("the database has no applied migration")?;
             store.close().await;
             eprintln!(
                 "orgwatch: the database schema is up to date: version {version} ({description})"
@@ -64,20 +67,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Ingest(ingest) => run_ingest(ingest, &config).await,
         Task::Demo(demo) => run_demo(demo, &config).await,
     }
-}
-
-/// The newest migration of a backend: the schema version once connecting has migrated.
-pub fn schema_version(backend: orgwatch_store::Backend) -> (i64, String) {
-    let migrator = match backend {
-        orgwatch_store::Backend::Sqlite => &orgwatch_store::SQLITE_MIGRATOR,
-        orgwatch_store::Backend::Postgres => &orgwatch_store::POSTGRES_MIGRATOR,
-    };
-    migrator
-        .iter()
-        .max_by_key(|m| m.version)
-        .map_or((0, "no migrations".to_owned()), |m| {
-            (m.version, m.description.to_string())
-        })
 }
 
 async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {

@@ -1,13 +1,14 @@
 //! `read`: the activity read models: ledger, stream state, detector, minute counts and
 //! totals, anomaly scores and the counts of a time range, each as typed rows.
 
-use super::write::{count, read_state};
+use super::write::read_state;
 use super::{
     epoch_ms, from_epoch_ms, from_epoch_s, ActivityCounts, ActivityState, Anomaly, Metric,
     Retention, SavedDetector, Tier, WindowCounts, NONE,
 };
 use crate::conn::Conn;
 use crate::db::on_pool;
+use crate::read::count;
 use crate::value::Val;
 use crate::{Store, StoreError};
 use orgwatch_model::activity::{Scope, Series};
@@ -18,22 +19,7 @@ use std::str::FromStr;
 /// The saved detector's row: scored until (epoch seconds) and its header.
 type DetectorRow = (Option<i64>, Option<Vec<u8>>);
 
-/// A query's values, as each read model binds them.
-type Args = [Val];
-
 impl Store {
-    /// Runs one read model's query on a connection of the pool.
-    async fn read_all<T: crate::conn::Record>(
-        &self,
-        sql: &str,
-        args: &Args,
-    ) -> Result<Vec<T>, StoreError> {
-        on_pool!(self, |p, _b| {
-            let mut c = p.acquire().await?;
-            Ok(c.fetch_all(sql, args).await?)
-        })
-    }
-
     /// The ledger: the size of every file read to its end (or that failed), by path.
     /// Incomplete reads are left out, so they are redone.
     pub async fn activity_files(&self) -> Result<HashMap<String, u64>, StoreError> {

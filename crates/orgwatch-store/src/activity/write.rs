@@ -8,6 +8,7 @@ use super::{
 };
 use crate::conn::Conn;
 use crate::db::on_pool;
+use crate::read::count;
 use crate::value::Val;
 use crate::{Backend, Store, StoreError};
 use std::collections::HashSet;
@@ -176,11 +177,6 @@ pub(super) async fn read_state<C: Conn>(c: &mut C) -> Result<ActivityState, Stor
         duplicate_events: count(duplicates)?,
         late_events: count(late)?,
     })
-}
-
-/// A stored count as unsigned: a negative one is a corrupt row, not zero.
-pub(super) fn count(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| StoreError::Invalid(format!("negative count {n}")))
 }
 
 impl Store {

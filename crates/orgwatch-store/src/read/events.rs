@@ -2,8 +2,7 @@
 //! page at a time behind a cursor (drill-down), and calls per minute with their anomaly
 //! score (time series).
 
-use crate::conn::Conn;
-use crate::db::on_pool;
+use crate::read::count;
 use crate::value::Val;
 use crate::{Store, StoreError};
 use orgwatch_model::activity::{epoch_ms, from_epoch_ms, from_epoch_s};
@@ -186,10 +185,7 @@ impl Store {
         // One more than asked: whether there is a next page.
         sql.push_str(" ORDER BY event_time DESC, account DESC, event_id DESC LIMIT ?");
         args.push(Val::Int(i64::from(limit) + 1));
-        let mut rows: Vec<EventRow> = on_pool!(self, |p, _b| {
-            let mut c = p.acquire().await?;
-            c.fetch_all(&sql, &args).await?
-        });
+        let mut rows: Vec<EventRow> = self.read_all(&sql, &args).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next = match (more, rows.last()) {
@@ -241,16 +237,12 @@ impl Store {
             Val::Int(epoch_ms(until).div_euclid(1000)),
         ];
         type Row = (i64, i64, Option<f64>, Option<bool>, Option<String>);
-        let rows: Vec<Row> = on_pool!(self, |p, _b| {
-            let mut c = p.acquire().await?;
-            c.fetch_all(SQL, &args).await?
-        });
+        let rows: Vec<Row> = self.read_all(SQL, &args).await?;
         rows.into_iter()
             .map(|(start, calls, score, alarm, contributor)| {
                 Ok(MinutePoint {
                     time: from_epoch_s(start)?,
-                    calls: u64::try_from(calls)
-                        .map_err(|_| StoreError::Invalid(format!("negative count {calls}")))?,
+                    calls: count(calls)?,
                     score,
                     alarm: alarm.unwrap_or(false),
                     contributor,

@@ -9,8 +9,9 @@ mod summary;
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use summary::{AccountSummary, OpenFindings, OrgSummary};
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Record};
 use crate::db::on_pool;
+use crate::value::Val;
 use crate::{Store, StoreError};
 
 /// Every table orgwatch keeps snapshot data in, in load order.
@@ -63,7 +64,24 @@ pub struct TableCount {
     pub rows: i64,
 }
 
+/// A stored count as unsigned: a negative one is a corrupt row, not zero.
+pub(crate) fn count(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Invalid(format!("negative count {n}")))
+}
+
 impl Store {
+    /// Runs one read model's query on a connection of the pool, each row decoded as a `T`.
+    pub(crate) async fn read_all<T: Record>(
+        &self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<Vec<T>, StoreError> {
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            Ok(c.fetch_all(sql, args).await?)
+        })
+    }
+
     /// Row counts of every snapshot table ([`TABLES`]; the activity tables are apart).
     pub async fn table_counts(&self) -> Result<Vec<TableCount>, StoreError> {
         on_pool!(self, |p, _b| {
