@@ -246,29 +246,9 @@ impl Ctx<'_> {
         Ok(ids)
     }
 
-    /// Writes a category's items into its one table, a row per item (`row` gives its
-    /// natural key and values); nothing when the file has no copy of the category.
-    pub(crate) async fn table<T, C: Conn>(
-        &mut self,
-        c: &mut C,
-        rows: Option<&[T]>,
-        table: &'static str,
-        columns: &[&'static str],
-        row: impl Fn(&Self, &T) -> (Option<String>, Vec<Val>),
-    ) -> Result<(), sqlx::Error> {
-        let Some(rows) = rows else {
-            return Ok(());
-        };
-        let mut b = self.batch(table, columns);
-        for item in rows {
-            let (key, values) = row(self, item);
-            b.push(key, values);
-        }
-        self.write(c, b).await
-    }
-
-    /// [`Ctx::table`] for a global category: what another region's file of the same account
-    /// and window stored for it is removed first.
+    /// Loads a global category into its one table: what another region's file of the same
+    /// account and window stored is removed, then each item is a row (`row` gives its natural
+    /// key and values). Nothing happens when the file has no usable copy of the category.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn global_table<T, C: Conn>(
         &mut self,
@@ -280,8 +260,15 @@ impl Ctx<'_> {
         columns: &[&'static str],
         row: impl Fn(&Self, &T) -> (Option<String>, Vec<Val>),
     ) -> Result<(), sqlx::Error> {
-        let rows = self.take_global(c, snap, category, rows, table).await?;
-        self.table(c, rows, table, columns, row).await
+        let Some(rows) = self.take_global(c, snap, category, rows, table).await? else {
+            return Ok(());
+        };
+        let mut b = self.batch(table, columns);
+        for item in rows {
+            let (key, values) = row(self, item);
+            b.push(key, values);
+        }
+        self.write(c, b).await
     }
 
     /// The rows of a global category this file carries, once what another region's file of
