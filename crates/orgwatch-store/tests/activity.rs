@@ -9,7 +9,7 @@ use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{ActivityFile, Anomaly, DetectorToSave, Metric, Retention, Tier};
 use orgwatch_store::Store;
 use orgwatch_test_support::on_both_backends;
-use orgwatch_test_support::store::{activity_file as file, mixed_events};
+use orgwatch_test_support::store::{activity_file as file, mixed_events, store_as_two_writers};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -596,12 +596,7 @@ async fn retention_counts_back_from_the_newest_event(store: Store) {
 
 async fn minute_counts_and_totals_hold_every_writers_events(store: Store) {
     let events = mixed_events();
-    let (mine, theirs) = events.split_at(25);
-    store.store_activity(&[file("mine", mine)]).await.unwrap();
-    store
-        .store_activity(&[file("theirs", theirs)])
-        .await
-        .unwrap();
+    store_as_two_writers(&store, &events, 25).await;
     let (from, until) = (ts("2024-03-01T10:00:00Z"), ts("2024-03-01T10:02:00Z"));
     let counts = store.minute_counts(from, until).await.unwrap();
     // Two accounts in each minute, and the account-less event ('(none)') in the first.

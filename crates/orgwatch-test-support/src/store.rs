@@ -122,3 +122,22 @@ pub fn mixed_events() -> Vec<ActivityEvent> {
     }
     out
 }
+
+/// Stores `events` as two writers would: the first `at` as one file (`mine`), the rest as
+/// another (`theirs`); returns the two parts.
+pub async fn store_as_two_writers<'e>(
+    store: &Store,
+    events: &'e [ActivityEvent],
+    at: usize,
+) -> (&'e [ActivityEvent], &'e [ActivityEvent]) {
+    let (mine, theirs) = events.split_at(at);
+    store
+        .store_activity(&[activity_file("mine", mine)])
+        .await
+        .unwrap();
+    store
+        .store_activity(&[activity_file("theirs", theirs)])
+        .await
+        .unwrap();
+    (mine, theirs)
+}

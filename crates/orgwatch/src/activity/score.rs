@@ -165,7 +165,7 @@ mod tests {
         another_writers_events_make_the_scorer_read_the_store,
     );
 
-    use orgwatch_test_support::store::{activity_file as file, mixed_events};
+    use orgwatch_test_support::store::{activity_file as file, mixed_events, store_as_two_writers};
 
     fn scorer_with(events: &[ActivityEvent]) -> scorer::Scorer {
         let config = DetectorConfig {
@@ -215,12 +215,7 @@ mod tests {
 
     async fn another_writers_events_make_the_scorer_read_the_store(store: Store) {
         let events = mixed_events();
-        let (mine, theirs) = events.split_at(25);
-        store.store_activity(&[file("mine", mine)]).await.unwrap();
-        store
-            .store_activity(&[file("theirs", theirs)])
-            .await
-            .unwrap();
+        let (mine, _) = store_as_two_writers(&store, &events, 25).await;
         // This writer counted only its own events: the counter does not hold the windows whole.
         let mut scorer = scorer_with(mine);
         let (from, until, from_s, until_s) = range();
