@@ -177,12 +177,12 @@ impl Store {
         input: &SnapshotInput<'_>,
         strategy: Strategy,
     ) -> Result<LoadOutcome, StoreError> {
-        on_pool!(self, |p, _b| {
+        on_pool!(self, |p, b| {
             if strategy == Strategy::RowByRow {
                 let mut conn = p.acquire().await?;
                 return Ok(load::load(&mut *conn, input, strategy, None).await?);
             }
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(b.begin_write()).await?;
             let outcome = load::load(&mut *tx, input, strategy, None).await?;
             match outcome {
                 LoadOutcome::Loaded { .. } => tx.commit().await?,
@@ -224,15 +224,15 @@ impl Store {
             .collect();
         products.sort_by_key(|p| p.to_lowercase());
         products.dedup_by_key(|p| p.to_lowercase());
-        on_pool!(self, |p, _b| {
+        on_pool!(self, |p, b| {
             if !products.is_empty() {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_with(b.begin_write()).await?;
                 for p in &products {
                     load::ensure_product(&mut *tx, p).await?;
                 }
                 tx.commit().await?;
             }
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(b.begin_write()).await?;
             let mut deferred = load::Deferred::default();
             let mut outcomes = Vec::with_capacity(inputs.len());
             for input in inputs {
@@ -253,8 +253,8 @@ impl Store {
         account: Option<AccountId>,
         reason: &str,
     ) -> Result<i64, StoreError> {
-        on_pool!(self, |p, _b| {
-            let mut tx = p.begin().await?;
+        on_pool!(self, |p, b| {
+            let mut tx = p.begin_with(b.begin_write()).await?;
             let id = load::record_failure(&mut *tx, file_name, account, reason).await?;
             tx.commit().await?;
             Ok(id)

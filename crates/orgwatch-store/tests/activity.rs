@@ -26,6 +26,7 @@ on_both_backends!(store:
     minute_counts_and_totals_hold_every_writers_events,
     hours_leaving_their_retention_are_folded_into_their_days,
     the_scorer_saving_while_batches_are_stored_waits_instead_of_failing,
+    a_reread_file_counts_its_events_once_and_no_duplicates,
 );
 
 /// An event at `time` (RFC 3339) by `user` calling `api` on EC2 in `account`.
@@ -339,6 +340,7 @@ async fn the_ledger_remembers_files_and_sizes(store: Store) {
         undecodable: 0,
         skipped: &one_digest,
         complete: true,
+        offset: Some(0),
     };
     store.store_activity(&[digest]).await.unwrap();
     // A big file stored in chunks counts as read only after its last chunk.
@@ -787,4 +789,67 @@ async fn the_scorer_saving_while_batches_are_stored_waits_instead_of_failing(sto
         store.activity_state().await.unwrap().max_event_time,
         Some(ts("2024-03-01T10:29:59Z"))
     );
+}
+
+/// Issue 17: a file reread after a crash (its first chunk stored, then everything again) and
+/// reread once more in full keeps its events in the ledger once, and the events its earlier
+/// reads stored are rereads, not duplicates; a true second delivery still is one.
+async fn a_reread_file_counts_its_events_once_and_no_duplicates(store: Store) {
+    let events: Vec<ActivityEvent> = (0..6)
+        .map(|i| {
+            ev(
+                &format!("e{i}"),
+                "2024-03-01T10:00:00Z",
+                "111111111111",
+                "alice",
+                "A",
+            )
+        })
+        .collect();
+    let chunk = |from: usize, to: usize, complete| ActivityFile {
+        offset: Some(from as u64),
+        complete,
+        size: 600,
+        ..file("big.json", &events[from..to])
+    };
+    // A crash after the first chunk, then the whole file, then a full reread.
+    store.store_activity(&[chunk(0, 3, false)]).await.unwrap();
+    let second = store
+        .store_activity(&[chunk(0, 3, false), chunk(3, 6, true)])
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.new_events, second.duplicates, second.rereads),
+        (3, 0, 3)
+    );
+    let third = store.store_activity(&[chunk(0, 6, true)]).await.unwrap();
+    assert_eq!(
+        (third.new_events, third.duplicates, third.rereads),
+        (0, 0, 6)
+    );
+    // Another file delivering two of the same events: duplicates.
+    let other = store
+        .store_activity(&[file("other.json", &events[..2])])
+        .await
+        .unwrap();
+    assert_eq!(
+        (other.new_events, other.duplicates, other.rereads),
+        (0, 2, 0)
+    );
+    let ledger = store
+        .raw_query_text(
+            "SELECT path, CAST(events AS TEXT), CAST(new_events AS TEXT) FROM activity_files \
+             ORDER BY path",
+            &[],
+        )
+        .await
+        .unwrap();
+    let row = |p: &str, e: &str, n: &str| {
+        vec![Some(p.to_owned()), Some(e.to_owned()), Some(n.to_owned())]
+    };
+    assert_eq!(
+        ledger,
+        [row("big.json", "6", "6"), row("other.json", "2", "0")]
+    );
+    assert_eq!(store.activity_state().await.unwrap().duplicate_events, 2);
 }

@@ -43,6 +43,7 @@ async fn store_events(store: &Store, events: &[ActivityEvent]) {
         undecodable: 0,
         skipped: &none,
         complete: true,
+        offset: Some(0),
     };
     store.store_activity(&[file]).await.unwrap();
 }
@@ -247,6 +248,7 @@ async fn load_fixtures(store: &Store) {
         undecodable: 1,
         skipped: &skipped,
         complete: true,
+        offset: Some(0),
     };
     store.store_activity(&[file]).await.unwrap();
     store

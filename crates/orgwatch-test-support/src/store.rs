@@ -92,6 +92,7 @@ pub fn activity_file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> Activity
         undecodable: 0,
         skipped: &NO_SKIPS,
         complete: true,
+        offset: Some(0),
     }
 }
 

@@ -4,7 +4,12 @@
 //!
 //! Safe to kill at any moment: a file moves only after its transaction commits, and a file
 //! found again after a crash is recognised by its SHA-256 and only moved.
+//!
+//! Safe to run several at once on one directory: each file is claimed (an exclusive lock,
+//! [`crate::source::claim`]) before it is read and held until it has moved, and a file
+//! another run holds, or has moved meanwhile, is left to it and counted as taken.
 
+use crate::source::claim::{claim, Claim, Claimed};
 use crate::source::dir::DirSource;
 use crate::source::{Input, Item, Outcome, Receipt, Source};
 use anyhow::{Context, Result};
@@ -48,6 +53,10 @@ pub struct IngestSummary {
     pub superseded: u64,
     /// Files quarantined.
     pub failed: u64,
+    /// Files another run was loading (or had moved) when this one came to them.
+    pub taken: u64,
+    /// What under `data/` is neither a file nor a directory (symlinks, FIFOs): skipped.
+    pub special: Vec<String>,
     /// Rows written.
     pub rows: u64,
     /// Wall-clock seconds.
@@ -58,39 +67,63 @@ impl std::fmt::Display for IngestSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} files: {} loaded, {} unchanged, {} superseded, {} failed; {} rows in {:.1} s",
+            "{} files: {} loaded, {} unchanged, {} superseded, {} failed, {} taken by another \
+             run; {} rows in {:.1} s",
             self.files,
             self.loaded,
             self.unchanged,
             self.superseded,
             self.failed,
+            self.taken,
             self.rows,
             self.seconds
-        )
+        )?;
+        if !self.special.is_empty() {
+            write!(
+                f,
+                "; {} skipped (not a file: symlink, FIFO, …)",
+                self.special.len()
+            )?;
+        }
+        Ok(())
     }
 }
 
-/// A file read and parsed off the async runtime, ready for the database.
+/// A file read and parsed off the async runtime, ready for the database; `Ready` and `Bad`
+/// hold the file's claim until it has moved.
 enum Prepared {
     Ready {
         location: SnapshotLocation,
         snapshot: Box<orgwatch_model::Snapshot>,
         sha256: String,
         bytes: u64,
+        claim: Claim,
     },
     Bad {
         account: Option<AccountId>,
         reason: String,
+        claim: Claim,
     },
+    /// Another run holds the file or has moved it: not this run's.
+    Taken,
+    /// The file could not even be opened to claim it (it stays in `data/`).
+    Unreadable(String),
 }
 
-/// Reads, hashes and parses one file (blocking I/O; run on the worker pool).
+/// Claims, reads, hashes and parses one file (blocking I/O; run on the worker pool).
 fn prepare(file: &Item, max_bytes: u64) -> Prepared {
     let Input::File(path) = &file.input else {
-        return Prepared::Bad {
-            account: None,
-            reason: "not a file".to_owned(),
-        };
+        return Prepared::Unreadable(format!("{} is not a file", file.name));
+    };
+    let claim = match claim(path) {
+        Ok(Claimed::Mine(c)) => c,
+        Ok(_) => return Prepared::Taken,
+        Err(e) => return Prepared::Unreadable(format!("cannot open data/{}: {e}", file.name)),
+    };
+    let bad = |account, reason: String, claim| Prepared::Bad {
+        account,
+        reason,
+        claim,
     };
     let location = match SnapshotLocation::parse(&file.name) {
         Ok(l) => l,
@@ -100,41 +133,25 @@ fn prepare(file: &Item, max_bytes: u64) -> Prepared {
                 .split('/')
                 .next()
                 .and_then(|a| AccountId::parse(a).ok());
-            return Prepared::Bad {
-                account,
-                reason: e.to_string(),
-            };
+            return bad(account, e.to_string(), claim);
         }
     };
     let account = Some(location.account);
-    let size = match std::fs::metadata(path) {
+    let size = match claim.file().metadata() {
         Ok(m) => m.len(),
-        Err(e) => {
-            return Prepared::Bad {
-                account,
-                reason: format!("cannot read the file: {e}"),
-            }
-        }
+        Err(e) => return bad(account, format!("cannot read the file: {e}"), claim),
     };
     if size > max_bytes {
         let e = orgwatch_model::SnapshotError::TooLarge {
             size,
             limit: max_bytes,
         };
-        return Prepared::Bad {
-            account,
-            reason: e.to_string(),
-        };
+        return bad(account, e.to_string(), claim);
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return Prepared::Bad {
-                account,
-                reason: format!("cannot read the file: {e}"),
-            }
-        }
-    };
+    let mut bytes = Vec::with_capacity(size as usize);
+    if let Err(e) = std::io::Read::read_to_end(&mut claim.file(), &mut bytes) {
+        return bad(account, format!("cannot read the file: {e}"), claim);
+    }
     let sha256 = hex::encode(Sha256::digest(&bytes));
     match read_located(&bytes, &location) {
         Ok(snapshot) => Prepared::Ready {
@@ -142,15 +159,14 @@ fn prepare(file: &Item, max_bytes: u64) -> Prepared {
             snapshot: Box::new(snapshot),
             sha256,
             bytes: bytes.len() as u64,
+            claim,
         },
-        Err(e) => Prepared::Bad {
-            account,
-            reason: e.to_string(),
-        },
+        Err(e) => bad(account, e.to_string(), claim),
     }
 }
 
-/// Records a file's failure in the database, then moves it to `failed/` with its reason.
+/// Records a file's failure in the database, then moves it to `failed/` with its reason
+/// (written first: see [`crate::source::dir::quarantine`]). The caller holds its claim.
 async fn quarantine(
     store: &Store,
     source: &DirSource,
@@ -159,10 +175,9 @@ async fn quarantine(
     reason: &str,
 ) -> Result<()> {
     let name = format!("data/{}", file.name);
-    store
-        .record_failure(&name, account, reason)
+    Store::retry_transient(|| store.record_failure(&name, account, reason))
         .await
-        .with_context(|| format!("cannot record the failure of {name}"))?;
+        .with_context(|| format!("cannot record the failure of {name} (it stays in data/)"))?;
     source
         .ack(file, &Outcome::Failed(reason.to_owned()))
         .await?;
@@ -177,9 +192,11 @@ enum FileResult {
     Unchanged,
     Superseded,
     Failed,
+    Taken,
 }
 
-/// A file that parsed, waiting in a worker's batch.
+/// A file that parsed, waiting in a worker's batch (claimed until it is dropped, after it
+/// has moved).
 struct ReadyFile {
     file: Receipt,
     location: SnapshotLocation,
@@ -187,6 +204,7 @@ struct ReadyFile {
     sha256: String,
     bytes: u64,
     name: String,
+    _claim: Claim,
 }
 
 impl ReadyFile {
@@ -315,10 +333,24 @@ async fn worker(
             continue;
         };
         match prep {
-            Prepared::Bad { account, reason } => {
+            Prepared::Taken => {
+                if results.send(Ok(FileResult::Taken)).is_err() {
+                    return;
+                }
+            }
+            Prepared::Unreadable(reason) => {
+                let _ = results.send(Err(anyhow::anyhow!(reason)));
+                return;
+            }
+            Prepared::Bad {
+                account,
+                reason,
+                claim,
+            } => {
                 let r = quarantine(&store, &source, &file, account, &reason)
                     .await
                     .map(|()| FileResult::Failed);
+                drop(claim);
                 let fatal = r.is_err();
                 if results.send(r).is_err() || fatal {
                     return;
@@ -329,6 +361,7 @@ async fn worker(
                 snapshot,
                 sha256,
                 bytes,
+                claim,
             } => {
                 let key = (location.account, location.period().0, location.granularity);
                 let conflict = pending.iter().any(|p| {
@@ -349,6 +382,7 @@ async fn worker(
                     sha256,
                     bytes,
                     name,
+                    _claim: claim,
                 });
                 if pending.len() >= opts.batch_files.max(1)
                     && !load_pending(&store, &source, &opts, &mut pending, &results).await
@@ -366,6 +400,7 @@ fn worker_for(prep: &Prepared, jobs: usize) -> usize {
     let account = match prep {
         Prepared::Ready { location, .. } => Some(location.account),
         Prepared::Bad { account, .. } => *account,
+        Prepared::Taken | Prepared::Unreadable(_) => None,
     };
     account.map_or(0, |a| {
         a.as_str().bytes().fold(0usize, |h, b| {
@@ -383,9 +418,11 @@ pub async fn ingest_once(
 ) -> Result<IngestSummary> {
     let started = Instant::now();
     let source = Arc::new(DirSource::snapshots(&opts.root, opts.settle));
-    let files = source.list().await?.items;
+    let found = source.list().await?;
+    let files = found.items;
     let mut summary = IngestSummary {
         files: files.len() as u64,
+        special: found.special,
         ..Default::default()
     };
     let bar = crate::progress::files(
@@ -433,6 +470,7 @@ pub async fn ingest_once(
             Ok(FileResult::Unchanged) => summary.unchanged += 1,
             Ok(FileResult::Superseded) => summary.superseded += 1,
             Ok(FileResult::Failed) => summary.failed += 1,
+            Ok(FileResult::Taken) => summary.taken += 1,
             Err(e) => {
                 first_error.get_or_insert(e);
             }

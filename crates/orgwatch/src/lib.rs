@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod output;
 pub mod pool;
 pub mod progress;
 pub mod settings;
@@ -90,8 +91,13 @@ async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {
         let summary =
             ingest::ingest_once(&store, &opts, &mut std::pin::pin!(stop.cancelled())).await?;
         failed += summary.failed;
+        if config.verbose > 0 {
+            for name in &summary.special {
+                eprintln!("orgwatch ingest: data/{name}: not a file (symlink, FIFO, …); skipped");
+            }
+        }
         if args.watch.is_none() || summary.files > 0 {
-            println!("ingest: {summary}");
+            crate::outln!("ingest: {summary}")?;
         }
         let Some(pause) = args.watch else { break };
         if stop.is_cancelled() {
@@ -117,15 +123,15 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
     };
     if args.generate_only {
         let n = demo::write_files(&args.options, &dir, config.progress)?;
-        println!(
+        crate::outln!(
             "demo: wrote {n} snapshot files under {}",
             dir.join("data").display()
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let store = open_store(config.database_url.as_deref()).await?;
     let summary = demo::run(&store, &args.options, &dir, config.progress).await?;
-    println!("ingest: {summary}");
+    crate::outln!("ingest: {summary}")?;
     demo::print_summary(&store).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)

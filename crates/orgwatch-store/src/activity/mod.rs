@@ -137,6 +137,11 @@ pub struct ActivityFile<'a> {
     pub path: &'a str,
     /// Size in bytes when read; a file is read again when its size changes.
     pub size: u64,
+    /// For a file, how many of its events came before these (earlier chunks of the read):
+    /// the ledger's `events` is then the file's events by position, the same however often
+    /// it is read, and an event a reread finds stored already (a position an earlier read
+    /// reached) is a reread, not a duplicate. `None` for a stream, whose reads add up.
+    pub offset: Option<u64>,
     /// The decoded events, in file order.
     pub events: &'a [ActivityEvent],
     /// Records that could not be decoded.
@@ -155,8 +160,12 @@ pub struct ActivityStored {
     pub fresh: Vec<Vec<bool>>,
     /// Events counted.
     pub new_events: u64,
-    /// Events already stored (or twice in this write), not counted again.
+    /// Events delivered more than once (stored already, or twice in this write), not counted
+    /// again.
     pub duplicates: u64,
+    /// Events stored already by an earlier read of the same file (interrupted, or before the
+    /// file grew): neither counted nor duplicates.
+    pub rereads: u64,
     /// New events whose minute window was already closed and scored: they amended its counts.
     pub late_events: u64,
 }
@@ -168,7 +177,8 @@ pub struct ActivityState {
     pub max_event_time: Option<Timestamp>,
     /// Minute windows starting before this are closed and scored.
     pub scored_until: Option<Timestamp>,
-    /// Duplicate deliveries not counted, all time.
+    /// Events delivered more than once, not counted again, all time (rereads of a file are
+    /// not duplicates).
     pub duplicate_events: u64,
     /// Events that amended an already closed window, all time.
     pub late_events: u64,

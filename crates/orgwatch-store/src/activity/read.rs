@@ -31,6 +31,22 @@ impl Store {
             .collect()
     }
 
+    /// The ledger's size for one file read to its end (or that failed), if it has one: a
+    /// reader that took the file checks it again, since another run may have read it since
+    /// the directory was listed.
+    pub async fn activity_file_size(&self, path: &str) -> Result<Option<u64>, StoreError> {
+        let rows: Vec<(i64,)> = self
+            .read_all(
+                "SELECT size FROM activity_files WHERE path = ? AND size >= 0",
+                &[Val::str(path)],
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|(size,)| count(size))
+            .transpose()
+    }
+
     /// The stream state, without the detector (megabytes, read only by
     /// [`Store::activity_detector`]).
     pub async fn activity_state(&self) -> Result<ActivityState, StoreError> {

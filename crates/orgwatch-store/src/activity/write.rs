@@ -57,6 +57,23 @@ async fn store<C: Conn>(
             .collect();
     }
     let mut fresh: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.events.len()]).collect();
+    // Per file, the positions an earlier read of it stored: only asked when some events were
+    // stored already (rereads are told from duplicates by position).
+    let mut read_before = vec![0u64; files.len()];
+    if !all_new {
+        for (f, file) in files.iter().enumerate() {
+            if file.offset.is_some() {
+                let events: Option<i64> = c
+                    .fetch_optional(
+                        "SELECT events FROM activity_files WHERE path = ?",
+                        &[Val::str(file.path)],
+                    )
+                    .await?
+                    .map(|(n,): (i64,)| n);
+                read_before[f] = events.map(count).transpose()?.unwrap_or(0);
+            }
+        }
+    }
     let mut out = ActivityStored::default();
     let mut max_ms: Option<i64> = None;
     for &(f, i) in order {
@@ -76,6 +93,11 @@ async fn store<C: Conn>(
             if scored_until.is_some_and(|s| window(ms, 60) < s) {
                 out.late_events += 1;
             }
+        } else if files[f]
+            .offset
+            .is_some_and(|o| o + (i as u64) < read_before[f])
+        {
+            out.rereads += 1;
         } else {
             out.duplicates += 1;
         }
@@ -101,13 +123,24 @@ async fn store<C: Conn>(
         let new = mask.iter().filter(|&&n| n).count() as i64;
         let opt = |v: Option<i64>| v.map_or(Val::Null, Val::Int);
         let (least, greatest) = backend.least_greatest();
+        // A file's events by position (through this chunk); a stream's reads add up.
+        let (events, events_sql) = match file.offset {
+            Some(offset) => (
+                offset + file.events.len() as u64,
+                format!("{greatest}(activity_files.events, excluded.events)"),
+            ),
+            None => (
+                file.events.len() as u64,
+                "activity_files.events + excluded.events".to_owned(),
+            ),
+        };
         c.exec(
             &format!(
                 "INSERT INTO activity_files (path, size, events, new_events, undecodable, \
                  skipped, skipped_digest, skipped_insight, first_event_time, last_event_time) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (path) DO UPDATE SET size = excluded.size, error = NULL, \
-                 events = activity_files.events + excluded.events, \
+                 events = {events_sql}, \
                  new_events = activity_files.new_events + excluded.new_events, \
                  undecodable = activity_files.undecodable + excluded.undecodable, \
                  skipped = activity_files.skipped + excluded.skipped, \
@@ -123,7 +156,7 @@ async fn store<C: Conn>(
             &[
                 Val::str(file.path),
                 Val::Int(if file.complete { file.size as i64 } else { -1 }),
-                Val::Int(file.events.len() as i64),
+                Val::Int(events as i64),
                 Val::Int(new),
                 Val::Int(file.undecodable as i64),
                 Val::Int(file.skipped.values().sum::<u64>() as i64),

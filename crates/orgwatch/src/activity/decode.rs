@@ -2,6 +2,7 @@
 //! decoded on the worker pool, each decoder reusing its event buffer; a stream (stdin) is
 //! read on its own thread, NDJSON line by line.
 
+use crate::source::claim::{Claim, Claimed, LogClaimer};
 use crate::source::{Input, Item};
 use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
 use orgwatch_model::ActivityEvent;
@@ -32,7 +33,11 @@ pub enum Msg {
         size: u64,
         /// Why.
         reason: String,
+        /// The file's claim, held until the failure is recorded.
+        claim: Option<Arc<Claim>>,
     },
+    /// A file another run is reading or has read since it was listed: left to it.
+    Taken,
 }
 
 /// Decoded events of one input.
@@ -45,6 +50,11 @@ pub struct Chunk {
     pub events: Vec<ActivityEvent>,
     /// The input's last chunk: it enters the ledger with this one.
     pub complete: bool,
+    /// For a file, its events before this chunk (the ledger counts a file's events by
+    /// position, so a reread adds none); `None` for a stream.
+    pub offset: Option<u64>,
+    /// The file's claim, held by each of its chunks until they are stored.
+    pub claim: Option<Arc<Claim>>,
     /// Counts of the chunk's records: its undecodable and skipped records, and the rows of
     /// `--report` (of what was read).
     pub report: Report,
@@ -57,6 +67,8 @@ impl Chunk {
             size,
             events: Vec::new(),
             complete: false,
+            offset: None,
+            claim: None,
             report: Report::new(),
         }
     }
@@ -71,6 +83,10 @@ struct ChunkSink {
     /// Events collected: moved into an exact-size vector when sent, and reused. A vector
     /// grown by pushing holds up to twice its events' room, for every chunk in flight.
     events: Vec<ActivityEvent>,
+    /// For a file: events sent in earlier chunks.
+    offset: Option<u64>,
+    /// For a claimed file: its claim, given to each chunk.
+    claim: Option<Arc<Claim>>,
 }
 
 impl ChunkSink {
@@ -88,6 +104,8 @@ impl ChunkSink {
             size,
             chunk,
             events,
+            offset: None,
+            claim: None,
         }
     }
 
@@ -103,6 +121,11 @@ impl ChunkSink {
             std::mem::replace(&mut self.chunk, Chunk::new(self.path.clone(), self.size));
         chunk.events = self.events.drain(..).collect();
         chunk.complete = complete;
+        chunk.offset = self.offset;
+        chunk.claim = self.claim.clone();
+        if let Some(offset) = &mut self.offset {
+            *offset += chunk.events.len() as u64;
+        }
         if complete || !chunk.events.is_empty() || chunk.report.records() > 0 {
             // A closed channel means the writer stopped (an error it reports itself).
             let _ = self.tx.blocking_send(Msg::Chunk(Box::new(chunk)));
@@ -138,7 +161,7 @@ pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Deco
     let mut decoding: Vec<Decoding> = Vec::new();
     for item in items {
         match item.input {
-            Input::File(path) => files.push((item.name, path, item.size)),
+            Input::File(path) => files.push((item.name, path, item.size, item.claimer)),
             Input::Stream(stream) => {
                 let (tx, name) = (tx.clone(), item.name);
                 let (done_tx, done) = tokio::sync::oneshot::channel();
@@ -161,8 +184,10 @@ pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Deco
         let (files, next, tx) = (files.clone(), next.clone(), tx.clone());
         decoding.push(Box::pin(pool.run(move || {
             let mut events = Vec::new();
-            while let Some((name, path, size)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                events = decode_file(name, path, *size, &tx, events);
+            while let Some((name, path, size, claimer)) =
+                files.get(next.fetch_add(1, Ordering::Relaxed))
+            {
+                events = decode_file(name, path, *size, claimer.as_ref(), &tx, events);
             }
         })));
     }
@@ -170,14 +195,35 @@ pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Deco
 }
 
 /// Decodes one file into the channel, collecting into `events`; returns it for the next.
+/// With a `claimer`, the file is claimed first, and left alone if another run has it.
 fn decode_file(
     name: &Arc<str>,
     path: &Path,
     size: u64,
+    claimer: Option<&LogClaimer>,
     tx: &mpsc::Sender<Msg>,
     events: Vec<ActivityEvent>,
 ) -> Vec<ActivityEvent> {
+    let claim = match claimer.map(|c| c.claim(name, path, size)) {
+        None => None,
+        Some(Ok(Claimed::Mine(claim))) => Some(Arc::new(claim)),
+        Some(Ok(Claimed::Busy | Claimed::Gone | Claimed::Read)) => {
+            let _ = tx.blocking_send(Msg::Taken);
+            return events;
+        }
+        Some(Err(e)) => {
+            let _ = tx.blocking_send(Msg::Failed {
+                path: name.clone(),
+                size,
+                reason: format!("cannot claim the file: {e:#}"),
+                claim: None,
+            });
+            return events;
+        }
+    };
     let mut sink = ChunkSink::new(tx.clone(), name.clone(), size, events);
+    sink.offset = Some(0);
+    sink.claim = claim.clone();
     match decode_file_into(path, &mut sink) {
         Ok(()) => sink.flush(true),
         Err(e) => {
@@ -188,6 +234,7 @@ fn decode_file(
                 path: name.clone(),
                 size,
                 reason: e.to_string(),
+                claim,
             });
         }
     }
@@ -208,6 +255,7 @@ pub fn read_stream(
             path: name.clone(),
             size: 0,
             reason,
+            claim: None,
         });
     };
     let mut first = Vec::new();
@@ -350,6 +398,7 @@ mod tests {
             match msg {
                 Msg::Chunk(c) => events += c.events.len() + c.report.undecodable as usize,
                 Msg::Failed { path, reason, .. } => failure = Some((path, reason)),
+                Msg::Taken => unreachable!("a stream is never taken"),
             }
         }
         assert_eq!(events, 1, "the line before the error is kept");

@@ -54,8 +54,8 @@ pub async fn run(
         }
     };
     match report {
-        Some(ReportFormat::Json) => println!("{}", totals.report.to_json()),
-        Some(ReportFormat::Table) => print!("{}", totals.report.to_table(TABLE_TOP)),
+        Some(ReportFormat::Json) => crate::outln!("{}", totals.report.to_json())?,
+        Some(ReportFormat::Table) => crate::out!("{}", totals.report.to_table(TABLE_TOP))?,
         None => {}
     }
     eprintln!("activity: {totals}");

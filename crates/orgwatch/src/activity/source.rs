@@ -62,6 +62,12 @@ pub async fn pass<S: Source + 'static>(
         .filter(|i| matches!(i.input, Input::File(_)))
         .count() as u64;
     if first {
+        writer.totals.special = found.special.len() as u64;
+        if verbose {
+            for name in &found.special {
+                eprintln!("orgwatch activity: {name}: not a file (symlink, FIFO, …); skipped");
+            }
+        }
         writer.totals.already = found.already;
         if let Some(msg) = ignored_message(&found.ignored, verbose) {
             eprintln!("orgwatch activity: {msg}");

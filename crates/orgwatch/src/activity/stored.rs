@@ -25,12 +25,12 @@ pub async fn run(
     let anomalies = store.anomalies(since, until, true).await?;
     let report = as_report(&counts);
     match format {
-        ReportFormat::Json => println!("{}", to_json(&report, &counts, &anomalies)),
+        ReportFormat::Json => crate::outln!("{}", to_json(&report, &counts, &anomalies))?,
         ReportFormat::Table => {
             let newest = store.activity_state().await?.max_event_time;
             let newest = newest.filter(|n| until.is_none_or(|u| *n < u));
-            print!("{}", to_table(&report, &counts, newest));
-            print!("{}", anomalies_table(&anomalies));
+            crate::out!("{}", to_table(&report, &counts, newest))?;
+            crate::out!("{}", anomalies_table(&anomalies))?;
         }
     }
     Ok(ExitCode::SUCCESS)

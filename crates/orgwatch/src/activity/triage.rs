@@ -43,8 +43,8 @@ pub async fn run(from: &ReadFrom, format: ReportFormat, config: &Config) -> Resu
     let (report, failed) = decode(items, &bar);
     bar.finish_and_clear();
     match format {
-        ReportFormat::Json => println!("{}", report.to_json()),
-        ReportFormat::Table => print!("{}", report.to_table(TABLE_TOP)),
+        ReportFormat::Json => crate::outln!("{}", report.to_json())?,
+        ReportFormat::Table => crate::out!("{}", report.to_table(TABLE_TOP))?,
     }
     if let Some(msg) = ignored_message(&ignored, config.verbose > 0) {
         eprintln!("orgwatch activity: {msg}");

@@ -4,6 +4,7 @@
 use super::decode::{Chunk, Msg};
 use super::score::Scored;
 use super::scoring::Scoring;
+use crate::source::claim::Claim;
 use crate::source::{Outcome, Receipt, Source};
 use anyhow::Result;
 use indicatif::ProgressBar;
@@ -39,6 +40,11 @@ pub struct Totals {
     pub already: u64,
     /// Files that could not be read at all.
     pub failed: u64,
+    /// Files another run was reading, or had read since they were listed.
+    pub taken: u64,
+    /// What a directory held that is neither a file nor a directory (symlinks, FIFOs):
+    /// skipped.
+    pub special: u64,
     /// Events stored and counted.
     pub new_events: u64,
     /// Events already stored.
@@ -93,11 +99,14 @@ impl fmt::Display for Totals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} files read ({} already in the ledger, {} failed); {} events: {} new, {} duplicates, \
-             {} late; {} undecodable, {} skipped; {} windows scored, {} alarms; {:.0} events/s",
+            "{} files read ({} already in the ledger, {} failed, {} taken by another run, {} \
+             not files); {} events: {} new, {} duplicates, {} late; {} undecodable, {} skipped; \
+             {} windows scored, {} alarms; {:.0} events/s",
             self.files,
             self.already,
             self.failed,
+            self.taken,
+            self.special,
             self.report.events,
             self.new_events,
             self.duplicates,
@@ -148,15 +157,31 @@ impl<S: Source + 'static> Writer<'_, S> {
             // Recorded after the batch, so the ledger's error is not overwritten by the
             // failed file's earlier chunks.
             let mut failed = Vec::new();
+            let mut claims = Vec::new();
             let mut events = 0;
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
-                    Msg::Failed { path, size, reason } => {
+                    Msg::Failed {
+                        path,
+                        size,
+                        reason,
+                        claim,
+                    } => {
                         self.bar
                             .suspend(|| eprintln!("orgwatch activity: {path}: {reason}"));
-                        failed.push((Receipt { name: path, size }, Outcome::Failed(reason)));
+                        let receipt = Receipt {
+                            name: path,
+                            size,
+                            path: None,
+                        };
+                        failed.push((receipt, Outcome::Failed(reason)));
+                        claims.extend(claim);
                         self.totals.failed += 1;
+                        self.bar.inc(1);
+                    }
+                    Msg::Taken => {
+                        self.totals.taken += 1;
                         self.bar.inc(1);
                     }
                     Msg::Chunk(c) => {
@@ -196,6 +221,7 @@ impl<S: Source + 'static> Writer<'_, S> {
                 batch,
                 prepared,
                 failed,
+                claims,
             ));
             if let Some((batch, stored)) = done {
                 self.stored(batch, stored).await?;
@@ -257,6 +283,7 @@ fn files_of(batch: &[Chunk]) -> Vec<ActivityFile<'_>> {
         .map(|c| ActivityFile {
             path: &c.path,
             size: c.size,
+            offset: c.offset,
             events: &c.events,
             undecodable: c.report.undecodable,
             skipped: &c.report.skipped,
@@ -267,13 +294,14 @@ fn files_of(batch: &[Chunk]) -> Vec<ActivityFile<'_>> {
 
 /// Stores a batch (one transaction) on a runtime worker, then tells the source of the
 /// inputs that failed (after the batch, so the ledger's error is not overwritten by the
-/// failed file's earlier chunks).
+/// failed file's earlier chunks), and only then lets go of the failed files' `claims`.
 fn spawn_store<S: Source + 'static>(
     store: Store,
     source: Arc<S>,
     batch: Vec<Chunk>,
     prepared: PreparedActivity,
     failed: Vec<(Receipt, Outcome)>,
+    claims: Vec<Arc<Claim>>,
 ) -> InFlight {
     tokio::spawn(async move {
         let stored = store
@@ -282,6 +310,7 @@ fn spawn_store<S: Source + 'static>(
         for (item, outcome) in &failed {
             source.ack(item, outcome).await?;
         }
+        drop(claims);
         Ok((batch, stored))
     })
 }

@@ -71,15 +71,15 @@ pub async fn run(
 pub async fn print_summary(store: &Store) -> Result<()> {
     let org = store.org_summary().await?;
     let Some(day) = org.day else {
-        println!("no daily cost loaded yet");
+        crate::outln!("no daily cost loaded yet")?;
         return print_totals(store, &org).await;
     };
     let ((m0, m1), (p0, p1)) = (
         org.month_to_date.unwrap_or((day, day)),
         org.previous_month_to_date.unwrap_or((day, day)),
     );
-    println!("cost of {day}; month to date {m0}..{m1} against {p0}..{p1}; open Security Hub findings (latest state of each)");
-    println!(
+    crate::outln!("cost of {day}; month to date {m0}..{m1} against {p0}..{p1}; open Security Hub findings (latest state of each)")?;
+    crate::outln!(
         "{:<14} {:<24} {:<10} {:>9} {:>12} {:>13} {:>13} {:>7} {:>5} {:>5} {:>11} {:>7}",
         "ACCOUNT",
         "NAME",
@@ -93,11 +93,11 @@ pub async fn print_summary(store: &Store) -> Result<()> {
         "HIGH",
         "COMPLIANCE%",
         "HEALTH"
-    );
+    )?;
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
     let money = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"));
     for r in &org.accounts {
-        println!(
+        crate::outln!(
             "{:<14} {:<24} {:<10} {:>9} {:>12} {:>13.2} {:>13.2} {:>7} {:>5} {:>5} {:>11} {:>7}",
             r.account_id,
             truncate(&r.name, 24),
@@ -111,10 +111,10 @@ pub async fn print_summary(store: &Store) -> Result<()> {
             r.open_findings.high,
             opt(r.latest_compliance),
             opt(r.mean_health),
-        );
+        )?;
     }
     let open = org.open_findings();
-    println!(
+    crate::outln!(
         "organisation: ${:.2} on {day}; ${:.2} month to date against ${:.2} ({}); \
          open findings: {} critical, {} high, {} medium, {} low, {} informational",
         org.day_cost(),
@@ -126,7 +126,7 @@ pub async fn print_summary(store: &Store) -> Result<()> {
         open.medium,
         open.low,
         open.informational
-    );
+    )?;
     print_totals(store, &org).await
 }
 
@@ -141,12 +141,12 @@ fn change(now: f64, before: f64) -> String {
 
 async fn print_totals(store: &Store, org: &orgwatch_store::OrgSummary) -> Result<()> {
     let total_rows: i64 = store.table_counts().await?.iter().map(|t| t.rows).sum();
-    println!(
+    crate::outln!(
         "{} accounts, {} snapshots, {} rows in the database",
         org.accounts.len(),
         org.accounts.iter().map(|r| r.snapshots).sum::<i64>(),
         total_rows
-    );
+    )?;
     Ok(())
 }
 

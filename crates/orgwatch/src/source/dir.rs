@@ -1,6 +1,8 @@
 //! The directory source: one walker for snapshots and CloudTrail files, with the settle delay
 //! (files modified too recently may still be being written) and the activity ledger check.
 
+use super::claim::LogClaimer;
+use super::name::escape;
 use super::{Found, Input, Item, Outcome, Receipt, Source};
 use anyhow::{Context, Result};
 use orgwatch_model::SnapshotLocation;
@@ -16,11 +18,13 @@ use std::time::{Duration, SystemTime};
 pub enum Kind {
     /// A360 snapshots under `root/data/`: every file but partial ones (dot files, `.tmp`,
     /// `.partial`), named by their path under `data/`, oldest run date first. Acknowledged by
-    /// moving the file to `loaded/` or to `failed/` (with the reason in a `.error.txt`).
+    /// moving the file to `loaded/`, or to `failed/` after its reason is written beside it in
+    /// a `.error.txt` (never over an earlier delivery of the same name: see [`quarantine`]).
     Snapshots,
     /// CloudTrail files under `root` (or `root` itself, whatever its name): `*.json[.gz]`,
     /// `*.jsonl`, `*.ndjson`, named by their whole path, in delivery-time order. With a
-    /// store, files its ledger has at their current size are skipped, and a failure is
+    /// store, files its ledger has at their current size are skipped, each file is claimed
+    /// by its reader (another run may be reading the same directory), and a failure is
     /// recorded in the ledger (a file read to its end enters it with its last events, in
     /// their transaction, so there is nothing left to record then).
     Logs {
@@ -65,11 +69,14 @@ impl DirSource {
         match &self.kind {
             Kind::Snapshots => snapshots(&self.root, self.settle),
             Kind::Logs { ledger } => {
-                let ledger = match ledger {
-                    Some(store) => store.activity_files().await?,
-                    None => HashMap::new(),
+                let (read, claimer) = match ledger {
+                    Some(store) => (
+                        store.activity_files().await?,
+                        Some(LogClaimer::new(store.clone())),
+                    ),
+                    None => (HashMap::new(), None),
                 };
-                logs(&self.root, &ledger, self.settle)
+                logs(&self.root, &read, claimer, self.settle)
             }
         }
     }
@@ -87,18 +94,9 @@ impl Source for DirSource {
 
     async fn ack(&self, item: &Receipt, outcome: &Outcome) -> Result<()> {
         match (&self.kind, outcome) {
-            (Kind::Snapshots, Outcome::Done) => move_to(&self.root, &item.name, "loaded").map(drop),
+            (Kind::Snapshots, Outcome::Done) => move_to(&self.root, snapshot_path(item)?, "loaded"),
             (Kind::Snapshots, Outcome::Failed(reason)) => {
-                let target = move_to(&self.root, &item.name, "failed")?;
-                let note = target.with_file_name(format!(
-                    "{}.error.txt",
-                    target
-                        .file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default()
-                ));
-                std::fs::write(&note, format!("{reason}\n"))
-                    .with_context(|| format!("cannot write {}", note.display()))
+                quarantine(&self.root, snapshot_path(item)?, reason).map(drop)
             }
             (
                 Kind::Logs {
@@ -134,14 +132,20 @@ fn fresh(modified: Option<SystemTime>, settle: Duration) -> bool {
             .is_some_and(|age| age < settle)
 }
 
-/// `path` under `root`, with `/` separators.
+/// `path` under `root`, with `/` separators, escaped ([`escape`]).
 fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| escape(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// What a walk found that is neither a file nor a directory, by its name under `root`.
+fn is_special(entry: &walkdir::DirEntry) -> bool {
+    let t = entry.file_type();
+    !t.is_file() && !t.is_dir()
 }
 
 /// Every settled snapshot file under `root/data`, oldest run date first so newer files
@@ -155,8 +159,13 @@ fn snapshots(root: &Path, settle: Duration) -> Result<Found> {
         );
     }
     let mut found = Vec::new();
+    let mut special = Vec::new();
     for entry in walkdir::WalkDir::new(&data).follow_links(false) {
         let entry = entry.with_context(|| format!("cannot list {}", data.display()))?;
+        if is_special(&entry) {
+            special.push(relative(&data, entry.path()));
+            continue;
+        }
         if !entry.file_type().is_file() || is_partial(&entry.file_name().to_string_lossy()) {
             continue;
         }
@@ -179,23 +188,36 @@ fn snapshots(root: &Path, settle: Duration) -> Result<Found> {
             name: Arc::from(name),
             size: 0,
             input: Input::File(path),
+            claimer: None,
         })
         .collect();
     Ok(Found {
         items,
+        special,
         ..Found::default()
     })
 }
 
-/// CloudTrail files under `root` not in `ledger` at their current size and settled.
-fn logs(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Result<Found> {
+/// CloudTrail files under `root` not in `ledger` at their current size and settled; their
+/// readers claim them with `claimer`.
+fn logs(
+    root: &Path,
+    ledger: &HashMap<String, u64>,
+    claimer: Option<LogClaimer>,
+    settle: Duration,
+) -> Result<Found> {
     let meta =
         std::fs::metadata(root).with_context(|| format!("cannot read {}", root.display()))?;
     let mut paths = Vec::new();
     let mut ignored = Vec::new();
+    let mut special = Vec::new();
     if meta.is_dir() {
         for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
             let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
+            if is_special(&entry) {
+                special.push(relative(root, entry.path()));
+                continue;
+            }
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -210,6 +232,7 @@ fn logs(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Result<
     }
     let mut found = Found {
         ignored,
+        special,
         ..Found::default()
     };
     let mut files = Vec::new();
@@ -217,8 +240,8 @@ fn logs(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Result<
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
-        let name = path.to_string_lossy();
-        if ledger.get(name.as_ref()) == Some(&meta.len()) {
+        let name = escape(path.as_os_str());
+        if ledger.get(&name) == Some(&meta.len()) {
             found.already += 1;
             continue;
         }
@@ -235,9 +258,10 @@ fn logs(root: &Path, ledger: &HashMap<String, u64>, settle: Duration) -> Result<
     found.items = files
         .into_iter()
         .map(|(path, size)| Item {
-            name: Arc::from(path.to_string_lossy().as_ref()),
+            name: Arc::from(escape(path.as_os_str())),
             size,
             input: Input::File(path),
+            claimer: claimer.clone(),
         })
         .collect();
     Ok(found)
@@ -258,20 +282,83 @@ fn log_time(path: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Moves `data/NAME` to `DEST/NAME` under the root; a file someone else already moved is fine.
-fn move_to(root: &Path, name: &str, dest: &str) -> Result<PathBuf> {
-    let from = root.join("data").join(name);
-    let target = root.join(dest).join(name);
+/// A snapshot's file (`root/data/...`) from its receipt.
+fn snapshot_path(item: &Receipt) -> Result<&Path> {
+    item.path
+        .as_deref()
+        .with_context(|| format!("{} is not a file", item.name))
+}
+
+/// `from` (under `root/data/`) as it is to be under `root/DEST/`.
+fn target_in(root: &Path, from: &Path, dest: &str) -> Result<PathBuf> {
+    let data = root.join("data");
+    let under = from
+        .strip_prefix(&data)
+        .with_context(|| format!("{} is not under {}", from.display(), data.display()))?;
+    let target = root.join(dest).join(under);
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    match std::fs::rename(&from, &target) {
-        Ok(()) => Ok(target),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
-        Err(e) => Err(e)
-            .with_context(|| format!("cannot move {} to {}", from.display(), target.display())),
+    Ok(target)
+}
+
+/// Moves `from` (under `root/data/`) to the same place under `root/DEST/`.
+fn move_to(root: &Path, from: &Path, dest: &str) -> Result<()> {
+    let target = target_in(root, from, dest)?;
+    std::fs::rename(from, &target)
+        .with_context(|| format!("cannot move {} to {}", from.display(), target.display()))
+}
+
+/// The name of the reason written beside a quarantined file.
+fn note_of(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(".error.txt");
+    PathBuf::from(name)
+}
+
+/// Moves a refused file (under `root/data/`) to `root/failed/`, its reason first written
+/// beside it in `NAME.error.txt`; returns where it went. A name already in `failed/` (an
+/// earlier delivery refused too) is kept: this one becomes `NAME.2`, `NAME.3`, …. If the
+/// reason cannot be written (a full disk) or the file cannot move, nothing is left behind in
+/// `failed/` and the file stays in `data/`: the error says why.
+pub fn quarantine(root: &Path, from: &Path, reason: &str) -> Result<PathBuf> {
+    let first = target_in(root, from, "failed")?;
+    // The caller holds the file's claim, so no other run quarantines it meanwhile; the note
+    // is created with `create_new`, so an existing one is never overwritten either way.
+    let (target, note, mut out) = (1u32..)
+        .map(|n| {
+            let mut name = first.as_os_str().to_owned();
+            if n > 1 {
+                name.push(format!(".{n}"));
+            }
+            let target = PathBuf::from(name);
+            let note = note_of(&target);
+            (target, note)
+        })
+        .filter(|(target, _)| target.symlink_metadata().is_err())
+        .find_map(|(target, note)| match std::fs::File::create_new(&note) {
+            Ok(f) => Some(Ok((target, note, f))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) => Some(Err(e).with_context(|| {
+                format!("cannot write {} (the file stays in data/)", note.display())
+            })),
+        })
+        .context("no free name in failed/")??;
+    let written = std::io::Write::write_all(&mut out, format!("{reason}\n").as_bytes())
+        .and_then(|()| out.sync_all());
+    drop(out);
+    let moved = written
+        .with_context(|| format!("cannot write {} (the file stays in data/)", note.display()))
+        .and_then(|()| {
+            std::fs::rename(from, &target)
+                .with_context(|| format!("cannot move {} to {}", from.display(), target.display()))
+        });
+    if let Err(e) = moved {
+        let _ = std::fs::remove_file(&note);
+        return Err(e);
     }
+    Ok(target)
 }
 
 #[cfg(test)]
@@ -318,5 +405,31 @@ mod tests {
         assert_eq!(found.items.len(), 1);
         assert_eq!(found.ignored, ["README.md"]);
         assert!(source.poll().await.unwrap().is_none());
+    }
+
+    #[test]
+    fn a_redelivered_bad_file_is_kept_beside_the_first_with_its_own_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data/111111111111");
+        std::fs::create_dir_all(&data).unwrap();
+        let file = data.join("bad.json");
+        let failed = dir.path().join("failed/111111111111");
+        for (n, reason) in ["first", "second", "third"].iter().enumerate() {
+            std::fs::write(&file, format!("delivery {n}")).unwrap();
+            quarantine(dir.path(), &file, reason).unwrap();
+        }
+        for (name, body, reason) in [
+            ("bad.json", "delivery 0", "first"),
+            ("bad.json.2", "delivery 1", "second"),
+            ("bad.json.3", "delivery 2", "third"),
+        ] {
+            assert_eq!(std::fs::read_to_string(failed.join(name)).unwrap(), body);
+            let note = failed.join(format!("{name}.error.txt"));
+            assert_eq!(
+                std::fs::read_to_string(note).unwrap(),
+                format!("{reason}\n")
+            );
+        }
+        assert!(!file.exists());
     }
 }

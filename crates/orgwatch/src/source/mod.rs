@@ -4,7 +4,9 @@
 //! it; remote sources (S3 listings, SQS notifications) fit the same shape: `poll` may wait on
 //! the network, an item may be a stream, and `ack` may delete a message.
 
+pub mod claim;
 pub mod dir;
+pub mod name;
 pub mod stdin;
 
 use anyhow::Result;
@@ -16,12 +18,15 @@ use std::sync::Arc;
 /// One unit of input.
 pub struct Item {
     /// Its name in messages and in the database: for a directory, the path under its root
-    /// (snapshots) or the whole path (CloudTrail, the ledger's key); `(stdin)`; later an URL.
+    /// (snapshots) or the whole path (CloudTrail, the ledger's key), escaped losslessly
+    /// ([`name::escape`]); `(stdin)`; later an URL.
     pub name: Arc<str>,
     /// Bytes, when known before reading (the ledger keys on name and size); 0 for a stream.
     pub size: u64,
     /// How to read it.
     pub input: Input,
+    /// For a CloudTrail file read into a store: how its reader takes it exclusively first.
+    pub claimer: Option<claim::LogClaimer>,
 }
 
 /// How an item is read.
@@ -48,6 +53,10 @@ impl Item {
         Receipt {
             name: self.name.clone(),
             size: self.size,
+            path: match &self.input {
+                Input::File(p) => Some(p.clone()),
+                Input::Stream(_) => None,
+            },
         }
     }
 }
@@ -59,6 +68,8 @@ pub struct Receipt {
     pub name: Arc<str>,
     /// The item's size (0 for a stream).
     pub size: u64,
+    /// The file, for an item that is one (its name may be escaped; this is the path as is).
+    pub path: Option<PathBuf>,
 }
 
 /// What became of an item, told to its source.
@@ -79,6 +90,9 @@ pub struct Found {
     pub already: u64,
     /// Names the source ignored as not its kind of input (e.g. a README beside log files).
     pub ignored: Vec<String>,
+    /// Names of what is neither a file nor a directory (symlinks, FIFOs, sockets, devices),
+    /// skipped: a symlink may lead out of the tree or in a loop, a FIFO may never end.
+    pub special: Vec<String>,
     /// The source will give nothing more after these (stdin, a directory read once), so a
     /// follower need not wait to poll it again.
     pub last: bool,

@@ -39,6 +39,7 @@ impl Source for StdinSource {
                 name: Arc::from(STDIN),
                 size: 0,
                 input: Input::Stream(Box::new(stream)),
+                claimer: None,
             }],
             last: true,
             ..Found::default()
