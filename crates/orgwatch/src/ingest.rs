@@ -106,7 +106,8 @@ enum Prepared {
     },
     /// Another run holds the file or has moved it: not this run's.
     Taken,
-    /// The file could not even be opened to claim it (it stays in `data/`).
+    /// The file could not even be opened to claim it: it stays in `data/` (unclaimed, it is
+    /// not moved: another run may be trying too), counted as failed and named on stderr.
     Unreadable(String),
 }
 
@@ -339,8 +340,11 @@ async fn worker(
                 }
             }
             Prepared::Unreadable(reason) => {
-                let _ = results.send(Err(anyhow::anyhow!(reason)));
-                return;
+                eprintln!("orgwatch: {reason}; it stays in data/");
+                tracing::warn!(file = %file.name, %reason, "not opened");
+                if results.send(Ok(FileResult::Failed)).is_err() {
+                    return;
+                }
             }
             Prepared::Bad {
                 account,

@@ -375,6 +375,18 @@ async fn a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once(b
     let (_, stderr, code) = activity(&killed, &["--from", from]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(counts_of(&stored(&killed)), counts_of(&stored(&clean)));
+    // The ledger holds each file's events once, and what the rerun found stored already was
+    // a reread, not a duplicate delivery (issue 17).
+    for db in [&clean, &killed] {
+        let s = db.store().await;
+        let ledger = s
+            .raw_query_text("SELECT CAST(SUM(events) AS TEXT) FROM activity_files", &[])
+            .await
+            .unwrap();
+        assert_eq!(ledger[0][0].as_deref(), Some(total.to_string().as_str()));
+        assert_eq!(s.activity_state().await.unwrap().duplicate_events, 0);
+        s.close().await;
+    }
     // The scores continue from the saved detector: every closed minute scored once.
     for db in [&clean, &killed] {
         let s = db.store().await;

@@ -276,10 +276,13 @@ impl Store {
             undecodable, skipped, error) VALUES (?, ?, 0, 0, 0, 0, ?) \
             ON CONFLICT (path) DO UPDATE SET size = excluded.size, error = excluded.error";
         let args = [Val::str(path), Val::Int(size as i64), Val::str(reason)];
-        on_pool!(self, |p, _b| {
-            let mut c = p.acquire().await?;
-            c.exec(SQL, &args).await?;
-            Ok(())
+        Store::retry_transient(|| async {
+            on_pool!(self, |p, _b| {
+                let mut c = p.acquire().await?;
+                c.exec(SQL, &args).await?;
+                Ok(())
+            })
         })
+        .await
     }
 }

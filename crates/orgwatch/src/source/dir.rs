@@ -326,25 +326,28 @@ pub fn quarantine(root: &Path, from: &Path, reason: &str) -> Result<PathBuf> {
     let first = target_in(root, from, "failed")?;
     // The caller holds the file's claim, so no other run quarantines it meanwhile; the note
     // is created with `create_new`, so an existing one is never overwritten either way.
-    let (target, note, mut out) = (1u32..)
-        .map(|n| {
-            let mut name = first.as_os_str().to_owned();
-            if n > 1 {
-                name.push(format!(".{n}"));
+    let mut n = 1u32;
+    let (target, note, mut out) = loop {
+        let mut name = first.as_os_str().to_owned();
+        if n > 1 {
+            name.push(format!(".{n}"));
+        }
+        n += 1;
+        let target = PathBuf::from(name);
+        if target.symlink_metadata().is_ok() {
+            continue;
+        }
+        let note = note_of(&target);
+        match std::fs::File::create_new(&note) {
+            Ok(f) => break (target, note, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot write {} (the file stays in data/)", note.display())
+                })
             }
-            let target = PathBuf::from(name);
-            let note = note_of(&target);
-            (target, note)
-        })
-        .filter(|(target, _)| target.symlink_metadata().is_err())
-        .find_map(|(target, note)| match std::fs::File::create_new(&note) {
-            Ok(f) => Some(Ok((target, note, f))),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
-            Err(e) => Some(Err(e).with_context(|| {
-                format!("cannot write {} (the file stays in data/)", note.display())
-            })),
-        })
-        .context("no free name in failed/")??;
+        }
+    };
     let written = std::io::Write::write_all(&mut out, format!("{reason}\n").as_bytes())
         .and_then(|()| out.sync_all());
     drop(out);
@@ -431,5 +434,23 @@ mod tests {
             );
         }
         assert!(!file.exists());
+    }
+
+    #[test]
+    fn a_reason_that_cannot_be_written_leaves_the_file_where_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data/111111111111");
+        std::fs::create_dir_all(&data).unwrap();
+        // 250 bytes: the file fits, its `.error.txt` is longer than a name may be.
+        let file = data.join("x".repeat(245) + ".json");
+        std::fs::write(&file, "bad").unwrap();
+        let e = quarantine(dir.path(), &file, "why").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("(the file stays in data/)"),
+            "{e:#}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "bad");
+        let failed = dir.path().join("failed/111111111111");
+        assert_eq!(std::fs::read_dir(failed).unwrap().count(), 0);
     }
 }
