@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 pub mod activity;
+pub mod auth;
 mod conn;
 mod db;
 mod error;
@@ -22,8 +23,8 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    AccountSummary, Cursor, EventFilter, InvalidCursor, MinutePoint, OpenFindings, OrgSummary,
-    Page, RecentEvent, TableCount, MAX_PAGE, TABLES,
+    Access, AccountSummary, Cursor, EventFilter, InvalidCursor, Limits, MinutePoint, OpenFindings,
+    OrgSummary, Page, RecentEvent, TableCount, MAX_PAGE, TABLES,
 };
 
 use db::{on_pool, Pool};

@@ -210,7 +210,10 @@ fn day(s: &str) -> Option<String> {
 
 /// Both views equal the expected lines and the org summary's figures.
 async fn check(store: &Store, cost: &[CostLine], findings: &[(String, OpenFindings, i64)]) {
-    let summary = store.org_summary().await.unwrap();
+    let summary = store
+        .org_summary(&orgwatch_store::Access::All)
+        .await
+        .unwrap();
     assert_eq!(cost_view(store).await, cost);
     assert_eq!(cost_summary(&summary), cost, "org_summary");
     assert_eq!(findings_view(store).await, findings);

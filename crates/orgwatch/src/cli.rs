@@ -63,6 +63,117 @@ pub enum Command {
     Activity(ActivityArgs),
     /// Apply database migrations and report the schema version.
     Migrate,
+    /// Serve the web app (Overview page and JSON API) until Ctrl-C. With no user yet, it
+    /// creates `admin` with a random password and prints it once.
+    Serve(ServeArgs),
+    /// Manage the web app's local users.
+    Users(UsersArgs),
+}
+
+/// Where and how the web app listens (`serve`, and `demo` unless `--no-serve`).
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// Address to listen on; port 0 picks a free port (the printed URL shows the real one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// When session cookies get the Secure attribute: `auto` when a proxy in front says the
+    /// request came over HTTPS (X-Forwarded-Proto: https), `always` when the app is only
+    /// reached over HTTPS.
+    #[arg(long, value_enum, default_value_t = SecureCookies::Auto)]
+    pub secure_cookies: SecureCookies,
+}
+
+/// `--secure-cookies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecureCookies {
+    /// Secure when X-Forwarded-Proto is https.
+    Auto,
+    /// Always Secure.
+    Always,
+}
+
+/// `orgwatch serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listening options.
+    #[command(flatten)]
+    pub web: WebArgs,
+}
+
+/// `orgwatch users`
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: UsersCommand,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Sees every account and manages users.
+    Admin,
+    /// Reads; may be limited with --account, --ou, --environment.
+    Viewer,
+}
+
+/// What a viewer may see (all given limits together; none: every account).
+#[derive(Debug, Args, Default)]
+pub struct ScopeArgs {
+    /// Limit to this account (repeatable).
+    #[arg(long = "account", value_name = "ACCOUNT_ID")]
+    pub accounts: Vec<String>,
+    /// Limit to the accounts of this organizational unit (repeatable).
+    #[arg(long = "ou", value_name = "OU")]
+    pub ous: Vec<String>,
+    /// Limit to the accounts of this environment, e.g. PRODUCTION (repeatable).
+    #[arg(long = "environment", value_name = "ENV")]
+    pub environments: Vec<String>,
+}
+
+/// `orgwatch users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; prints a random password unless --password-stdin.
+    Add {
+        /// Login name.
+        name: String,
+        /// Role.
+        #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+        role: RoleArg,
+        /// Limits of a viewer.
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Read the password from the first line of stdin instead (at least 12 characters).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users, their roles and what they may see.
+    List,
+    /// Remove a user (and end their sessions).
+    Remove {
+        /// Login name.
+        name: String,
+    },
+    /// Set a new password (printed, or read with --password-stdin); ends the user's sessions.
+    Passwd {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's role and limits (replacing earlier limits; none: every account).
+    Grant {
+        /// Login name.
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Limits of a viewer.
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
 }
 
 /// `orgwatch demo`
@@ -91,6 +202,12 @@ pub struct DemoArgs {
     /// `orgwatch ingest`).
     #[arg(long)]
     pub generate_only: bool,
+    /// Only load: do not serve the web app afterwards.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where the web app listens after loading.
+    #[command(flatten)]
+    pub web: WebArgs,
 }
 
 /// `orgwatch ingest`

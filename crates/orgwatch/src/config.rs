@@ -1,11 +1,16 @@
 //! The command line, converted once into a validated [`Config`]: defaults resolved, paths
 //! checked, conflicting options refused, before any database is opened.
 
-use crate::cli::{ActivityArgs, Cli, Command, DemoArgs, IngestArgs, ReportFormat};
+use crate::cli::{
+    ActivityArgs, Cli, Command, DemoArgs, IngestArgs, ReportFormat, RoleArg, ScopeArgs,
+    UsersCommand, WebArgs,
+};
 use crate::demo::generate::DemoOptions;
 use anyhow::{bail, Result};
 use orgwatch_model::Timestamp;
 use orgwatch_store::activity::Retention;
+use orgwatch_store::auth::Role;
+use orgwatch_store::{Access, Limits};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,6 +41,58 @@ pub enum Task {
     Activity(ActivityConfig),
     /// `orgwatch migrate`.
     Migrate,
+    /// `orgwatch serve`.
+    Serve(ServeConfig),
+    /// `orgwatch users …`.
+    Users(UsersTask),
+}
+
+/// Where and how the web app listens.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The address (port 0: any free port).
+    pub listen: std::net::SocketAddr,
+    /// When session cookies are Secure.
+    pub secure: orgwatch_web::SecureCookies,
+}
+
+/// `orgwatch users …`, validated.
+#[derive(Debug)]
+pub enum UsersTask {
+    /// Add a user.
+    Add {
+        /// Login name.
+        name: String,
+        /// Role.
+        role: Role,
+        /// What a viewer may see.
+        access: Access,
+        /// Read the password from stdin (else generate and print one).
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Remove a user.
+    Remove {
+        /// Login name.
+        name: String,
+    },
+    /// Set a password.
+    Passwd {
+        /// Login name.
+        name: String,
+        /// Read the password from stdin (else generate and print one).
+        password_stdin: bool,
+    },
+    /// Set a role and limits.
+    Grant {
+        /// Login name.
+        name: String,
+        /// Role.
+        role: Role,
+        /// What a viewer may see.
+        access: Access,
+    },
 }
 
 /// `orgwatch demo`, validated.
@@ -47,6 +104,8 @@ pub struct DemoConfig {
     pub dir: Option<PathBuf>,
     /// Write the files only.
     pub generate_only: bool,
+    /// Serve the web app after loading (`None`: `--no-serve` or `--generate-only`).
+    pub serve: Option<ServeConfig>,
 }
 
 /// `orgwatch ingest`, validated.
@@ -124,6 +183,8 @@ impl Config {
             Command::Ingest(args) => Task::Ingest(ingest(args)?),
             Command::Activity(args) => Task::Activity(activity(args)?),
             Command::Migrate => Task::Migrate,
+            Command::Serve(args) => Task::Serve(web(&args.web)),
+            Command::Users(args) => Task::Users(users(args.command)?),
         };
         Ok(Config {
             database_url: cli.global.database_url,
@@ -157,6 +218,93 @@ fn demo(args: DemoArgs) -> Result<DemoConfig> {
         },
         dir: args.dir,
         generate_only: args.generate_only,
+        serve: (!args.no_serve && !args.generate_only).then(|| web(&args.web)),
+    })
+}
+
+fn web(args: &WebArgs) -> ServeConfig {
+    ServeConfig {
+        listen: args.listen,
+        secure: match args.secure_cookies {
+            crate::cli::SecureCookies::Auto => orgwatch_web::SecureCookies::Auto,
+            crate::cli::SecureCookies::Always => orgwatch_web::SecureCookies::Always,
+        },
+    }
+}
+
+fn role(r: RoleArg) -> Role {
+    match r {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::Viewer => Role::Viewer,
+    }
+}
+
+/// A login name: 1 to 64 characters, no spaces or control characters.
+fn user_name(name: String) -> Result<String> {
+    if name.is_empty() || name.chars().count() > 64 {
+        bail!("a user name has 1 to 64 characters; {name:?} has not");
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("a user name has no spaces or control characters: {name:?}");
+    }
+    Ok(name)
+}
+
+/// What the scope options give a user of `role`: every account without limits.
+fn access(role: Role, scope: ScopeArgs) -> Result<Access> {
+    let ScopeArgs {
+        accounts,
+        ous,
+        environments,
+    } = scope;
+    if accounts.is_empty() && ous.is_empty() && environments.is_empty() {
+        return Ok(Access::All);
+    }
+    if role == Role::Admin {
+        bail!("an admin sees every account: --account, --ou and --environment are for viewers");
+    }
+    let accounts = accounts
+        .iter()
+        .map(|a| orgwatch_model::AccountId::parse(a.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Access::Limited(Limits {
+        accounts,
+        ous,
+        environments,
+    }))
+}
+
+fn users(command: UsersCommand) -> Result<UsersTask> {
+    Ok(match command {
+        UsersCommand::Add {
+            name,
+            role: r,
+            scope,
+            password_stdin,
+        } => UsersTask::Add {
+            name: user_name(name)?,
+            role: role(r),
+            access: access(role(r), scope)?,
+            password_stdin,
+        },
+        UsersCommand::List => UsersTask::List,
+        UsersCommand::Remove { name } => UsersTask::Remove { name },
+        UsersCommand::Passwd {
+            name,
+            password_stdin,
+        } => UsersTask::Passwd {
+            name,
+            password_stdin,
+        },
+        UsersCommand::Grant {
+            name,
+            role: r,
+            scope,
+        } => UsersTask::Grant {
+            name,
+            role: role(r),
+            access: access(role(r), scope)?,
+        },
     })
 }
 

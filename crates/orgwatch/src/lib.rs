@@ -16,10 +16,12 @@ pub mod ingest;
 pub mod output;
 pub mod pool;
 pub mod progress;
+pub mod serve;
 pub mod settings;
 pub mod shutdown;
 pub mod source;
 pub mod telemetry;
+pub mod users;
 
 use anyhow::{Context, Result};
 use cli::Cli;
@@ -67,6 +69,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Task::Ingest(ingest) => run_ingest(ingest, &config).await,
         Task::Demo(demo) => run_demo(demo, &config).await,
+        Task::Serve(serve) => {
+            let listener = serve::bind(serve).await?;
+            let store = open_store(db_flag).await?;
+            let password = serve::first_admin(&store).await?;
+            serve::run(store, listener, serve, password).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Users(task) => {
+            let store = open_store(db_flag).await?;
+            let done = users::run(task, &store).await;
+            store.close().await;
+            done.map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -129,10 +144,21 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
         )?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Listen first: a taken port fails before minutes of loading.
+    let listener = match &args.serve {
+        Some(serve) => Some(serve::bind(serve).await?),
+        None => None,
+    };
     let store = open_store(config.database_url.as_deref()).await?;
     let summary = demo::run(&store, &args.options, &dir, config.progress).await?;
     crate::outln!("ingest: {summary}")?;
     demo::print_summary(&store).await?;
-    store.close().await;
+    let (Some(serve), Some(listener)) = (&args.serve, listener) else {
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    };
+    // A demo always says how to get in, on a new database or an old one.
+    let password = serve::reset_admin(&store).await?;
+    serve::run(store, listener, serve, Some(password)).await?;
     Ok(ExitCode::SUCCESS)
 }

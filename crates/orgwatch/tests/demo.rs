@@ -10,6 +10,7 @@ use orgwatch_test_support::{orgwatch, testdata, Backend, TestDb};
 fn demo_args(dir: &std::path::Path, accounts: u32, days: u32) -> Vec<String> {
     [
         "demo",
+        "--no-serve",
         "--seed",
         "11",
         "--end-date",

@@ -3,9 +3,11 @@
 //! Each figure is defined once, here, in SQL that both backends run; a value that does not
 //! decode as its type is an error, never a default.
 
+mod access;
 mod events;
 mod summary;
 
+pub use access::{Access, Limits};
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use summary::{AccountSummary, OpenFindings, OrgSummary};
 

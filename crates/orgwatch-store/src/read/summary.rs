@@ -11,8 +11,12 @@
 //!   DAILY snapshot), counted by severity when it is still active and neither resolved nor
 //!   suppressed;
 //! - **compliance**: the latest daily Config compliance score; **health**: the mean health
-//!   score of the account's loads.
+//!   score of the account's loads; **last load**: the run date of the newest file loaded.
+//!
+//! Every figure covers only the accounts the caller's [`Access`] sees, in the SQL: for a
+//! limited viewer the latest complete day is the latest of their accounts.
 
+use super::Access;
 use crate::conn::Conn;
 use crate::db::on_pool;
 use crate::value::Val;
@@ -75,6 +79,8 @@ pub struct AccountSummary {
     pub latest_compliance: Option<f64>,
     /// Mean health score of its loads.
     pub mean_health: Option<f64>,
+    /// Run date of the newest file loaded for it (every snapshot is a successful load).
+    pub last_loaded_run: Option<Date>,
 }
 
 /// The organisation summary: which days its cost figures cover, and a line per account.
@@ -146,6 +152,7 @@ type AccountRow = (
     f64,
     Option<f64>,
     Option<f64>,
+    Option<Date>,
 );
 
 const ACCOUNTS: &str = "SELECT a.id, a.account_id, COALESCE(a.account_name, a.account_id), \
@@ -164,8 +171,12 @@ const ACCOUNTS: &str = "SELECT a.id, a.account_id, COALESCE(a.account_name, a.ac
      WHERE cr.account_id = a.id AND sn.granularity = 'DAILY' \
      ORDER BY cr.date_from DESC, cr.id DESC LIMIT 1), \
     (SELECT CAST(AVG(l.health_score) AS DOUBLE PRECISION) FROM logs l \
-     WHERE l.account_id = a.id AND l.outcome = 'LOADED') \
-    FROM accounts a ORDER BY a.account_id";
+     WHERE l.account_id = a.id AND l.outcome = 'LOADED'), \
+    (SELECT MAX(s.run_date) FROM snapshots s WHERE s.account_id = a.id) \
+    FROM accounts a WHERE ";
+
+const LATEST_DAY: &str = "SELECT MAX(cr.period_start) FROM cost_reports cr \
+    JOIN accounts a ON a.id = cr.account_id WHERE cr.period_granularity = 'DAILY' AND ";
 
 /// Open findings per account and severity: the newest DAILY row of each finding.
 const OPEN_FINDINGS: &str = "SELECT account_id, UPPER(COALESCE(severity, '')), COUNT(*) FROM (\
@@ -173,51 +184,49 @@ const OPEN_FINDINGS: &str = "SELECT account_id, UPPER(COALESCE(severity, '')), C
     ROW_NUMBER() OVER (PARTITION BY f.account_id, f.finding_id \
                        ORDER BY sn.period_start DESC, sn.id DESC) AS newest \
     FROM findings f JOIN snapshots sn ON sn.id = f.snapshot_id AND sn.granularity = 'DAILY' \
-    WHERE f.finding_id IS NOT NULL) latest \
+    WHERE f.finding_id IS NOT NULL AND f.account_id IN (SELECT a.id FROM accounts a WHERE {access})) latest \
     WHERE newest = 1 AND UPPER(COALESCE(record_state, 'ACTIVE')) = 'ACTIVE' \
     AND UPPER(COALESCE(workflow_state, 'NEW')) NOT IN ('RESOLVED', 'SUPPRESSED') \
     GROUP BY account_id, UPPER(COALESCE(severity, ''))";
 
 impl Store {
-    /// The organisation summary (see the module docs for what each figure means).
-    pub async fn org_summary(&self) -> Result<OrgSummary, StoreError> {
+    /// The organisation summary of the accounts `access` sees (see the module docs for what
+    /// each figure means).
+    pub async fn org_summary(&self, access: &Access) -> Result<OrgSummary, StoreError> {
         on_pool!(self, |p, b| {
             // One snapshot of the data for every figure.
             let mut tx = p.begin_with(b.begin_snapshot_read()).await?;
-            let out = org_summary(&mut *tx).await?;
+            let out = org_summary(&mut *tx, access).await?;
             tx.commit().await?;
             Ok(out)
         })
     }
 }
 
-async fn org_summary<C: Conn>(c: &mut C) -> Result<OrgSummary, sqlx::Error> {
+async fn org_summary<C: Conn>(c: &mut C, access: &Access) -> Result<OrgSummary, sqlx::Error> {
+    let (visible, access_args) = access.condition("a");
     let (day,): (Option<Date>,) = c
-        .fetch_optional(
-            "SELECT MAX(period_start) FROM cost_reports WHERE period_granularity = 'DAILY'",
-            &[],
-        )
+        .fetch_optional(&format!("{LATEST_DAY}{visible}"), &access_args)
         .await?
         .unwrap_or((None,));
     let mtd = day.and_then(|d| d.replace_day(1).ok().map(|first| (first, d)));
     let previous = day.map(previous_month_days);
     // Without a day every range is NULL: no cost report matches it.
     let date = |d: Option<Date>| d.map_or(Val::Null, Val::Date);
+    let mut args = vec![
+        date(day),
+        date(mtd.map(|m| m.0)),
+        date(mtd.map(|m| m.1)),
+        date(previous.map(|m| m.0)),
+        date(previous.map(|m| m.1)),
+    ];
+    args.extend(access_args.iter().cloned());
     let rows: Vec<AccountRow> = c
-        .fetch_all(
-            ACCOUNTS,
-            &[
-                date(day),
-                date(mtd.map(|m| m.0)),
-                date(mtd.map(|m| m.1)),
-                date(previous.map(|m| m.0)),
-                date(previous.map(|m| m.1)),
-            ],
-        )
+        .fetch_all(&format!("{ACCOUNTS}{visible} ORDER BY a.account_id"), &args)
         .await?;
     let mut open: BTreeMap<i64, OpenFindings> = BTreeMap::new();
     for (account, severity, n) in c
-        .fetch_all::<(i64, String, i64)>(OPEN_FINDINGS, &[])
+        .fetch_all::<(i64, String, i64)>(&OPEN_FINDINGS.replace("{access}", &visible), &access_args)
         .await?
     {
         open.entry(account).or_default().add(&severity, n);
@@ -225,7 +234,19 @@ async fn org_summary<C: Conn>(c: &mut C) -> Result<OrgSummary, sqlx::Error> {
     let accounts = rows
         .into_iter()
         .map(
-            |(id, account_id, name, environment, snapshots, day_cost, mtd, prev, comp, health)| {
+            |(
+                id,
+                account_id,
+                name,
+                environment,
+                snapshots,
+                day_cost,
+                mtd,
+                prev,
+                comp,
+                health,
+                last,
+            )| {
                 AccountSummary {
                     account_id,
                     name,
@@ -237,6 +258,7 @@ async fn org_summary<C: Conn>(c: &mut C) -> Result<OrgSummary, sqlx::Error> {
                     open_findings: open.get(&id).copied().unwrap_or_default(),
                     latest_compliance: comp,
                     mean_health: health,
+                    last_loaded_run: last,
                 }
             },
         )

@@ -69,7 +69,7 @@ pub async fn run(
 /// day, month to date against the same days of the previous month, open findings by
 /// severity (see [`orgwatch_store::OrgSummary`] for how each is defined).
 pub async fn print_summary(store: &Store) -> Result<()> {
-    let org = store.org_summary().await?;
+    let org = store.org_summary(&orgwatch_store::Access::All).await?;
     let Some(day) = org.day else {
         crate::outln!("no daily cost loaded yet")?;
         return print_totals(store, &org).await;

@@ -1,0 +1,113 @@
+//! Who may use the web app: local users (`users`), what a viewer may see (`user_scopes`) and
+//! server-side sessions (`sessions`), so that several `serve` processes on one database share
+//! them. The store keeps password hashes and session-id hashes only; hashing and checking
+//! passwords is the web crate's.
+
+mod sessions;
+mod users;
+
+pub use sessions::{NewSession, SessionRecord};
+pub use users::{Credentials, NewUser};
+
+use crate::read::{Access, Limits};
+use crate::StoreError;
+use orgwatch_model::AccountId;
+use std::fmt;
+
+/// The tables of this module (apart from the snapshot tables of [`crate::TABLES`]).
+pub const TABLES: &[&str] = &["sessions", "user_scopes", "users"];
+
+/// A user's id in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(pub i64);
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Sees everything and manages users.
+    Admin,
+    /// Reads, possibly limited to some accounts.
+    Viewer,
+}
+
+impl Role {
+    /// The stored name (`admin`, `viewer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// The role of a stored name.
+    pub fn parse(s: &str) -> Result<Role, StoreError> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(StoreError::Invalid(format!("unknown role {other:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A user as the app sees it: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// What the user may see: [`Access::All`] for admins and unlimited viewers.
+    pub access: Access,
+}
+
+/// One stored scope row: (`account` | `ou` | `environment`, value).
+type ScopeRow = (String, String);
+
+/// The access stored scope rows give a user of `role`.
+fn access_of(role: Role, rows: Vec<ScopeRow>) -> Result<Access, StoreError> {
+    if role == Role::Admin || rows.is_empty() {
+        return Ok(Access::All);
+    }
+    let mut limits = Limits::default();
+    for (kind, value) in rows {
+        match kind.as_str() {
+            "account" => limits
+                .accounts
+                .push(AccountId::parse(&value).map_err(|e| StoreError::Invalid(e.to_string()))?),
+            "ou" => limits.ous.push(value),
+            "environment" => limits.environments.push(value),
+            other => return Err(StoreError::Invalid(format!("unknown scope kind {other:?}"))),
+        }
+    }
+    Ok(Access::Limited(limits))
+}
+
+/// The scope rows of an access (none for [`Access::All`]).
+fn scope_rows(access: &Access) -> Vec<(&'static str, String)> {
+    let Access::Limited(l) = access else {
+        return Vec::new();
+    };
+    let mut rows: Vec<(&'static str, String)> = Vec::new();
+    rows.extend(
+        l.accounts
+            .iter()
+            .map(|a| ("account", a.as_str().to_owned())),
+    );
+    rows.extend(l.ous.iter().map(|o| ("ou", o.clone())));
+    rows.extend(
+        l.environments
+            .iter()
+            .map(|e| ("environment", e.to_uppercase())),
+    );
+    rows.sort();
+    rows.dedup();
+    rows
+}

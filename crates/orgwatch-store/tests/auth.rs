@@ -1,0 +1,218 @@
+//! Users, scopes and sessions in the store, and the access every read model for the web
+//! applies in its SQL, on both backends.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+use orgwatch_model::AccountId;
+use orgwatch_store::auth::{NewSession, NewUser, Role};
+use orgwatch_store::{Access, Limits, Store};
+use orgwatch_test_support::{a360, on_both_backends, store::load_new};
+
+fn viewer<'a>(name: &'a str, access: &'a Access) -> NewUser<'a> {
+    NewUser {
+        name,
+        password_hash: "$argon2id$stand-in",
+        role: Role::Viewer,
+        access,
+        now: 100,
+    }
+}
+
+fn session(id_hash: &str, user: orgwatch_store::auth::UserId, now: i64) -> NewSession<'_> {
+    NewSession {
+        id_hash,
+        user,
+        csrf_token: "token",
+        now,
+    }
+}
+
+async fn users_keep_their_role_and_scope(store: Store) {
+    let account = AccountId::parse("123456789012").unwrap();
+    let limited = Access::Limited(Limits {
+        accounts: vec![account],
+        ous: vec!["Security".to_owned()],
+        environments: vec!["production".to_owned()],
+    });
+    let id = store
+        .add_user(&viewer("v", &limited))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.add_user(&viewer("v", &Access::All)).await.unwrap(),
+        None,
+        "taken"
+    );
+    let v = store.credentials("v").await.unwrap().unwrap();
+    assert_eq!((v.user.id, v.user.role), (id, Role::Viewer));
+    let Access::Limited(l) = &v.user.access else {
+        panic!("{:?}", v.user.access)
+    };
+    assert_eq!(l.accounts, vec![account]);
+    assert_eq!(l.ous, vec!["Security".to_owned()]);
+    assert_eq!(
+        l.environments,
+        vec!["PRODUCTION".to_owned()],
+        "stored in capitals"
+    );
+
+    // Granting replaces the scope; an admin has none.
+    assert!(store
+        .grant("v", Role::Viewer, &Access::All, 200)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.credentials("v").await.unwrap().unwrap().user.access,
+        Access::All
+    );
+    assert!(store.grant("v", Role::Admin, &limited, 200).await.unwrap());
+    let v = store.credentials("v").await.unwrap().unwrap().user;
+    assert_eq!((v.role, v.access), (Role::Admin, Access::All));
+    assert!(!store
+        .grant("nobody", Role::Admin, &Access::All, 200)
+        .await
+        .unwrap());
+    assert_eq!(store.users().await.unwrap().len(), 1);
+}
+
+async fn sessions_end_by_age_idleness_password_change_and_removal(store: Store) {
+    let id = store
+        .add_user(&viewer("v", &Access::All))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .create_session(&session("a", id, 1_000))
+        .await
+        .unwrap();
+    // Alive within both bounds; its user comes with it.
+    let s = store.session("a", 999, 999).await.unwrap().unwrap();
+    assert_eq!(
+        (s.user.name.as_str(), s.csrf_token.as_str()),
+        ("v", "token")
+    );
+    store.touch_session("a", 1_500).await.unwrap();
+    assert_eq!(
+        store
+            .session("a", 0, 0)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        1_500
+    );
+    // Past the idle bound it is gone, and deleted: a later, looser look finds nothing.
+    assert!(store.session("a", 0, 1_500).await.unwrap().is_none());
+    assert!(store.session("a", 0, 0).await.unwrap().is_none());
+    // Past the absolute bound likewise.
+    store
+        .create_session(&session("b", id, 2_000))
+        .await
+        .unwrap();
+    assert!(store.session("b", 2_000, 0).await.unwrap().is_none());
+    // Pruning deletes only the expired.
+    store
+        .create_session(&session("c", id, 3_000))
+        .await
+        .unwrap();
+    store
+        .create_session(&session("d", id, 4_000))
+        .await
+        .unwrap();
+    assert_eq!(store.prune_sessions(3_500, 0).await.unwrap(), 1);
+    assert!(store.session("d", 0, 0).await.unwrap().is_some());
+    // A new password ends every session of the user; so does removal.
+    assert!(store
+        .set_password("v", "$argon2id$other", 5_000)
+        .await
+        .unwrap());
+    assert!(store.session("d", 0, 0).await.unwrap().is_none());
+    store
+        .create_session(&session("e", id, 6_000))
+        .await
+        .unwrap();
+    assert!(store.delete_session("e").await.unwrap());
+    assert!(!store.delete_session("e").await.unwrap());
+    store
+        .create_session(&session("f", id, 6_000))
+        .await
+        .unwrap();
+    assert!(store.remove_user("v").await.unwrap());
+    assert!(store.session("f", 0, 0).await.unwrap().is_none());
+    assert_eq!(store.user_count().await.unwrap(), 0);
+}
+
+async fn the_summary_holds_only_what_the_access_sees(store: Store) {
+    load_new(&store, a360::DAILY_PATH, a360::DAILY).await;
+    let all = store.org_summary(&Access::All).await.unwrap();
+    assert_eq!(all.accounts.len(), 1);
+    let mine = &all.accounts[0];
+    let limits = |l: Limits| Access::Limited(l);
+    let account = |s: &str| AccountId::parse(s).unwrap();
+    let sees = |summary: orgwatch_store::OrgSummary| {
+        summary
+            .accounts
+            .into_iter()
+            .map(|a| a.account_id)
+            .collect::<Vec<_>>()
+    };
+    for (access, want) in [
+        (
+            limits(Limits {
+                accounts: vec![account(&mine.account_id)],
+                ..Limits::default()
+            }),
+            1,
+        ),
+        (
+            limits(Limits {
+                accounts: vec![account("999999999999")],
+                ..Limits::default()
+            }),
+            0,
+        ),
+        (
+            limits(Limits {
+                environments: vec![mine.environment.to_lowercase()],
+                ..Limits::default()
+            }),
+            1,
+        ),
+        (
+            limits(Limits {
+                environments: vec!["NOT-AN-ENV".to_owned()],
+                ..Limits::default()
+            }),
+            0,
+        ),
+        (
+            limits(Limits {
+                ous: vec!["Security".to_owned()],
+                ..Limits::default()
+            }),
+            0,
+        ),
+        (limits(Limits::default()), 0),
+    ] {
+        let summary = store.org_summary(&access).await.unwrap();
+        let seen = sees(summary.clone());
+        assert_eq!(seen.len(), want, "{access:?}");
+        if want == 0 {
+            assert_eq!(
+                summary.day, None,
+                "{access:?}: not even the other accounts' day"
+            );
+            assert_eq!(summary.open_findings().total(), 0);
+        } else {
+            assert_eq!(summary, all, "{access:?}");
+        }
+    }
+}
+
+on_both_backends!(store:
+    users_keep_their_role_and_scope,
+    sessions_end_by_age_idleness_password_change_and_removal,
+    the_summary_holds_only_what_the_access_sees,
+);

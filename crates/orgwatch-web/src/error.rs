@@ -1,0 +1,30 @@
+//! The one error of the handlers: a failure inside is a 500 with no detail (logged with the
+//! request's id by the trace layer's span), never the database's message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// A request that failed inside the app.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] orgwatch_store::StoreError),
+    /// A template failed to render.
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+    /// A blocking task (password hashing) failed.
+    #[error("task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self, "request failed");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error (see the server log)",
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,170 @@
+//! orgwatch's web app: server-rendered pages and a JSON API over the store's read models,
+//! behind local users and server-side sessions.
+//!
+//! - [`router`] builds the app from an [`AppState`]; every route is declared once in
+//!   [`routes`] with who may call it ([`Guard`]), so tests can walk them all.
+//! - [`bind`] opens the listener (a taken port is a clear error) and [`serve`] runs the app
+//!   until a shutdown token is cancelled, finishing the requests in flight.
+//! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
+//!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
+//!
+//! Every page and `/api/*` route requires a session except the public ones (`/login`,
+//! `/healthz`, `/readyz`, `/static/*`); what a user sees is filtered by their
+//! [`orgwatch_store::Access`] in the store's SQL, not in templates.
+#![deny(missing_docs)]
+// Unit tests link the dev-dependencies of the integration tests too.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
+mod assets;
+mod error;
+mod health;
+pub mod limit;
+mod login;
+mod overview;
+pub mod password;
+mod routes;
+mod security;
+pub mod session;
+
+pub use error::WebError;
+pub use routes::{routes, Guard, RouteInfo, PUBLIC_PATHS};
+pub use session::{CurrentUser, SecureCookies, SessionConfig};
+
+use axum::Router;
+use orgwatch_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Now, in epoch seconds: the one clock of the app (sessions expire by it), replaceable in
+/// tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// How the app runs.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Session lifetimes and cookie policy.
+    pub session: SessionConfig,
+    /// Login rate limits.
+    pub limits: limit::LoginLimits,
+}
+
+/// What every handler shares: the store, the configuration, the rate limiters, the clock.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: WebConfig,
+    limiter: limit::LoginLimiter,
+    clock: Clock,
+}
+
+impl AppState {
+    /// The state of an app on `store`.
+    pub fn new(store: Store, config: WebConfig, clock: Clock) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                limiter: limit::LoginLimiter::new(&config.limits),
+                store,
+                config,
+                clock,
+            }),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn limiter(&self) -> &limit::LoginLimiter {
+        &self.inner.limiter
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+}
+
+/// The app: every route of [`routes`], the session and CSRF layers, security headers,
+/// request ids and request logs.
+pub fn router(state: AppState) -> Router {
+    routes::build(state)
+}
+
+/// Why the app cannot listen.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// Another process holds the address.
+    #[error(
+        "cannot listen on {0}: the address is already in use (is another orgwatch serving?); \
+         choose another with --listen, e.g. --listen 127.0.0.1:0 for any free port"
+    )]
+    InUse(SocketAddr),
+    /// Any other failure (no such address, no permission for a low port…).
+    #[error("cannot listen on {addr}: {source}")]
+    Other {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Opens the listener of `addr` (port 0: any free port; the listener knows the real one).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
+    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => BindError::InUse(addr),
+        _ => BindError::Other { addr, source: e },
+    })
+}
+
+/// Serves the app on `listener` until `shutdown` is cancelled, then lets the requests in
+/// flight finish. Expired sessions are deleted every 10 minutes meanwhile.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let pruner = tokio::spawn(prune_sessions(state.clone(), shutdown.clone()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let stop = shutdown.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await;
+    shutdown.cancel();
+    let _ = pruner.await;
+    served
+}
+
+async fn prune_sessions(state: AppState, shutdown: CancellationToken) {
+    let every = Duration::from_secs(600);
+    loop {
+        let (created_after, seen_after) = state.config().session.limits(state.now());
+        if let Err(e) = state
+            .store()
+            .prune_sessions(created_after, seen_after)
+            .await
+        {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The Overview page and `GET /api/overview`: the store's `org_summary` for the caller's
+//! access, per account and for the organisation.
+
+use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use axum::Json;
+use orgwatch_model::Day;
+use orgwatch_store::{Access, AccountSummary, OpenFindings, OrgSummary};
+use serde::Serialize;
+use time::Date;
+
+/// The overview as JSON: the same figures as the page, unformatted.
+#[derive(Debug, Serialize)]
+pub struct OverviewJson {
+    /// The latest complete day with cost (`YYYY-MM-DD`), or null without daily cost.
+    pub day: Option<String>,
+    /// First and last day of the month to date.
+    pub month_to_date: Option<[String; 2]>,
+    /// The same days of the previous month.
+    pub previous_month_to_date: Option<[String; 2]>,
+    /// Organisation totals over the accounts the caller sees.
+    pub totals: TotalsJson,
+    /// One object per account the caller sees, by account id.
+    pub accounts: Vec<AccountJson>,
+}
+
+/// Organisation totals.
+#[derive(Debug, Serialize)]
+pub struct TotalsJson {
+    /// Accounts.
+    pub accounts: usize,
+    /// Cost of `day`.
+    pub day_cost: f64,
+    /// Cost month to date.
+    pub month_to_date: f64,
+    /// Cost over the same days of the previous month.
+    pub previous_month_to_date: f64,
+    /// Open Security Hub findings by severity.
+    pub open_findings: FindingsJson,
+}
+
+/// Open findings by severity.
+#[derive(Debug, Serialize)]
+pub struct FindingsJson {
+    /// CRITICAL.
+    pub critical: i64,
+    /// HIGH.
+    pub high: i64,
+    /// MEDIUM.
+    pub medium: i64,
+    /// LOW.
+    pub low: i64,
+    /// Any other severity.
+    pub informational: i64,
+}
+
+/// One account.
+#[derive(Debug, Serialize)]
+pub struct AccountJson {
+    /// 12-digit id.
+    pub account_id: String,
+    /// Name.
+    pub name: String,
+    /// Environment.
+    pub environment: String,
+    /// Snapshots loaded.
+    pub snapshots: i64,
+    /// Cost of `day` (null: no report for it).
+    pub day_cost: Option<f64>,
+    /// Cost month to date.
+    pub month_to_date: f64,
+    /// Cost over the same days of the previous month.
+    pub previous_month_to_date: f64,
+    /// Open findings by severity.
+    pub open_findings: FindingsJson,
+    /// Latest daily Config compliance score.
+    pub compliance: Option<f64>,
+    /// Mean health score of its loads.
+    pub mean_health: Option<f64>,
+    /// Run date of the newest file loaded.
+    pub last_loaded_run: Option<String>,
+}
+
+fn day(d: Date) -> String {
+    Day(d).to_string()
+}
+
+fn findings(f: OpenFindings) -> FindingsJson {
+    FindingsJson {
+        critical: f.critical,
+        high: f.high,
+        medium: f.medium,
+        low: f.low,
+        informational: f.informational,
+    }
+}
+
+impl From<&OrgSummary> for OverviewJson {
+    fn from(org: &OrgSummary) -> OverviewJson {
+        OverviewJson {
+            day: org.day.map(day),
+            month_to_date: org.month_to_date.map(|(a, b)| [day(a), day(b)]),
+            previous_month_to_date: org.previous_month_to_date.map(|(a, b)| [day(a), day(b)]),
+            totals: TotalsJson {
+                accounts: org.accounts.len(),
+                day_cost: org.day_cost(),
+                month_to_date: org.month_to_date_cost(),
+                previous_month_to_date: org.previous_month_to_date_cost(),
+                open_findings: findings(org.open_findings()),
+            },
+            accounts: org
+                .accounts
+                .iter()
+                .map(|a| AccountJson {
+                    account_id: a.account_id.clone(),
+                    name: a.name.clone(),
+                    environment: a.environment.clone(),
+                    snapshots: a.snapshots,
+                    day_cost: a.day_cost,
+                    month_to_date: a.month_to_date,
+                    previous_month_to_date: a.previous_month_to_date,
+                    open_findings: findings(a.open_findings),
+                    compliance: a.latest_compliance,
+                    mean_health: a.mean_health,
+                    last_loaded_run: a.last_loaded_run.map(day),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /api/overview`.
+pub(crate) async fn api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<OverviewJson>, WebError> {
+    let org = state.store().org_summary(&user.user.access).await?;
+    Ok(Json(OverviewJson::from(&org)))
+}
+
+/// One account's line, formatted for the page.
+struct Row {
+    account_id: String,
+    name: String,
+    environment: String,
+    day_cost: String,
+    month_to_date: String,
+    previous_month_to_date: String,
+    change: String,
+    findings: OpenFindings,
+    compliance: String,
+    health: String,
+    last_loaded_run: String,
+}
+
+fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn optional(v: Option<f64>, f: fn(f64) -> String) -> String {
+    v.map_or_else(|| "–".to_owned(), f)
+}
+
+/// The relative change from `before` to `now`, or a dash when there was nothing before.
+fn change(now: f64, before: f64) -> String {
+    if before.abs() < f64::EPSILON {
+        "–".to_owned()
+    } else {
+        format!("{:+.1} %", (now - before) / before * 100.0)
+    }
+}
+
+impl From<&AccountSummary> for Row {
+    fn from(a: &AccountSummary) -> Row {
+        Row {
+            account_id: a.account_id.clone(),
+            name: a.name.clone(),
+            environment: a.environment.clone(),
+            day_cost: optional(a.day_cost, money),
+            month_to_date: money(a.month_to_date),
+            previous_month_to_date: money(a.previous_month_to_date),
+            change: change(a.month_to_date, a.previous_month_to_date),
+            findings: a.open_findings,
+            compliance: optional(a.latest_compliance, |x| format!("{x:.1}")),
+            health: optional(a.mean_health, |x| format!("{x:.1}")),
+            last_loaded_run: a.last_loaded_run.map_or_else(|| "–".to_owned(), day),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage<'a> {
+    user_name: &'a str,
+    role: &'a str,
+    csrf_token: &'a str,
+    /// Why there is nothing to show, when there is nothing.
+    empty: Option<String>,
+    /// Why there is no cost, when accounts have none.
+    no_cost: Option<&'static str>,
+    day: String,
+    month_to_date: String,
+    previous_month_to_date: String,
+    total_day_cost: String,
+    total_month_to_date: String,
+    total_previous_month_to_date: String,
+    total_change: String,
+    total_findings: OpenFindings,
+    rows: Vec<Row>,
+}
+
+/// Why an overview has no account.
+fn empty_reason(access: &Access) -> String {
+    match access {
+        Access::All => "No account is loaded yet. Load A360 snapshots with \
+            `orgwatch ingest --from DIR`, or try `orgwatch demo`."
+            .to_owned(),
+        Access::Limited(l) => {
+            let mut named: Vec<String> = l.accounts.iter().map(|a| a.to_string()).collect();
+            named.extend(l.ous.iter().map(|o| format!("OU {o}")));
+            named.extend(l.environments.iter().map(|e| format!("environment {e}")));
+            if named.is_empty() {
+                "Your access is limited to no account: ask an administrator to grant you some."
+                    .to_owned()
+            } else {
+                format!(
+                    "Your access is limited to {}, and no loaded account matches.",
+                    named.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// `GET /`: the Overview page.
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Html<String>, WebError> {
+    let org = state.store().org_summary(&user.user.access).await?;
+    let span = |r: Option<(Date, Date)>| {
+        r.map_or_else(String::new, |(a, b)| format!("{} – {}", day(a), day(b)))
+    };
+    let page = OverviewPage {
+        user_name: &user.user.name,
+        role: user.user.role.as_str(),
+        csrf_token: &user.csrf_token,
+        empty: org
+            .accounts
+            .is_empty()
+            .then(|| empty_reason(&user.user.access)),
+        no_cost: (org.day.is_none() && !org.accounts.is_empty()).then_some(
+            "No daily cost report is loaded yet: cost figures appear once a DAILY snapshot \
+             with Cost Explorer data is loaded.",
+        ),
+        day: org.day.map_or_else(String::new, day),
+        month_to_date: span(org.month_to_date),
+        previous_month_to_date: span(org.previous_month_to_date),
+        total_day_cost: money(org.day_cost()),
+        total_month_to_date: money(org.month_to_date_cost()),
+        total_previous_month_to_date: money(org.previous_month_to_date_cost()),
+        total_change: change(org.month_to_date_cost(), org.previous_month_to_date_cost()),
+        total_findings: org.open_findings(),
+        rows: org.accounts.iter().map(Row::from).collect(),
+    }
+    .render()?;
+    Ok(Html(page))
+}

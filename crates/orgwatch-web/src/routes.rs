@@ -1,0 +1,127 @@
+//! Every route of the app, declared once with who may call it: the router is built from this
+//! table, and the tests walk it, so a new route is covered by them without being listed
+//! twice.
+
+use crate::{assets, health, login, overview, security, session, AppState};
+use axum::handler::Handler;
+use axum::http::{Method, Request};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone (listed in [`PUBLIC_PATHS`]).
+    Public,
+    /// A logged-in user; without a session, a redirect to `/login`.
+    Page,
+    /// A logged-in user; without a session, 401.
+    Api,
+}
+
+/// One route: method, path and guard.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path.
+    pub path: &'static str,
+    /// Who may call it.
+    pub guard: Guard,
+}
+
+/// The paths anyone may call without a session: the login form, the health checks and the
+/// static assets. (Documented in DESIGN.md, "Web"; the route tests hold the table to it.)
+pub const PUBLIC_PATHS: &[&str] = &["/login", "/healthz", "/readyz", "/static/app.css"];
+
+type Entry = (RouteInfo, MethodRouter<AppState>);
+
+fn entry<H, T>(method: Method, path: &'static str, guard: Guard, handler: H) -> Entry
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = if method == Method::POST {
+        MethodFilter::POST
+    } else {
+        MethodFilter::GET
+    };
+    (
+        RouteInfo {
+            method,
+            path,
+            guard,
+        },
+        on(filter, handler),
+    )
+}
+
+/// The table: each route once.
+fn table() -> Vec<Entry> {
+    use Guard::{Api, Page, Public};
+    use Method as M;
+    vec![
+        entry(M::GET, "/", Page, overview::page),
+        entry(M::GET, "/api/overview", Api, overview::api),
+        entry(M::GET, "/login", Public, login::form),
+        entry(M::POST, "/login", Public, login::submit),
+        entry(M::POST, "/logout", Page, login::logout),
+        entry(M::GET, "/healthz", Public, health::healthz),
+        entry(M::GET, "/readyz", Public, health::readyz),
+        entry(M::GET, "/static/app.css", Public, assets::css),
+    ]
+}
+
+/// Every route of the app.
+pub fn routes() -> Vec<RouteInfo> {
+    table().into_iter().map(|(info, _)| info).collect()
+}
+
+pub(crate) fn build(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (info, method_router) in table() {
+        // The guard is a layer of the route itself, so a handler that forgot to take
+        // `CurrentUser` is still protected.
+        let method_router = match info.guard {
+            Guard::Public => method_router,
+            Guard::Page | Guard::Api => method_router.route_layer(from_fn(session::require)),
+        };
+        router = router.route(info.path, method_router);
+    }
+    // Layers run outside in: the last added first.
+    let mut router = router
+        .layer(from_fn(session::csrf))
+        .layer(from_fn_with_state(state.clone(), session::load))
+        .with_state(state);
+    for layer in security::headers() {
+        router = router.layer(layer);
+    }
+    router
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The span of a request: method, path (never the query or a header: no token or cookie is
+/// logged) and the request id, which the response echoes as `x-request-id`.
+fn span<B>(req: &Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+    )
+}

@@ -1,0 +1,441 @@
+//! The app through its router (no socket): every route's guard, CSRF, session fixation and
+//! expiry, logout and login rate limits, on both backends.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use orgwatch_store::auth::{NewUser, Role};
+use orgwatch_store::{Access, Store};
+use orgwatch_test_support::on_both_backends;
+use orgwatch_web::limit::LoginLimits;
+use orgwatch_web::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use orgwatch_web::{routes, AppState, Guard, SessionConfig, WebConfig, PUBLIC_PATHS};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a long enough password";
+const T0: i64 = 1_800_000_000;
+
+/// The app on a store, with a clock the test moves.
+struct App {
+    router: Router,
+    clock: Arc<AtomicI64>,
+}
+
+impl App {
+    async fn new(store: Store) -> App {
+        App::with(store, WebConfig::default()).await
+    }
+
+    async fn with(store: Store, config: WebConfig) -> App {
+        for (name, role) in [("admin", Role::Admin), ("viewer", Role::Viewer)] {
+            store
+                .add_user(&NewUser {
+                    name,
+                    password_hash: &orgwatch_web::password::hash(PASSWORD).unwrap(),
+                    role,
+                    access: &Access::All,
+                    now: T0,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let clock = Arc::new(AtomicI64::new(T0));
+        let now = clock.clone();
+        let state = AppState::new(store, config, Arc::new(move || now.load(Ordering::SeqCst)));
+        App {
+            router: orgwatch_web::router(state),
+            clock,
+        }
+    }
+
+    fn advance(&self, d: Duration) {
+        self.clock.fetch_add(d.as_secs() as i64, Ordering::SeqCst);
+    }
+
+    async fn send(&self, req: Request<Body>) -> Response {
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+
+    async fn get(&self, path: &str, session: Option<&str>) -> Response {
+        let mut req = Request::get(path);
+        if let Some(id) = session {
+            req = req.header(header::COOKIE, format!("{SESSION_COOKIE}={id}"));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A form post with these cookies.
+    async fn post(&self, path: &str, cookies: &str, form: &str) -> Response {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookies)
+            .body(Body::from(form.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Logs in through the form; the response of the post.
+    async fn try_login(&self, user: &str, password: &str, session: Option<&str>) -> Response {
+        let form = self.get("/login", None).await;
+        assert_eq!(form.status(), StatusCode::OK);
+        let token = cookie(&form, LOGIN_CSRF_COOKIE).expect("a login form token cookie");
+        assert!(body(form).await.contains(&format!("value=\"{token}\"")));
+        let mut cookies = format!("{LOGIN_CSRF_COOKIE}={token}");
+        if let Some(id) = session {
+            cookies.push_str(&format!("; {SESSION_COOKIE}={id}"));
+        }
+        self.post(
+            "/login",
+            &cookies,
+            &format!(
+                "csrf_token={token}&username={user}&password={}",
+                password.replace(' ', "+")
+            ),
+        )
+        .await
+    }
+
+    /// Logs in; the new session id.
+    async fn login(&self, user: &str) -> String {
+        let res = self.try_login(user, PASSWORD, None).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        cookie(&res, SESSION_COOKIE).expect("a session cookie")
+    }
+
+    /// The CSRF token of a session, as its pages carry it.
+    async fn csrf_token(&self, session: &str) -> String {
+        let page = body(self.get("/", Some(session)).await).await;
+        let at = page.find("name=\"csrf_token\" value=\"").expect("a token") + 25;
+        page[at..at + 64].to_owned()
+    }
+}
+
+/// The value a response sets for cookie `name` (empty values, i.e. deletions, skipped).
+fn cookie(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie_header(res: &Response, name: &str) -> String {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no Set-Cookie {name}"))
+        .to_owned()
+}
+
+async fn body(res: Response) -> String {
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn location(res: &Response) -> &str {
+    res.headers()
+        .get(header::LOCATION)
+        .map_or("", |v| v.to_str().unwrap())
+}
+
+fn request(method: &Method, path: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("csrf_token=x"))
+        .unwrap()
+}
+
+async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
+    let app = App::new(store).await;
+    let all = routes();
+    assert!(all.len() >= 8, "{all:?}");
+    for route in &all {
+        let public = PUBLIC_PATHS.contains(&route.path);
+        assert_eq!(
+            public,
+            route.guard == Guard::Public,
+            "{} {}: public routes are the documented ones",
+            route.method,
+            route.path
+        );
+        let res = app.send(request(&route.method, route.path)).await;
+        let what = format!("{} {} -> {}", route.method, route.path, res.status());
+        if public {
+            assert_ne!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
+            assert_ne!(location(&res), "/login", "{what}");
+        } else if route.path.starts_with("/api/") {
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
+        } else {
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{what}");
+            assert_eq!(location(&res), "/login", "{what}");
+        }
+    }
+    // Every response carries the security headers and a request id.
+    let res = app.get("/login", None).await;
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(res.headers().contains_key("x-request-id"));
+    // Public ones answer.
+    assert_eq!(body(app.get("/healthz", None).await).await, "ok\n");
+    assert_eq!(body(app.get("/readyz", None).await).await, "ready\n");
+    let css = app.get("/static/app.css", None).await;
+    assert_eq!(
+        css.headers()[header::CONTENT_TYPE],
+        "text/css; charset=utf-8"
+    );
+}
+
+async fn every_state_changing_route_needs_the_sessions_csrf_token(store: Store) {
+    let app = App::new(store).await;
+    let session = app.login("admin").await;
+    let token = app.csrf_token(&session).await;
+    let cookies = format!("{SESSION_COOKIE}={session}");
+    let changing: Vec<_> = routes()
+        .into_iter()
+        .filter(|r| r.method != Method::GET)
+        .collect();
+    assert!(changing.iter().any(|r| r.path == "/logout"));
+    for route in changing.iter().filter(|r| r.path != "/login") {
+        for form in ["", "csrf_token=", "csrf_token=0123456789abcdef"] {
+            let res = app.post(route.path, &cookies, form).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::FORBIDDEN,
+                "{} {form:?}",
+                route.path
+            );
+        }
+        // A JSON call with a wrong header is refused as well.
+        let req = Request::post(route.path)
+            .header(header::COOKIE, &cookies)
+            .header("x-csrf-token", "wrong")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.status(), StatusCode::FORBIDDEN);
+    }
+    // The session survived every refused attempt; with the header token, logout works.
+    assert_eq!(app.get("/", Some(&session)).await.status(), StatusCode::OK);
+    let req = Request::post("/logout")
+        .header(header::COOKIE, &cookies)
+        .header("x-csrf-token", &token)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.status(), StatusCode::SEE_OTHER);
+
+    // The login form: its token must equal its cookie.
+    let form = format!("username=admin&password={}", PASSWORD.replace(' ', "+"));
+    let res = app
+        .post("/login", "", &format!("csrf_token=abc&{form}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no cookie");
+    let res = app
+        .post(
+            "/login",
+            &format!("{LOGIN_CSRF_COOKIE}=abc"),
+            &format!("csrf_token=abd&{form}"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a different token");
+    let res = app
+        .post("/login", &format!("{LOGIN_CSRF_COOKIE}=abc"), &form)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token");
+}
+
+async fn login_issues_a_new_session_id_and_ends_the_one_it_was_given(store: Store) {
+    let app = App::new(store).await;
+    // An id an attacker planted is not promoted.
+    let planted = "a".repeat(64);
+    let res = app.try_login("admin", PASSWORD, Some(&planted)).await;
+    let session = cookie(&res, SESSION_COOKIE).unwrap();
+    assert_ne!(session, planted);
+    assert_eq!(
+        app.get("/", Some(&planted)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Logging in again from a live session gives a new id and ends the old one.
+    let res = app.try_login("viewer", PASSWORD, Some(&session)).await;
+    let second = cookie(&res, SESSION_COOKIE).unwrap();
+    assert_ne!(second, session);
+    assert_eq!(
+        app.get("/", Some(&session)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = body(app.get("/", Some(&second)).await).await;
+    assert!(page.contains("viewer (viewer)"), "{page}");
+    // The cookie: HttpOnly, SameSite=Strict, not Secure over plain HTTP.
+    let header = set_cookie_header(&res, SESSION_COOKIE);
+    assert!(header.contains("HttpOnly"), "{header}");
+    assert!(header.contains("SameSite=Strict"), "{header}");
+    assert!(!header.contains("Secure"), "{header}");
+    // A wrong password and an unknown user get the same answer.
+    for (user, password) in [("admin", "wrong password!"), ("nobody", PASSWORD)] {
+        let res = app.try_login(user, password, None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{user}");
+        assert!(cookie(&res, SESSION_COOKIE).is_none());
+        assert!(body(res).await.contains("Wrong user name or password."));
+    }
+}
+
+async fn cookies_are_secure_behind_https(store: Store) {
+    let app = App::new(store).await;
+    let form = app.get("/login", None).await;
+    let token = cookie(&form, LOGIN_CSRF_COOKIE).unwrap();
+    let req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("{LOGIN_CSRF_COOKIE}={token}"))
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(format!(
+            "csrf_token={token}&username=admin&password={}",
+            PASSWORD.replace(' ', "+")
+        )))
+        .unwrap();
+    let res = app.send(req).await;
+    assert!(set_cookie_header(&res, SESSION_COOKIE).contains("Secure"));
+}
+
+async fn sessions_expire_when_idle_and_absolutely(store: Store) {
+    let config = WebConfig {
+        session: SessionConfig {
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(2 * 3600),
+            ..SessionConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    let app = App::with(store, config).await;
+    let minutes = |m: u64| Duration::from_secs(m * 60);
+
+    // Idle: each request keeps it alive for 30 minutes more.
+    let session = app.login("admin").await;
+    app.advance(minutes(29));
+    assert_eq!(app.get("/", Some(&session)).await.status(), StatusCode::OK);
+    app.advance(minutes(29));
+    assert_eq!(app.get("/", Some(&session)).await.status(), StatusCode::OK);
+    app.advance(minutes(31));
+    let res = app.get("/", Some(&session)).await;
+    assert_eq!(
+        (res.status(), location(&res)),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    assert_eq!(
+        app.get("/api/overview", Some(&session)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Absolute: however active, two hours after login.
+    let session = app.login("admin").await;
+    for _ in 0..5 {
+        app.advance(minutes(20));
+        assert_eq!(app.get("/", Some(&session)).await.status(), StatusCode::OK);
+    }
+    app.advance(minutes(21));
+    assert_eq!(
+        app.get("/", Some(&session)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn logout_destroys_the_session_on_the_server(store: Store) {
+    let app = App::new(store).await;
+    let session = app.login("admin").await;
+    let token = app.csrf_token(&session).await;
+    let res = app
+        .post(
+            "/logout",
+            &format!("{SESSION_COOKIE}={session}"),
+            &format!("csrf_token={token}"),
+        )
+        .await;
+    assert_eq!(
+        (res.status(), location(&res)),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    assert!(set_cookie_header(&res, SESSION_COOKIE).contains("Max-Age=0"));
+    // The browser's cookie replayed finds no session.
+    assert_eq!(
+        app.get("/", Some(&session)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/api/overview", Some(&session)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn logins_are_rate_limited_per_user_name_and_per_address(store: Store) {
+    let config = WebConfig {
+        limits: LoginLimits {
+            per_ip: NonZeroU32::new(7).unwrap(),
+            per_user: NonZeroU32::new(3).unwrap(),
+        },
+        ..WebConfig::default()
+    };
+    let app = App::with(store, config).await;
+    for _ in 0..3 {
+        let res = app.try_login("admin", "not the password", None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The fourth attempt for the name is refused before the password is even checked.
+    let res = app.try_login("admin", PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(cookie(&res, SESSION_COOKIE).is_none());
+    assert!(body(res)
+        .await
+        .contains("Too many login attempts for this user"));
+    // Other names from the same address: allowed until the address's limit of 7 (every
+    // attempt counts there, the refused fourth one too).
+    app.login("viewer").await;
+    for _ in 0..2 {
+        let res = app.try_login("someone", "x", None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.try_login("viewer", PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(body(res).await.contains("from your address"));
+}
+
+async fn the_overview_of_an_empty_store_says_why(store: Store) {
+    let app = App::new(store).await;
+    let session = app.login("admin").await;
+    let page = body(app.get("/", Some(&session)).await).await;
+    assert!(page.contains("No account is loaded yet"), "{page}");
+    let res = app.get("/api/overview", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&body(res).await).unwrap();
+    assert_eq!(json["accounts"], serde_json::json!([]));
+    assert_eq!(json["day"], serde_json::Value::Null);
+}
+
+on_both_backends!(store:
+    every_route_needs_a_session_except_the_public_ones,
+    every_state_changing_route_needs_the_sessions_csrf_token,
+    login_issues_a_new_session_id_and_ends_the_one_it_was_given,
+    cookies_are_secure_behind_https,
+    sessions_expire_when_idle_and_absolutely,
+    logout_destroys_the_session_on_the_server,
+    logins_are_rate_limited_per_user_name_and_per_address,
+    the_overview_of_an_empty_store_says_why,
+);

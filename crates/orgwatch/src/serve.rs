@@ -1,0 +1,95 @@
+//! `orgwatch serve` (and the end of `orgwatch demo`): the web app on a listener, until
+//! Ctrl-C or SIGTERM, with the way in printed.
+
+use crate::config::ServeConfig;
+use anyhow::{Context, Result};
+use orgwatch_store::auth::{NewUser, Role};
+use orgwatch_store::{Access, Store};
+use orgwatch_web::{AppState, SessionConfig, WebConfig};
+use tokio::net::TcpListener;
+
+/// The first administrator's name.
+pub const ADMIN: &str = "admin";
+
+/// Opens the listener (before any slow work, so a taken port fails at once).
+pub async fn bind(config: &ServeConfig) -> Result<TcpListener> {
+    Ok(orgwatch_web::bind(config.listen).await?)
+}
+
+/// With no user at all, creates `admin` with a random password; returns that password.
+pub async fn first_admin(store: &Store) -> Result<Option<String>> {
+    if store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let password = orgwatch_web::password::generate();
+    let hash = orgwatch_web::password::hash(&password)?;
+    let added = store
+        .add_user(&NewUser {
+            name: ADMIN,
+            password_hash: &hash,
+            role: Role::Admin,
+            access: &Access::All,
+            now: now(),
+        })
+        .await?;
+    // Another process may have created the first user in between: then it printed it.
+    Ok(added.map(|_| password))
+}
+
+/// Sets a fresh random password on `admin` (creating it, an administrator, if needed), so
+/// that a demo always says how to get in; returns the password.
+pub async fn reset_admin(store: &Store) -> Result<String> {
+    let password = orgwatch_web::password::generate();
+    let hash = orgwatch_web::password::hash(&password)?;
+    let new = NewUser {
+        name: ADMIN,
+        password_hash: &hash,
+        role: Role::Admin,
+        access: &Access::All,
+        now: now(),
+    };
+    if store.add_user(&new).await?.is_none() {
+        store.set_password(ADMIN, &hash, now()).await?;
+        store.grant(ADMIN, Role::Admin, &Access::All, now()).await?;
+    }
+    Ok(password)
+}
+
+/// Epoch seconds now.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Prints the URL (and the credentials, when there are new ones) and serves until
+/// interrupted.
+pub async fn run(
+    store: Store,
+    listener: TcpListener,
+    config: &ServeConfig,
+    password: Option<String>,
+) -> Result<()> {
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    if let Some(password) = password {
+        crate::outln!("user: {ADMIN}")?;
+        crate::outln!("password: {password}")?;
+    }
+    // Last, so that what reads the output knows all is said once it sees the URL.
+    crate::outln!("url: http://{addr}/")?;
+    eprintln!("orgwatch: serving the web app on http://{addr}/ (Ctrl-C stops it)");
+    let web = WebConfig {
+        session: SessionConfig {
+            secure: config.secure,
+            ..SessionConfig::default()
+        },
+        ..WebConfig::default()
+    };
+    let state = AppState::new(store.clone(), web, orgwatch_web::system_clock());
+    let stop = crate::shutdown::on_signal();
+    orgwatch_web::serve(listener, state, stop)
+        .await
+        .context("the web server failed")?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,503 @@
+//! The web app over the demo organisation: the Overview's figures against the files, a
+//! limited viewer's view, and `serve`/`demo` on a real socket (port 0, a taken port, how to
+//! get in, graceful shutdown).
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use common::{cents, expected};
+use orgwatch_store::auth::{NewUser, Role};
+use orgwatch_store::{Access, Limits, Store};
+use orgwatch_test_support::cli::text;
+use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a long enough password";
+
+// ------------------------------------------------------------------ through the router
+
+async fn add_user(store: &Store, name: &str, role: Role, access: &Access) {
+    let hash = orgwatch_web::password::hash(PASSWORD).unwrap();
+    let new = NewUser {
+        name,
+        password_hash: &hash,
+        role,
+        access,
+        now: orgwatch::serve::now(),
+    };
+    store.add_user(&new).await.unwrap().unwrap();
+}
+
+/// The value of the `name=` cookie a response sets.
+fn set_cookie(res: &axum::response::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Logs `user` in through the login form; the session cookie.
+async fn login(app: &Router, user: &str) -> String {
+    let form = app
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let token = set_cookie(&form, "orgwatch_login_csrf").unwrap();
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("orgwatch_login_csrf={token}"))
+                .body(Body::from(format!(
+                    "csrf_token={token}&username={user}&password={}",
+                    PASSWORD.replace(' ', "+")
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    format!(
+        "orgwatch_session={}",
+        set_cookie(&res, "orgwatch_session").unwrap()
+    )
+}
+
+async fn get(app: &Router, path: &str, cookie: &str) -> String {
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The text of the element with `id` in a page.
+fn by_id<'p>(page: &'p str, id: &str) -> &'p str {
+    let at = page
+        .find(&format!("id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no #{id}"))
+        + id.len()
+        + 6;
+    &page[at..at + page[at..].find('<').unwrap()]
+}
+
+fn ids(overview: &Value) -> Vec<String> {
+    overview["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn the_overview_shows_the_demo_figures_and_a_viewer_only_their_accounts(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    let out = orgwatch!(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--seed",
+            "11",
+            "--accounts",
+            "4",
+            "--days",
+            "70",
+            "--end-date",
+            "2026-11-24",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ]
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = expected(dir.path());
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+
+    // The API's figures are the files'.
+    let all: Value = serde_json::from_str(&get(&app, "/api/overview", &admin).await).unwrap();
+    let day = want.day.unwrap();
+    assert_eq!(all["day"], orgwatch_model::Day(day).to_string());
+    let totals = &all["totals"];
+    assert_eq!(totals["accounts"], 4);
+    let money = |v: &Value| cents(v.as_f64().unwrap());
+    assert_eq!(money(&totals["day_cost"]), cents(want.day_cost));
+    assert_eq!(money(&totals["month_to_date"]), cents(want.month_to_date));
+    assert_eq!(
+        money(&totals["previous_month_to_date"]),
+        cents(want.previous_month_to_date)
+    );
+    for severity in ["critical", "high", "medium", "low", "informational"] {
+        let n = want
+            .open
+            .get(&severity.to_uppercase())
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(totals["open_findings"][severity], n, "{severity}");
+    }
+    assert!(want.open["CRITICAL"] > 0 && want.month_to_date > 0.0);
+    // So are the page's.
+    let page = get(&app, "/", &admin).await;
+    assert_eq!(by_id(&page, "day"), all["day"].as_str().unwrap());
+    assert_eq!(
+        by_id(&page, "total-day-cost"),
+        format!("{:.2}", want.day_cost)
+    );
+    assert_eq!(
+        by_id(&page, "total-month-to-date"),
+        format!("{:.2}", want.month_to_date)
+    );
+    assert_eq!(
+        by_id(&page, "total-previous-month-to-date"),
+        format!("{:.2}", want.previous_month_to_date)
+    );
+    assert_eq!(
+        by_id(&page, "total-critical"),
+        want.open["CRITICAL"].to_string()
+    );
+
+    // A viewer limited to one account gets its row and nothing of the others.
+    let accounts = ids(&all);
+    let (mine, others) = (&accounts[1], &accounts[..]);
+    let limited = |l: Limits| Access::Limited(l);
+    let account = orgwatch_model::AccountId::parse(mine).unwrap();
+    add_user(
+        &store,
+        "one",
+        Role::Viewer,
+        &limited(Limits {
+            accounts: vec![account],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let one = login(&app, "one").await;
+    let seen: Value = serde_json::from_str(&get(&app, "/api/overview", &one).await).unwrap();
+    assert_eq!(ids(&seen), vec![mine.clone()]);
+    assert_eq!(seen["accounts"][0], all["accounts"][1]);
+    assert_eq!(
+        seen["totals"]["month_to_date"],
+        all["accounts"][1]["month_to_date"]
+    );
+    assert_eq!(
+        seen["totals"]["open_findings"],
+        all["accounts"][1]["open_findings"]
+    );
+    let page = get(&app, "/", &one).await;
+    assert!(page.contains(mine.as_str()));
+    for other in others.iter().filter(|o| *o != mine) {
+        assert!(
+            !page.contains(other.as_str()),
+            "{other} leaked into the page"
+        );
+    }
+
+    // By environment: exactly the accounts of that environment.
+    let environment = all["accounts"][0]["environment"].as_str().unwrap();
+    add_user(
+        &store,
+        "env",
+        Role::Viewer,
+        &limited(Limits {
+            environments: vec![environment.to_lowercase()],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let env = login(&app, "env").await;
+    let seen: Value = serde_json::from_str(&get(&app, "/api/overview", &env).await).unwrap();
+    let of_environment: Vec<String> = all["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["environment"] == environment)
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids(&seen), of_environment);
+
+    // An OU: no loaded account records one, so nothing (it fails closed), and the page says so.
+    add_user(
+        &store,
+        "ou",
+        Role::Viewer,
+        &limited(Limits {
+            ous: vec!["Security".to_owned()],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let ou = login(&app, "ou").await;
+    let seen: Value = serde_json::from_str(&get(&app, "/api/overview", &ou).await).unwrap();
+    assert_eq!(ids(&seen), Vec::<String>::new());
+    assert_eq!(seen["day"], Value::Null);
+    let page = get(&app, "/", &ou).await;
+    assert!(
+        page.contains("limited to OU Security, and no loaded account matches"),
+        "{page}"
+    );
+    for other in others {
+        assert!(!page.contains(other.as_str()));
+    }
+    store.close().await;
+}
+
+on_both_backends!(the_overview_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+// ------------------------------------------------------------------ on a real socket
+
+/// A running `orgwatch` and what it printed before serving.
+struct Running {
+    child: Child,
+    url: String,
+    password: Option<String>,
+}
+
+impl Running {
+    /// Starts the binary and reads stdout up to the `url:` line (the credentials, when
+    /// there are new ones, come just before it).
+    fn start(args: &[&str]) -> Running {
+        let mut child = orgwatch!()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut user = None;
+        let mut password = None;
+        for line in lines {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("user: ") {
+                user = Some(u.to_owned());
+            } else if let Some(p) = line.strip_prefix("password: ") {
+                password = Some(p.to_owned());
+            } else if let Some(url) = line.strip_prefix("url: ") {
+                assert_eq!(user.is_some(), password.is_some());
+                assert!(user.is_none_or(|u| u == "admin"));
+                return Running {
+                    child,
+                    url: url.to_owned(),
+                    password,
+                };
+            }
+        }
+        // Ended without serving: reap it, then fail.
+        let status = child.wait().unwrap();
+        panic!("no url: line; the process exited with {status}")
+    }
+
+    fn addr(&self) -> String {
+        self.url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// SIGTERM, then the exit status (a graceful shutdown exits 0).
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        self.child.wait().unwrap()
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection: (status, headers and body as text).
+fn http(addr: &str, request: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    (status, response)
+}
+
+fn http_get(addr: &str, path: &str, cookie: &str) -> (u16, String) {
+    http(
+        addr,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+fn cookie_in(response: &str, name: &str) -> Option<String> {
+    response
+        .lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Logs in over HTTP; the session cookie, or `None` when refused.
+fn http_login(addr: &str, user: &str, password: &str) -> Option<String> {
+    let (_, form) = http_get(addr, "/login", "");
+    let token = cookie_in(&form, "orgwatch_login_csrf").unwrap();
+    let body = format!("csrf_token={token}&username={user}&password={password}");
+    let (status, response) = http(
+        addr,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nCookie: orgwatch_login_csrf={token}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (status == 303).then(|| {
+        format!(
+            "orgwatch_session={}",
+            cookie_in(&response, "orgwatch_session").unwrap()
+        )
+    })
+}
+
+#[test]
+fn serve_on_port_zero_prints_its_url_and_the_first_admin_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("o.db").display());
+    let serve = [
+        "--database-url",
+        db.as_str(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let running = Running::start(&serve);
+    assert!(!running.url.ends_with(":0/"), "{}", running.url);
+    let addr = running.addr();
+    let (status, body) = http_get(&addr, "/healthz", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.ends_with("ok\n"), "{body}");
+    assert_eq!(http_get(&addr, "/readyz", "").0, 200);
+    let (status, body) = http_get(&addr, "/", "");
+    assert_eq!(status, 303);
+    assert!(body.contains("location: /login"), "{body}");
+    let password = running
+        .password
+        .clone()
+        .expect("the first admin's password");
+    let session = http_login(&addr, "admin", &password).expect("the printed password logs in");
+    let (status, overview) = http_get(&addr, "/api/overview", &session);
+    assert_eq!(status, 200, "{overview}");
+    assert!(overview.contains("\"accounts\":[]"), "{overview}");
+    assert!(running.stop().success(), "a graceful shutdown exits 0");
+
+    // There is a user now: nothing to print again.
+    let again = Running::start(&serve);
+    assert_eq!(again.password, None);
+    assert!(again.stop().success());
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("o.db").display());
+    for command in [
+        &["serve"][..],
+        &[
+            "demo",
+            "--accounts",
+            "1",
+            "--days",
+            "2",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ],
+    ] {
+        let out = orgwatch!()
+            .args(["--database-url", &db])
+            .args(command)
+            .args(["--listen", &addr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "cannot listen on {addr}: the address is already in use"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("--listen 127.0.0.1:0"), "{err}");
+        assert_eq!(err.matches("already in use").count(), 1, "said once: {err}");
+    }
+}
+
+#[test]
+fn the_demo_serves_and_says_how_to_get_in_on_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("o.db").display());
+    let demo = [
+        "--database-url",
+        db.as_str(),
+        "demo",
+        "--accounts",
+        "2",
+        "--days",
+        "3",
+        "--end-date",
+        "2026-11-24",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let first = Running::start(&demo);
+    let first_password = first
+        .password
+        .clone()
+        .expect("user: admin and its password");
+    let session = http_login(&first.addr(), "admin", &first_password).unwrap();
+    let (status, overview) = http_get(&first.addr(), "/api/overview", &session);
+    assert_eq!(status, 200);
+    let overview: Value = serde_json::from_str(overview.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(overview["totals"]["accounts"], 2);
+    assert!(first.stop().success());
+
+    // Again on the same database: a fresh password, which works; the old one no longer does.
+    let second = Running::start(&demo);
+    let password = second
+        .password
+        .clone()
+        .expect("the demo tells again how to get in");
+    assert_ne!(password, first_password);
+    assert!(http_login(&second.addr(), "admin", &first_password).is_none());
+    assert!(http_login(&second.addr(), "admin", &password).is_some());
+    assert!(second.stop().success());
+}
