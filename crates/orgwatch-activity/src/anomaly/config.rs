@@ -74,6 +74,12 @@ pub struct DetectorConfig {
     pub count_min_excess: u64,
     /// Windows a scope's count model learns before it alarms. Default 60.
     pub count_learning: u64,
+    /// `new_api` alarms: a principal known for this many minutes calls an API it had not
+    /// called (its APIs of the first minutes are its baseline, so a new account or principal
+    /// does not alarm on everything). 0 turns them off. Default 1440 (a day).
+    pub new_api_learning: u32,
+    /// `root` alarms: every minute with calls of an account's root user. Default on.
+    pub root_alarms: bool,
 }
 
 /// The default [`DetectorConfig::count_threshold`] (measured: `docs/activity.md`).
@@ -114,6 +120,8 @@ impl Default for DetectorConfig {
             count_slack: DEFAULT_COUNT_SLACK,
             count_min_excess: DEFAULT_COUNT_MIN_EXCESS,
             count_learning: 60,
+            new_api_learning: 1440,
+            root_alarms: true,
         }
     }
 }

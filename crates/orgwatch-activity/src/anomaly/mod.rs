@@ -47,12 +47,14 @@
 //! assert_eq!(restored.config(), det.config());
 //! ```
 
+mod behaviour;
 mod config;
 mod counts;
 mod forest;
 mod scope;
 mod state;
 
+pub use behaviour::ROOT;
 pub use config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, DEFAULT_ALARM_THRESHOLD,
     DEFAULT_COUNT_MIN_EXCESS, DEFAULT_COUNT_PRIOR, DEFAULT_COUNT_SLACK, DEFAULT_COUNT_THRESHOLD,

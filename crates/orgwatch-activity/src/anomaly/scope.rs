@@ -1,6 +1,7 @@
 //! One scope's state: its series, which principals are tracked (admission, hysteresis,
 //! eviction), the per-key baselines, and the naming of a score's contributor.
 
+use super::behaviour::Behaviour;
 use super::config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, EVICT_BELOW, REPLACE_FACTOR,
 };
@@ -16,6 +17,8 @@ use std::collections::BTreeMap;
 pub(super) struct ScopeModels {
     pub(super) forests: ScopeState,
     pub(super) counts: Counts,
+    /// New-behaviour alarms (accounts only: the organisation's would repeat them).
+    pub(super) behaviour: Behaviour,
 }
 
 impl ScopeModels {
@@ -23,6 +26,7 @@ impl ScopeModels {
         ScopeModels {
             forests: ScopeState::new(config, scope, minute),
             counts: Counts::default(),
+            behaviour: Behaviour::default(),
         }
     }
 
@@ -31,6 +35,7 @@ impl ScopeModels {
         ScopeModels {
             forests,
             counts: Counts::default(),
+            behaviour: Behaviour::default(),
         }
     }
 
@@ -42,7 +47,21 @@ impl ScopeModels {
         minute: i64,
     ) -> Vec<Anomaly> {
         let counted = self.counts.observe(config, w);
-        self.forests.observe(config, w, minute, counted)
+        let mut out = self.forests.observe(config, w, minute, counted);
+        if w.scope != Scope::Org {
+            // The source IP the burst detectors named (the one that grew most).
+            let ip = out
+                .iter()
+                .find_map(|a| a.explanation.as_ref().and_then(|e| e.source_ip.clone()))
+                .or_else(|| {
+                    w.by_source_ip
+                        .iter()
+                        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                        .map(|(ip, _)| ip.clone())
+                });
+            out.extend(self.behaviour.observe(config, w, minute, ip.as_deref()));
+        }
+        out
     }
 }
 

@@ -234,9 +234,9 @@ mod tests {
     }
 
     /// A detector whose forests are all large, as formats 1 to 3 saved them (more than 256
-    /// points per tree do not fit the small layout), fed 30 minutes, with its count models
-    /// forgotten (formats 1 to 4 had none: restored, they start learning); and its legacy
-    /// form.
+    /// points per tree do not fit the small layout), fed 30 minutes, with its count and
+    /// behaviour models forgotten (formats 1 to 4 had none: restored, they start learning);
+    /// and its legacy form.
     fn large_detector() -> (Detector, Legacy) {
         let mut d = Detector::new(DetectorConfig {
             sample_size: 300,
@@ -252,6 +252,7 @@ mod tests {
         };
         for s in d.scopes.values_mut() {
             s.counts = Default::default();
+            s.behaviour = Default::default();
         }
         let legacy = Legacy {
             config: v4(&d.config),
@@ -295,6 +296,7 @@ mod tests {
         }
         for s in d.scopes.values_mut() {
             s.counts = Default::default();
+            s.behaviour = Default::default();
         }
         let parts = Parts {
             config: v4(&d.config),

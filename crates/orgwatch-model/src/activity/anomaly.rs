@@ -53,7 +53,7 @@ pub struct Explanation {
     pub region: Option<String>,
 }
 
-/// The detector behind an alarm. Written `forest` or `count`, as stored.
+/// The detector behind an alarm. Written `forest`, `count`, `new_api` or `root`, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AlarmKind {
     /// A series' Random Cut Forest score crossed the threshold and its count grew.
@@ -61,6 +61,10 @@ pub enum AlarmKind {
     /// A principal's (or one of its APIs') calls over the last minutes are improbable given
     /// its own recent rate (the count model).
     Count,
+    /// A principal known for the learning period called an API it had not called.
+    NewApi,
+    /// The account's root user made calls.
+    Root,
 }
 
 impl AlarmKind {
@@ -69,7 +73,15 @@ impl AlarmKind {
         match self {
             AlarmKind::Forest => "forest",
             AlarmKind::Count => "count",
+            AlarmKind::NewApi => "new_api",
+            AlarmKind::Root => "root",
         }
+    }
+
+    /// A new-behaviour kind (its alarms are scores of [`super::Series::Behaviour`]), not a
+    /// burst detector's.
+    pub fn is_behaviour(self) -> bool {
+        matches!(self, AlarmKind::NewApi | AlarmKind::Root)
     }
 }
 
@@ -81,7 +93,7 @@ impl fmt::Display for AlarmKind {
 
 /// Text that is not an [`AlarmKind`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an alarm kind (expected \"forest\" or \"count\")")]
+#[error("{0:?} is not an alarm kind (expected \"forest\", \"count\", \"new_api\" or \"root\")")]
 pub struct InvalidAlarmKind(pub String);
 
 impl FromStr for AlarmKind {
@@ -90,6 +102,8 @@ impl FromStr for AlarmKind {
         match s {
             "forest" => Ok(AlarmKind::Forest),
             "count" => Ok(AlarmKind::Count),
+            "new_api" => Ok(AlarmKind::NewApi),
+            "root" => Ok(AlarmKind::Root),
             _ => Err(InvalidAlarmKind(s.to_owned())),
         }
     }
@@ -103,7 +117,12 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_as_text() {
-        for k in [AlarmKind::Forest, AlarmKind::Count] {
+        for k in [
+            AlarmKind::Forest,
+            AlarmKind::Count,
+            AlarmKind::NewApi,
+            AlarmKind::Root,
+        ] {
             assert_eq!(k.as_str().parse::<AlarmKind>().unwrap(), k);
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
