@@ -205,8 +205,8 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     let gen = Instant::now();
     let t = traffic(&calls);
     eprintln!("traffic generated in {:.1} s", gen.elapsed().as_secs_f64());
-    // The default configuration: 4 tracked principals per scope (the other principals are
-    // scored together as `others`, so bursts of untracked principals are tested too).
+    // The default configuration: no principal forests (the count model tests every
+    // principal against its own rate; the forests score `total` and `others`).
     let f = busy_run(&t, DetectorConfig::default());
     assert!(f.strong >= 0.9, "strong recall {}", f.strong);
     assert!(f.subtle >= 0.5, "subtle recall {}", f.subtle);
@@ -370,6 +370,13 @@ fn busy_sweep() {
             },
         ),
         ("default".into(), base.clone()),
+        (
+            "max_principals 4 (before issue 16)".into(),
+            DetectorConfig {
+                max_principals: 4,
+                ..base.clone()
+            },
+        ),
     ];
     for th in [5.0, 7.0, 8.0] {
         configs.push((
@@ -656,6 +663,13 @@ fn quiet_sweep() {
             },
         ),
         ("default".into(), base.clone()),
+        (
+            "max_principals 4 (before issue 16)".into(),
+            DetectorConfig {
+                max_principals: 4,
+                ..base.clone()
+            },
+        ),
     ];
     // One knob at a time around the defaults.
     for th in [4.0, 5.0, 7.0, 8.0] {

@@ -44,8 +44,10 @@ pub struct DetectorConfig {
     /// Alarm when the score is at least this (and the count grew). Default
     /// [`DEFAULT_ALARM_THRESHOLD`].
     pub alarm_threshold: f64,
-    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting;
-    /// each costs a forest's memory and an update per window: `DESIGN.md`, "Cost").
+    /// Principals per scope with a forest of their own. Default 0 since the count model
+    /// (issue 16): it tests every principal against its own rate, and with it the principal
+    /// forests only added false alarms (quiet accounts: 5 in 24.75 account-days with 4, none
+    /// with 0; same recall) at three times the memory and time (`docs/activity.md`).
     pub max_principals: usize,
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).
@@ -111,7 +113,7 @@ impl Default for DetectorConfig {
             time_decay: 0.1 / 256.0,
             output_after: 64,
             alarm_threshold: DEFAULT_ALARM_THRESHOLD,
-            max_principals: 4,
+            max_principals: 0,
             max_gap_fill: 1440,
             min_alarm_increase: DEFAULT_MIN_ALARM_INCREASE,
             seed: 0x6f72_6777_6174_6368, // "orgwatch"

@@ -192,6 +192,8 @@ mod tests {
     /// Small forests: these tests check the plumbing, not the detection quality.
     pub(crate) fn small() -> DetectorConfig {
         DetectorConfig {
+            // Principal forests too: their plumbing is tested here.
+            max_principals: 4,
             trees: 10,
             sample_size: 32,
             output_after: 8,
