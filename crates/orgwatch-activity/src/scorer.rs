@@ -183,6 +183,7 @@ mod tests {
 
     fn config() -> DetectorConfig {
         DetectorConfig {
+            max_principals: 4,
             trees: 10,
             sample_size: 32,
             output_after: 8,

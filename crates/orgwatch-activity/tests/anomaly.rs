@@ -47,6 +47,13 @@ fn sample_calls() -> Calls {
     calls
 }
 
+/// An alarm of a new-behaviour kind (`new_api`, `root`), not of the burst detectors.
+fn is_behaviour(a: &Anomaly) -> bool {
+    a.explanation
+        .as_ref()
+        .is_some_and(|e| e.kind.is_behaviour())
+}
+
 fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u64 {
     if lambda < 30.0 {
         // Knuth's method, exact for small means.
@@ -198,11 +205,32 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     let gen = Instant::now();
     let t = traffic(&calls);
     eprintln!("traffic generated in {:.1} s", gen.elapsed().as_secs_f64());
-    let shingle = DetectorConfig::default().shingle as i64;
+    // The default configuration: no principal forests (the count model tests every
+    // principal against its own rate; the forests score `total` and `others`).
+    let f = busy_run(&t, DetectorConfig::default());
+    assert!(f.strong >= 0.9, "strong recall {}", f.strong);
+    assert!(f.subtle >= 0.5, "subtle recall {}", f.subtle);
+    assert!(
+        f.false_rate < 1.0,
+        "false alarms per account-day {}",
+        f.false_rate
+    );
+    assert!(f.misnamed.is_empty(), "{:#?}", f.misnamed);
+}
 
-    // The default configuration: 4 tracked principals per scope (the other principals are
-    // scored together as `others`, so bursts of untracked principals are tested too).
-    let config = DetectorConfig::default();
+/// The busy-account figures of one run.
+struct BusyFigures {
+    strong: f64,
+    subtle: f64,
+    false_rate: f64,
+    /// Alarms during a burst that name another principal or API.
+    misnamed: Vec<String>,
+}
+
+/// Runs a detector of `config` over the busy stream (restored from its bytes after the
+/// warm-up day), prints what it found and returns the figures.
+fn busy_run(t: &Traffic, config: DetectorConfig) -> BusyFigures {
+    let shingle = config.shingle as i64;
     let mut det = Detector::new(config);
     let mut alarms: Vec<(i64, Anomaly)> = Vec::new();
     let started = Instant::now();
@@ -221,7 +249,13 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
             let scores = det.observe(w);
             updates += scores.len();
             if m >= WARMUP {
-                alarms.extend(scores.into_iter().filter(|a| a.alarm).map(|a| (m, a)));
+                // The burst detectors' alarms (new-behaviour kinds are tested on their own).
+                alarms.extend(
+                    scores
+                        .into_iter()
+                        .filter(|a| a.alarm && !is_behaviour(a))
+                        .map(|a| (m, a)),
+                );
             }
         }
     }
@@ -312,8 +346,393 @@ fn bursts_are_found_and_named_with_few_false_alarms() {
     for m in misnamed.iter().take(10) {
         eprintln!("misnamed: {m}");
     }
-    assert!(recall_strong >= 0.9, "strong recall {recall_strong}");
-    assert!(recall_subtle >= 0.5, "subtle recall {recall_subtle}");
-    assert!(fa_rate < 1.0, "false alarms per account-day {fa_rate}");
-    assert!(misnamed.is_empty(), "{misnamed:#?}");
+    BusyFigures {
+        strong: recall_strong,
+        subtle: recall_subtle,
+        false_rate: fa_rate,
+        misnamed,
+    }
+}
+
+/// The busy-account sweep of `docs/activity.md`: `cargo test --release -p orgwatch-activity
+/// --test anomaly -- --ignored --nocapture busy_sweep`.
+#[test]
+#[ignore = "a sweep for the documentation, minutes long"]
+fn busy_sweep() {
+    let t = traffic(&sample_calls());
+    let base = DetectorConfig::default();
+    let mut configs: Vec<(String, DetectorConfig)> = vec![
+        (
+            "forests only (count model off)".into(),
+            DetectorConfig {
+                count_threshold: 0.0,
+                ..base.clone()
+            },
+        ),
+        ("default".into(), base.clone()),
+        (
+            "max_principals 4 (before issue 16)".into(),
+            DetectorConfig {
+                max_principals: 4,
+                ..base.clone()
+            },
+        ),
+    ];
+    for th in [5.0, 7.0, 8.0] {
+        configs.push((
+            format!("count_threshold {th}"),
+            DetectorConfig {
+                count_threshold: th,
+                ..base.clone()
+            },
+        ));
+    }
+    for slack in [0.0, 0.1, 0.4] {
+        configs.push((
+            format!("count_slack {slack}"),
+            DetectorConfig {
+                count_slack: slack,
+                ..base.clone()
+            },
+        ));
+    }
+    println!("| configuration | strong | subtle | false alarms / account-day | misnamed |");
+    println!("|---|---|---|---|---|");
+    for (name, c) in configs {
+        let f = busy_run(&t, c);
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {} |",
+            f.strong,
+            f.subtle,
+            f.false_rate,
+            f.misnamed.len()
+        );
+    }
+}
+
+// --- Quiet accounts (issue 16) -------------------------------------------------------------
+//
+// 3 accounts x 3 days at 1 to 11 calls per minute (a day/night sine per account), the first
+// 6 hours warm-up; 18 bursts of 5 minutes of one principal calling one API: 9 strong (10x the
+// account's current rate) and 9 subtle (1x: the account's total only doubles). Scored as
+// issue 16 says: a burst is found when an alarm of its account falls from 1 minute before its
+// start to 10 minutes after its end; an alarm more than 15 minutes from every burst of its
+// account is false, alarms less than 10 minutes apart being one.
+
+const QUIET_DAYS: i64 = 3;
+const QUIET_WARMUP: i64 = 360;
+const QUIET_ACCOUNTS: [&str; 3] = ["555555555555", "666666666666", "777777777777"];
+
+/// The account's calls per minute at minute m: 1 to 11 over the day.
+fn quiet_rate(phase: f64, m: i64) -> f64 {
+    let day = (m % 1440) as f64 / 1440.0;
+    6.0 + 5.0 * (2.0 * std::f64::consts::PI * day + phase).sin()
+}
+
+/// The quiet stream of one seed: each minute's windows (the accounts, then "org") and the
+/// bursts.
+fn quiet_traffic(calls: &Calls, seed: u64) -> Traffic {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let names: Vec<&String> = calls.keys().collect();
+    let accounts: Vec<Account> = QUIET_ACCOUNTS
+        .iter()
+        .map(|&id| {
+            let mut order = names.clone();
+            for j in (1..order.len()).rev() {
+                order.swap(j, rng.random_range(0..=j));
+            }
+            let h: f64 = (1..=order.len()).map(|r| 1.0 / r as f64).sum();
+            let principals = order
+                .iter()
+                .enumerate()
+                .map(|(r, p)| ((*p).clone(), 1.0 / ((r + 1) as f64 * h)))
+                .collect();
+            Account {
+                id,
+                mean: 6.0,
+                phase: rng.random_range(0.0..std::f64::consts::TAU),
+                principals,
+            }
+        })
+        .collect();
+    // 6 bursts per account (3 strong, 3 subtle, in a random order) at random times after the
+    // warm-up, at least an hour apart.
+    let mut bursts: Vec<Burst> = Vec::new();
+    for a in &accounts {
+        let mut kinds = [true, true, true, false, false, false];
+        for j in (1..kinds.len()).rev() {
+            kinds.swap(j, rng.random_range(0..=j));
+        }
+        let mut starts: Vec<i64> = Vec::new();
+        while starts.len() < kinds.len() {
+            let t = rng.random_range(QUIET_WARMUP + 15..QUIET_DAYS * 1440 - BURST_MINUTES - 15);
+            if starts.iter().all(|s| (s - t).abs() >= 60) {
+                starts.push(t);
+            }
+        }
+        starts.sort();
+        for (start, strong) in starts.into_iter().zip(kinds) {
+            let (p, _) = &a.principals[rng.random_range(0..a.principals.len())];
+            let pc = &calls[p];
+            let (api, _) = &pc[rng.random_range(0..pc.len())];
+            bursts.push(Burst {
+                account: a.id,
+                start,
+                strong,
+                principal: p.clone(),
+                api: api.clone(),
+            });
+        }
+    }
+    let mut windows = Vec::new();
+    let mut events = 0;
+    for m in 0..QUIET_DAYS * 1440 {
+        let mut org = WindowCounts::empty(minute_ts(m), Scope::Org);
+        let mut row = Vec::new();
+        for a in &accounts {
+            let mut w = WindowCounts::empty(minute_ts(m), a.id.parse().unwrap());
+            let r = quiet_rate(a.phase, m);
+            for (p, share) in &a.principals {
+                let pc = &calls[p];
+                for _ in 0..poisson(&mut rng, r * share) {
+                    let (api, ip) = &pc[rng.random_range(0..pc.len())];
+                    w.add(p, api, ip.as_deref());
+                }
+            }
+            for b in bursts.iter().filter(|b| b.account == a.id) {
+                if (b.start..b.start + BURST_MINUTES).contains(&m) {
+                    let extra = if b.strong { 10.0 * r } else { r };
+                    // The source IPs this principal used with this API in the samples.
+                    let ips: Vec<&Option<String>> = calls[&b.principal]
+                        .iter()
+                        .filter(|(api, _)| *api == b.api)
+                        .map(|(_, ip)| ip)
+                        .collect();
+                    for _ in 0..poisson(&mut rng, extra) {
+                        let ip = ips[rng.random_range(0..ips.len())];
+                        w.add(&b.principal, &b.api, ip.as_deref());
+                    }
+                }
+            }
+            org.merge(&w);
+            events += w.total;
+            row.push(w);
+        }
+        row.push(org);
+        windows.push(row);
+    }
+    Traffic {
+        windows,
+        bursts,
+        events,
+    }
+}
+
+/// The quiet-account figures of one run.
+#[derive(Debug, Clone, Copy)]
+struct QuietFigures {
+    strong: (usize, usize),
+    subtle: (usize, usize),
+    false_alarms: usize,
+    account_days: f64,
+}
+
+impl QuietFigures {
+    fn strong_recall(&self) -> f64 {
+        self.strong.0 as f64 / self.strong.1 as f64
+    }
+    fn subtle_recall(&self) -> f64 {
+        self.subtle.0 as f64 / self.subtle.1 as f64
+    }
+    fn false_rate(&self) -> f64 {
+        self.false_alarms as f64 / self.account_days
+    }
+}
+
+/// Runs a detector of `config` over the quiet stream (restored from its bytes after the
+/// warm-up) and scores its account alarms as issue 16 does.
+fn quiet_run(t: &Traffic, config: &DetectorConfig) -> QuietFigures {
+    let mut det = Detector::new(config.clone());
+    // (account, minute) of every account alarm after the warm-up.
+    let mut alarms: Vec<(&str, i64)> = Vec::new();
+    for (m, row) in t.windows.iter().enumerate() {
+        let m = m as i64;
+        if m == QUIET_WARMUP {
+            det = Detector::from_bytes(&det.to_bytes()).unwrap();
+        }
+        for w in row {
+            let scores = det.observe(w);
+            let burst_alarm = scores.iter().any(|a| a.alarm && !is_behaviour(a));
+            if m >= QUIET_WARMUP && w.scope != Scope::Org && burst_alarm {
+                let id = QUIET_ACCOUNTS
+                    .iter()
+                    .find(|id| **id == w.scope.as_str())
+                    .unwrap();
+                alarms.push((id, m));
+            }
+        }
+    }
+    let (mut strong, mut subtle) = ((0, 0), (0, 0));
+    for b in &t.bursts {
+        let found = alarms.iter().any(|&(a, m)| {
+            a == b.account && (b.start - 1..=b.start + BURST_MINUTES + 10).contains(&m)
+        });
+        let tally = if b.strong { &mut strong } else { &mut subtle };
+        tally.1 += 1;
+        tally.0 += usize::from(found);
+    }
+    let mut false_alarms = 0;
+    for id in QUIET_ACCOUNTS {
+        let mut last: Option<i64> = None;
+        for &(_, m) in alarms.iter().filter(|(a, _)| *a == id) {
+            let near = t.bursts.iter().any(|b| {
+                b.account == id && m >= b.start - 15 && m <= b.start + BURST_MINUTES - 1 + 15
+            });
+            if near {
+                continue;
+            }
+            if last.is_none_or(|l| m - l >= 10) {
+                false_alarms += 1;
+            }
+            last = Some(m);
+        }
+    }
+    QuietFigures {
+        strong,
+        subtle,
+        false_alarms,
+        account_days: (QUIET_DAYS * 1440 - QUIET_WARMUP) as f64 / 1440.0
+            * QUIET_ACCOUNTS.len() as f64,
+    }
+}
+
+/// One seed of the quiet-account test: the figures the issue asks for, printed and checked.
+fn quiet_accounts(seed: u64) {
+    let calls = sample_calls();
+    let t = quiet_traffic(&calls, seed);
+    assert_eq!(t.bursts.iter().filter(|b| b.strong).count(), 9);
+    assert_eq!(t.bursts.iter().filter(|b| !b.strong).count(), 9);
+    let f = quiet_run(&t, &DetectorConfig::default());
+    eprintln!(
+        "quiet accounts, seed {seed}: {} events; strong {}/{}, subtle {}/{}, {} false alarms ({:.2} per account-day)",
+        t.events, f.strong.0, f.strong.1, f.subtle.0, f.subtle.1, f.false_alarms, f.false_rate()
+    );
+    assert!(f.strong_recall() >= 0.9, "seed {seed}: {f:?}");
+    assert!(f.subtle_recall() >= 0.5, "seed {seed}: {f:?}");
+    assert!(f.false_rate() < 1.0, "seed {seed}: {f:?}");
+}
+
+// Three seeds, each a test of its own (the test runner spreads them over the cores); more
+// seeds in `docs/activity.md` (`quiet_sweep`).
+
+#[test]
+fn quiet_accounts_show_strong_and_subtle_bursts_seed_16() {
+    quiet_accounts(16);
+}
+
+#[test]
+fn quiet_accounts_show_strong_and_subtle_bursts_seed_1601() {
+    quiet_accounts(1601);
+}
+
+#[test]
+fn quiet_accounts_show_strong_and_subtle_bursts_seed_1602() {
+    quiet_accounts(1602);
+}
+
+/// The sweep of `docs/activity.md`: `cargo test --release -p orgwatch-activity --test anomaly
+/// -- --ignored --nocapture quiet_sweep` (seeds from `ORGWATCH_QUIET_SEEDS`, comma-separated).
+#[test]
+#[ignore = "a sweep for the documentation, minutes long"]
+fn quiet_sweep() {
+    let calls = sample_calls();
+    let seeds: Vec<u64> = std::env::var("ORGWATCH_QUIET_SEEDS")
+        .map(|s| s.split(',').map(|x| x.trim().parse().unwrap()).collect())
+        .unwrap_or_else(|_| (1..=10).collect());
+    let traffic: Vec<(u64, Traffic)> = seeds
+        .iter()
+        .map(|&s| (s, quiet_traffic(&calls, s)))
+        .collect();
+    let base = DetectorConfig::default();
+    let mut configs: Vec<(String, DetectorConfig)> = vec![
+        (
+            "forests only (count model off)".into(),
+            DetectorConfig {
+                count_threshold: 0.0,
+                ..base.clone()
+            },
+        ),
+        ("default".into(), base.clone()),
+        (
+            "max_principals 4 (before issue 16)".into(),
+            DetectorConfig {
+                max_principals: 4,
+                ..base.clone()
+            },
+        ),
+    ];
+    // One knob at a time around the defaults.
+    for th in [4.0, 5.0, 7.0, 8.0] {
+        configs.push((
+            format!("count_threshold {th}"),
+            DetectorConfig {
+                count_threshold: th,
+                ..base.clone()
+            },
+        ));
+    }
+    for prior in [0.005, 0.01, 0.05, 0.1] {
+        configs.push((
+            format!("count_prior {prior}"),
+            DetectorConfig {
+                count_prior: prior,
+                ..base.clone()
+            },
+        ));
+    }
+    for slack in [0.0, 0.1, 0.4] {
+        configs.push((
+            format!("count_slack {slack}"),
+            DetectorConfig {
+                count_slack: slack,
+                ..base.clone()
+            },
+        ));
+    }
+    for excess in [1, 2, 5, 8] {
+        configs.push((
+            format!("count_min_excess {excess}"),
+            DetectorConfig {
+                count_min_excess: excess,
+                ..base.clone()
+            },
+        ));
+    }
+    println!("| configuration | strong | subtle | false alarms / account-day | per seed (strong, subtle, false) |");
+    println!("|---|---|---|---|---|");
+    for (name, c) in configs {
+        let figs: Vec<(u64, QuietFigures)> = traffic
+            .iter()
+            .map(|(s, t)| (*s, quiet_run(t, &c)))
+            .collect();
+        let sum =
+            |f: &dyn Fn(&QuietFigures) -> usize| figs.iter().map(|(_, x)| f(x)).sum::<usize>();
+        let days: f64 = figs.iter().map(|(_, x)| x.account_days).sum();
+        let per: Vec<String> = figs
+            .iter()
+            .map(|(s, f)| {
+                format!(
+                    "{s}: {}/{} {}/{} {}",
+                    f.strong.0, f.strong.1, f.subtle.0, f.subtle.1, f.false_alarms
+                )
+            })
+            .collect();
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {} |",
+            sum(&|f| f.strong.0) as f64 / sum(&|f| f.strong.1) as f64,
+            sum(&|f| f.subtle.0) as f64 / sum(&|f| f.subtle.1) as f64,
+            sum(&|f| f.false_alarms) as f64 / days,
+            per.join("; ")
+        );
+    }
 }

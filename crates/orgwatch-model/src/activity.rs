@@ -47,7 +47,7 @@ mod scope;
 mod series;
 mod window;
 
-pub use anomaly::Anomaly;
+pub use anomaly::{AlarmKind, Anomaly, Explanation, InvalidAlarmKind};
 pub use epoch::{epoch_ms, from_epoch_ms, from_epoch_s, TimeOutOfRange};
 pub use scope::{InvalidScope, Scope, NONE, ORG};
 pub use series::{InvalidSeries, Series};

@@ -6,7 +6,9 @@
 
 use orgwatch_model::activity::Scope;
 use orgwatch_model::{ActivityEvent, Timestamp};
-use orgwatch_store::activity::{ActivityFile, Anomaly, DetectorToSave, Metric, Retention, Tier};
+use orgwatch_store::activity::{
+    ActivityFile, AlarmKind, Anomaly, DetectorToSave, Explanation, Metric, Retention, Tier,
+};
 use orgwatch_store::Store;
 use orgwatch_test_support::on_both_backends;
 use orgwatch_test_support::store::{activity_file as file, mixed_events, store_as_two_writers};
@@ -486,6 +488,16 @@ async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) 
         score: 3.5,
         contributor: "principal:alice api:ec2.amazonaws.com:RunInstances".into(),
         alarm: true,
+        explanation: Some(Explanation {
+            kind: AlarmKind::Forest,
+            observed: 1,
+            expected: 0.0,
+            minutes: 1,
+            principal: Some("alice".into()),
+            api: Some("ec2.amazonaws.com:RunInstances".into()),
+            source_ip: None,
+            region: Some("us-east-1".into()),
+        }),
     };
     let until = ts("2024-03-01T10:01:00Z");
     assert!(store

@@ -5,7 +5,9 @@
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::{ActivityEvent, Timestamp};
-use orgwatch_store::activity::{ActivityFile, Anomaly, DetectorToSave, Retention};
+use orgwatch_store::activity::{
+    ActivityFile, AlarmKind, Anomaly, DetectorToSave, Explanation, Retention,
+};
 use orgwatch_store::{Cursor, EventFilter, Store, TABLES};
 use orgwatch_test_support::store::{columns, load_new, relations};
 use std::collections::BTreeMap;
@@ -152,6 +154,21 @@ fn anomaly(time: &str, series: &str, score: f64, alarm: bool) -> Anomaly {
         score,
         contributor: format!("principal:alice api:ec2:{series}"),
         alarm,
+        // Every alarm is stored with its explanation, and read back with it.
+        explanation: alarm.then(|| Explanation {
+            kind: if series == "total" {
+                AlarmKind::Forest
+            } else {
+                AlarmKind::Count
+            },
+            observed: 42,
+            expected: 3.25,
+            minutes: if series == "total" { 1 } else { 5 },
+            principal: Some("alice".into()),
+            api: Some(format!("ec2:{series}")),
+            source_ip: (series == "total").then(|| "203.0.113.7".into()),
+            region: None,
+        }),
     }
 }
 

@@ -44,8 +44,10 @@ pub struct DetectorConfig {
     /// Alarm when the score is at least this (and the count grew). Default
     /// [`DEFAULT_ALARM_THRESHOLD`].
     pub alarm_threshold: f64,
-    /// Principals per scope with a forest of their own. Default 4 (the burst test's setting;
-    /// each costs a forest's memory and an update per window: `DESIGN.md`, "Cost").
+    /// Principals per scope with a forest of their own. Default 0 since the count model
+    /// (issue 16): it tests every principal against its own rate, and with it the principal
+    /// forests only added false alarms (quiet accounts: 5 in 24.75 account-days with 4, none
+    /// with 0; same recall) at three times the memory and time (`docs/activity.md`).
     pub max_principals: usize,
     /// Most missing minutes filled with zero windows before a window (a longer gap is
     /// filled with this many). Default 1440 (a day).
@@ -54,12 +56,45 @@ pub struct DetectorConfig {
     /// calls. Default [`DEFAULT_MIN_ALARM_INCREASE`]: without it, in a quiet account (a few
     /// calls a day, like the sample logs) nearly every call after hours of zeros scores
     /// high and alarms; a burst that matters adds more calls than that in a minute.
-    #[serde(default = "default_min_alarm_increase")]
     pub min_alarm_increase: u64,
     /// Seed of the forests' random cuts (each series derives its own from it and its name),
     /// so that runs are reproducible.
     pub seed: u64,
+    /// The count model (`anomaly::counts`) alarms when the calls of a principal, or of one
+    /// of its APIs, over the last 1, 2 or 5 minutes have a Poisson tail probability of at
+    /// most `10^-count_threshold` given the key's recent rate. 0 turns the count model off.
+    /// Default [`DEFAULT_COUNT_THRESHOLD`].
+    pub count_threshold: f64,
+    /// A key is expected at no less than this share of the scope's rate (a rare or new key
+    /// is not expected at zero). Default [`DEFAULT_COUNT_PRIOR`].
+    pub count_prior: f64,
+    /// A key's expected count is its rate times `1 + count_slack`: the rate lags a rising
+    /// day and real counts vary more than Poisson's. Default [`DEFAULT_COUNT_SLACK`].
+    pub count_slack: f64,
+    /// A count alarm also needs this many calls more than expected. Default
+    /// [`DEFAULT_COUNT_MIN_EXCESS`].
+    pub count_min_excess: u64,
+    /// Windows a scope's count model learns before it alarms. Default 60.
+    pub count_learning: u64,
+    /// `new_api` alarms: a principal known for this many minutes calls an API it had not
+    /// called (its APIs of the first minutes are its baseline, so a new account or principal
+    /// does not alarm on everything). 0 turns them off. Default 1440 (a day).
+    pub new_api_learning: u32,
+    /// `root` alarms: every minute with calls of an account's root user. Default on.
+    pub root_alarms: bool,
 }
+
+/// The default [`DetectorConfig::count_threshold`] (measured: `docs/activity.md`).
+pub const DEFAULT_COUNT_THRESHOLD: f64 = 6.0;
+
+/// The default [`DetectorConfig::count_prior`].
+pub const DEFAULT_COUNT_PRIOR: f64 = 0.02;
+
+/// The default [`DetectorConfig::count_slack`].
+pub const DEFAULT_COUNT_SLACK: f64 = 0.2;
+
+/// The default [`DetectorConfig::count_min_excess`].
+pub const DEFAULT_COUNT_MIN_EXCESS: u64 = 3;
 
 /// The default alarm threshold on the RCF score, measured on the burst test
 /// (`tests/anomaly.rs`): usual windows score about 1, and no more than about 2.5 for
@@ -68,10 +103,6 @@ pub const DEFAULT_ALARM_THRESHOLD: f64 = 2.75;
 
 /// The default [`DetectorConfig::min_alarm_increase`].
 pub const DEFAULT_MIN_ALARM_INCREASE: u64 = 5;
-
-fn default_min_alarm_increase() -> u64 {
-    DEFAULT_MIN_ALARM_INCREASE
-}
 
 impl Default for DetectorConfig {
     fn default() -> Self {
@@ -82,10 +113,51 @@ impl Default for DetectorConfig {
             time_decay: 0.1 / 256.0,
             output_after: 64,
             alarm_threshold: DEFAULT_ALARM_THRESHOLD,
-            max_principals: 4,
+            max_principals: 0,
             max_gap_fill: 1440,
             min_alarm_increase: DEFAULT_MIN_ALARM_INCREASE,
             seed: 0x6f72_6777_6174_6368, // "orgwatch"
+            count_threshold: DEFAULT_COUNT_THRESHOLD,
+            count_prior: DEFAULT_COUNT_PRIOR,
+            count_slack: DEFAULT_COUNT_SLACK,
+            count_min_excess: DEFAULT_COUNT_MIN_EXCESS,
+            count_learning: 60,
+            new_api_learning: 1440,
+            root_alarms: true,
+        }
+    }
+}
+
+/// The configuration as formats 1 to 4 saved it (before the count model). Restored, the
+/// count model has its defaults and starts learning: an upgrade gains it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ConfigV4 {
+    pub(super) trees: usize,
+    pub(super) sample_size: usize,
+    pub(super) shingle: usize,
+    pub(super) time_decay: f64,
+    pub(super) output_after: usize,
+    pub(super) alarm_threshold: f64,
+    pub(super) max_principals: usize,
+    pub(super) max_gap_fill: u32,
+    pub(super) min_alarm_increase: u64,
+    pub(super) seed: u64,
+}
+
+impl From<ConfigV4> for DetectorConfig {
+    fn from(c: ConfigV4) -> Self {
+        DetectorConfig {
+            trees: c.trees,
+            sample_size: c.sample_size,
+            shingle: c.shingle,
+            time_decay: c.time_decay,
+            output_after: c.output_after,
+            alarm_threshold: c.alarm_threshold,
+            max_principals: c.max_principals,
+            max_gap_fill: c.max_gap_fill,
+            min_alarm_increase: c.min_alarm_increase,
+            seed: c.seed,
+            ..DetectorConfig::default()
         }
     }
 }

@@ -108,9 +108,8 @@ impl SeriesForest {
         }
     }
 
-    /// Scores `value` (before learning it), then learns it. Returns (score, grew): grew is
-    /// `value` above the recent average by at least `min_increase`.
-    pub(super) fn observe(&mut self, value: u64, min_increase: u64) -> (f64, bool) {
+    /// Scores `value` (before learning it), then learns it.
+    pub(super) fn observe(&mut self, value: u64, min_increase: u64) -> Scored {
         let x = [value as f32];
         let score = if self.forest.is_output_ready() {
             self.forest.score(&x)
@@ -120,9 +119,28 @@ impl SeriesForest {
         let grew =
             value as f64 > self.baseline && value as f64 >= self.baseline + min_increase as f64;
         self.forest.update(&x);
+        let expected = self.baseline;
         self.baseline += (value as f64 - self.baseline) / BASELINE_MINUTES;
-        (score, grew)
+        Scored {
+            score,
+            grew,
+            observed: value,
+            expected,
+        }
     }
+}
+
+/// A series' score of one window.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scored {
+    /// The forest's score (0 until it is ready).
+    pub(super) score: f64,
+    /// The count is above the recent average by at least the minimum increase.
+    pub(super) grew: bool,
+    /// The window's count.
+    pub(super) observed: u64,
+    /// The recent average it was compared with.
+    pub(super) expected: f64,
 }
 
 /// FNV-1a of a scope and series name: a seed per series that is stable across runs and

@@ -47,21 +47,26 @@
 //! assert_eq!(restored.config(), det.config());
 //! ```
 
+mod behaviour;
 mod config;
+mod counts;
 mod forest;
 mod scope;
 mod state;
 
+pub use behaviour::ROOT;
 pub use config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, DEFAULT_ALARM_THRESHOLD,
+    DEFAULT_COUNT_MIN_EXCESS, DEFAULT_COUNT_PRIOR, DEFAULT_COUNT_SLACK, DEFAULT_COUNT_THRESHOLD,
     DEFAULT_MIN_ALARM_INCREASE, EVICT_BELOW, REPLACE_FACTOR,
 };
+pub use counts::{RATE_MINUTES, WINDOW_MINUTES};
 
 // The model's: the store reads windows and keeps scores in the same types.
-pub use orgwatch_model::activity::{Anomaly, Scope, Series, WindowCounts};
+pub use orgwatch_model::activity::{AlarmKind, Anomaly, Explanation, Scope, Series, WindowCounts};
 
 use orgwatch_model::Timestamp;
-use scope::ScopeState;
+use scope::ScopeModels;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::Duration;
@@ -83,7 +88,7 @@ pub enum AnomalyError {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Detector {
     config: DetectorConfig,
-    scopes: BTreeMap<Scope, ScopeState>,
+    scopes: BTreeMap<Scope, ScopeModels>,
     stale_windows: u64,
 }
 
@@ -128,11 +133,12 @@ impl Detector {
         let config = &self.config;
         let scope = match self.scopes.get_mut(&w.scope) {
             Some(s) => {
-                if minute <= s.last_minute {
+                if minute <= s.forests.last_minute {
                     self.stale_windows += 1;
                     return Vec::new();
                 }
-                let missing = (minute - s.last_minute - 1).min(i64::from(config.max_gap_fill));
+                let missing =
+                    (minute - s.forests.last_minute - 1).min(i64::from(config.max_gap_fill));
                 for m in (minute - missing)..minute {
                     let t = Timestamp::new(time::OffsetDateTime::UNIX_EPOCH + Duration::minutes(m));
                     s.observe(config, &WindowCounts::empty(t, w.scope), m);
@@ -142,7 +148,7 @@ impl Detector {
             None => self
                 .scopes
                 .entry(w.scope)
-                .or_insert_with(|| ScopeState::new(config, w.scope, minute)),
+                .or_insert_with(|| ScopeModels::new(config, w.scope, minute)),
         };
         let mut out = scope.observe(config, w, minute);
         for a in &mut out {
@@ -165,14 +171,17 @@ impl Detector {
     pub fn tracked_principals(&self, scope: Scope) -> Vec<&str> {
         self.scopes
             .get(&scope)
-            .map(|s| s.principals.keys().map(String::as_str).collect())
+            .map(|s| s.forests.principals.keys().map(String::as_str).collect())
             .unwrap_or_default()
     }
 
     /// Forests held (two per scope plus one per tracked principal); memory is about
     /// proportional to it (see `DESIGN.md` for the size of one).
     pub fn forests(&self) -> usize {
-        self.scopes.values().map(|s| 2 + s.principals.len()).sum()
+        self.scopes
+            .values()
+            .map(|s| 2 + s.forests.principals.len())
+            .sum()
     }
 }
 
@@ -183,6 +192,8 @@ mod tests {
     /// Small forests: these tests check the plumbing, not the detection quality.
     pub(crate) fn small() -> DetectorConfig {
         DetectorConfig {
+            // Principal forests too: their plumbing is tested here.
+            max_principals: 4,
             trees: 10,
             sample_size: 32,
             output_after: 8,

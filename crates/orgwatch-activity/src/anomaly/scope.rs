@@ -1,13 +1,69 @@
 //! One scope's state: its series, which principals are tracked (admission, hysteresis,
 //! eviction), the per-key baselines, and the naming of a score's contributor.
 
+use super::behaviour::Behaviour;
 use super::config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, EVICT_BELOW, REPLACE_FACTOR,
 };
-use super::forest::{Forest, SeriesForest};
-use super::{Anomaly, Scope, Series, WindowCounts};
+use super::counts::{CountAlarm, Counts};
+use super::forest::{Forest, Scored, SeriesForest};
+use super::{AlarmKind, Anomaly, Explanation, Scope, Series, WindowCounts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Everything a scope keeps: its forests and its count model (format 5; formats 1 to 4 held
+/// the forests only).
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct ScopeModels {
+    pub(super) forests: ScopeState,
+    pub(super) counts: Counts,
+    /// New-behaviour alarms (accounts only: the organisation's would repeat them).
+    pub(super) behaviour: Behaviour,
+}
+
+impl ScopeModels {
+    pub(super) fn new(config: &DetectorConfig, scope: Scope, minute: i64) -> Self {
+        ScopeModels {
+            forests: ScopeState::new(config, scope, minute),
+            counts: Counts::default(),
+            behaviour: Behaviour::default(),
+        }
+    }
+
+    /// A scope of a state saved before the count model, which starts learning now.
+    pub(super) fn upgrade(forests: ScopeState) -> Self {
+        ScopeModels {
+            forests,
+            counts: Counts::default(),
+            behaviour: Behaviour::default(),
+        }
+    }
+
+    /// Both models' scores of the window (see [`ScopeState::observe`]).
+    pub(super) fn observe(
+        &mut self,
+        config: &DetectorConfig,
+        w: &WindowCounts,
+        minute: i64,
+    ) -> Vec<Anomaly> {
+        let counted = self.counts.observe(config, w);
+        let mut out = self.forests.observe(config, w, minute, counted);
+        if w.scope != Scope::Org {
+            // The source IP the burst detectors named (the one that grew most).
+            let ip = out
+                .iter()
+                .find_map(|a| a.explanation.as_ref().and_then(|e| e.source_ip.clone()))
+                .or_else(|| {
+                    w.by_source_ip
+                        .iter()
+                        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                        .map(|(ip, _)| ip.clone())
+                });
+            out.extend(self.behaviour.observe(config, w, minute, ip.as_deref()));
+        }
+        out
+    }
+}
 
 /// Per-scope state (generic over the forest, as [`SeriesForest`]).
 #[derive(Clone, Serialize, Deserialize)]
@@ -63,11 +119,15 @@ impl ScopeState {
         }
     }
 
+    /// The forests' scores of the window (`total`, `others`, then each tracked principal's),
+    /// with the count model's alarms (`counted`) joined in: the alarm of a tracked principal
+    /// is set on its series' score, an untracked principal's is a score of its own.
     pub(super) fn observe(
         &mut self,
         config: &DetectorConfig,
         w: &WindowCounts,
         minute: i64,
+        counted: Vec<CountAlarm>,
     ) -> Vec<Anomaly> {
         self.last_minute = minute;
         decay_into(&mut self.activity, &w.by_principal, ACTIVITY_MINUTES);
@@ -107,30 +167,47 @@ impl ScopeState {
             .filter(|(_, excess)| *excess > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))
             .map(|(k, _)| k.as_str());
-        let contributor = |include: &dyn Fn(&str) -> bool| -> String {
-            let best = grown
+        // The (principal, API) that grew most among the principals `include` takes.
+        let best = |include: &dyn Fn(&str) -> bool| -> Option<(&str, &str)> {
+            grown
                 .iter()
                 .filter(|(p, _)| include(p))
-                .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1).then_with(|| b.0.cmp(a.0)));
-            match (best, ip) {
-                (Some((p, (api, _))), Some(ip)) => format!("principal:{p} api:{api} ip:{ip}"),
-                (Some((p, (api, _))), None) => format!("principal:{p} api:{api}"),
-                (None, _) => "none".to_owned(),
-            }
+                .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1).then_with(|| b.0.cmp(a.0)))
+                .map(|(p, (api, _))| (*p, *api))
         };
-        let anomaly = |series: Series, (score, grew): (f64, bool), contributor: String| Anomaly {
-            time: w.start,
-            scope: w.scope,
-            series,
-            score,
-            contributor,
-            alarm: grew && score >= config.alarm_threshold,
+        let named = |key: Option<(&str, &str)>| match (key, ip) {
+            (Some((p, api)), Some(ip)) => format!("principal:{p} api:{api} ip:{ip}"),
+            (Some((p, api)), None) => format!("principal:{p} api:{api}"),
+            (None, _) => "none".to_owned(),
+        };
+        let explain = |kind, observed, expected, minutes, key: Option<(&str, &str)>| Explanation {
+            kind,
+            observed,
+            expected,
+            minutes,
+            principal: key.map(|(p, _)| p.to_owned()),
+            api: key.map(|(_, api)| api.to_owned()),
+            source_ip: ip.map(str::to_owned),
+            region: None,
+        };
+        let anomaly = |series: Series, scored: Scored, key: Option<(&str, &str)>| {
+            let alarm = scored.grew && scored.score >= config.alarm_threshold;
+            Anomaly {
+                time: w.start,
+                scope: w.scope,
+                series,
+                score: scored.score,
+                contributor: named(key),
+                alarm,
+                explanation: alarm
+                    .then(|| explain(AlarmKind::Forest, scored.observed, scored.expected, 1, key)),
+            }
         };
 
         let mut out = Vec::with_capacity(2 + self.principals.len());
         let min = config.min_alarm_increase;
         let scored = self.total.observe(w.total, min);
-        out.push(anomaly(Series::Total, scored, contributor(&|_| true)));
+        out.push(anomaly(Series::Total, scored, best(&|_| true)));
 
         let tracked = &self.principals;
         let others: u64 = w
@@ -139,19 +216,52 @@ impl ScopeState {
             .filter(|(p, _)| !tracked.contains_key(*p))
             .map(|(_, n)| n)
             .sum();
-        let untracked = contributor(&|p| !tracked.contains_key(p));
-        let (score, grew) = self.others.observe(others, min);
-        out.push(anomaly(
-            Series::Others,
-            (score, grew && others_may_alarm),
-            untracked,
-        ));
+        let untracked = best(&|p| !tracked.contains_key(p));
+        let mut scored = self.others.observe(others, min);
+        scored.grew &= others_may_alarm;
+        out.push(anomaly(Series::Others, scored, untracked));
 
         for (name, series) in &mut self.principals {
             let n = w.by_principal.get(name).copied().unwrap_or(0);
             let scored = series.observe(n, min);
-            let c = contributor(&|p| p == name);
-            out.push(anomaly(Series::Principal(name.clone()), scored, c));
+            out.push(anomaly(
+                Series::Principal(name.clone()),
+                scored,
+                best(&|p| p == name),
+            ));
+        }
+
+        // The count model's alarms: on the principal's series when it has one (the forest's
+        // own alarm, if any, gives way: the count model names the window that grew), else a
+        // score of their own.
+        for c in counted {
+            let key = Some((c.principal.as_str(), c.api.as_str()));
+            let t = c.test;
+            let explanation = explain(
+                AlarmKind::Count,
+                t.observed,
+                t.expected,
+                u32::from(t.minutes),
+                key,
+            );
+            let contributor = named(key);
+            let series = Series::Principal(c.principal);
+            match out.iter_mut().find(|a| a.series == series) {
+                Some(a) => {
+                    a.alarm = true;
+                    a.contributor = contributor;
+                    a.explanation = Some(explanation);
+                }
+                None => out.push(Anomaly {
+                    time: w.start,
+                    scope: w.scope,
+                    series,
+                    score: t.surprise,
+                    contributor,
+                    alarm: true,
+                    explanation: Some(explanation),
+                }),
+            }
         }
 
         // Baselines last: the contributor compares the window with the minutes before it.
@@ -250,7 +360,7 @@ mod tests {
     fn new_forests_are_small() {
         let mut d = Detector::new(small());
         d.observe(&window(0, "org", 4));
-        let scope = &d.scopes[&Scope::Org];
+        let scope = &d.scopes[&Scope::Org].forests;
         assert!([&scope.total, &scope.others]
             .into_iter()
             .chain(scope.principals.values())

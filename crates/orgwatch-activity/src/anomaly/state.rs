@@ -1,19 +1,23 @@
-//! The saved detector state: format versions 1 to 4 (`postcard` encoding, zlib compression of
+//! The saved detector state: format versions 1 to 5 (`postcard` encoding, zlib compression of
 //! each scope), writing the current one and reading all of them.
 
-use super::config::DetectorConfig;
+use super::config::{ConfigV4, DetectorConfig};
 use super::forest::Forest;
-use super::scope::ScopeState;
+use super::scope::{ScopeModels, ScopeState};
 use super::{AnomalyError, Detector, Scope};
 use orgwatch_model::InvalidScope;
 use rcflib::rcf::RCFLarge;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Leading bytes of [`Detector::to_bytes`]: format name and version (4: each scope
-/// zlib-compressed on its own, so that scopes are compressed and restored in parallel, and
-/// each forest tagged with its layout, small or large).
-const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x04";
+/// Leading bytes of [`Detector::to_bytes`]: format name and version (5: each scope's forests
+/// and count model, the configuration with the count model's parameters).
+const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x05";
+
+/// Version 4 (each scope zlib-compressed on its own, so that scopes are compressed and
+/// restored in parallel, and each forest tagged with its layout, small or large; no count
+/// model), still read.
+const MAGIC_V4: &[u8; 8] = b"OWRCF\x00\x00\x04";
 
 /// Version 3 (as 4, with every forest large), still read.
 const MAGIC_V3: &[u8; 8] = b"OWRCF\x00\x00\x03";
@@ -58,7 +62,7 @@ impl Detector {
     /// decoding them on all cores.
     pub fn restore_scopes(&mut self, parts: &[(String, Vec<u8>)]) -> Result<(), AnomalyError> {
         let scopes = in_parallel(parts, |(name, z)| {
-            Ok((parse_scope(name)?, decode::<ScopeState>(&inflate(z)?)?))
+            Ok((parse_scope(name)?, decode::<ScopeModels>(&inflate(z)?)?))
         });
         for scope in scopes {
             let (name, scope) = scope?;
@@ -81,7 +85,8 @@ impl Detector {
     }
 
     /// Restores a detector written by [`Detector::to_bytes`] (this version, or versions 1 to
-    /// 3: uncompressed, compressed whole, compressed per scope; their forests are large).
+    /// 4: uncompressed, compressed whole, compressed per scope with large forests, with small
+    /// ones; their scopes' count models start learning).
     pub fn from_bytes(b: &[u8]) -> Result<Self, AnomalyError> {
         if let Some(body) = b.strip_prefix(MAGIC_V1) {
             return Ok(decode::<Legacy>(body)?.upgrade());
@@ -90,25 +95,33 @@ impl Detector {
             return Ok(decode::<Legacy>(&inflate(z)?)?.upgrade());
         }
         if let Some(body) = b.strip_prefix(MAGIC_V3) {
-            return Self::from_parts(body, |z| {
-                Ok(decode::<ScopeState<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large))
+            return Self::from_parts::<ConfigV4>(body, |z| {
+                let forests =
+                    decode::<ScopeState<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large);
+                Ok(ScopeModels::upgrade(forests))
+            });
+        }
+        if let Some(body) = b.strip_prefix(MAGIC_V4) {
+            return Self::from_parts::<ConfigV4>(body, |z| {
+                Ok(ScopeModels::upgrade(decode::<ScopeState>(z)?))
             });
         }
         let body = b.strip_prefix(MAGIC).ok_or(AnomalyError::Format)?;
-        Self::from_parts(body, |z| decode::<ScopeState>(z))
+        Self::from_parts::<DetectorConfig>(body, |z| decode::<ScopeModels>(z))
     }
 
-    /// The detector of a [`Parts`] encoding, each scope inflated and decoded by `scope`.
-    fn from_parts(
+    /// The detector of a [`Parts`] encoding (with configuration `C`), each scope inflated
+    /// and decoded by `scope`.
+    fn from_parts<C: for<'de> Deserialize<'de> + Into<DetectorConfig>>(
         body: &[u8],
-        scope: impl Fn(&[u8]) -> Result<ScopeState, AnomalyError> + Sync,
+        scope: impl Fn(&[u8]) -> Result<ScopeModels, AnomalyError> + Sync,
     ) -> Result<Self, AnomalyError> {
-        let parts: Parts = decode(body)?;
+        let parts: Parts<C> = decode(body)?;
         let scopes = in_parallel(&parts.scopes, |(name, z)| {
             Ok((parse_scope(name)?, scope(&inflate(z)?)?))
         });
         Ok(Detector {
-            config: parts.config,
+            config: parts.config.into(),
             scopes: scopes.into_iter().collect::<Result<_, AnomalyError>>()?,
             stale_windows: parts.stale_windows,
         })
@@ -118,7 +131,7 @@ impl Detector {
 /// The detector as versions 1 and 2 encoded it: large forests.
 #[derive(Serialize, Deserialize)]
 struct Legacy {
-    config: DetectorConfig,
+    config: ConfigV4,
     scopes: BTreeMap<Scope, ScopeState<RCFLarge<u64, u64>>>,
     stale_windows: u64,
 }
@@ -126,11 +139,11 @@ struct Legacy {
 impl Legacy {
     fn upgrade(self) -> Detector {
         Detector {
-            config: self.config,
+            config: self.config.into(),
             scopes: self
                 .scopes
                 .into_iter()
-                .map(|(name, scope)| (name, scope.map_forests(Forest::Large)))
+                .map(|(name, scope)| (name, ScopeModels::upgrade(scope.map_forests(Forest::Large))))
                 .collect(),
             stale_windows: self.stale_windows,
         }
@@ -147,10 +160,11 @@ fn parse_scope(text: &str) -> Result<Scope, AnomalyError> {
         .map_err(|e: InvalidScope| AnomalyError::Decode(e.into()))
 }
 
-/// [`Detector::to_bytes`] after the header: the scopes compressed one by one.
+/// [`Detector::to_bytes`] after the header: the scopes compressed one by one (`C`: the
+/// configuration of this format, or [`ConfigV4`]).
 #[derive(Serialize, Deserialize)]
-struct Parts {
-    config: DetectorConfig,
+struct Parts<C = DetectorConfig> {
+    config: C,
     stale_windows: u64,
     scopes: Vec<(String, Vec<u8>)>,
 }
@@ -203,8 +217,26 @@ mod tests {
     use super::*;
     use crate::anomaly::tests::{small, window};
 
+    /// The configuration as format 4 wrote it.
+    fn v4(c: &DetectorConfig) -> ConfigV4 {
+        ConfigV4 {
+            trees: c.trees,
+            sample_size: c.sample_size,
+            shingle: c.shingle,
+            time_decay: c.time_decay,
+            output_after: c.output_after,
+            alarm_threshold: c.alarm_threshold,
+            max_principals: c.max_principals,
+            max_gap_fill: c.max_gap_fill,
+            min_alarm_increase: c.min_alarm_increase,
+            seed: c.seed,
+        }
+    }
+
     /// A detector whose forests are all large, as formats 1 to 3 saved them (more than 256
-    /// points per tree do not fit the small layout), fed 30 minutes; and its legacy form.
+    /// points per tree do not fit the small layout), fed 30 minutes, with its count and
+    /// behaviour models forgotten (formats 1 to 4 had none: restored, they start learning);
+    /// and its legacy form.
     fn large_detector() -> (Detector, Legacy) {
         let mut d = Detector::new(DetectorConfig {
             sample_size: 300,
@@ -218,13 +250,17 @@ mod tests {
             Forest::Large(f) => f,
             Forest::Small(_) => panic!("a small forest in a detector of 300 points per tree"),
         };
+        for s in d.scopes.values_mut() {
+            s.counts = Default::default();
+            s.behaviour = Default::default();
+        }
         let legacy = Legacy {
-            config: d.config.clone(),
+            config: v4(&d.config),
             stale_windows: d.stale_windows,
             scopes: d
                 .scopes
                 .iter()
-                .map(|(name, s)| (*name, s.clone().map_forests(large)))
+                .map(|(name, s)| (*name, s.forests.clone().map_forests(large)))
                 .collect(),
         };
         (d, legacy)
@@ -245,6 +281,36 @@ mod tests {
         let mut v3 = MAGIC_V3.to_vec();
         v3.extend(postcard::to_allocvec(&parts).unwrap());
         let mut restored = Detector::from_bytes(&v3).unwrap();
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+        for m in 30..60 {
+            let w = window(m, "org", if m == 50 { 40 } else { 4 });
+            assert_eq!(restored.observe(&w), d.observe(&w), "minute {m}");
+        }
+    }
+
+    #[test]
+    fn version_4_states_are_still_read_and_their_count_models_start_learning() {
+        let mut d = Detector::new(small());
+        for m in 0..30 {
+            d.observe(&window(m, "org", 4));
+        }
+        for s in d.scopes.values_mut() {
+            s.counts = Default::default();
+            s.behaviour = Default::default();
+        }
+        let parts = Parts {
+            config: v4(&d.config),
+            stale_windows: d.stale_windows,
+            scopes: d
+                .scopes
+                .iter()
+                .map(|(n, s)| (n.to_string(), compress(&s.forests)))
+                .collect(),
+        };
+        let mut bytes = MAGIC_V4.to_vec();
+        bytes.extend(postcard::to_allocvec(&parts).unwrap());
+        let mut restored = Detector::from_bytes(&bytes).unwrap();
+        assert_eq!(restored.config(), &small());
         assert_eq!(restored.to_bytes(), d.to_bytes());
         for m in 30..60 {
             let w = window(m, "org", if m == 50 { 40 } else { 4 });

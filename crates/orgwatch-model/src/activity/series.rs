@@ -1,5 +1,6 @@
 //! The series an anomaly score is of: every call, the untracked principals, or one principal.
 
+use super::AlarmKind;
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +15,9 @@ pub enum Series {
     Others,
     /// The calls of one principal.
     Principal(String),
+    /// A new-behaviour alarm of one principal (`KIND:NAME`, e.g. `new_api:alice`): kept apart
+    /// from the principal's count series, so both alarm in one window.
+    Behaviour(AlarmKind, String),
 }
 
 /// Prefix of [`Series::Principal`] in text.
@@ -24,7 +28,7 @@ impl Series {
     fn rank(&self) -> u8 {
         match self {
             Series::Others => 0,
-            Series::Principal(_) => 1,
+            Series::Principal(_) | Series::Behaviour(..) => 1,
             Series::Total => 2,
         }
     }
@@ -35,6 +39,10 @@ impl Ord for Series {
         // As text (as stored rows are ordered), without writing it out.
         match (self, other) {
             (Series::Principal(a), Series::Principal(b)) => a.cmp(b),
+            // Rare (alarms only): compare the texts.
+            (Series::Behaviour(..), _) | (_, Series::Behaviour(..)) => {
+                self.to_string().cmp(&other.to_string())
+            }
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -61,6 +69,7 @@ impl fmt::Display for Series {
                 f.pad(&format!("{PRINCIPAL}{name}"))
             }
             Series::Principal(name) => write!(f, "{PRINCIPAL}{name}"),
+            Series::Behaviour(kind, name) => f.pad(&format!("{kind}:{name}")),
         }
     }
 }
@@ -71,10 +80,18 @@ impl FromStr for Series {
         match s {
             "total" => Ok(Series::Total),
             "others" => Ok(Series::Others),
-            _ => s
-                .strip_prefix(PRINCIPAL)
-                .map(|name| Series::Principal(name.to_owned()))
-                .ok_or_else(|| InvalidSeries(s.to_owned())),
+            _ => {
+                if let Some(name) = s.strip_prefix(PRINCIPAL) {
+                    return Ok(Series::Principal(name.to_owned()));
+                }
+                s.split_once(':')
+                    .and_then(|(kind, name)| {
+                        let kind: AlarmKind = kind.parse().ok()?;
+                        kind.is_behaviour()
+                            .then(|| Series::Behaviour(kind, name.to_owned()))
+                    })
+                    .ok_or_else(|| InvalidSeries(s.to_owned()))
+            }
         }
     }
 }
@@ -96,6 +113,14 @@ mod tests {
                 Series::Principal("role/ci:deploy 42".into()),
             ),
             ("principal:total", Series::Principal("total".into())),
+            (
+                "root:root",
+                Series::Behaviour(AlarmKind::Root, "root".into()),
+            ),
+            (
+                "new_api:role/ci:x",
+                Series::Behaviour(AlarmKind::NewApi, "role/ci:x".into()),
+            ),
         ];
         for (text, series) in cases {
             assert_eq!(text.parse::<Series>().unwrap(), series);

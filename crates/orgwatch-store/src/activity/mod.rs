@@ -27,7 +27,7 @@ pub use orgwatch_model::activity::NONE;
 /// Epoch conversions of the activity tables (the model's: out-of-range times are errors).
 pub use orgwatch_model::activity::{epoch_ms, from_epoch_ms, from_epoch_s};
 /// What scoring reads and writes: a window's counts and a series' score (the model's).
-pub use orgwatch_model::activity::{Anomaly, WindowCounts};
+pub use orgwatch_model::activity::{AlarmKind, Anomaly, Explanation, WindowCounts};
 
 /// Seconds per window of each rollup tier.
 pub const TIERS: [(Tier, i64); 3] = [(Tier::Minute, 60), (Tier::Hour, 3600), (Tier::Day, 86_400)];

@@ -11,7 +11,7 @@ use crate::db::on_pool;
 use crate::read::count;
 use crate::value::Val;
 use crate::{Store, StoreError};
-use orgwatch_model::activity::{Scope, Series};
+use orgwatch_model::activity::{AlarmKind, Explanation, Scope, Series};
 use orgwatch_model::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -141,10 +141,27 @@ impl Store {
     ) -> Result<Vec<Anomaly>, StoreError> {
         let since = since.map_or(i64::MIN, |t| epoch_ms(t).div_euclid(1000));
         let until = until.map_or(i64::MAX, |t| epoch_ms(t).div_euclid(1000));
-        let rows: Vec<(i64, String, String, f64, String, bool)> = self
+        type Row = (
+            i64,
+            String,
+            String,
+            f64,
+            String,
+            bool,
+            Option<String>,
+            Option<i64>,
+            Option<f64>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = self
             .read_all(
                 &format!(
-                    "SELECT window_start, scope, series, score, contributor, alarm \
+                    "SELECT window_start, scope, series, score, contributor, alarm, kind, \
+                     observed, expected, window_minutes, principal, api, source_ip, region \
                      FROM activity_anomalies WHERE window_start >= ? AND window_start < ? {} \
                      ORDER BY window_start, scope, series",
                     if alarms_only { "AND alarm" } else { "" }
@@ -153,7 +170,24 @@ impl Store {
             )
             .await?;
         rows.into_iter()
-            .map(|(start, scope, series, score, contributor, alarm)| {
+            .map(|row| {
+                let (start, scope, series, score, contributor, alarm, kind, observed) =
+                    (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7);
+                let (expected, minutes, principal, api, source_ip, region) =
+                    (row.8, row.9, row.10, row.11, row.12, row.13);
+                let explanation = match kind {
+                    Some(kind) => Some(Explanation {
+                        kind: parse::<AlarmKind>(&kind)?,
+                        observed: observed.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+                        expected: expected.unwrap_or(0.0),
+                        minutes: minutes.map_or(1, |n| u32::try_from(n).unwrap_or(1)),
+                        principal,
+                        api,
+                        source_ip,
+                        region,
+                    }),
+                    None => None,
+                };
                 Ok(Anomaly {
                     time: from_epoch_s(start)?,
                     scope: parse(&scope)?,
@@ -161,6 +195,7 @@ impl Store {
                     score,
                     contributor,
                     alarm,
+                    explanation,
                 })
             })
             .collect()

@@ -59,6 +59,7 @@ async fn save_scores<C: Conn>(
     let rows = anomalies
         .iter()
         .map(|a| {
+            let e = a.explanation.as_ref();
             vec![
                 Val::Int(epoch_ms(a.time) / 1000),
                 Val::str(a.scope.as_str()),
@@ -66,6 +67,14 @@ async fn save_scores<C: Conn>(
                 Val::Real(if a.score.is_finite() { a.score } else { 0.0 }),
                 Val::str(&a.contributor),
                 Val::Bool(a.alarm),
+                e.map_or(Val::Null, |e| Val::str(e.kind.as_str())),
+                Val::int(e.map(|e| i64::try_from(e.observed).unwrap_or(i64::MAX))),
+                Val::real(e.map(|e| e.expected)),
+                Val::int(e.map(|e| i64::from(e.minutes))),
+                Val::text(&e.and_then(|e| e.principal.clone())),
+                Val::text(&e.and_then(|e| e.api.clone())),
+                Val::text(&e.and_then(|e| e.source_ip.clone())),
+                Val::text(&e.and_then(|e| e.region.clone())),
             ]
         })
         .collect();
@@ -78,13 +87,24 @@ async fn save_scores<C: Conn>(
             "score",
             "contributor",
             "alarm",
+            "kind",
+            "observed",
+            "expected",
+            "window_minutes",
+            "principal",
+            "api",
+            "source_ip",
+            "region",
         ],
         rows,
     );
     c.insert_count(
         &batch,
         "ON CONFLICT (window_start, scope, series) DO UPDATE SET score = excluded.score, \
-         contributor = excluded.contributor, alarm = excluded.alarm",
+         contributor = excluded.contributor, alarm = excluded.alarm, kind = excluded.kind, \
+         observed = excluded.observed, expected = excluded.expected, \
+         window_minutes = excluded.window_minutes, principal = excluded.principal, \
+         api = excluded.api, source_ip = excluded.source_ip, region = excluded.region",
     )
     .await?;
     Ok(true)

@@ -137,27 +137,50 @@ pub fn to_json(report: &Report, c: &ActivityCounts, anomalies: &[Anomaly]) -> Va
     v["tier"] = json!(c.tier.map(|t| t.as_str()));
     v["by_ec2_outcome"] = by(Metric::Ec2Outcome);
     v["by_console_sign_in"] = by(Metric::ConsoleSignIn);
-    v["anomalies"] = anomalies
-        .iter()
-        .map(|a| {
-            json!({
-                "time": a.time.to_string(),
-                "account": a.scope,
-                "series": a.series,
-                "score": a.score,
-                "contributor": a.contributor,
-            })
-        })
-        .collect();
+    v["anomalies"] = anomalies.iter().map(anomaly_json).collect();
+    v
+}
+
+/// One alarm of the report: where, what scored, and its explanation's fields.
+fn anomaly_json(a: &Anomaly) -> Value {
+    let mut v = json!({
+        "time": a.time.to_string(),
+        "account": a.scope,
+        "series": a.series,
+        "score": a.score,
+        "contributor": a.contributor,
+    });
+    if let Some(e) = &a.explanation {
+        v["kind"] = json!(e.kind);
+        v["observed"] = json!(e.observed);
+        v["expected"] = json!(e.expected);
+        v["minutes"] = json!(e.minutes);
+        v["principal"] = json!(e.principal);
+        v["api"] = json!(e.api);
+        v["source_ip"] = json!(e.source_ip);
+        v["region"] = json!(e.region);
+    }
     v
 }
 
 fn anomalies_table(anomalies: &[Anomaly]) -> String {
     let mut out = format!("\nanomalies ({})\n", anomalies.len());
     for a in anomalies.iter().take(50) {
+        // What grew and against what: "count 40 calls in 5 min, expected 2.1".
+        let why = a.explanation.as_ref().map_or(String::new(), |e| {
+            format!(
+                "{:<6}  {:>5} calls in {} min, expected {:.1}  ",
+                e.kind, e.observed, e.minutes, e.expected
+            )
+        });
+        let region = a
+            .explanation
+            .as_ref()
+            .and_then(|e| e.region.as_deref())
+            .map_or(String::new(), |r| format!(" region:{r}"));
         let _ = writeln!(
             out,
-            "  {}  {:<12}  {:<28}  {:>6.2}  {}",
+            "  {}  {:<12}  {:<28}  {:>6.2}  {why}{}{region}",
             a.time, a.scope, a.series, a.score, a.contributor
         );
     }
@@ -165,4 +188,53 @@ fn anomalies_table(anomalies: &[Anomaly]) -> String {
         let _ = writeln!(out, "  … {} more (use --report json)", anomalies.len() - 50);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orgwatch_activity::anomaly::{AlarmKind, Explanation};
+
+    fn alarm() -> Anomaly {
+        Anomaly {
+            time: Timestamp::parse("2026-11-02T03:04:00Z").unwrap(),
+            scope: "111111111111".parse().unwrap(),
+            series: "principal:deployer".parse().unwrap(),
+            score: 7.5,
+            contributor: "principal:deployer api:iam.amazonaws.com:CreateUser ip:203.0.113.7"
+                .into(),
+            alarm: true,
+            explanation: Some(Explanation {
+                kind: AlarmKind::Count,
+                observed: 12,
+                expected: 0.6,
+                minutes: 5,
+                principal: Some("deployer".into()),
+                api: Some("iam.amazonaws.com:CreateUser".into()),
+                source_ip: Some("203.0.113.7".into()),
+                region: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn an_alarm_says_what_grew_and_against_what() {
+        let v = anomaly_json(&alarm());
+        assert_eq!(
+            v,
+            json!({
+                "time": "2026-11-02T03:04:00Z", "account": "111111111111",
+                "series": "principal:deployer", "score": 7.5,
+                "contributor": "principal:deployer api:iam.amazonaws.com:CreateUser ip:203.0.113.7",
+                "kind": "count", "observed": 12, "expected": 0.6, "minutes": 5,
+                "principal": "deployer", "api": "iam.amazonaws.com:CreateUser",
+                "source_ip": "203.0.113.7", "region": null
+            })
+        );
+        let table = anomalies_table(&[alarm()]);
+        assert!(
+            table.contains("count      12 calls in 5 min, expected 0.6  principal:deployer"),
+            "{table}"
+        );
+    }
 }

@@ -85,10 +85,13 @@ impl Totals {
         self.windows_scored += scored.windows;
         self.alarms += scored.alarms.len() as u64;
         for a in &scored.alarms {
+            let e = a.explanation.as_ref();
             bar.suspend(|| {
                 tracing::warn!(
                     time = %a.time, scope = %a.scope, series = %a.series, score = a.score,
-                    contributor = %a.contributor, "activity anomaly"
+                    contributor = %a.contributor, kind = e.map(|e| e.kind.as_str()),
+                    observed = e.map(|e| e.observed), expected = e.map(|e| e.expected),
+                    minutes = e.map(|e| e.minutes), "activity anomaly"
                 )
             });
         }
