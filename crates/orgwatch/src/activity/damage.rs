@@ -73,11 +73,14 @@ impl Damage {
         for (name, d) in &self.files {
             let mut parts = Vec::new();
             if d.undecodable > 0 {
-                let mut p = format!("{} undecodable records", d.undecodable);
+                let s = if d.undecodable == 1 { "" } else { "s" };
+                let mut p = format!("{} undecodable record{s}", d.undecodable);
                 if d.oversized > 0 {
                     p.push_str(&format!(" ({} oversized)", d.oversized));
                 }
                 if let Some(r) = &d.first_reason {
+                    // The decoder names the file in its reasons already.
+                    let r = r.strip_prefix(&format!("{name}: ")).unwrap_or(r);
                     p.push_str(&format!(", first: {r}"));
                 }
                 parts.push(p);
@@ -128,7 +131,7 @@ mod tests {
     fn damaged_inputs_are_named_one_line_each() {
         let mut d = Damage::default();
         let mut r = Report::new();
-        r.add_oversized("record 3 at byte 90: too long");
+        r.add_oversized("a.json: record 3 at byte 90: too long");
         r.add_undecodable("record 5 at byte 400: bad");
         d.add("a.json", &r);
         d.add("b.json", &Report::new());

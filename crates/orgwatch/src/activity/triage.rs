@@ -60,11 +60,8 @@ pub async fn run(
     if let Some(msg) = ignored_message(&ignored, config.verbose > 0) {
         eprintln!("orgwatch activity: {msg}");
     }
-    if report.undecodable > 0 && format == ReportFormat::Json {
-        for reason in &report.undecodable_reasons {
-            eprintln!("orgwatch activity: undecodable record: {reason}");
-        }
-    }
+    // Each file with undecodable records is named below with its first reason (the table
+    // lists the first few reasons too).
     for line in damage.lines() {
         eprintln!("orgwatch activity: {line}");
     }
