@@ -222,38 +222,39 @@ impl Sink for Counted<'_> {
     }
 }
 
+/// Decodes decompressed input. The form is decided on whole bytes (a byte order mark, the
+/// first line), read however the input arrives, so it never depends on how the reads cut it.
 fn decode_plain<R: BufRead>(mut r: R, report: &mut Counted) -> Result<(), DecodeError> {
-    // Skip leading whitespace and a UTF-8 byte order mark.
-    let mut first = true;
+    // Skip a UTF-8 byte order mark, then leading whitespace.
+    let mut bom = Vec::new();
+    (&mut r).take(3).read_to_end(&mut bom)?;
+    if bom == b"\xEF\xBB\xBF" {
+        bom.clear();
+    }
+    let mut r = std::io::Cursor::new(bom).chain(r);
     loop {
         let buf = r.fill_buf()?;
         if buf.is_empty() {
             report.skipped("empty");
             return Ok(());
         }
-        let bom = if first && buf.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
-        first = false;
-        let n = bom
-            + buf[bom..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
+        let n = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
         let all = n == buf.len();
         r.consume(n);
         if !all {
             break;
         }
     }
-    let buf = r.fill_buf()?;
-    let line_mode = buf[0] == b'{'
-        && buf
-            .iter()
-            .position(|&b| b == b'\n')
-            .is_some_and(|i| serde_json::from_slice::<IgnoredAny>(&buf[..i]).is_ok());
+    // NDJSON when the first line (read up to its newline, at most PEEK bytes and the
+    // record-size limit) is a whole JSON object.
+    let mut head = Vec::new();
+    (&mut r).take(PEEK as u64).read_until(b'\n', &mut head)?;
+    let line_mode = head.first() == Some(&b'{')
+        && head.len() <= report.max
+        && head
+            .strip_suffix(b"\n")
+            .is_some_and(|line| serde_json::from_slice::<IgnoredAny>(line).is_ok());
+    let r = std::io::Cursor::new(head).chain(r);
     if line_mode {
         return decode_lines(r, report);
     }
@@ -913,6 +914,28 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// Found by the `framer` fuzz target: the form (NDJSON or not) and the byte order mark
+    /// were decided on the bytes of the first read, so a trickling input decoded otherwise.
+    #[test]
+    fn the_form_does_not_depend_on_how_the_reads_cut_the_input() {
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(1);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let log = format!("\u{FEFF}{{\"Records\":[{EV}]}}\n{EV}\n");
+        for max in [40, DEFAULT_MAX_RECORD_BYTES] {
+            let (mut whole, mut trickled) = (Report::new(), Report::new());
+            decode_reader_limited(log.as_bytes(), max, &mut whole).unwrap();
+            decode_reader_limited(Trickle(log.as_bytes()), max, &mut trickled).unwrap();
+            assert_eq!(whole, trickled, "limit {max}");
         }
     }
 
