@@ -148,8 +148,12 @@ pub fn decode_reader_limited<R: Read>(
         inner: sink,
     };
     let mut raw = BufReader::with_capacity(PEEK, reader);
-    let head = raw.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+    // The gzip magic, read whole (a pipe may give one byte first).
+    let mut magic = Vec::new();
+    (&mut raw).take(2).read_to_end(&mut magic)?;
+    let gzip = magic == [0x1f, 0x8b];
+    let raw = std::io::Cursor::new(magic).chain(raw);
+    if gzip {
         let gz = flate2::bufread::MultiGzDecoder::new(raw);
         decode_plain(BufReader::with_capacity(PEEK, gz), &mut sink)
     } else {
@@ -248,7 +252,14 @@ fn decode_plain<R: BufRead>(mut r: R, report: &mut Counted) -> Result<(), Decode
     // NDJSON when the first line (read up to its newline, at most PEEK bytes and the
     // record-size limit) is a whole JSON object.
     let mut head = Vec::new();
-    (&mut r).take(PEEK as u64).read_until(b'\n', &mut head)?;
+    // A read error after some bytes (a corrupt gzip stream) comes after those bytes' records,
+    // as it would had the first read not stopped there.
+    let failed = match (&mut r).take(PEEK as u64).read_until(b'\n', &mut head) {
+        Ok(_) => None,
+        Err(e) if head.is_empty() => return Err(e.into()),
+        Err(e) => Some(e),
+    };
+    let r = Deferred { r, failed };
     let line_mode = head.first() == Some(&b'{')
         && head.len() <= report.max
         && head
@@ -272,6 +283,33 @@ fn decode_plain<R: BufRead>(mut r: R, report: &mut Counted) -> Result<(), Decode
             offset: f.offset(),
             reason: e.to_string(),
         }),
+    }
+}
+
+/// A reader that gives an error it met earlier before reading on.
+struct Deferred<R> {
+    r: R,
+    failed: Option<std::io::Error>,
+}
+
+impl<R: BufRead> Read for Deferred<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.r.read(out),
+        }
+    }
+}
+
+impl<R: BufRead> BufRead for Deferred<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.r.fill_buf(),
+        }
+    }
+    fn consume(&mut self, n: usize) {
+        self.r.consume(n);
     }
 }
 
@@ -937,6 +975,18 @@ mod tests {
             decode_reader_limited(Trickle(log.as_bytes()), max, &mut trickled).unwrap();
             assert_eq!(whole, trickled, "limit {max}");
         }
+        // A gzip stream cut short: the error comes after the records before it either way.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let log = format!("{{\"Records\":[{EV},{EV},{EV}]}}");
+        std::io::Write::write_all(&mut gz, log.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let cut = &gz[..gz.len() * 3 / 4];
+        let outcome = |r: &mut dyn Read| {
+            let mut report = Report::new();
+            let e = decode_reader_limited(r, 40, &mut report).map_err(|e| e.to_string());
+            (report, e)
+        };
+        assert_eq!(outcome(&mut &cut[..]), outcome(&mut Trickle(cut)));
     }
 
     #[test]
