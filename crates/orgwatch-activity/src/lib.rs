@@ -2,7 +2,8 @@
 //!
 //! - [`decode`]: reads CloudTrail in any of its delivered forms (S3 log files `{"Records":[…]}`,
 //!   plain or gzip, streamed record by record; EventBridge envelopes; NDJSON; a JSON array)
-//!   into [`orgwatch_model::ActivityEvent`]s, never failing on one bad record.
+//!   into [`orgwatch_model::ActivityEvent`]s, never failing on one bad record, and never
+//!   holding a record longer than the record-size limit (it is skipped and counted).
 //! - [`anomaly`]: Random Cut Forest scores of per-minute call counts (per account and
 //!   organisation-wide, total and per principal), with alarms and the principal and API that
 //!   grew; the whole detector state serialises.
@@ -42,7 +43,9 @@ pub mod sink;
 
 pub use counter::MinuteCounter;
 pub use decode::{
-    decode_bytes, decode_file, decode_file_into, decode_reader, decode_reader_into, DecodeError,
+    decode_bytes, decode_file, decode_file_into, decode_file_limited, decode_reader,
+    decode_reader_into, decode_reader_limited, DecodeError, DEFAULT_MAX_RECORD_BYTES,
 };
+pub use frame::{read_line, Line};
 pub use report::Report;
 pub use sink::{Buffered, Sink};

@@ -22,6 +22,10 @@ pub struct Report {
     /// Records that could not be decoded (not an object, a required field missing, a bad
     /// time, invalid JSON after the start of a file).
     pub undecodable: u64,
+    /// Of the undecodable records, those skipped for being longer than the record-size limit.
+    /// (Not part of [`Report::to_json`]: the ledger, which the stored report reads, does not
+    /// keep it.)
+    pub oversized: u64,
     /// The first [`MAX_REASONS`] reasons for undecodable records.
     pub undecodable_reasons: Vec<String>,
     /// Records or files recognised and left out, by kind (`digest`, `insight`,
@@ -128,6 +132,12 @@ impl Report {
         }
     }
 
+    /// Counts one record skipped for its size (an undecodable record too).
+    pub fn add_oversized(&mut self, reason: impl Into<String>) {
+        self.oversized += 1;
+        self.add_undecodable(reason);
+    }
+
     /// Counts one record or file recognised and left out (`digest`, `insight`, …).
     pub fn add_skipped(&mut self, kind: &str) {
         bump(&mut self.skipped, kind, 1);
@@ -142,6 +152,7 @@ impl Report {
     pub fn merge(&mut self, other: Report) {
         self.events += other.events;
         self.undecodable += other.undecodable;
+        self.oversized += other.oversized;
         for r in other.undecodable_reasons {
             if self.undecodable_reasons.len() >= MAX_REASONS {
                 break;

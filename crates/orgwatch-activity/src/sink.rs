@@ -10,6 +10,11 @@ pub trait Sink {
     fn event(&mut self, ev: ActivityEvent);
     /// A record that could not be decoded, and why.
     fn undecodable(&mut self, reason: String);
+    /// A record longer than the record-size limit, skipped unread (an undecodable record
+    /// too), and where it was.
+    fn oversized(&mut self, reason: String) {
+        self.undecodable(reason);
+    }
     /// A record or file recognised and left out (`digest`, `insight`, `eventbridge-other`).
     fn skipped(&mut self, kind: &str);
 }
@@ -20,6 +25,9 @@ impl Sink for Report {
     }
     fn undecodable(&mut self, reason: String) {
         self.add_undecodable(reason);
+    }
+    fn oversized(&mut self, reason: String) {
+        self.add_oversized(reason);
     }
     fn skipped(&mut self, kind: &str) {
         self.add_skipped(kind);
@@ -43,6 +51,9 @@ impl Sink for Buffered {
     }
     fn undecodable(&mut self, reason: String) {
         self.report.add_undecodable(reason);
+    }
+    fn oversized(&mut self, reason: String) {
+        self.report.add_oversized(reason);
     }
     fn skipped(&mut self, kind: &str) {
         self.report.add_skipped(kind);

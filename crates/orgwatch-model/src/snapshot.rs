@@ -189,7 +189,10 @@ pub enum SnapshotError {
 
 impl Snapshot {
     /// Reads a document from bytes: lenient on values, strict on shape and on the account id.
+    /// A UTF-8 byte order mark before it (as some Windows tools write) is skipped, as
+    /// `orgwatch activity` skips one.
     pub fn from_json(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(SnapshotError::Empty);
         }

@@ -203,3 +203,14 @@ fn the_fast_path_reads_the_genuine_files() {
         assert_eq!(fast, Snapshot::from_json(bytes).unwrap());
     }
 }
+
+/// Issue 17: `activity` accepted a UTF-8 byte order mark and `ingest` refused it.
+#[test]
+fn a_byte_order_mark_before_the_document_is_skipped() {
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(DAILY);
+    assert_eq!(
+        Snapshot::from_json(&bom).unwrap(),
+        Snapshot::from_json(DAILY).unwrap()
+    );
+}

@@ -268,6 +268,11 @@ pub struct ActivityArgs {
     /// Files (or stdin chunks) stored per database transaction.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub batch_files: u16,
+    /// Records (and NDJSON lines) longer than this are skipped unread and counted as
+    /// oversized, with their file and byte offset; CloudTrail events are at most 256 KB.
+    #[arg(long, value_name = "BYTES", default_value_t = orgwatch_activity::DEFAULT_MAX_RECORD_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+    pub max_record_bytes: u64,
     /// Keep per-minute counts this long (back from the newest event), or `forever`.
     #[arg(long, value_parser = parse_keep, default_value = "48h")]
     pub keep_minutes: Keep,

@@ -171,6 +171,8 @@ pub struct ActivityConfig {
     pub lateness: Duration,
     /// Files (or stdin chunks) per transaction.
     pub batch_files: usize,
+    /// Longest record (or NDJSON line) read; longer ones are skipped and counted.
+    pub max_record_bytes: usize,
     /// How long each tier is kept.
     pub retention: Retention,
 }
@@ -380,6 +382,8 @@ fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
         mode,
         lateness: args.lateness,
         batch_files: usize::from(args.batch_files),
+        // At most 1 GiB (clap's range), so it fits.
+        max_record_bytes: usize::try_from(args.max_record_bytes).unwrap_or(usize::MAX),
         retention,
     })
 }

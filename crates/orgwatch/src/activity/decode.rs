@@ -4,7 +4,9 @@
 
 use crate::source::claim::{Claim, Claimed, LogClaimer};
 use crate::source::{Input, Item};
-use orgwatch_activity::{decode_file_into, decode_reader_into, Report, Sink};
+use orgwatch_activity::{
+    decode_file_limited, decode_reader_limited, read_line, Line, Report, Sink,
+};
 use orgwatch_model::ActivityEvent;
 use std::future::Future;
 use std::io::{BufRead, Read};
@@ -144,6 +146,9 @@ impl Sink for ChunkSink {
     fn undecodable(&mut self, reason: String) {
         self.chunk.report.add_undecodable(reason);
     }
+    fn oversized(&mut self, reason: String) {
+        self.chunk.report.add_oversized(reason);
+    }
     fn skipped(&mut self, kind: &str) {
         self.chunk.report.add_skipped(kind);
     }
@@ -155,8 +160,8 @@ pub type Decoding = std::pin::Pin<Box<dyn Future<Output = std::thread::Result<()
 /// Decodes `items` into the channel: files on the worker pool (one decoder per thread, each
 /// taking the next file), streams each on a thread of its own (a stream may wait for input
 /// indefinitely and must not hold a pool thread). `follow` stores a quiet stream's lines
-/// without waiting for more.
-pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Decoding> {
+/// without waiting for more; records (and lines) longer than `max` bytes are skipped.
+pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool, max: usize) -> Vec<Decoding> {
     let mut files = Vec::new();
     let mut decoding: Vec<Decoding> = Vec::new();
     for item in items {
@@ -167,7 +172,7 @@ pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Deco
                 let (done_tx, done) = tokio::sync::oneshot::channel();
                 std::thread::spawn(move || {
                     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        read_stream(name, stream, &tx, follow)
+                        read_stream(name, stream, &tx, follow, max)
                     }));
                     let _ = done_tx.send(out);
                 });
@@ -187,7 +192,7 @@ pub fn spawn(items: Vec<Item>, tx: &mpsc::Sender<Msg>, follow: bool) -> Vec<Deco
             while let Some((name, path, size, claimer)) =
                 files.get(next.fetch_add(1, Ordering::Relaxed))
             {
-                events = decode_file(name, path, *size, claimer.as_ref(), &tx, events);
+                events = decode_file(name, path, *size, claimer.as_ref(), &tx, events, max);
             }
         })));
     }
@@ -203,6 +208,7 @@ fn decode_file(
     claimer: Option<&LogClaimer>,
     tx: &mpsc::Sender<Msg>,
     events: Vec<ActivityEvent>,
+    max: usize,
 ) -> Vec<ActivityEvent> {
     let claim = match claimer.map(|c| c.claim(name, path, size)) {
         None => None,
@@ -224,11 +230,12 @@ fn decode_file(
     let mut sink = ChunkSink::new(tx.clone(), name.clone(), size, events);
     sink.offset = Some(0);
     sink.claim = claim.clone();
-    match decode_file_into(path, &mut sink) {
+    match decode_file_limited(path, max, &mut sink) {
         Ok(()) => sink.flush(true),
         Err(e) => {
-            // Records before the failure were stored with earlier chunks (each counted once);
-            // the file is recorded as failed.
+            // Records before the failure (an incomplete file) are stored with the chunks
+            // sent before, each counted once; the file is recorded in the ledger with the
+            // error at its size, so it is read again when it changes.
             sink.flush(false);
             let _ = tx.blocking_send(Msg::Failed {
                 path: name.clone(),
@@ -243,12 +250,15 @@ fn decode_file(
 
 /// Reads a stream: NDJSON line by line (stored every [`CHUNK_EVENTS`] lines, or after a
 /// pause of [`STREAM_FLUSH`] with `follow`), anything else as one streamed document. A read
-/// error ends the stream and is sent as its failure, after what was read before it.
+/// error ends the stream and is sent as its failure, after what was read before it. No more
+/// than `max` bytes of a line are held: a longer line is skipped and counted as oversized
+/// (and a first line that long is read as a document, whose records are framed).
 pub fn read_stream(
     name: Arc<str>,
     mut stream: Box<dyn BufRead + Send>,
     tx: &mpsc::Sender<Msg>,
     follow: bool,
+    max: usize,
 ) {
     let failed = |reason: String| {
         let _ = tx.blocking_send(Msg::Failed {
@@ -259,29 +269,42 @@ pub fn read_stream(
         });
     };
     let mut first = Vec::new();
-    // The first non-empty line decides the form.
+    // The first non-empty line decides the form; at most `max` bytes of it are read here.
     loop {
         first.clear();
-        match stream.read_until(b'\n', &mut first) {
+        match (&mut stream)
+            .take(max as u64 + 1)
+            .read_until(b'\n', &mut first)
+        {
             Ok(0) => return,
             Ok(_) if first.trim_ascii().is_empty() => continue,
             Ok(_) => break,
             Err(e) => return failed(format!("cannot read: {e}")),
         }
     }
-    let ndjson = serde_json::from_slice::<serde_json::Value>(first.trim_ascii()).is_ok();
+    let whole_line = first.ends_with(b"\n") || first.len() <= max;
+    let ndjson =
+        whole_line && serde_json::from_slice::<serde_json::Value>(first.trim_ascii()).is_ok();
     if ndjson {
-        if let Err(e) = ndjson_lines(&name, first, stream, tx.clone(), follow) {
+        if let Err(e) = ndjson_lines(&name, first, stream, tx.clone(), follow, max) {
             failed(format!("cannot read: {e}"));
         }
     } else {
         let mut sink = ChunkSink::new(tx.clone(), name.clone(), 0, Vec::new());
         let whole = std::io::Cursor::new(first).chain(stream);
-        if let Err(e) = decode_reader_into(whole, &mut sink) {
+        if let Err(e) = decode_reader_limited(whole, max, &mut sink) {
             failed(e.to_string());
         }
         sink.flush(false);
     }
+}
+
+/// A line of a stream on its way to be decoded.
+enum StreamLine {
+    /// Its bytes.
+    Text(Vec<u8>),
+    /// A line longer than the limit, skipped: its length.
+    Oversized(u64),
 }
 
 /// Decodes NDJSON lines in groups: a group is stored when it is full, or (with `follow`)
@@ -293,24 +316,27 @@ fn ndjson_lines(
     mut stream: Box<dyn BufRead + Send>,
     tx: mpsc::Sender<Msg>,
     follow: bool,
+    max: usize,
 ) -> std::io::Result<()> {
-    let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNK_EVENTS);
+    let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<StreamLine>(CHUNK_EVENTS);
     let name = name.clone();
-    let grouper = std::thread::spawn(move || group_lines(&name, lines_rx, tx, follow));
-    let mut line = first;
+    let grouper = std::thread::spawn(move || group_lines(&name, lines_rx, tx, follow, max));
+    let mut line = StreamLine::Text(first);
     let mut ended = Ok(());
     loop {
-        if lines_tx.send(std::mem::take(&mut line)).is_err() {
+        if lines_tx.send(line).is_err() {
             break;
         }
-        match stream.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
+        let mut text = Vec::new();
+        line = match read_line(&mut stream, &mut text, max) {
+            Ok(Line::End) => break,
+            Ok(Line::Read) => StreamLine::Text(text),
+            Ok(Line::Oversized(len)) => StreamLine::Oversized(len),
             Err(e) => {
                 ended = Err(e);
                 break;
             }
-        }
+        };
     }
     drop(lines_tx);
     if let Err(p) = grouper.join() {
@@ -322,16 +348,27 @@ fn ndjson_lines(
 /// Decodes lines from `lines` in groups (see [`ndjson_lines`]).
 fn group_lines(
     name: &Arc<str>,
-    lines: std::sync::mpsc::Receiver<Vec<u8>>,
+    lines: std::sync::mpsc::Receiver<StreamLine>,
     tx: mpsc::Sender<Msg>,
     follow: bool,
+    max: usize,
 ) {
     let mut group = Vec::new();
     let mut count = 0;
-    let flush = |group: &mut Vec<u8>| {
+    // Lines skipped for their length since the last flush.
+    let mut oversized: Vec<u64> = Vec::new();
+    let flush = |group: &mut Vec<u8>, oversized: &mut Vec<u64>| {
         let mut sink = ChunkSink::new(tx.clone(), name.clone(), 0, Vec::new());
-        // NDJSON input never fails as a whole: a bad line is one undecodable record.
-        let _ = decode_reader_into(&group[..], &mut sink);
+        for len in oversized.drain(..) {
+            sink.oversized(format!(
+                "a line of {len} bytes, longer than the limit of {max} (--max-record-bytes)"
+            ));
+        }
+        // NDJSON input never fails as a whole: a bad line is one undecodable record. Blank
+        // lines are no records (not an empty input).
+        if !group.trim_ascii().is_empty() {
+            let _ = decode_reader_limited(&group[..], max, &mut sink);
+        }
         sink.flush(false);
         group.clear();
     };
@@ -342,28 +379,29 @@ fn group_lines(
     };
     loop {
         match lines.recv_timeout(wait) {
-            Ok(line) => {
+            Ok(StreamLine::Text(line)) => {
                 group.extend_from_slice(&line);
                 if !line.ends_with(b"\n") {
                     group.push(b'\n');
                 }
                 count += 1;
                 if count >= CHUNK_EVENTS {
-                    flush(&mut group);
+                    flush(&mut group, &mut oversized);
                     count = 0;
                 }
             }
+            Ok(StreamLine::Oversized(len)) => oversized.push(len),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if !group.is_empty() {
-                    flush(&mut group);
+                if !group.is_empty() || !oversized.is_empty() {
+                    flush(&mut group, &mut oversized);
                     count = 0;
                 }
             }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    if !group.is_empty() {
-        flush(&mut group);
+    if !group.is_empty() || !oversized.is_empty() {
+        flush(&mut group, &mut oversized);
     }
 }
 
@@ -390,7 +428,13 @@ mod tests {
         bytes.push(b'\n');
         let stream = std::io::BufReader::new(Failing(std::io::Cursor::new(bytes)));
         let (tx, mut rx) = mpsc::channel(16);
-        read_stream(Arc::from("(stdin)"), Box::new(stream), &tx, false);
+        read_stream(
+            Arc::from("(stdin)"),
+            Box::new(stream),
+            &tx,
+            false,
+            orgwatch_activity::DEFAULT_MAX_RECORD_BYTES,
+        );
         drop(tx);
         let mut events = 0;
         let mut failure = None;

@@ -1,6 +1,7 @@
 //! `orgwatch activity`: CloudTrail into the database (with live windows and anomaly scores),
 //! or a triage report of files (`--no-store`) or of the database (no `--from`).
 
+pub mod damage;
 pub mod decode;
 pub mod pipeline;
 pub mod score;
@@ -17,10 +18,13 @@ use std::process::ExitCode;
 /// Entries per count in the table form.
 pub const TABLE_TOP: usize = 10;
 
-/// Runs `orgwatch activity`: exit 0, or 2 when some input could not be read at all.
+/// Runs `orgwatch activity`: exit 0, or 2 when a record was dropped or an input could not
+/// be read to its end.
 pub async fn run(activity: &ActivityConfig, config: &Config) -> Result<ExitCode> {
     match &activity.mode {
-        ActivityMode::Triage { from, report } => triage::run(from, *report, config).await,
+        ActivityMode::Triage { from, report } => {
+            triage::run(from, *report, activity.max_record_bytes, config).await
+        }
         ActivityMode::Store {
             from,
             follow,

@@ -54,12 +54,21 @@ pub async fn run(
         }
     };
     match report {
-        Some(ReportFormat::Json) => crate::outln!("{}", totals.report.to_json())?,
+        Some(ReportFormat::Json) => {
+            let mut json = totals.report.to_json();
+            totals.damage.annotate(&totals.report, &mut json);
+            crate::outln!("{json}")?;
+        }
         Some(ReportFormat::Table) => crate::out!("{}", totals.report.to_table(TABLE_TOP))?,
         None => {}
     }
     eprintln!("activity: {totals}");
-    Ok(if totals.failed == 0 {
+    for line in totals.damage.lines() {
+        eprintln!("orgwatch activity: {line}");
+    }
+    // Exit 2 when a record was dropped (undecodable or oversized) or a file was not read
+    // to its end, as `ingest` does for a refused file.
+    Ok(if totals.failed == 0 && !totals.damage.any() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
@@ -89,6 +98,7 @@ async fn read<S: Source + 'static>(
         live,
         scoring,
         batch_files: activity.batch_files,
+        max_record_bytes: activity.max_record_bytes,
         totals: Totals {
             started: Some(Instant::now()),
             ..Totals::default()

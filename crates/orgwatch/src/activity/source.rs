@@ -83,7 +83,7 @@ pub async fn pass<S: Source + 'static>(
     let last = found.last;
     if items > 0 {
         let (tx, mut rx) = mpsc::channel(QUEUED_CHUNKS);
-        let decoders = decode::spawn(found.items, &tx, follow);
+        let decoders = decode::spawn(found.items, &tx, follow, writer.max_record_bytes);
         drop(tx);
         writer.drain(&mut rx).await?;
         for d in decoders {

@@ -1,6 +1,7 @@
 //! The write stage: decoded chunks stored in batches, one transaction each, while the
 //! previous batch goes to the live windows and the scorer; and the totals of a run.
 
+use super::damage::Damage;
 use super::decode::{Chunk, Msg};
 use super::score::Scored;
 use super::scoring::Scoring;
@@ -58,6 +59,8 @@ pub struct Totals {
     /// Counts of everything read: events, undecodable and skipped records, the newest event
     /// time, and the rows of `--report`.
     pub report: Report,
+    /// The inputs with dropped records, not read to their end, or empty, by name.
+    pub damage: Damage,
     /// When the run started (for the rate).
     pub started: Option<Instant>,
 }
@@ -143,6 +146,8 @@ pub struct Writer<'a, S> {
     pub scoring: Scoring,
     /// Most chunks per transaction.
     pub batch_files: usize,
+    /// Longest record (or NDJSON line) decoded; longer ones are skipped.
+    pub max_record_bytes: usize,
     /// What the run did so far.
     pub totals: Totals,
     /// The progress bar.
@@ -173,6 +178,7 @@ impl<S: Source + 'static> Writer<'_, S> {
                     } => {
                         self.bar
                             .suspend(|| eprintln!("orgwatch activity: {path}: {reason}"));
+                        self.totals.damage.failed(&path, &reason);
                         let receipt = Receipt {
                             name: path,
                             size,
@@ -260,6 +266,7 @@ impl<S: Source + 'static> Writer<'_, S> {
         t.duplicates += stored.duplicates;
         t.late += stored.late_events;
         for c in batch {
+            t.damage.add(&c.path, &c.report);
             t.report.merge(c.report);
             if c.complete && &*c.path != crate::source::stdin::STDIN {
                 t.files += 1;
