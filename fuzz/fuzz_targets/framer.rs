@@ -7,7 +7,8 @@
 //!   records are at most the undecodable ones, and each kept reason of an oversized record
 //!   names the limit.
 //! - The result does not depend on how the input is cut into reads (1 to 7 bytes at a time,
-//!   from the first input byte): the framer's buffer boundaries change nothing.
+//!   from the first input byte): the framer's buffer boundaries change nothing (except before
+//!   the error of a corrupt gzip stream, where flate2 drops the bytes of the failing read).
 //! - A limit at least the input's length skips nothing in a plain (not gzip) input: the
 //!   result is `decode_bytes`'s.
 //! - Skipping never invents an event: with the small limit there are at most as many events
@@ -60,10 +61,12 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let step = 1 + usize::from(data[0] % 7);
-    assert_eq!(
-        limited(Trickle { data, step }, max),
-        (r.clone(), out.clone())
-    );
+    let trickled = limited(Trickle { data, step }, max);
+    // flate2 drops what it inflated in the read that meets a corrupt gzip stream, so how
+    // much comes before that error depends on the reads; everything else must not.
+    if out.is_ok() || !data.starts_with(&[0x1f, 0x8b]) {
+        assert_eq!(trickled, (r.clone(), out.clone()));
+    }
 
     let whole = decode_bytes(data);
     // The limit counts decompressed bytes: only a plain input's length bounds them.
