@@ -20,6 +20,8 @@
 //!   whatever the number of principals;
 //! - `others`: the calls of all untracked principals together, so that a burst of a rare or
 //!   new principal is still scored against a series that does not contain the big ones.
+//!   Kept only when principals may have forests (`max_principals` above 0, not the
+//!   default): without them it is `total` again, and a forest more per scope.
 //!
 //! A score is the forest's anomaly score of the window's count given the previous
 //! `shingle - 1` counts, computed *before* the count is added to the forest. It is an
@@ -90,6 +92,24 @@ pub struct Detector {
     config: DetectorConfig,
     scopes: BTreeMap<Scope, ScopeModels>,
     stale_windows: u64,
+    /// The format of the scopes [`Detector::restore_scopes`] reads: that of the header this
+    /// detector was restored from.
+    #[serde(skip)]
+    parts_format: PartsFormat,
+}
+
+/// A format of saved scopes (`state.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum PartsFormat {
+    /// Large forests, no count model.
+    V3,
+    /// Forests small or large, no count model.
+    V4,
+    /// Count models, and always an `others` forest.
+    V5,
+    /// This version's.
+    #[default]
+    Current,
 }
 
 impl std::fmt::Debug for Detector {
@@ -110,6 +130,7 @@ impl Detector {
             config,
             scopes: BTreeMap::new(),
             stale_windows: 0,
+            parts_format: PartsFormat::Current,
         }
     }
 
@@ -118,8 +139,9 @@ impl Detector {
         &self.config
     }
 
-    /// Feeds one scope's closed window and returns its scores: `total`, `others`, then one
-    /// per tracked principal (by name).
+    /// Feeds one scope's closed window and returns its scores: `total`, `others` (only when
+    /// principals may have forests, [`DetectorConfig::max_principals`]), then one per tracked
+    /// principal (by name).
     ///
     /// Windows of a scope must come in time order, one per minute. **The detector fills
     /// gaps itself**: when minutes are missing since the scope's previous window it first
@@ -175,12 +197,13 @@ impl Detector {
             .unwrap_or_default()
     }
 
-    /// Forests held (two per scope plus one per tracked principal); memory is about
-    /// proportional to it (see `DESIGN.md` for the size of one).
+    /// Forests held (per scope: `total`, `others` when principals may have forests, one per
+    /// tracked principal); memory is about proportional to it (see `DESIGN.md` for the size
+    /// of one).
     pub fn forests(&self) -> usize {
         self.scopes
             .values()
-            .map(|s| 2 + s.forests.principals.len())
+            .map(|s| 1 + usize::from(s.forests.others.is_some()) + s.forests.principals.len())
             .sum()
     }
 }

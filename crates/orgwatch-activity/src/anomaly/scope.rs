@@ -11,8 +11,8 @@ use super::{AlarmKind, Anomaly, Explanation, Scope, Series, WindowCounts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Everything a scope keeps: its forests and its count model (format 5; formats 1 to 4 held
-/// the forests only).
+/// Everything a scope keeps: its forests and its count model (format 6, as 5 with `others`
+/// optional; formats 1 to 4 held the forests only).
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct ScopeModels {
     pub(super) forests: ScopeState,
@@ -31,9 +31,9 @@ impl ScopeModels {
     }
 
     /// A scope of a state saved before the count model, which starts learning now.
-    pub(super) fn upgrade(forests: ScopeState) -> Self {
+    pub(super) fn upgrade(config: &DetectorConfig, forests: ScopeStateV5) -> Self {
         ScopeModels {
-            forests,
+            forests: forests.upgrade(config),
             counts: Counts::default(),
             behaviour: Behaviour::default(),
         }
@@ -65,15 +65,37 @@ impl ScopeModels {
     }
 }
 
+/// [`ScopeModels`] as format 5 saved them.
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct ScopeModelsV5 {
+    pub(super) forests: ScopeStateV5,
+    pub(super) counts: Counts,
+    pub(super) behaviour: Behaviour,
+}
+
+impl ScopeModelsV5 {
+    /// The scope as this format keeps it under `config` (see [`ScopeStateV5::upgrade`]).
+    pub(super) fn upgrade(self, config: &DetectorConfig) -> ScopeModels {
+        ScopeModels {
+            forests: self.forests.upgrade(config),
+            counts: self.counts,
+            behaviour: self.behaviour,
+        }
+    }
+}
+
 /// Per-scope state (generic over the forest, as [`SeriesForest`]).
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct ScopeState<F = Forest> {
     /// Minute (Unix seconds / 60) of the last window observed.
     pub(super) last_minute: i64,
     pub(super) total: SeriesForest<F>,
-    pub(super) others: SeriesForest<F>,
+    /// The untracked principals' series: none when no principal may have a forest
+    /// (`max_principals` 0), for it would be `total` again, at the cost of a forest per scope.
+    pub(super) others: Option<SeriesForest<F>>,
     pub(super) principals: BTreeMap<String, SeriesForest<F>>,
-    /// Activity (calls/minute, [`ACTIVITY_MINUTES`]) of every recently active principal.
+    /// Activity (calls/minute, [`ACTIVITY_MINUTES`]) of every recently active principal
+    /// (empty when no principal may have a forest: only admission reads it).
     activity: BTreeMap<String, f64>,
     /// Recent average per (principal, API) and per source IP ([`BASELINE_MINUTES`]).
     key_baseline: BTreeMap<(String, String), f64>,
@@ -84,11 +106,24 @@ pub(super) struct ScopeState<F = Forest> {
     others_settling: usize,
 }
 
-impl<F> ScopeState<F> {
+/// [`ScopeState`] as formats 1 to 5 saved it: `others` always held a forest.
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct ScopeStateV5<F = Forest> {
+    last_minute: i64,
+    total: SeriesForest<F>,
+    others: SeriesForest<F>,
+    principals: BTreeMap<String, SeriesForest<F>>,
+    activity: BTreeMap<String, f64>,
+    key_baseline: BTreeMap<(String, String), f64>,
+    ip_baseline: BTreeMap<String, f64>,
+    others_settling: usize,
+}
+
+impl<F> ScopeStateV5<F> {
     /// The scope with each series' forest replaced by `f` of it (how states of format 1 to 3
     /// are read: their large forests become [`Forest::Large`]).
-    pub(super) fn map_forests<G>(self, f: impl Fn(F) -> G) -> ScopeState<G> {
-        ScopeState {
+    pub(super) fn map_forests<G>(self, f: impl Fn(F) -> G) -> ScopeStateV5<G> {
+        ScopeStateV5 {
             last_minute: self.last_minute,
             total: self.total.map_forest(&f),
             others: self.others.map_forest(&f),
@@ -103,6 +138,48 @@ impl<F> ScopeState<F> {
             others_settling: self.others_settling,
         }
     }
+
+    /// The scope as this format keeps it under `config`: without `others` and the principals'
+    /// activity when no principal may have a forest (neither was read then: the scores are
+    /// those of the saved scope).
+    pub(super) fn upgrade(self, config: &DetectorConfig) -> ScopeState<F> {
+        let principal_forests = config.max_principals > 0;
+        ScopeState {
+            last_minute: self.last_minute,
+            total: self.total,
+            others: principal_forests.then_some(self.others),
+            principals: self.principals,
+            activity: if principal_forests {
+                self.activity
+            } else {
+                BTreeMap::new()
+            },
+            key_baseline: self.key_baseline,
+            ip_baseline: self.ip_baseline,
+            others_settling: self.others_settling,
+        }
+    }
+}
+
+impl ScopeState {
+    /// The scope as format 5 saved it (for the tests of reading it), its `others` forest
+    /// made anew when it has none.
+    #[cfg(test)]
+    pub(super) fn to_v5(&self, config: &DetectorConfig, scope: Scope) -> ScopeStateV5 {
+        ScopeStateV5 {
+            last_minute: self.last_minute,
+            total: self.total.clone(),
+            others: self
+                .others
+                .clone()
+                .unwrap_or_else(|| SeriesForest::new(config, scope, &Series::Others)),
+            principals: self.principals.clone(),
+            activity: self.activity.clone(),
+            key_baseline: self.key_baseline.clone(),
+            ip_baseline: self.ip_baseline.clone(),
+            others_settling: self.others_settling,
+        }
+    }
 }
 
 impl ScopeState {
@@ -110,7 +187,8 @@ impl ScopeState {
         ScopeState {
             last_minute: minute - 1,
             total: SeriesForest::new(config, scope, &Series::Total),
-            others: SeriesForest::new(config, scope, &Series::Others),
+            others: (config.max_principals > 0)
+                .then(|| SeriesForest::new(config, scope, &Series::Others)),
             principals: BTreeMap::new(),
             activity: BTreeMap::new(),
             key_baseline: BTreeMap::new(),
@@ -119,7 +197,8 @@ impl ScopeState {
         }
     }
 
-    /// The forests' scores of the window (`total`, `others`, then each tracked principal's),
+    /// The forests' scores of the window (`total`, `others` if kept, then each tracked
+    /// principal's),
     /// with the count model's alarms (`counted`) joined in: the alarm of a tracked principal
     /// is set on its series' score, an untracked principal's is a score of its own.
     pub(super) fn observe(
@@ -130,7 +209,9 @@ impl ScopeState {
         counted: Vec<CountAlarm>,
     ) -> Vec<Anomaly> {
         self.last_minute = minute;
-        decay_into(&mut self.activity, &w.by_principal, ACTIVITY_MINUTES);
+        if config.max_principals > 0 {
+            decay_into(&mut self.activity, &w.by_principal, ACTIVITY_MINUTES);
+        }
         let before = self.principals.len();
         let changed = self.track(config, w.scope, &w.by_principal);
         if changed && before > 0 {
@@ -209,17 +290,19 @@ impl ScopeState {
         let scored = self.total.observe(w.total, min);
         out.push(anomaly(Series::Total, scored, best(&|_| true)));
 
-        let tracked = &self.principals;
-        let others: u64 = w
-            .by_principal
-            .iter()
-            .filter(|(p, _)| !tracked.contains_key(*p))
-            .map(|(_, n)| n)
-            .sum();
-        let untracked = best(&|p| !tracked.contains_key(p));
-        let mut scored = self.others.observe(others, min);
-        scored.grew &= others_may_alarm;
-        out.push(anomaly(Series::Others, scored, untracked));
+        if let Some(forest) = &mut self.others {
+            let tracked = &self.principals;
+            let others: u64 = w
+                .by_principal
+                .iter()
+                .filter(|(p, _)| !tracked.contains_key(*p))
+                .map(|(_, n)| n)
+                .sum();
+            let untracked = best(&|p| !tracked.contains_key(p));
+            let mut scored = forest.observe(others, min);
+            scored.grew &= others_may_alarm;
+            out.push(anomaly(Series::Others, scored, untracked));
+        }
 
         for (name, series) in &mut self.principals {
             let n = w.by_principal.get(name).copied().unwrap_or(0);
@@ -361,8 +444,9 @@ mod tests {
         let mut d = Detector::new(small());
         d.observe(&window(0, "org", 4));
         let scope = &d.scopes[&Scope::Org].forests;
-        assert!([&scope.total, &scope.others]
+        assert!([Some(&scope.total), scope.others.as_ref()]
             .into_iter()
+            .flatten()
             .chain(scope.principals.values())
             .all(|s| matches!(s.forest, Forest::Small(_))));
     }

@@ -1,18 +1,22 @@
-//! The saved detector state: format versions 1 to 5 (`postcard` encoding, zlib compression of
+//! The saved detector state: format versions 1 to 6 (`postcard` encoding, zlib compression of
 //! each scope), writing the current one and reading all of them.
 
 use super::config::{ConfigV4, DetectorConfig};
 use super::forest::Forest;
-use super::scope::{ScopeModels, ScopeState};
-use super::{AnomalyError, Detector, Scope};
+use super::scope::{ScopeModels, ScopeModelsV5, ScopeStateV5};
+use super::{AnomalyError, Detector, PartsFormat, Scope};
 use orgwatch_model::InvalidScope;
 use rcflib::rcf::RCFLarge;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Leading bytes of [`Detector::to_bytes`]: format name and version (5: each scope's forests
-/// and count model, the configuration with the count model's parameters).
-const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x05";
+/// Leading bytes of [`Detector::to_bytes`]: format name and version (6: each scope's forests
+/// and count model, with no `others` forest when no principal may have a forest; the
+/// configuration with the count model's parameters).
+const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x06";
+
+/// Version 5 (every scope with an `others` forest), still read.
+const MAGIC_V5: &[u8; 8] = b"OWRCF\x00\x00\x05";
 
 /// Version 4 (each scope zlib-compressed on its own, so that scopes are compressed and
 /// restored in parallel, and each forest tagged with its layout, small or large; no count
@@ -59,10 +63,15 @@ impl Detector {
     }
 
     /// Adds scopes made by [`Detector::scope_parts`] (replacing scopes of the same name),
-    /// decoding them on all cores.
+    /// decoding them on all cores, in the format of the header this detector was restored
+    /// from (the parts were saved with it).
     pub fn restore_scopes(&mut self, parts: &[(String, Vec<u8>)]) -> Result<(), AnomalyError> {
+        let (format, config) = (self.parts_format, &self.config);
         let scopes = in_parallel(parts, |(name, z)| {
-            Ok((parse_scope(name)?, decode::<ScopeModels>(&inflate(z)?)?))
+            Ok((
+                parse_scope(name)?,
+                decode_scope(format, config, &inflate(z)?)?,
+            ))
         });
         for scope in scopes {
             let (name, scope) = scope?;
@@ -85,8 +94,9 @@ impl Detector {
     }
 
     /// Restores a detector written by [`Detector::to_bytes`] (this version, or versions 1 to
-    /// 4: uncompressed, compressed whole, compressed per scope with large forests, with small
-    /// ones; their scopes' count models start learning).
+    /// 5: uncompressed, compressed whole, compressed per scope with large forests, with small
+    /// ones, with count models; the scopes of versions 1 to 4 start learning their count
+    /// models). Its scores continue those of the saved detector exactly.
     pub fn from_bytes(b: &[u8]) -> Result<Self, AnomalyError> {
         if let Some(body) = b.strip_prefix(MAGIC_V1) {
             return Ok(decode::<Legacy>(body)?.upgrade());
@@ -94,58 +104,88 @@ impl Detector {
         if let Some(z) = b.strip_prefix(MAGIC_V2) {
             return Ok(decode::<Legacy>(&inflate(z)?)?.upgrade());
         }
-        if let Some(body) = b.strip_prefix(MAGIC_V3) {
-            return Self::from_parts::<ConfigV4>(body, |z| {
-                let forests =
-                    decode::<ScopeState<RCFLarge<u64, u64>>>(z)?.map_forests(Forest::Large);
-                Ok(ScopeModels::upgrade(forests))
-            });
+        let versions = [
+            (MAGIC_V3, PartsFormat::V3),
+            (MAGIC_V4, PartsFormat::V4),
+            (MAGIC_V5, PartsFormat::V5),
+            (MAGIC, PartsFormat::Current),
+        ];
+        let (body, format) = versions
+            .iter()
+            .find_map(|(magic, format)| b.strip_prefix(magic.as_slice()).map(|b| (b, *format)))
+            .ok_or(AnomalyError::Format)?;
+        match format {
+            PartsFormat::V3 | PartsFormat::V4 => Self::from_parts::<ConfigV4>(body, format),
+            PartsFormat::V5 | PartsFormat::Current => {
+                Self::from_parts::<DetectorConfig>(body, format)
+            }
         }
-        if let Some(body) = b.strip_prefix(MAGIC_V4) {
-            return Self::from_parts::<ConfigV4>(body, |z| {
-                Ok(ScopeModels::upgrade(decode::<ScopeState>(z)?))
-            });
-        }
-        let body = b.strip_prefix(MAGIC).ok_or(AnomalyError::Format)?;
-        Self::from_parts::<DetectorConfig>(body, |z| decode::<ScopeModels>(z))
     }
 
     /// The detector of a [`Parts`] encoding (with configuration `C`), each scope inflated
-    /// and decoded by `scope`.
+    /// and decoded as `format` wrote it.
     fn from_parts<C: for<'de> Deserialize<'de> + Into<DetectorConfig>>(
         body: &[u8],
-        scope: impl Fn(&[u8]) -> Result<ScopeModels, AnomalyError> + Sync,
+        format: PartsFormat,
     ) -> Result<Self, AnomalyError> {
         let parts: Parts<C> = decode(body)?;
+        let config: DetectorConfig = parts.config.into();
         let scopes = in_parallel(&parts.scopes, |(name, z)| {
-            Ok((parse_scope(name)?, scope(&inflate(z)?)?))
+            Ok((
+                parse_scope(name)?,
+                decode_scope(format, &config, &inflate(z)?)?,
+            ))
         });
         Ok(Detector {
-            config: parts.config.into(),
+            config,
             scopes: scopes.into_iter().collect::<Result<_, AnomalyError>>()?,
             stale_windows: parts.stale_windows,
+            parts_format: format,
         })
     }
+}
+
+/// One scope as `format` wrote it, as this version keeps it under `config`.
+fn decode_scope(
+    format: PartsFormat,
+    config: &DetectorConfig,
+    plain: &[u8],
+) -> Result<ScopeModels, AnomalyError> {
+    Ok(match format {
+        PartsFormat::V3 => {
+            let forests =
+                decode::<ScopeStateV5<RCFLarge<u64, u64>>>(plain)?.map_forests(Forest::Large);
+            ScopeModels::upgrade(config, forests)
+        }
+        PartsFormat::V4 => ScopeModels::upgrade(config, decode::<ScopeStateV5>(plain)?),
+        PartsFormat::V5 => decode::<ScopeModelsV5>(plain)?.upgrade(config),
+        PartsFormat::Current => decode::<ScopeModels>(plain)?,
+    })
 }
 
 /// The detector as versions 1 and 2 encoded it: large forests.
 #[derive(Serialize, Deserialize)]
 struct Legacy {
     config: ConfigV4,
-    scopes: BTreeMap<Scope, ScopeState<RCFLarge<u64, u64>>>,
+    scopes: BTreeMap<Scope, ScopeStateV5<RCFLarge<u64, u64>>>,
     stale_windows: u64,
 }
 
 impl Legacy {
     fn upgrade(self) -> Detector {
+        let config: DetectorConfig = self.config.into();
         Detector {
-            config: self.config.into(),
             scopes: self
                 .scopes
                 .into_iter()
-                .map(|(name, scope)| (name, ScopeModels::upgrade(scope.map_forests(Forest::Large))))
+                .map(|(name, scope)| {
+                    let forests = scope.map_forests(Forest::Large);
+                    (name, ScopeModels::upgrade(&config, forests))
+                })
                 .collect(),
+            config,
             stale_windows: self.stale_windows,
+            parts_format: PartsFormat::Current,
         }
     }
 }
@@ -260,7 +300,7 @@ mod tests {
             scopes: d
                 .scopes
                 .iter()
-                .map(|(name, s)| (*name, s.forests.clone().map_forests(large)))
+                .map(|(name, s)| (*name, s.forests.to_v5(&d.config, *name).map_forests(large)))
                 .collect(),
         };
         (d, legacy)
@@ -304,7 +344,7 @@ mod tests {
             scopes: d
                 .scopes
                 .iter()
-                .map(|(n, s)| (n.to_string(), compress(&s.forests)))
+                .map(|(n, s)| (n.to_string(), compress(&s.forests.to_v5(&d.config, *n))))
                 .collect(),
         };
         let mut bytes = MAGIC_V4.to_vec();
@@ -316,6 +356,69 @@ mod tests {
             let w = window(m, "org", if m == 50 { 40 } else { 4 });
             assert_eq!(restored.observe(&w), d.observe(&w), "minute {m}");
         }
+    }
+
+    type ScopeParts = Vec<(String, Vec<u8>)>;
+
+    /// A detector of the default configuration (no principal forests) fed `minutes` of two
+    /// scopes, and its state as format 5 wrote it: header, and scope parts with an `others`
+    /// forest each.
+    fn version_5(minutes: i64) -> (Detector, Vec<u8>, ScopeParts) {
+        let mut d = Detector::new(DetectorConfig {
+            trees: 10,
+            sample_size: 32,
+            output_after: 8,
+            ..DetectorConfig::default()
+        });
+        for m in 0..minutes {
+            d.observe(&window(m, "111111111111", 4));
+            d.observe(&window(m, "org", 4));
+        }
+        let parts: ScopeParts = d
+            .scopes
+            .iter()
+            .map(|(n, s)| {
+                let v5 = ScopeModelsV5 {
+                    forests: s.forests.to_v5(&d.config, *n),
+                    counts: s.counts.clone(),
+                    behaviour: s.behaviour.clone(),
+                };
+                (n.to_string(), compress(&v5))
+            })
+            .collect();
+        let header = Parts {
+            config: d.config.clone(),
+            stale_windows: d.stale_windows,
+            scopes: Vec::new(),
+        };
+        let mut bytes = MAGIC_V5.to_vec();
+        bytes.extend(postcard::to_allocvec(&header).unwrap());
+        (d, bytes, parts)
+    }
+
+    #[test]
+    fn version_5_states_lose_the_unused_others_forest_and_continue_identically() {
+        let (mut d, header, parts) = version_5(40);
+        assert_eq!(d.forests(), 2, "one forest per scope: `total`");
+        let mut restored = Detector::from_bytes(&header).unwrap();
+        restored.restore_scopes(&parts).unwrap();
+        assert_eq!(restored.forests(), 2);
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+        for m in 40..100 {
+            for scope in ["111111111111", "org"] {
+                let w = window(m, scope, if m == 80 { 60 } else { 4 });
+                let a = d.observe(&w);
+                assert_eq!(a, restored.observe(&w), "minute {m}");
+                assert_eq!(a[0].series, crate::anomaly::Series::Total);
+                assert!(a.iter().all(|s| s.series != crate::anomaly::Series::Others));
+            }
+        }
+        // Saved again, in this format: read back as it is.
+        let mut again = Detector::from_bytes(&restored.header()).unwrap();
+        again
+            .restore_scopes(&restored.scope_parts().collect::<Vec<_>>())
+            .unwrap();
+        assert_eq!(again.to_bytes(), d.to_bytes());
     }
 
     #[test]

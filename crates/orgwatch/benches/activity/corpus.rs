@@ -31,6 +31,10 @@ pub struct CorpusOptions {
     pub seed: u64,
     /// Threads writing files.
     pub threads: usize,
+    /// Every account writes one file of 20–400 records per hour (in a 5-minute window of the
+    /// hour), instead of one file of 100–2000 records per account and region every 5 minutes:
+    /// many accounts, each active every hour, for the memory of many scopes.
+    pub hourly: bool,
 }
 
 /// What was generated (also written to `corpus.json` beside `AWSLogs/`).
@@ -243,14 +247,19 @@ struct Plan {
     records: u32,
 }
 
-/// Records per file: log-uniform between 100 and 2000; the last file takes what remains.
+/// Records per file: log-uniform between 100 and 2000 (20 and 400 when hourly); the last file takes what remains.
 fn plan(opts: &CorpusOptions) -> Vec<Plan> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut out = Vec::new();
     let mut left = opts.events;
     let mut index = 0;
+    let (low, high) = if opts.hourly {
+        (20f64, 400f64)
+    } else {
+        (100f64, 2000f64)
+    };
     while left > 0 {
-        let x: f64 = rng.random_range(100f64.ln()..2000f64.ln());
+        let x: f64 = rng.random_range(low.ln()..high.ln());
         let n = (x.exp() as u64).min(left);
         out.push(Plan {
             index,
@@ -294,6 +303,7 @@ fn write_file(
     templates: &[Vec<Seg>],
     accounts: &[String],
     seed: u64,
+    hourly: bool,
     buf: &mut Vec<u8>,
 ) -> (u64, u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ p.index);
@@ -301,7 +311,13 @@ fn write_file(
     let account = &accounts[p.index as usize % accounts.len()];
     let region = REGIONS[rng.random_range(0..REGIONS.len())];
     let streams = accounts.len() as u64 * 4;
-    let window_start = START_UNIX + (p.index / streams) as i64 * 300;
+    let window_start = if hourly {
+        // One file per account and hour, the accounts spread over the hour's 12 windows.
+        let n = accounts.len() as u64;
+        START_UNIX + (p.index / n) as i64 * 3600 + (p.index % n % 12) as i64 * 300
+    } else {
+        START_UNIX + (p.index / streams) as i64 * 300
+    };
     let end = utc(window_start + 300);
     let suffix: String = (0..16)
         .map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char)
@@ -383,7 +399,7 @@ fn write_file(
 pub fn ensure(samples: &Path, root: &Path, opts: &CorpusOptions) -> CorpusStats {
     let marker = root.join("corpus.json");
     let want_key = serde_json::json!({"events": opts.events, "accounts": opts.accounts,
-        "seed": opts.seed, "generator": 1});
+        "seed": opts.seed, "hourly": opts.hourly, "generator": 1});
     if let Ok(text) = std::fs::read_to_string(&marker) {
         if let Ok(v) = serde_json::from_str::<Value>(&text) {
             if v["options"] == want_key {
@@ -413,8 +429,15 @@ pub fn ensure(samples: &Path, root: &Path, opts: &CorpusOptions) -> CorpusStats 
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&p) = plans.get(i) else { break };
-                    let (gz, json) =
-                        write_file(root, p, &templates, &accounts, opts.seed, &mut buf);
+                    let (gz, json) = write_file(
+                        root,
+                        p,
+                        &templates,
+                        &accounts,
+                        opts.seed,
+                        opts.hourly,
+                        &mut buf,
+                    );
                     mine.files += 1;
                     mine.events += u64::from(p.records);
                     mine.gz_bytes += gz;
@@ -446,6 +469,7 @@ pub fn events_for_gz_bytes(samples: &Path, gz_bytes: u64, seed: u64) -> u64 {
             accounts: 10,
             seed,
             threads: 2,
+            hourly: false,
         },
     );
     (gz_bytes as f64 * probe.events as f64 / probe.gz_bytes as f64) as u64

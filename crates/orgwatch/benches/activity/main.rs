@@ -18,6 +18,11 @@
 //! and measures peak RSS on a corpus of that many gzip bytes with `/usr/bin/time -v`: of the
 //! one-shot decoder, and of a run end to end into SQLite, whose RSS is also sampled.
 //!
+//! `bench/activity --accounts N` sets `ORGWATCH_BENCH_HOURLY_ACCOUNTS=N`: a corpus of
+//! `ORGWATCH_BENCH_EVENTS` events (default 1,000,000) over N accounts, each writing one file
+//! per hour (every account active every hour), run end to end into SQLite: its events/s and
+//! peak RSS, which must stay under 256 MiB.
+//!
 //! Sizes: `ORGWATCH_BENCH_EVENTS` (default 1,000,000), `ORGWATCH_BENCH_ACCOUNTS` (50),
 //! `ORGWATCH_BENCH_SEED` (42). The corpus is kept under `ORGWATCH_BENCH_DIR` (default
 //! `$HOME/.cache/orgwatch-bench`) and reused. Without `--bench` (`cargo test --benches`) a
@@ -323,6 +328,7 @@ fn memory(samples: &Path, base: &Path, gz_bytes: u64, seed: u64) {
         accounts: env_u64("ORGWATCH_BENCH_ACCOUNTS", 50) as usize,
         seed,
         threads: 2,
+        hourly: false,
     };
     let started = Instant::now();
     let stats = corpus::ensure(samples, &dir, &opts);
@@ -381,6 +387,57 @@ fn memory(samples: &Path, base: &Path, gz_bytes: u64, seed: u64) {
             m.max_mib
         );
     }
+}
+
+/// Events/s and peak RSS end to end into a new SQLite database, on a corpus of
+/// `ORGWATCH_BENCH_EVENTS` events over `accounts` accounts, each active every hour: the
+/// memory of many scopes, which must stay under 256 MiB.
+fn hourly_accounts(samples: &Path, base: &Path, accounts: usize, seed: u64) {
+    let opts = CorpusOptions {
+        events: env_u64("ORGWATCH_BENCH_EVENTS", 1_000_000),
+        accounts,
+        seed,
+        threads: 2,
+        hourly: true,
+    };
+    let dir = base.join(format!(
+        "activity-{}ev-{accounts}acc-hourly-seed{seed}",
+        opts.events
+    ));
+    let started = Instant::now();
+    let stats = corpus::ensure(samples, &dir, &opts);
+    println!(
+        "corpus {}: {} events in {} files over {accounts} accounts, one file per account and hour ({:.1} s to make or check)",
+        dir.display(),
+        stats.events,
+        stats.files,
+        started.elapsed().as_secs_f64()
+    );
+    let db = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", db.path().join("activity.db").display());
+    let stored = measure_rss(
+        &["--database-url", &url, "activity", "--report", "json"],
+        &dir.join("AWSLogs"),
+        &stats,
+    );
+    println!(
+        "orgwatch end to end into SQLite, {accounts} accounts: {} events in {:.1} s ({:.0} events/s), max RSS {:.1} MiB (limit 256 MiB); RSS every 10 s (MiB): {}",
+        stats.events,
+        stored.secs,
+        stats.events as f64 / stored.secs,
+        stored.max_mib,
+        stored
+            .rss_mib
+            .iter()
+            .map(|m| format!("{m:.0}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    assert!(
+        stored.max_mib < 256.0,
+        "max RSS {:.1} MiB is not under 256 MiB",
+        stored.max_mib
+    );
 }
 
 /// A run of [`measure_rss`].
@@ -473,6 +530,13 @@ fn main() {
             memory(&samples, &base, gz, seed);
             return;
         }
+        if let Some(accounts) = std::env::var("ORGWATCH_BENCH_HOURLY_ACCOUNTS")
+            .ok()
+            .and_then(|v| v.replace('_', "").parse().ok())
+        {
+            hourly_accounts(&samples, &base, accounts, seed);
+            return;
+        }
     }
     let tmp = tempfile::tempdir().unwrap();
     let opts = CorpusOptions {
@@ -484,6 +548,7 @@ fn main() {
         accounts: env_u64("ORGWATCH_BENCH_ACCOUNTS", 50) as usize,
         seed,
         threads: 2,
+        hourly: false,
     };
     let dir = if full {
         base.join(format!("activity-{}ev-seed{seed}", opts.events))
