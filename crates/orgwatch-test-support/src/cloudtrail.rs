@@ -1,7 +1,7 @@
 //! The CloudTrail samples in `testdata/cloudtrail`, read the simple way: with `serde_json`
 //! and the system's `gzip`, not with the decoder under test or its gzip code.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -63,4 +63,41 @@ pub fn records_of(p: &Path) -> Vec<Value> {
 /// Every record of every sample file, file by file in [`files`] order.
 pub fn records() -> Vec<Value> {
     files().iter().flat_map(|f| records_of(f)).collect()
+}
+
+/// Writes the sample records (Insight events left out) as `n` CloudTrail log files under
+/// `dir`, record `i` in file `i % n`, with the id `{id_prefix}-{i}`, a time over one day and
+/// one of four accounts; returns the number of events written.
+pub fn replay_files(dir: &Path, n: usize, id_prefix: &str) -> usize {
+    let records: Vec<Value> = records()
+        .into_iter()
+        .filter(|r| r.get("eventCategory") != Some(&json!("Insight")))
+        .collect();
+    let mut total = 0;
+    for f in 0..n {
+        let batch: Vec<Value> = records
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == f)
+            .map(|(i, r)| {
+                let mut r = r.clone();
+                r["eventID"] = json!(format!("{id_prefix}-{i}"));
+                r["eventTime"] = json!(format!(
+                    "2024-03-01T{:02}:{:02}:{:02}Z",
+                    8 + i / 3600 % 10,
+                    i / 60 % 60,
+                    i % 60
+                ));
+                r["recipientAccountId"] = json!(format!("{:012}", 100 + i % 4));
+                r
+            })
+            .collect();
+        total += batch.len();
+        let p = dir.join(format!(
+            "AWSLogs/x/CloudTrail/eu-west-1/2024/03/01/f{f:04}.json"
+        ));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, json!({"Records": batch}).to_string()).unwrap();
+    }
+    total
 }

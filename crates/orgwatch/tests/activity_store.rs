@@ -160,7 +160,7 @@ async fn file_order_does_not_change_the_stored_report(backend: Backend) {
     let all_at_once = TestDb::new(backend).await;
     let one_by_one = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let total = replay_corpus(dir.path(), 12);
+    let total = cloudtrail::replay_files(dir.path(), 12, "replay");
     let (_, stderr, _) = activity(&all_at_once, &["--from", dir.path().to_str().unwrap()]);
     assert!(stderr.contains(&format!("{total} new")), "{stderr}");
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir.path())
@@ -298,46 +298,11 @@ async fn two_workers_on_one_window_store_the_totals_of_one(backend: Backend) {
     assert_eq!(report["by_principal"]["user-0"], 12 * 100);
 }
 
-/// `n` files of replayed sample records with shifted times and fresh ids.
-fn replay_corpus(dir: &Path, n: usize) -> usize {
-    let records: Vec<Value> = cloudtrail::records()
-        .into_iter()
-        .filter(|r| r.get("eventCategory") != Some(&json!("Insight")))
-        .collect();
-    let mut total = 0;
-    for f in 0..n {
-        let batch: Vec<Value> = records
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % n == f)
-            .map(|(i, r)| {
-                let mut r = r.clone();
-                r["eventID"] = json!(format!("replay-{i}"));
-                r["eventTime"] = json!(format!(
-                    "2024-03-01T{:02}:{:02}:{:02}Z",
-                    8 + i / 3600 % 10,
-                    i / 60 % 60,
-                    i % 60
-                ));
-                r["recipientAccountId"] = json!(format!("{:012}", 100 + i % 4));
-                r
-            })
-            .collect();
-        total += batch.len();
-        let p = dir.join(format!(
-            "AWSLogs/x/CloudTrail/eu-west-1/2024/03/01/f{f:04}.json"
-        ));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, json!({"Records": batch}).to_string()).unwrap();
-    }
-    total
-}
-
 async fn a_kill_in_the_middle_of_a_stream_then_a_rerun_counts_every_event_once(backend: Backend) {
     let clean = TestDb::new(backend).await;
     let killed = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let total = replay_corpus(dir.path(), 300);
+    let total = cloudtrail::replay_files(dir.path(), 300, "replay");
     let from = dir.path().to_str().unwrap();
     let (_, stderr, code) = activity(&clean, &["--from", from]);
     assert_eq!(code, Some(0), "{stderr}");

@@ -10,8 +10,6 @@
 use orgwatch_test_support::cli::{self, text};
 use orgwatch_test_support::fs::{copy_tree, files_under};
 use orgwatch_test_support::{cloudtrail, on_both_backends, orgwatch, Backend, TestDb};
-use serde_json::{json, Value};
-use std::path::Path;
 use std::process::{Output, Stdio};
 
 on_both_backends!(
@@ -106,45 +104,9 @@ async fn ingest_runs(backend: Backend, n: usize) {
     assert!(!dir.path().join("failed").exists());
 }
 
-/// `n` CloudTrail files of the sample records, each event in one file with a fresh id and
-/// a time over one day; returns the number of events.
-fn corpus(dir: &Path, n: usize) -> usize {
-    let records: Vec<Value> = cloudtrail::records()
-        .into_iter()
-        .filter(|r| r.get("eventCategory") != Some(&json!("Insight")))
-        .collect();
-    let mut total = 0;
-    for f in 0..n {
-        let batch: Vec<Value> = records
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % n == f)
-            .map(|(i, r)| {
-                let mut r = r.clone();
-                r["eventID"] = json!(format!("run-{i}"));
-                r["eventTime"] = json!(format!(
-                    "2024-03-01T{:02}:{:02}:{:02}Z",
-                    8 + i / 3600 % 10,
-                    i / 60 % 60,
-                    i % 60
-                ));
-                r["recipientAccountId"] = json!(format!("{:012}", 100 + i % 4));
-                r
-            })
-            .collect();
-        total += batch.len();
-        let p = dir.join(format!(
-            "AWSLogs/x/CloudTrail/eu-west-1/2024/03/01/f{f:04}.json"
-        ));
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, json!({"Records": batch}).to_string()).unwrap();
-    }
-    total
-}
-
 async fn activity_runs(backend: Backend, n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let total = corpus(dir.path(), 200);
+    let total = cloudtrail::replay_files(dir.path(), 200, "run");
     let from = dir.path().to_str().unwrap();
     let args = ["activity", "--batch-files", "2", "--from", from];
     // Activity files never move: both databases read the same paths.
