@@ -182,13 +182,7 @@ mod tests {
     const T0: i64 = 1_709_287_200;
 
     fn config() -> DetectorConfig {
-        DetectorConfig {
-            max_principals: 4,
-            trees: 10,
-            sample_size: 32,
-            output_after: 8,
-            ..DetectorConfig::default()
-        }
+        crate::anomaly::tests::small()
     }
 
     fn window(m: i64, scope: &str, n: u64) -> WindowCounts {

@@ -209,7 +209,7 @@ impl Detector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Small forests: these tests check the plumbing, not the detection quality.
