@@ -360,42 +360,7 @@ fn busy_run(t: &Traffic, config: DetectorConfig) -> BusyFigures {
 #[ignore = "a sweep for the documentation, minutes long"]
 fn busy_sweep() {
     let t = traffic(&sample_calls());
-    let base = DetectorConfig::default();
-    let mut configs: Vec<(String, DetectorConfig)> = vec![
-        (
-            "forests only (count model off)".into(),
-            DetectorConfig {
-                count_threshold: 0.0,
-                ..base.clone()
-            },
-        ),
-        ("default".into(), base.clone()),
-        (
-            "max_principals 4 (before issue 16)".into(),
-            DetectorConfig {
-                max_principals: 4,
-                ..base.clone()
-            },
-        ),
-    ];
-    for th in [5.0, 7.0, 8.0] {
-        configs.push((
-            format!("count_threshold {th}"),
-            DetectorConfig {
-                count_threshold: th,
-                ..base.clone()
-            },
-        ));
-    }
-    for slack in [0.0, 0.1, 0.4] {
-        configs.push((
-            format!("count_slack {slack}"),
-            DetectorConfig {
-                count_slack: slack,
-                ..base.clone()
-            },
-        ));
-    }
+    let configs = sweep_configs();
     println!("| configuration | strong | subtle | false alarms / account-day | misnamed |");
     println!("|---|---|---|---|---|");
     for (name, c) in configs {
@@ -653,6 +618,39 @@ fn quiet_sweep() {
         .iter()
         .map(|&s| (s, quiet_traffic(&calls, s)))
         .collect();
+    let configs = sweep_configs();
+    println!("| configuration | strong | subtle | false alarms / account-day | per seed (strong, subtle, false) |");
+    println!("|---|---|---|---|---|");
+    for (name, c) in configs {
+        let figs: Vec<(u64, QuietFigures)> = traffic
+            .iter()
+            .map(|(s, t)| (*s, quiet_run(t, &c)))
+            .collect();
+        let sum =
+            |f: &dyn Fn(&QuietFigures) -> usize| figs.iter().map(|(_, x)| f(x)).sum::<usize>();
+        let days: f64 = figs.iter().map(|(_, x)| x.account_days).sum();
+        let per: Vec<String> = figs
+            .iter()
+            .map(|(s, f)| {
+                format!(
+                    "{s}: {}/{} {}/{} {}",
+                    f.strong.0, f.strong.1, f.subtle.0, f.subtle.1, f.false_alarms
+                )
+            })
+            .collect();
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {} |",
+            sum(&|f| f.strong.0) as f64 / sum(&|f| f.strong.1) as f64,
+            sum(&|f| f.subtle.0) as f64 / sum(&|f| f.subtle.1) as f64,
+            sum(&|f| f.false_alarms) as f64 / days,
+            per.join("; ")
+        );
+    }
+}
+
+/// The sweeps' configurations: the defaults, the forests alone, the principal forests of
+/// before issue 16, and one count-model knob at a time around the defaults.
+fn sweep_configs() -> Vec<(String, DetectorConfig)> {
     let base = DetectorConfig::default();
     let mut configs: Vec<(String, DetectorConfig)> = vec![
         (
@@ -708,31 +706,5 @@ fn quiet_sweep() {
             },
         ));
     }
-    println!("| configuration | strong | subtle | false alarms / account-day | per seed (strong, subtle, false) |");
-    println!("|---|---|---|---|---|");
-    for (name, c) in configs {
-        let figs: Vec<(u64, QuietFigures)> = traffic
-            .iter()
-            .map(|(s, t)| (*s, quiet_run(t, &c)))
-            .collect();
-        let sum =
-            |f: &dyn Fn(&QuietFigures) -> usize| figs.iter().map(|(_, x)| f(x)).sum::<usize>();
-        let days: f64 = figs.iter().map(|(_, x)| x.account_days).sum();
-        let per: Vec<String> = figs
-            .iter()
-            .map(|(s, f)| {
-                format!(
-                    "{s}: {}/{} {}/{} {}",
-                    f.strong.0, f.strong.1, f.subtle.0, f.subtle.1, f.false_alarms
-                )
-            })
-            .collect();
-        println!(
-            "| {name} | {:.2} | {:.2} | {:.2} | {} |",
-            sum(&|f| f.strong.0) as f64 / sum(&|f| f.strong.1) as f64,
-            sum(&|f| f.subtle.0) as f64 / sum(&|f| f.subtle.1) as f64,
-            sum(&|f| f.false_alarms) as f64 / days,
-            per.join("; ")
-        );
-    }
+    configs
 }
