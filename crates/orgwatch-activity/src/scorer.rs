@@ -70,6 +70,12 @@ impl Scorer {
         &self.detector
     }
 
+    /// The detector, to restore or park its scopes ([`Detector::absent_scopes`],
+    /// [`Detector::park`]).
+    pub fn detector_mut(&mut self) -> &mut Detector {
+        &mut self.detector
+    }
+
     /// Windows starting before this are scored.
     pub fn scored_until(&self) -> Option<Timestamp> {
         self.scored_until
@@ -94,9 +100,11 @@ impl Scorer {
         &self.pending
     }
 
-    /// Forgets the pending scores (they were saved).
+    /// Forgets the pending scores: they were saved, with the detector's header and changed
+    /// scopes ([`Detector::saved`]).
     pub fn saved(&mut self) {
         self.pending.clear();
+        self.detector.saved();
     }
 
     /// Takes the counts of new events this process stored, so that scoring their windows

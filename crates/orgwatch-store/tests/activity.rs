@@ -530,7 +530,7 @@ async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) 
     );
     assert_eq!(saved.scored_until, Some(until));
     assert_eq!(state.scored_until, Some(until));
-    // The next checkpoint replaces the parts: a scope it does not have is gone.
+    // The next checkpoint writes the scopes that changed: the others keep their parts.
     let later = ts("2024-03-01T10:02:00Z");
     assert!(store
         .save_scores(
@@ -542,8 +542,42 @@ async fn scores_and_detector_survive_and_only_one_worker_advances(store: Store) 
         .await
         .unwrap());
     let saved = store.activity_detector().await.unwrap();
-    assert_eq!(saved.parts, [("org".to_string(), b"new".to_vec())]);
+    assert_eq!(
+        saved.parts,
+        [
+            ("111111111111".to_string(), b"one".to_vec()),
+            ("org".to_string(), b"new".to_vec())
+        ]
+    );
     assert_eq!(saved.scored_until, Some(later));
+    // A restart reads the header alone, then the scopes of the accounts that are active.
+    let header = store.activity_detector_header().await.unwrap();
+    assert_eq!(
+        (
+            header.bytes.as_deref(),
+            header.scored_until,
+            header.parts.len()
+        ),
+        (Some(&b"header"[..]), Some(later), 0)
+    );
+    let scopes = [
+        Scope::Org,
+        "111111111111".parse().unwrap(),
+        "222222222222".parse().unwrap(),
+    ];
+    assert_eq!(
+        store.activity_detector_scopes(&scopes).await.unwrap(),
+        [
+            ("111111111111".to_string(), b"one".to_vec()),
+            ("org".to_string(), b"new".to_vec())
+        ],
+        "the saved ones, in name order; a scope never saved has none"
+    );
+    assert!(store
+        .activity_detector_scopes(&[])
+        .await
+        .unwrap()
+        .is_empty());
     let alarms = store.anomalies(None, None, true).await.unwrap();
     assert_eq!(alarms, vec![anomaly]);
     let counts = store

@@ -285,6 +285,12 @@ pub struct ActivityArgs {
     /// Keep recent events (drill-down, and the de-duplication horizon) this long.
     #[arg(long, value_parser = parse_keep, default_value = "7d")]
     pub keep_events: Keep,
+    /// Most account scopes the anomaly detector holds in memory (about 0.25 MB each): when
+    /// more are active, the longest idle are saved to the database and read back when their
+    /// account is active again, with the same scores.
+    #[arg(long, value_name = "N", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub resident_scopes: u32,
 }
 
 /// A retention: a duration, or `None` for forever.

@@ -175,6 +175,8 @@ pub struct ActivityConfig {
     pub max_record_bytes: usize,
     /// How long each tier is kept.
     pub retention: Retention,
+    /// Most detector scopes held in memory (the others are parked in the store).
+    pub resident_scopes: usize,
 }
 
 impl Config {
@@ -385,6 +387,7 @@ fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
         // At most 1 GiB (clap's range), so it fits.
         max_record_bytes: usize::try_from(args.max_record_bytes).unwrap_or(usize::MAX),
         retention,
+        resident_scopes: args.resident_scopes as usize,
     })
 }
 

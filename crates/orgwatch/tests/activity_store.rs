@@ -25,6 +25,7 @@ on_both_backends!(
     follow_reads_new_files_and_stdin_lines,
     the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins,
     a_read_error_on_stdin_is_reported_and_exits_2,
+    scopes_parked_out_of_memory_give_the_same_scores,
 );
 
 /// Distinct events as the store keys them: (account, id or whole record, event time).
@@ -491,4 +492,96 @@ async fn a_read_error_on_stdin_is_reported_and_exits_2(backend: Backend) {
         "{stderr}"
     );
     assert!(stderr.contains("1 failed"), "{stderr}");
+}
+
+/// Every stored score (each minute's `total` and every alarm with its explanation), as text.
+async fn scores_of(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    let s = db.store().await;
+    let rows = s
+        .raw_query_text(
+            "SELECT CAST(window_start AS TEXT), scope, series, CAST(score AS TEXT), \
+             contributor, CAST(alarm AS TEXT), kind, CAST(observed AS TEXT), \
+             CAST(expected AS TEXT), principal, api, source_ip FROM activity_anomalies \
+             ORDER BY window_start, scope, series",
+            &[],
+        )
+        .await
+        .unwrap();
+    s.close().await;
+    rows
+}
+
+/// Six accounts, each active 5 minutes an hour (its own 5 minutes) over `hours`, replaying
+/// the samples' principals and APIs; one file per account and hour, named by time so that
+/// they are read in time order.
+fn hourly_files(dir: &Path, hours: std::ops::Range<usize>) -> usize {
+    let records: Vec<Value> = cloudtrail::records()
+        .into_iter()
+        .filter(|r| r.get("eventCategory") != Some(&json!("Insight")))
+        .collect();
+    let mut n = 0;
+    for h in hours {
+        for a in 0..6 {
+            let slot = a * 10;
+            let batch: Vec<Value> = (0..40)
+                .map(|i| {
+                    let mut r = records[(n + i) % records.len()].clone();
+                    r["eventID"] = json!(format!("hourly-{h}-{a}-{i}"));
+                    r["eventTime"] = json!(format!(
+                        "2024-03-01T{:02}:{:02}:{:02}Z",
+                        h,
+                        slot + i / 8,
+                        i % 8 * 7
+                    ));
+                    r["recipientAccountId"] = json!(format!("{:012}", 200 + a));
+                    r
+                })
+                .collect();
+            n += batch.len();
+            let p = dir.join(format!(
+                "AWSLogs/x/CloudTrail/eu-west-1/2024/03/01/{h:02}{slot:02}-{a}.json"
+            ));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, json!({"Records": batch}).to_string()).unwrap();
+        }
+    }
+    n
+}
+
+async fn scopes_parked_out_of_memory_give_the_same_scores(backend: Backend) {
+    let (all, parked) = (TestDb::new(backend).await, TestDb::new(backend).await);
+    let dir = tempfile::tempdir().unwrap();
+    let events = hourly_files(dir.path(), 0..8);
+    let from = dir.path().to_str().unwrap();
+    let (_, stderr, code) = activity(&all, &["--from", from]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // One scope in memory (of 6 accounts and `org`): after a chunk of minutes with two or
+    // more scopes, the changed ones are saved and all but one parked; the next chunk reads
+    // back those it needs.
+    let (_, stderr, code) = activity(&parked, &["-vv", "--from", from, "--resident-scopes", "1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let parks = stderr.matches("anomaly detector scopes parked").count();
+    assert!(parks >= 20, "parked {parks} times:\n{stderr}");
+    let (want, got) = (scores_of(&all).await, scores_of(&parked).await);
+    assert!(want.len() > 400, "{} scores of {events} events", want.len());
+    assert_eq!(got, want);
+    assert_eq!(counts_of(&stored(&parked)), counts_of(&stored(&all)));
+    // Stopped and started again, a run reads only the scopes it needs, and continues.
+    let more = tempfile::tempdir().unwrap();
+    hourly_files(more.path(), 8..11);
+    for db in [&all, &parked] {
+        let (_, stderr, code) = activity(
+            db,
+            &[
+                "--from",
+                more.path().to_str().unwrap(),
+                "--resident-scopes",
+                "2",
+            ],
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (want, got) = (scores_of(&all).await, scores_of(&parked).await);
+    assert!(want.len() > 600, "{} scores", want.len());
+    assert_eq!(got, want);
 }

@@ -70,7 +70,7 @@ pub use orgwatch_model::activity::{AlarmKind, Anomaly, Explanation, Scope, Serie
 use orgwatch_model::Timestamp;
 use scope::ScopeModels;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::Duration;
 
 /// Why a detector could not be restored.
@@ -96,6 +96,10 @@ pub struct Detector {
     /// detector was restored from.
     #[serde(skip)]
     parts_format: PartsFormat,
+    /// Scopes changed since [`Detector::saved`]: their saved parts are out of date, so they
+    /// are what the next checkpoint writes, and they are never parked.
+    #[serde(skip)]
+    unsaved: BTreeSet<Scope>,
 }
 
 /// A format of saved scopes (`state.rs`).
@@ -131,6 +135,7 @@ impl Detector {
             scopes: BTreeMap::new(),
             stale_windows: 0,
             parts_format: PartsFormat::Current,
+            unsaved: BTreeSet::new(),
         }
     }
 
@@ -173,6 +178,7 @@ impl Detector {
                 .or_insert_with(|| ScopeModels::new(config, w.scope, minute)),
         };
         let mut out = scope.observe(config, w, minute);
+        self.unsaved.insert(w.scope);
         for a in &mut out {
             a.time = start;
         }
@@ -195,6 +201,65 @@ impl Detector {
             .get(&scope)
             .map(|s| s.forests.principals.keys().map(String::as_str).collect())
             .unwrap_or_default()
+    }
+
+    /// Scopes held in memory: those not parked ([`Detector::park`]).
+    pub fn resident_scopes(&self) -> usize {
+        self.scopes.len()
+    }
+
+    /// The scopes of `windows` not in memory (the organisation's too, when there is any
+    /// window): before scoring the windows, the caller restores the saved parts of these
+    /// ([`Detector::restore_scopes`]); a scope with no saved part starts new.
+    pub fn absent_scopes(&self, windows: &[WindowCounts]) -> Vec<Scope> {
+        let mut absent: BTreeSet<Scope> = windows
+            .iter()
+            .map(|w| w.scope)
+            .filter(|s| !self.scopes.contains_key(s))
+            .collect();
+        if !windows.is_empty() && !self.scopes.contains_key(&Scope::Org) {
+            absent.insert(Scope::Org);
+        }
+        absent.into_iter().collect()
+    }
+
+    /// Drops saved scopes from memory, the longest idle first (by their last window, then
+    /// name), until at most `keep` are resident, and returns how many it dropped. Scopes
+    /// changed since the last save ([`Detector::saved`]) stay. A parked scope restored from
+    /// its saved part scores exactly as if it had stayed: this bounds memory by the scopes
+    /// active recently, whatever the number of accounts.
+    pub fn park(&mut self, keep: usize) -> usize {
+        let excess = self.scopes.len().saturating_sub(keep);
+        if excess == 0 {
+            return 0;
+        }
+        let mut idle: Vec<(i64, Scope)> = self
+            .scopes
+            .iter()
+            .filter(|(scope, _)| !self.unsaved.contains(scope))
+            .map(|(scope, s)| (s.forests.last_minute, *scope))
+            .collect();
+        idle.sort_unstable();
+        idle.truncate(excess);
+        for (_, scope) in &idle {
+            self.scopes.remove(scope);
+        }
+        idle.len()
+    }
+
+    /// Whether every saved scope must be restored ([`Detector::restore_scopes`]) before the
+    /// detector is used: its header is of an earlier format, whose saved parts the next
+    /// save rewrites in this one (restored, they count as changed). Otherwise scopes may be
+    /// restored as they are needed ([`Detector::absent_scopes`]).
+    pub fn needs_every_scope(&self) -> bool {
+        self.parts_format != PartsFormat::Current
+    }
+
+    /// Records that the header and the parts of the changed scopes
+    /// ([`Detector::unsaved_parts`]) were saved: every saved part is now of this format.
+    pub fn saved(&mut self) {
+        self.unsaved.clear();
+        self.parts_format = PartsFormat::Current;
     }
 
     /// Forests held (per scope: `total`, `others` when principals may have forests, one per
@@ -279,6 +344,84 @@ pub(crate) mod tests {
         assert!(det.observe(&window(9, "org", 3)).is_empty());
         assert_eq!(det.stale_windows(), 2);
         assert!(!det.observe(&window(11, "org", 3)).is_empty());
+    }
+
+    #[test]
+    fn parked_scopes_restored_from_their_saved_parts_score_as_if_they_had_stayed() {
+        let accounts = [
+            "111111111111",
+            "222222222222",
+            "333333333333",
+            "444444444444",
+        ];
+        let (mut stays, mut parks) = (Detector::new(small()), Detector::new(small()));
+        // What a store would hold: the parts saved at each checkpoint, by name.
+        let mut saved: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut parked_total = 0;
+        for m in 0..240 {
+            // Each account is active 20 minutes in 60, at its own time, with a burst.
+            let windows: Vec<WindowCounts> = accounts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (m + 15 * *i as i64) % 60 < 20)
+                .map(|(i, a)| {
+                    window(
+                        m,
+                        a,
+                        if m == 130 + i as i64 {
+                            60
+                        } else {
+                            4 + i as u64
+                        },
+                    )
+                })
+                .collect();
+            let mut org = WindowCounts::empty(at(m), Scope::Org);
+            for w in &windows {
+                org.merge(w);
+            }
+            let absent = parks.absent_scopes(&windows);
+            let parts: Vec<(String, Vec<u8>)> = absent
+                .iter()
+                .filter_map(|s| saved.get(s.as_str()).map(|p| (s.to_string(), p.clone())))
+                .collect();
+            parks.restore_scopes(&parts).unwrap();
+            for w in windows.iter().chain([&org]) {
+                assert_eq!(
+                    stays.observe(w),
+                    parks.observe(w),
+                    "minute {m}, {}",
+                    w.scope
+                );
+            }
+            // A checkpoint, then at most 2 scopes (of 5) stay in memory.
+            saved.extend(parks.unsaved_parts());
+            parks.saved();
+            assert_eq!(parks.unsaved_parts().count(), 0);
+            parked_total += parks.park(2);
+            assert!(parks.resident_scopes() <= 2);
+        }
+        assert_eq!(stays.resident_scopes(), 5);
+        assert!(
+            parked_total > 20,
+            "scopes were parked and restored: {parked_total}"
+        );
+    }
+
+    #[test]
+    fn scopes_changed_since_the_last_save_are_never_parked() {
+        let mut det = Detector::new(small());
+        det.observe(&window(0, "111111111111", 3));
+        det.observe(&window(1, "222222222222", 3));
+        assert_eq!(det.park(0), 0, "nothing saved yet");
+        det.saved();
+        det.observe(&window(2, "222222222222", 3));
+        assert_eq!(det.park(0), 1, "the saved, idle one");
+        assert_eq!(
+            det.absent_scopes(&[window(3, "111111111111", 1)]),
+            ["111111111111".parse::<Scope>().unwrap(), Scope::Org]
+        );
+        assert_eq!(det.unsaved_parts().count(), 1);
     }
 
     #[test]

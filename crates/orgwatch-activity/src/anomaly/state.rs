@@ -62,9 +62,20 @@ impl Detector {
             .map(|(name, scope)| (name.to_string(), compress(scope)))
     }
 
+    /// The parts ([`Detector::scope_parts`]) of the scopes changed since the last save
+    /// ([`Detector::saved`]): what a checkpoint writes, the saved parts of the other scopes
+    /// being up to date.
+    pub fn unsaved_parts(&self) -> impl Iterator<Item = (String, Vec<u8>)> + Send + '_ {
+        self.unsaved.iter().filter_map(|name| {
+            let scope = self.scopes.get(name)?;
+            Some((name.to_string(), compress(scope)))
+        })
+    }
+
     /// Adds scopes made by [`Detector::scope_parts`] (replacing scopes of the same name),
     /// decoding them on all cores, in the format of the header this detector was restored
-    /// from (the parts were saved with it).
+    /// from (the parts were saved with it). Parts of an earlier format count as changed, so
+    /// that the next save rewrites them in this one.
     pub fn restore_scopes(&mut self, parts: &[(String, Vec<u8>)]) -> Result<(), AnomalyError> {
         let (format, config) = (self.parts_format, &self.config);
         let scopes = in_parallel(parts, |(name, z)| {
@@ -75,6 +86,9 @@ impl Detector {
         });
         for scope in scopes {
             let (name, scope) = scope?;
+            if format != PartsFormat::Current {
+                self.unsaved.insert(name);
+            }
             self.scopes.insert(name, scope);
         }
         Ok(())
@@ -136,9 +150,13 @@ impl Detector {
                 decode_scope(format, &config, &inflate(z)?)?,
             ))
         });
+        let scopes: BTreeMap<Scope, ScopeModels> =
+            scopes.into_iter().collect::<Result<_, AnomalyError>>()?;
         Ok(Detector {
             config,
-            scopes: scopes.into_iter().collect::<Result<_, AnomalyError>>()?,
+            // Scopes inside the header have no saved part of their own yet.
+            unsaved: scopes.keys().copied().collect(),
+            scopes,
             stale_windows: parts.stale_windows,
             parts_format: format,
         })
@@ -175,6 +193,7 @@ impl Legacy {
     fn upgrade(self) -> Detector {
         let config: DetectorConfig = self.config.into();
         Detector {
+            unsaved: self.scopes.keys().copied().collect(),
             scopes: self
                 .scopes
                 .into_iter()
@@ -401,7 +420,16 @@ mod tests {
         let (mut d, header, parts) = version_5(40);
         assert_eq!(d.forests(), 2, "one forest per scope: `total`");
         let mut restored = Detector::from_bytes(&header).unwrap();
+        assert!(
+            restored.needs_every_scope(),
+            "parts of format 5 are not read lazily"
+        );
         restored.restore_scopes(&parts).unwrap();
+        assert_eq!(
+            restored.unsaved_parts().count(),
+            2,
+            "the next checkpoint rewrites them in this format"
+        );
         assert_eq!(restored.forests(), 2);
         assert_eq!(restored.to_bytes(), d.to_bytes());
         for m in 40..100 {
@@ -414,7 +442,10 @@ mod tests {
             }
         }
         // Saved again, in this format: read back as it is.
+        restored.saved();
+        assert!(!restored.needs_every_scope());
         let mut again = Detector::from_bytes(&restored.header()).unwrap();
+        assert!(!again.needs_every_scope());
         again
             .restore_scopes(&restored.scope_parts().collect::<Vec<_>>())
             .unwrap();

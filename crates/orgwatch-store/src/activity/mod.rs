@@ -202,7 +202,8 @@ pub struct SavedDetector {
 pub struct DetectorToSave<P> {
     /// Everything but the scopes.
     pub header: Vec<u8>,
-    /// The scopes; a scope saved before and missing here is deleted.
+    /// The scopes that changed since the last save; a scope saved before and missing here
+    /// keeps its saved part.
     pub parts: P,
 }
 

@@ -78,6 +78,51 @@ impl Store {
         })
     }
 
+    /// The saved detector's header and the `scored_until` it was saved with, without its
+    /// scopes (`parts` is empty): they are read as they are needed,
+    /// [`Store::activity_detector_scopes`].
+    pub async fn activity_detector_header(&self) -> Result<SavedDetector, StoreError> {
+        let rows: Vec<DetectorRow> = self
+            .read_all(
+                "SELECT scored_until, detector FROM activity_state WHERE name = 'default'",
+                &[],
+            )
+            .await?;
+        let (scored_until, bytes) = rows.into_iter().next().unwrap_or_default();
+        Ok(SavedDetector {
+            scored_until: scored_until.map(from_epoch_s).transpose()?,
+            bytes,
+            parts: Vec::new(),
+        })
+    }
+
+    /// The saved parts of these scopes (those saved: a scope never saved has none), in
+    /// name order.
+    pub async fn activity_detector_scopes(
+        &self,
+        scopes: &[Scope],
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        // Chunks keep the statement within every backend's parameter limit.
+        const CHUNK: usize = 500;
+        let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+        for chunk in scopes.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let args: Vec<Val> = chunk.iter().map(|s| Val::str(s.as_str())).collect();
+            out.extend(
+                self.read_all::<(String, Vec<u8>)>(
+                    &format!(
+                        "SELECT scope, state FROM activity_detector_scopes \
+                         WHERE name = 'default' AND scope IN ({marks})"
+                    ),
+                    &args,
+                )
+                .await?,
+            );
+        }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// The first minute window (epoch seconds) at or after `from` (epoch seconds) holding a
     /// stored recent event.
     pub async fn next_event_minute(&self, from: i64) -> Result<Option<i64>, StoreError> {

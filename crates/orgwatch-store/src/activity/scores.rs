@@ -43,15 +43,12 @@ async fn save_scores<C: Conn>(
     if n == 0 {
         return Ok(false);
     }
-    c.exec(
-        "DELETE FROM activity_detector_scopes WHERE name = 'default'",
-        &[],
-    )
-    .await?;
-    // One part at a time: the caller makes them as they are asked for.
+    // One part at a time: the caller makes them as they are asked for. A scope not among
+    // them keeps its saved part (it did not change).
     for (scope, state) in detector.parts {
         c.exec(
-            "INSERT INTO activity_detector_scopes (name, scope, state) VALUES ('default', ?, ?)",
+            "INSERT INTO activity_detector_scopes (name, scope, state) VALUES ('default', ?, ?) \
+             ON CONFLICT (name, scope) DO UPDATE SET state = excluded.state",
             &[Val::Text(scope), Val::Bytes(state)],
         )
         .await?;

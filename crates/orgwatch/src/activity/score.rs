@@ -9,6 +9,12 @@
 //! megabytes, so it is checkpointed at most every [`CHECKPOINT_EVERY`] (and at the end of a
 //! run); windows scored since the last checkpoint are scored again after a crash, which
 //! rewrites the same rows.
+//!
+//! Memory is bounded by the scopes active recently, not by the accounts: a checkpoint writes
+//! only the scopes that changed, scopes are read from the store when their account is
+//! active (restarts read only the header), and when more than `resident_scopes` are in
+//! memory a checkpoint is taken and the longest idle ones leave memory (parked: their
+//! saved part continues them exactly).
 
 use anyhow::{Context, Result};
 use orgwatch_activity::anomaly::{Detector, DetectorConfig, WindowCounts};
@@ -36,16 +42,20 @@ pub struct Scorer {
     /// The `scored_until` stored with the detector this one started from.
     saved_until: Option<Timestamp>,
     last_save: Instant,
+    /// Most scopes held in memory after a chunk is scored.
+    resident_scopes: usize,
 }
 
 impl Scorer {
-    /// The scorer of the stored state (a saved detector, or a new one).
-    pub async fn load(store: &Store, lateness: Duration) -> Result<Scorer> {
+    /// The scorer of the stored state (a saved detector, or a new one), holding at most
+    /// `resident_scopes` scopes in memory between chunks.
+    pub async fn load(store: &Store, lateness: Duration, resident_scopes: usize) -> Result<Scorer> {
         let (detector, saved_until) = saved_detector(store).await?;
         Ok(Scorer {
             scorer: scorer::Scorer::new(detector, saved_until, lateness),
             saved_until,
             last_save: Instant::now(),
+            resident_scopes: resident_scopes.max(1),
         })
     }
 
@@ -73,7 +83,11 @@ impl Scorer {
                 }
                 let end = (next + CHUNK_MINUTES * 60).min(until);
                 let windows = windows(store, &mut self.scorer, next, end).await?;
+                self.restore_absent(store, &windows).await?;
                 done.extend(self.scorer.score(windows, from_epoch_s(end)?)?);
+                if self.scorer.detector().resident_scopes() > self.resident_scopes {
+                    self.park(store).await?;
+                }
             }
         }
         self.scorer.forget_scored();
@@ -81,6 +95,33 @@ impl Scorer {
             self.checkpoint(store).await?;
         }
         Ok(done)
+    }
+
+    /// Reads the saved scopes of the windows' accounts that are not in memory.
+    async fn restore_absent(&mut self, store: &Store, windows: &[WindowCounts]) -> Result<()> {
+        let absent = self.scorer.detector().absent_scopes(windows);
+        if absent.is_empty() {
+            return Ok(());
+        }
+        let parts = store.activity_detector_scopes(&absent).await?;
+        self.scorer
+            .detector_mut()
+            .restore_scopes(&parts)
+            .context(UNREADABLE)
+    }
+
+    /// Saves the changed scopes (a checkpoint) and drops the longest idle from memory, down
+    /// to three quarters of `resident_scopes` (so that the next checkpoint is not at once).
+    async fn park(&mut self, store: &Store) -> Result<()> {
+        self.checkpoint(store).await?;
+        let keep = self.resident_scopes - self.resident_scopes / 4;
+        let parked = self.scorer.detector_mut().park(keep);
+        tracing::debug!(
+            parked,
+            resident = self.scorer.detector().resident_scopes(),
+            "anomaly detector scopes parked"
+        );
+        Ok(())
     }
 
     /// Continues from the stored detector (another worker's), keeping the counts of what this
@@ -104,7 +145,7 @@ impl Scorer {
         let detector = self.scorer.detector();
         let to_save = DetectorToSave {
             header: detector.header(),
-            parts: detector.scope_parts(),
+            parts: detector.unsaved_parts(),
         };
         let saved = store
             .save_scores(self.saved_until, until, to_save, self.scorer.pending())
@@ -121,16 +162,29 @@ impl Scorer {
     }
 }
 
-/// The saved detector (or a new one) and the `scored_until` it was saved with.
+/// What to do about a saved detector that cannot be read.
+const UNREADABLE: &str = "the saved anomaly detector cannot be read (DELETE FROM \
+     activity_detector_scopes; DELETE FROM activity_state; starts a new one)";
+
+/// The saved detector (or a new one) and the `scored_until` it was saved with: its header,
+/// its scopes being read as their accounts are active, unless the header is of an earlier
+/// format (then every scope is read now, and rewritten by the next checkpoint).
 async fn saved_detector(store: &Store) -> Result<(Detector, Option<Timestamp>)> {
-    let saved = store.activity_detector().await?;
-    let unreadable = "the saved anomaly detector cannot be read (DELETE FROM \
-         activity_detector_scopes; DELETE FROM activity_state; starts a new one)";
-    let mut detector = match &saved.bytes {
-        Some(bytes) => Detector::from_bytes(bytes).context(unreadable)?,
+    let saved = store.activity_detector_header().await?;
+    let detector = match &saved.bytes {
+        Some(bytes) => Detector::from_bytes(bytes).context(UNREADABLE)?,
         None => Detector::new(DetectorConfig::default()),
     };
-    detector.restore_scopes(&saved.parts).context(unreadable)?;
+    if !detector.needs_every_scope() {
+        return Ok((detector, saved.scored_until));
+    }
+    // Header and scopes read in one snapshot, as another worker may save meanwhile.
+    let saved = store.activity_detector().await?;
+    let mut detector = match &saved.bytes {
+        Some(bytes) => Detector::from_bytes(bytes).context(UNREADABLE)?,
+        None => Detector::new(DetectorConfig::default()),
+    };
+    detector.restore_scopes(&saved.parts).context(UNREADABLE)?;
     Ok((detector, saved.scored_until))
 }
 
