@@ -53,6 +53,7 @@ mod behaviour;
 mod config;
 mod counts;
 mod forest;
+mod regions;
 mod scope;
 mod state;
 
@@ -61,6 +62,10 @@ pub use config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, DEFAULT_ALARM_THRESHOLD,
     DEFAULT_COUNT_MIN_EXCESS, DEFAULT_COUNT_PRIOR, DEFAULT_COUNT_SLACK, DEFAULT_COUNT_THRESHOLD,
     DEFAULT_MIN_ALARM_INCREASE, EVICT_BELOW, REPLACE_FACTOR,
+};
+pub use config::{
+    ACCESS_DENIED_PRIOR, ACCESS_DENIED_THRESHOLD, DEFAULT_ACCESS_DENIED_MIN, DEFAULT_ROOT_QUIET,
+    DEFAULT_SIGN_IN_FAILURES, MAX_REGIONS, MAX_SOURCES, SIGN_IN_MINUTES,
 };
 pub use counts::{RATE_MINUTES, WINDOW_MINUTES};
 
@@ -92,6 +97,8 @@ pub struct Detector {
     config: DetectorConfig,
     scopes: BTreeMap<Scope, ScopeModels>,
     stale_windows: u64,
+    /// The regions the organisation uses (`unused_region`, `regions.rs`).
+    regions: regions::Regions,
     /// The format of the scopes [`Detector::restore_scopes`] reads: that of the header this
     /// detector was restored from.
     #[serde(skip)]
@@ -107,6 +114,8 @@ enum PartsFormat {
     V4,
     /// Count models, and always an `others` forest.
     V5,
+    /// `others` optional, `new_api` and `root` only.
+    V6,
     /// This version's.
     #[default]
     Current,
@@ -130,6 +139,7 @@ impl Detector {
             config,
             scopes: BTreeMap::new(),
             stale_windows: 0,
+            regions: regions::Regions::default(),
             parts_format: PartsFormat::Current,
         }
     }
@@ -173,6 +183,9 @@ impl Detector {
                 .or_insert_with(|| ScopeModels::new(config, w.scope, minute)),
         };
         let mut out = scope.observe(config, w, minute);
+        if w.scope != Scope::Org {
+            out.extend(self.regions.observe(config, w, minute));
+        }
         for a in &mut out {
             a.time = start;
         }

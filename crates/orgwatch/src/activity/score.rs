@@ -11,7 +11,7 @@
 //! rewrites the same rows.
 
 use anyhow::{Context, Result};
-use orgwatch_activity::anomaly::{Detector, DetectorConfig, WindowCounts};
+use orgwatch_activity::anomaly::{AlarmKind, Detector, DetectorConfig, WindowCounts};
 use orgwatch_activity::scorer;
 use orgwatch_activity::MinuteCounter;
 use orgwatch_model::activity::from_epoch_s;
@@ -36,16 +36,24 @@ pub struct Scorer {
     /// The `scored_until` stored with the detector this one started from.
     saved_until: Option<Timestamp>,
     last_save: Instant,
+    /// The run's `--alarm`/`--no-alarm` switches, applied to every detector loaded.
+    alarm_switches: Vec<(AlarmKind, bool)>,
 }
 
 impl Scorer {
-    /// The scorer of the stored state (a saved detector, or a new one).
-    pub async fn load(store: &Store, lateness: Duration) -> Result<Scorer> {
-        let (detector, saved_until) = saved_detector(store).await?;
+    /// The scorer of the stored state (a saved detector, or a new one), with the new-behaviour
+    /// alarm kinds of `alarm_switches` switched on or off.
+    pub async fn load(
+        store: &Store,
+        lateness: Duration,
+        alarm_switches: &[(AlarmKind, bool)],
+    ) -> Result<Scorer> {
+        let (detector, saved_until) = saved_detector(store, alarm_switches).await?;
         Ok(Scorer {
             scorer: scorer::Scorer::new(detector, saved_until, lateness),
             saved_until,
             last_save: Instant::now(),
+            alarm_switches: alarm_switches.to_vec(),
         })
     }
 
@@ -86,7 +94,7 @@ impl Scorer {
     /// Continues from the stored detector (another worker's), keeping the counts of what this
     /// process stored.
     async fn reload(&mut self, store: &Store) -> Result<()> {
-        let (detector, saved_until) = saved_detector(store).await?;
+        let (detector, saved_until) = saved_detector(store, &self.alarm_switches).await?;
         self.scorer.restart(detector, saved_until);
         self.saved_until = saved_until;
         self.last_save = Instant::now();
@@ -121,8 +129,12 @@ impl Scorer {
     }
 }
 
-/// The saved detector (or a new one) and the `scored_until` it was saved with.
-async fn saved_detector(store: &Store) -> Result<(Detector, Option<Timestamp>)> {
+/// The saved detector (or a new one) and the `scored_until` it was saved with, its alarm kinds
+/// switched as `alarm_switches` says (switches change no state: a saved detector takes them).
+async fn saved_detector(
+    store: &Store,
+    alarm_switches: &[(AlarmKind, bool)],
+) -> Result<(Detector, Option<Timestamp>)> {
     let saved = store.activity_detector().await?;
     let unreadable = "the saved anomaly detector cannot be read (DELETE FROM \
          activity_detector_scopes; DELETE FROM activity_state; starts a new one)";
@@ -131,6 +143,9 @@ async fn saved_detector(store: &Store) -> Result<(Detector, Option<Timestamp>)> 
         None => Detector::new(DetectorConfig::default()),
     };
     detector.restore_scopes(&saved.parts).context(unreadable)?;
+    for &(kind, on) in alarm_switches {
+        detector.set_alarm(kind, on);
+    }
     Ok((detector, saved.scored_until))
 }
 
