@@ -13,7 +13,7 @@
 use super::config::{
     DetectorConfig, ACCESS_DENIED_PRIOR, ACCESS_DENIED_THRESHOLD, MAX_SOURCES, SIGN_IN_MINUTES,
 };
-use super::counts::{push_all, KeyRate};
+use super::counts::{push_all, KeyRate, WINDOW_MINUTES};
 use super::{AlarmKind, Anomaly, Explanation, Series, WindowCounts};
 use orgwatch_model::activity::{region_is_telling, NONE};
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,10 @@ pub(super) struct Behaviour {
     denied_minutes: u64,
     /// Per principal, its refused calls (`access_denied`).
     denied: BTreeMap<String, KeyRate>,
+    /// Per principal, the minute of its last `access_denied` alarm, for the
+    /// [`WINDOW_MINUTES`] after it (a spike is in the tested windows that long: it alarms
+    /// once, not once per window that holds it).
+    denied_alarmed: BTreeMap<String, i64>,
 }
 
 /// [`Behaviour`] as formats 5 and 6 saved it (`new_api` only). Read, the other kinds start
@@ -196,7 +200,7 @@ impl Behaviour {
         self.new_api(config, w, minute, ip, &mut out);
         self.new_source(config, w, minute, &mut out);
         self.sign_in_failures(config, w, minute, &mut out);
-        self.access_denied(config, w, &mut out);
+        self.access_denied(config, w, minute, &mut out);
         out
     }
 
@@ -416,8 +420,17 @@ impl Behaviour {
         out.push(a);
     }
 
-    /// `access_denied`: each principal's refused calls against its own rate of them.
-    fn access_denied(&mut self, config: &DetectorConfig, w: &WindowCounts, out: &mut Vec<Anomaly>) {
+    /// `access_denied`: each principal's refused calls against its own rate of them; a
+    /// principal that alarmed does not again for [`WINDOW_MINUTES`].
+    fn access_denied(
+        &mut self,
+        config: &DetectorConfig,
+        w: &WindowCounts,
+        minute: i64,
+        out: &mut Vec<Anomaly>,
+    ) {
+        let resting = WINDOW_MINUTES as i64;
+        self.denied_alarmed.retain(|_, &mut m| minute - m < resting);
         let mut denied: BTreeMap<String, u64> = BTreeMap::new();
         for ((p, _), &n) in &w.denied {
             *denied.entry(p.clone()).or_insert(0) += n;
@@ -429,6 +442,9 @@ impl Behaviour {
         }
         let min_excess = u64::from(config.access_denied_min);
         for p in denied.keys() {
+            if self.denied_alarmed.contains_key(p) {
+                continue;
+            }
             let Some(test) = self
                 .denied
                 .get(p)
@@ -455,6 +471,7 @@ impl Behaviour {
                 None,
                 None,
             );
+            self.denied_alarmed.insert(p.clone(), minute);
             out.push(a);
         }
     }
@@ -913,11 +930,24 @@ mod tests {
         let e = found[0].explanation.as_ref().unwrap();
         assert_eq!(e.minutes, 1);
         assert!((2.0..3.0).contains(&e.expected), "{}", e.expected);
+        // Once: the minutes after, whose 2- and 5-minute windows still hold the spike, and a
+        // second spike within 5 minutes, do not alarm again; a spike after them does.
+        for m in 121..125 {
+            let n = if m == 123 { 30 } else { 2 };
+            assert!(
+                of(&mut d, &denied(m, ACCOUNT, &[("ci", put, n)])).is_empty(),
+                "{m}"
+            );
+        }
+        assert_eq!(
+            of(&mut d, &denied(125, ACCOUNT, &[("ci", put, 60)])).len(),
+            1
+        );
         // A principal never refused: 9 refusals are under the floor (10 more than expected),
         // 12 are not.
-        assert!(of(&mut d, &denied(121, ACCOUNT, &[("eve", run, 9)])).is_empty());
+        assert!(of(&mut d, &denied(126, ACCOUNT, &[("eve", run, 9)])).is_empty());
         let mut fresh = Detector::from_bytes(&d.to_bytes()).unwrap();
-        let w = denied(122, ACCOUNT, &[("mallory", run, 12)]);
+        let w = denied(127, ACCOUNT, &[("mallory", run, 12)]);
         let found = of(&mut d, &w);
         assert_eq!(found.len(), 1);
         // Restored, identically; switched off or in the organisation, nothing.
