@@ -52,7 +52,7 @@ pub use epoch::{epoch_ms, from_epoch_ms, from_epoch_s, TimeOutOfRange};
 pub use scope::{InvalidScope, Scope, NONE, ORG};
 pub use series::{InvalidSeries, Series};
 pub use window::{
-    is_access_denied, region_is_telling, CallKey, WindowCounts, ACCESS_DENIED_CODES,
+    is_access_denied, most, region_is_telling, CallKey, WindowCounts, ACCESS_DENIED_CODES,
     GLOBAL_SERVICES,
 };
 

@@ -68,6 +68,7 @@ pub use config::{
     DEFAULT_SIGN_IN_FAILURES, MAX_REGIONS, MAX_SOURCES, SIGN_IN_MINUTES,
 };
 pub use counts::{RATE_MINUTES, WINDOW_MINUTES};
+pub use regions::name_org_regions;
 
 // The model's: the store reads windows and keeps scores in the same types.
 pub use orgwatch_model::activity::{AlarmKind, Anomaly, Explanation, Scope, Series, WindowCounts};

@@ -11,7 +11,7 @@
 use super::behaviour::alarm;
 use super::config::{DetectorConfig, MAX_REGIONS};
 use super::{AlarmKind, Anomaly, WindowCounts};
-use orgwatch_model::activity::region_is_telling;
+use orgwatch_model::activity::{most, region_is_telling};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -116,5 +116,100 @@ impl Regions {
             }
         }
         self.known.insert(region, last);
+    }
+}
+
+/// Names the region of the organisation's alarms, whose window carries no per-call counts:
+/// the region with most calls of the alarm's principal and API (of the principal, if none)
+/// over the minute's account windows `accounts`. Alarms naming a region are left as they are;
+/// only alarms are looked at (they are few), so it costs nothing on a quiet minute.
+pub fn name_org_regions(scores: &mut [Anomaly], accounts: &[WindowCounts]) {
+    for a in scores.iter_mut().filter(|a| a.alarm) {
+        let Some(e) = a.explanation.as_mut() else {
+            continue;
+        };
+        let Some(principal) = e.principal.as_deref().filter(|_| e.region.is_none()) else {
+            continue;
+        };
+        let across = |api: Option<&str>| {
+            let mut sums: BTreeMap<&str, u64> = BTreeMap::new();
+            for w in accounts {
+                for (region, n) in w.calls_by_region(principal, api) {
+                    *sums.entry(region).or_insert(0) += n;
+                }
+            }
+            most(sums).map(str::to_owned)
+        };
+        let region = across(e.api.as_deref()).or_else(|| across(None));
+        e.region = region;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::tests::at;
+    use crate::anomaly::{Explanation, Scope, Series};
+
+    #[test]
+    fn organisation_alarms_name_the_region_of_their_calls_across_accounts() {
+        let get = "s3.amazonaws.com:GetObject";
+        let mut a = WindowCounts::empty(at(0), "111111111111".parse().unwrap());
+        a.add_in("ci", get, "eu-west-1", Some("192.0.2.1"));
+        a.add_in(
+            "ci",
+            "s3.amazonaws.com:PutObject",
+            "us-west-2",
+            Some("192.0.2.1"),
+        );
+        a.add_in(
+            "ci",
+            "s3.amazonaws.com:PutObject",
+            "us-west-2",
+            Some("192.0.2.1"),
+        );
+        let mut b = WindowCounts::empty(at(0), "222222222222".parse().unwrap());
+        b.add_in("ci", get, "eu-west-1", Some("192.0.2.1"));
+        b.add_in("ci", get, "eu-central-1", Some("192.0.2.1"));
+        let alarm = |api: Option<&str>, region: Option<&str>, alarm: bool| Anomaly {
+            time: at(0),
+            scope: Scope::Org,
+            series: Series::Total,
+            score: 3.0,
+            contributor: String::new(),
+            alarm,
+            explanation: Some(Explanation {
+                kind: AlarmKind::Forest,
+                observed: 3,
+                expected: 1.0,
+                minutes: 1,
+                principal: Some("ci".into()),
+                api: api.map(str::to_owned),
+                source_ip: None,
+                region: region.map(str::to_owned),
+            }),
+        };
+        let mut scores = vec![
+            alarm(Some(get), None, true),
+            alarm(None, None, true),
+            alarm(Some("kms.amazonaws.com:Decrypt"), None, true),
+            alarm(Some(get), Some("ap-south-1"), true),
+            alarm(Some(get), None, false),
+        ];
+        name_org_regions(&mut scores, &[a, b]);
+        let regions: Vec<Option<&str>> = scores
+            .iter()
+            .map(|s| s.explanation.as_ref().unwrap().region.as_deref())
+            .collect();
+        assert_eq!(
+            regions,
+            [
+                Some("eu-west-1"),
+                Some("eu-west-1"),
+                Some("eu-west-1"),
+                Some("ap-south-1"),
+                None
+            ]
+        );
     }
 }

@@ -59,6 +59,13 @@ pub fn region_is_telling(api: &str, region: &str) -> bool {
     region != NONE && !GLOBAL_SERVICES.contains(&service)
 }
 
+/// The key with most calls; ties go to the first in text order.
+pub fn most<K: Ord>(sums: BTreeMap<K, u64>) -> Option<K> {
+    sums.into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .map(|(k, _)| k)
+}
+
 /// A call's key in [`WindowCounts::by_call`]: (principal, `service:api`, region, source IP),
 /// [`NONE`] for an absent region or source IP.
 pub type CallKey = (String, String, String, String);
@@ -147,12 +154,28 @@ impl WindowCounts {
         self.most_of(principal, api, |k| &k.3)
     }
 
+    /// The calls of `principal` (of its `api` only, when given) per region, [`NONE`] left out
+    /// (what [`WindowCounts::region_of`] picks from; the organisation's alarms sum it over
+    /// the accounts' windows).
+    pub fn calls_by_region(&self, principal: &str, api: Option<&str>) -> BTreeMap<&str, u64> {
+        self.sums_of(principal, api, |k| &k.2)
+    }
+
     fn most_of<'a>(
         &'a self,
         principal: &str,
         api: Option<&str>,
         part: impl Fn(&'a CallKey) -> &'a str,
     ) -> Option<&'a str> {
+        most(self.sums_of(principal, api, part))
+    }
+
+    fn sums_of<'a>(
+        &'a self,
+        principal: &str,
+        api: Option<&str>,
+        part: impl Fn(&'a CallKey) -> &'a str,
+    ) -> BTreeMap<&'a str, u64> {
         let from = (
             principal.to_owned(),
             api.unwrap_or_default().to_owned(),
@@ -170,9 +193,7 @@ impl WindowCounts {
                 *sums.entry(v).or_insert(0) += n;
             }
         }
-        sums.into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(v, _)| v)
+        sums
     }
 
     /// Marks the last call added of (principal, `api`) as refused for want of permission
