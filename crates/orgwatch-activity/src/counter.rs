@@ -1,7 +1,9 @@
 //! `counter`: the minute counts of the events one writer stored, kept in memory until they
 //! are scored.
 
-use orgwatch_model::activity::{epoch_ms, from_epoch_s, Scope, TimeOutOfRange, WindowCounts, NONE};
+use orgwatch_model::activity::{
+    epoch_ms, from_epoch_s, is_access_denied, Scope, TimeOutOfRange, WindowCounts, NONE,
+};
 use orgwatch_model::{ActivityEvent, Name, Names};
 use std::collections::BTreeMap;
 
@@ -29,15 +31,20 @@ pub struct MinuteCounter {
 #[derive(Debug, Default)]
 struct Tally {
     total: u64,
-    /// Keyed (principal, `service:api`).
-    by_principal_api: FastMap<(Name, Name), u64>,
-    by_source_ip: FastMap<Name, u64>,
+    /// Keyed (principal, `service:api`, region, source IP): one map per event, from which
+    /// the window's per-principal, per-API and per-IP counts are summed when it is taken.
+    by_call: FastMap<(Name, Name, Name, Name), u64>,
+    /// Keyed (principal, `service:api`); touched only by refused calls.
+    denied: FastMap<(Name, Name), u64>,
+    /// Keyed (principal, source IP); touched only by failed console sign-ins.
+    failed_sign_ins: FastMap<(Name, Name), u64>,
 }
 
 impl MinuteCounter {
     /// Counts a stored (new) event, as the store reads it back: in the minute of its event
-    /// time, under its account ([`Scope::NoAccount`] without a 12-digit one), its principal
-    /// and `service:api`, and its source IP ([`NONE`] when absent).
+    /// time, under its account ([`Scope::NoAccount`] without a 12-digit one), its principal,
+    /// `service:api`, region and source IP ([`NONE`] when absent), whether it was refused
+    /// ([`is_access_denied`]) and whether it is a failed console sign-in.
     pub fn add(&mut self, ev: &ActivityEvent) {
         let minute = minute_of(epoch_ms(ev.event_time));
         let scope = Scope::of_account(ev.account);
@@ -48,6 +55,7 @@ impl MinuteCounter {
         self.api.push_str(&ev.api);
         let api = self.names.key(&self.api);
         let ip = self.names.key(ev.source_ip.as_deref().unwrap_or(NONE));
+        let region = self.names.key(ev.region.as_deref().unwrap_or(NONE));
         let tally = self
             .windows
             .entry(minute)
@@ -55,8 +63,16 @@ impl MinuteCounter {
             .entry(scope)
             .or_default();
         tally.total += 1;
-        *tally.by_principal_api.entry((principal, api)).or_insert(0) += 1;
-        *tally.by_source_ip.entry(ip).or_insert(0) += 1;
+        *tally
+            .by_call
+            .entry((principal, api, region, ip))
+            .or_insert(0) += 1;
+        if ev.error_code.as_deref().is_some_and(is_access_denied) {
+            *tally.denied.entry((principal, api)).or_insert(0) += 1;
+        }
+        if ev.sign_in_succeeded() == Some(false) {
+            *tally.failed_sign_ins.entry((principal, ip)).or_insert(0) += 1;
+        }
     }
 
     /// Adds the counts of another counter.
@@ -68,14 +84,18 @@ impl MinuteCounter {
             for (scope, t) in scopes {
                 let into = mine.entry(scope).or_default();
                 into.total += t.total;
-                for ((p, a), n) in t.by_principal_api {
-                    *into
-                        .by_principal_api
-                        .entry((name(&p), name(&a)))
-                        .or_insert(0) += n;
+                for ((p, a, r, ip), n) in t.by_call {
+                    let key = (name(&p), name(&a), name(&r), name(&ip));
+                    *into.by_call.entry(key).or_insert(0) += n;
                 }
-                for (k, n) in t.by_source_ip {
-                    *into.by_source_ip.entry(name(&k)).or_insert(0) += n;
+                for ((p, a), n) in t.denied {
+                    *into.denied.entry((name(&p), name(&a))).or_insert(0) += n;
+                }
+                for ((p, ip), n) in t.failed_sign_ins {
+                    *into
+                        .failed_sign_ins
+                        .entry((name(&p), name(&ip)))
+                        .or_insert(0) += n;
                 }
             }
         }
@@ -146,21 +166,52 @@ impl MinuteCounter {
             for (scope, t) in scopes {
                 let mut w = WindowCounts::empty(from_epoch_s(start)?, scope);
                 w.total = t.total;
-                for ((p, a), n) in &t.by_principal_api {
-                    let principal = name(p);
-                    match w.by_principal.get_mut(principal) {
-                        Some(sum) => *sum += n,
-                        None => {
-                            w.by_principal.insert(principal.to_owned(), *n);
+                // Sorted by key as names: each principal's and API's calls are adjacent.
+                let mut calls: Vec<(CallNames<'_>, u64)> = t
+                    .by_call
+                    .iter()
+                    .map(|((p, a, r, ip), &n)| ((name(p), name(a), name(r), name(ip)), n))
+                    .collect();
+                calls.sort_unstable();
+                let mut last: Option<(&str, &str)> = None;
+                for &((p, a, _, ip), n) in &calls {
+                    match last {
+                        Some((lp, la)) if lp == p && la == a => {
+                            if let Some(sum) = w.by_principal_api.values_mut().next_back() {
+                                *sum += n;
+                            }
+                        }
+                        _ => {
+                            w.by_principal_api.insert((p.to_owned(), a.to_owned()), n);
                         }
                     }
-                    w.by_principal_api
-                        .insert((principal.to_owned(), name(a).to_owned()), *n);
+                    if last.is_some_and(|(lp, _)| lp == p) {
+                        if let Some(sum) = w.by_principal.values_mut().next_back() {
+                            *sum += n;
+                        }
+                    } else {
+                        w.by_principal.insert(p.to_owned(), n);
+                    }
+                    last = Some((p, a));
+                    match w.by_source_ip.get_mut(ip) {
+                        Some(sum) => *sum += n,
+                        None => {
+                            w.by_source_ip.insert(ip.to_owned(), n);
+                        }
+                    }
                 }
-                w.by_source_ip = t
-                    .by_source_ip
+                w.by_call = calls
+                    .into_iter()
+                    .map(|((p, a, r, ip), n)| {
+                        ((p.to_owned(), a.to_owned(), r.to_owned(), ip.to_owned()), n)
+                    })
+                    .collect();
+                let pair = |&(x, y): &(Name, Name)| (name(&x).to_owned(), name(&y).to_owned());
+                w.denied = t.denied.iter().map(|(k, &n)| (pair(k), n)).collect();
+                w.failed_sign_ins = t
+                    .failed_sign_ins
                     .iter()
-                    .map(|(k, n)| (name(k).to_owned(), *n))
+                    .map(|(k, &n)| (pair(k), n))
                     .collect();
                 out.push(w);
             }
@@ -174,13 +225,17 @@ impl MinuteCounter {
         let windows = &mut self.windows;
         self.names.compact(|rekey| {
             for t in windows.values_mut().flat_map(|scopes| scopes.values_mut()) {
-                t.by_principal_api = std::mem::take(&mut t.by_principal_api)
+                t.by_call = std::mem::take(&mut t.by_call)
+                    .into_iter()
+                    .map(|((p, a, r, ip), n)| ((rekey(p), rekey(a), rekey(r), rekey(ip)), n))
+                    .collect();
+                t.denied = std::mem::take(&mut t.denied)
                     .into_iter()
                     .map(|((p, a), n)| ((rekey(p), rekey(a)), n))
                     .collect();
-                t.by_source_ip = std::mem::take(&mut t.by_source_ip)
+                t.failed_sign_ins = std::mem::take(&mut t.failed_sign_ins)
                     .into_iter()
-                    .map(|(k, n)| (rekey(k), n))
+                    .map(|((p, ip), n)| ((rekey(p), rekey(ip)), n))
                     .collect();
             }
         });
@@ -192,6 +247,9 @@ impl MinuteCounter {
         self.names.len()
     }
 }
+
+/// A call's (principal, `service:api`, region, source IP), as text.
+type CallNames<'a> = (&'a str, &'a str, &'a str, &'a str);
 
 /// Start (epoch seconds) of the minute holding `ms` (epoch milliseconds), also before 1970.
 fn minute_of(ms: i64) -> i64 {
@@ -268,6 +326,71 @@ mod tests {
             c.by_source_ip,
             BTreeMap::from([("198.51.100.7".to_owned(), 1), (format!("ip-{last}"), 1)])
         );
+    }
+
+    #[test]
+    fn windows_carry_calls_by_region_and_source_refusals_and_failed_sign_ins() {
+        let event = |user: &str, extra: serde_json::Value| {
+            let mut rec = serde_json::json!({
+                "eventID": format!("e-{user}-{extra}"), "eventTime": from_epoch_s(T0).unwrap().to_string(),
+                "recipientAccountId": "111111111111", "eventSource": "ec2.amazonaws.com",
+                "eventName": "RunInstances", "sourceIPAddress": "198.51.100.7",
+                "awsRegion": "eu-west-1", "userIdentity": {"type": "IAMUser", "userName": user},
+            });
+            for (k, v) in extra.as_object().unwrap() {
+                rec[k] = v.clone();
+            }
+            ActivityEvent::from_cloudtrail(rec.as_object().unwrap()).unwrap()
+        };
+        let mut counter = MinuteCounter::default();
+        counter.add(&event("alice", serde_json::json!({})));
+        counter.add(&event(
+            "alice",
+            serde_json::json!({"errorCode": "Client.UnauthorizedOperation"}),
+        ));
+        counter.add(&event(
+            "alice",
+            serde_json::json!({"errorCode": "Client.InvalidParameterValue"}),
+        ));
+        counter.add(&event(
+            "alice",
+            serde_json::json!({"awsRegion": null, "sourceIPAddress": null}),
+        ));
+        let login = serde_json::json!({
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventType": "AwsConsoleSignIn", "awsRegion": "us-east-1",
+            "responseElements": {"ConsoleLogin": "Failure"},
+        });
+        counter.add(&event("eve", login.clone()));
+        let mut ok = login;
+        ok["responseElements"]["ConsoleLogin"] = "Success".into();
+        ok["eventID"] = "ok".into();
+        counter.add(&event("eve", ok));
+        let w = counter.take(T0, T0 + 60).unwrap().remove(0);
+        let run = "ec2.amazonaws.com:RunInstances";
+        let key = |p: &str, api: &str, r: &str, ip: &str| {
+            (p.to_owned(), api.to_owned(), r.to_owned(), ip.to_owned())
+        };
+        let login = "signin.amazonaws.com:ConsoleLogin";
+        assert_eq!(
+            w.by_call,
+            BTreeMap::from([
+                (key("alice", run, "eu-west-1", "198.51.100.7"), 3),
+                (key("alice", run, NONE, NONE), 1),
+                (key("eve", login, "us-east-1", "198.51.100.7"), 2),
+            ])
+        );
+        assert_eq!(
+            w.denied,
+            BTreeMap::from([(("alice".to_owned(), run.to_owned()), 1)])
+        );
+        assert_eq!(
+            w.failed_sign_ins,
+            BTreeMap::from([(("eve".to_owned(), "198.51.100.7".to_owned()), 1)])
+        );
+        assert_eq!(w.by_principal["alice"], 4);
+        assert_eq!(w.by_source_ip[NONE], 1);
+        assert_eq!(w.by_principal_api[&("alice".to_owned(), run.to_owned())], 4);
     }
 
     #[test]

@@ -139,12 +139,13 @@ impl Scorer {
         for (minute, windows) in by_minute(windows) {
             done.windows += 1;
             let mut org = WindowCounts::empty(from_epoch_s(minute)?, Scope::Org);
-            for w in windows {
-                org.merge(&w);
-                let scores = self.detector.observe(&w);
+            for w in &windows {
+                org.merge(w);
+                let scores = self.detector.observe(w);
                 keep(scores, &mut self.pending, &mut done);
             }
-            let scores = self.detector.observe(&org);
+            let mut scores = self.detector.observe(&org);
+            crate::anomaly::name_org_regions(&mut scores, &windows);
             keep(scores, &mut self.pending, &mut done);
         }
         self.scored_until = Some(until);

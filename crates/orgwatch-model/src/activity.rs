@@ -51,7 +51,10 @@ pub use anomaly::{AlarmKind, Anomaly, Explanation, InvalidAlarmKind};
 pub use epoch::{epoch_ms, from_epoch_ms, from_epoch_s, TimeOutOfRange};
 pub use scope::{InvalidScope, Scope, NONE, ORG};
 pub use series::{InvalidSeries, Series};
-pub use window::WindowCounts;
+pub use window::{
+    is_access_denied, most, region_is_telling, CallKey, WindowCounts, ACCESS_DENIED_CODES,
+    GLOBAL_SERVICES,
+};
 
 use crate::{AccountId, Timestamp};
 use serde_json::{Map, Value};

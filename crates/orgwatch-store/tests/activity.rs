@@ -4,7 +4,7 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
-use orgwatch_model::activity::Scope;
+use orgwatch_model::activity::{Scope, WindowCounts};
 use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{
     ActivityFile, AlarmKind, Anomaly, DetectorToSave, Explanation, Metric, Retention, Tier,
@@ -655,7 +655,15 @@ async fn minute_counts_and_totals_hold_every_writers_events(store: Store) {
         assert_eq!(c.by_principal.values().sum::<u64>(), c.total);
         assert_eq!(c.by_principal_api.values().sum::<u64>(), c.total);
         assert_eq!(c.by_source_ip.values().sum::<u64>(), c.total);
+        assert_eq!(c.by_call.values().sum::<u64>(), c.total);
     }
+    // The refused calls (AccessDenied, Client.UnauthorizedOperation; not throttling) and the
+    // failed console sign-ins (by response, error message or error code; not the success).
+    let sum = |f: &dyn Fn(&WindowCounts) -> u64| counts.iter().map(f).sum::<u64>();
+    assert_eq!(sum(&|c| c.denied.values().sum()), 9);
+    assert_eq!(sum(&|c| c.failed_sign_ins.values().sum()), 6);
+    let no_region = |c: &WindowCounts| c.by_call.keys().filter(|k| k.2 == "(none)").count() as u64;
+    assert_eq!(sum(&no_region), 1);
     // The minute totals are the windows' totals, keyed (start, scope) in the same order.
     let totals = store.minute_totals(from, until).await.unwrap();
     let expected: Vec<_> = counts

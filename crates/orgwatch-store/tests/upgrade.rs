@@ -81,3 +81,50 @@ async fn day_rows_lose_the_hours_still_kept_postgres(pool: sqlx::PgPool) {
     let rows = sqlx::query_as(ROLLUPS).fetch_all(&pool).await.unwrap();
     assert_eq!(parse(rows), expected());
 }
+
+/// Console sign-ins as version 10 stored them (no `sign_in_failed` column) at 10:00 of
+/// 2024-01-01: one failed by its response only (which version 10 did not keep), one failed
+/// with an error code, and an ordinary call.
+const VERSION_10_EVENTS: &str = "INSERT INTO activity_events \
+     (account, event_id, event_time, region, service, api, principal, principal_type, \
+     source_ip, user_agent_family, error_code, read_only, event_type) VALUES \
+     ('111111111111', 'a', 1704103200000, 'us-east-1', 'signin.amazonaws.com', 'ConsoleLogin', \
+      'eve', 'IAMUser', '203.0.113.9', 'Browser', NULL, NULL, 'AwsConsoleSignIn'), \
+     ('111111111111', 'b', 1704103201000, 'us-east-1', 'signin.amazonaws.com', 'ConsoleLogin', \
+      'eve', 'IAMUser', '203.0.113.9', 'Browser', 'AccessDenied', NULL, 'AwsConsoleSignIn'), \
+     ('111111111111', 'c', 1704103202000, 'us-east-1', 'ec2.amazonaws.com', 'RunInstances', \
+      'alice', 'IAMUser', '198.51.100.7', 'SDK', NULL, NULL, 'AwsApiCall')";
+
+/// After version 11, rows stored before it count as failed sign-ins only with an error code.
+async fn failed_sign_ins_of_old_rows(store: orgwatch_store::Store) {
+    let t = |s| orgwatch_model::Timestamp::parse(s).unwrap();
+    let w = store
+        .minute_counts(t("2024-01-01T10:00:00Z"), t("2024-01-01T10:01:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].total, 3);
+    let eve = ("eve".to_owned(), "203.0.113.9".to_owned());
+    assert_eq!(
+        w[0].failed_sign_ins,
+        std::collections::BTreeMap::from([(eve, 1)])
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn rows_before_the_sign_in_mark_read_as_not_failed_sqlite(pool: sqlx::SqlitePool) {
+    let full = &orgwatch_store::SQLITE_MIGRATOR;
+    before(full, 11).run(&pool).await.unwrap();
+    sqlx::query(VERSION_10_EVENTS).execute(&pool).await.unwrap();
+    full.run(&pool).await.unwrap();
+    failed_sign_ins_of_old_rows(orgwatch_store::Store::from_sqlite(pool)).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn rows_before_the_sign_in_mark_read_as_not_failed_postgres(pool: sqlx::PgPool) {
+    let full = &orgwatch_store::POSTGRES_MIGRATOR;
+    before(full, 11).run(&pool).await.unwrap();
+    sqlx::query(VERSION_10_EVENTS).execute(&pool).await.unwrap();
+    full.run(&pool).await.unwrap();
+    failed_sign_ins_of_old_rows(orgwatch_store::Store::from_postgres(pool)).await;
+}

@@ -99,6 +99,9 @@ pub fn activity_file<'a>(path: &'a str, events: &'a [ActivityEvent]) -> Activity
 /// Events over two minutes and two accounts: several principals, APIs and source IPs, one
 /// event without a source IP and one without an account.
 pub fn mixed_events() -> Vec<ActivityEvent> {
+    // Also: an event without a region, refused calls, failed and successful console sign-ins,
+    // so that every count of a window (`WindowCounts::by_call`, `denied`, `failed_sign_ins`)
+    // has something to compare.
     let mut out = Vec::new();
     for i in 0..40 {
         let mut rec = serde_json::json!({
@@ -118,6 +121,39 @@ pub fn mixed_events() -> Vec<ActivityEvent> {
         }
         if i == 8 {
             obj.remove("recipientAccountId");
+        }
+        if i == 9 {
+            obj.remove("awsRegion");
+        }
+        // Refused calls (two of the AccessDenied family, and an error that is not one).
+        let code = match i % 11 {
+            1 => Some("AccessDenied"),
+            4 => Some("Client.UnauthorizedOperation"),
+            6 => Some("ThrottlingException"),
+            _ => None,
+        };
+        if let Some(code) = code {
+            obj.insert("errorCode".into(), code.into());
+        }
+        // Console sign-ins: failed (by the response, by an error message, by an error code)
+        // and succeeded.
+        if i % 10 == 3 || i == 12 || i == 20 || i == 27 {
+            obj.insert("eventSource".into(), "signin.amazonaws.com".into());
+            obj.insert("eventName".into(), "ConsoleLogin".into());
+            obj.insert("eventType".into(), "AwsConsoleSignIn".into());
+            let outcome = if i == 33 { "Success" } else { "Failure" };
+            obj.insert(
+                "responseElements".into(),
+                serde_json::json!({ "ConsoleLogin": outcome }),
+            );
+            if i == 12 {
+                obj.remove("responseElements");
+                obj.insert("errorMessage".into(), "Failed authentication".into());
+            }
+            if i == 20 {
+                obj.remove("responseElements");
+                obj.insert("errorCode".into(), "AccessDenied".into());
+            }
         }
         out.push(ActivityEvent::from_cloudtrail(obj).unwrap());
     }

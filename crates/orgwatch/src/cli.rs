@@ -2,6 +2,7 @@
 //! [`crate::config::Config`].
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use orgwatch_model::activity::AlarmKind;
 use std::path::PathBuf;
 
 /// See every AWS account of an organisation at once: cost, security posture, compliance and
@@ -291,6 +292,35 @@ pub struct ActivityArgs {
     #[arg(long, value_name = "N", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub resident_scopes: u32,
+    /// Switch a new-behaviour alarm kind off (repeatable): new_api, root, new_source,
+    /// sign_in_failures, access_denied or unused_region. Applies to a new detector and to the
+    /// saved one, which keeps it (switch it on again with --alarm).
+    #[arg(long = "no-alarm", value_name = "KIND", value_parser = parse_behaviour_kind,
+          requires = "from", conflicts_with = "no_store")]
+    pub no_alarm: Vec<AlarmKind>,
+    /// Switch a new-behaviour alarm kind on (repeatable; all are on in a new detector): for a
+    /// saved detector that has it off.
+    #[arg(long = "alarm", value_name = "KIND", value_parser = parse_behaviour_kind,
+          requires = "from", conflicts_with = "no_store")]
+    pub alarm: Vec<AlarmKind>,
+}
+
+/// A new-behaviour [`AlarmKind`] (the burst detectors, `forest` and `count`, have no switch).
+fn parse_behaviour_kind(s: &str) -> Result<AlarmKind, String> {
+    let kinds: Vec<&str> = AlarmKind::ALL
+        .into_iter()
+        .filter(|k| k.is_behaviour())
+        .map(AlarmKind::as_str)
+        .collect();
+    s.parse::<AlarmKind>()
+        .ok()
+        .filter(|k| k.is_behaviour())
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not a new-behaviour alarm kind ({})",
+                kinds.join(", ")
+            )
+        })
 }
 
 /// A retention: a duration, or `None` for forever.

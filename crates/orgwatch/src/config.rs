@@ -7,6 +7,7 @@ use crate::cli::{
 };
 use crate::demo::generate::DemoOptions;
 use anyhow::{bail, Result};
+use orgwatch_model::activity::AlarmKind;
 use orgwatch_model::Timestamp;
 use orgwatch_store::activity::Retention;
 use orgwatch_store::auth::Role;
@@ -177,6 +178,9 @@ pub struct ActivityConfig {
     pub retention: Retention,
     /// Most detector scopes held in memory (the others are parked in the store).
     pub resident_scopes: usize,
+    /// New-behaviour alarm kinds switched on (`true`) or off by `--alarm`/`--no-alarm`; the
+    /// others keep the detector's setting.
+    pub alarm_switches: Vec<(AlarmKind, bool)>,
 }
 
 impl Config {
@@ -380,8 +384,15 @@ fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
             report: args.report.unwrap_or(ReportFormat::Table),
         },
     };
+    if let Some(kind) = args.alarm.iter().find(|k| args.no_alarm.contains(k)) {
+        bail!("--alarm {kind} and --no-alarm {kind} contradict each other");
+    }
+    let alarm_switches = (args.alarm.iter().map(|&k| (k, true)))
+        .chain(args.no_alarm.iter().map(|&k| (k, false)))
+        .collect();
     Ok(ActivityConfig {
         mode,
+        alarm_switches,
         lateness: args.lateness,
         batch_files: usize::from(args.batch_files),
         // At most 1 GiB (clap's range), so it fits.

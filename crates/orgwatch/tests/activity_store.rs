@@ -26,6 +26,7 @@ on_both_backends!(
     the_database_report_is_a_table_naming_its_tier_with_ec2_and_sign_ins,
     a_read_error_on_stdin_is_reported_and_exits_2,
     scopes_parked_out_of_memory_give_the_same_scores,
+    alarm_kinds_are_switched_off_and_on_and_the_saved_detector_keeps_them,
 );
 
 /// Distinct events as the store keys them: (account, id or whole record, event time).
@@ -501,7 +502,7 @@ async fn scores_of(db: &TestDb) -> Vec<Vec<Option<String>>> {
         .raw_query_text(
             "SELECT CAST(window_start AS TEXT), scope, series, CAST(score AS TEXT), \
              contributor, CAST(alarm AS TEXT), kind, CAST(observed AS TEXT), \
-             CAST(expected AS TEXT), principal, api, source_ip FROM activity_anomalies \
+             CAST(expected AS TEXT), principal, api, source_ip, region FROM activity_anomalies \
              ORDER BY window_start, scope, series",
             &[],
         )
@@ -584,4 +585,80 @@ async fn scopes_parked_out_of_memory_give_the_same_scores(backend: Backend) {
     let (want, got) = (scores_of(&all).await, scores_of(&parked).await);
     assert!(want.len() > 600, "{} scores", want.len());
     assert_eq!(got, want);
+}
+
+/// A CloudTrail file of `user`'s calls at `times` (RFC 3339), each its own event.
+fn calls_file(dir: &Path, name: &str, user: &str, times: &[&str]) -> PathBuf {
+    let records: Vec<Value> = times
+        .iter()
+        .map(|t| {
+            let identity = if user == "root" {
+                json!({"type": "Root"})
+            } else {
+                json!({"type": "IAMUser", "userName": user})
+            };
+            json!({
+                "eventID": format!("{user}-{t}"), "eventTime": t,
+                "recipientAccountId": "123456789012", "awsRegion": "eu-west-1",
+                "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+                "sourceIPAddress": "192.0.2.7", "eventType": "AwsApiCall",
+                "userIdentity": identity,
+            })
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
+    path
+}
+
+async fn alarm_kinds_are_switched_off_and_on_and_the_saved_detector_keeps_them(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let root_alarms = |db: &TestDb| -> Vec<String> {
+        stored(db)["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["series"] == "root:root")
+            .map(|a| a["time"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Three root sessions hours apart, each followed by an hour of another user (which closes
+    // the root minute's window, so that it is scored within the run).
+    let runs: [(&str, &[&str]); 3] = [
+        (
+            "2024-03-01T10",
+            &["--no-alarm", "root", "--no-alarm", "new_source"],
+        ),
+        ("2024-03-01T13", &[]),
+        ("2024-03-01T16", &["--alarm", "root"]),
+    ];
+    for (i, (hour, flags)) in runs.iter().enumerate() {
+        let root = format!("{hour}:00:10Z");
+        let later = format!("{hour}:59:00Z");
+        let file = dir.path().join(format!("run{i}"));
+        std::fs::create_dir(&file).unwrap();
+        calls_file(&file, "root.json", "root", &[&root]);
+        calls_file(&file, "alice.json", "alice", &[&root, &later]);
+        let mut args = vec!["--from", file.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let (_, stderr, code) = activity(&db, &args);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    // Off in the first run; still off in the second (the saved detector kept the switch); on
+    // again in the third.
+    assert_eq!(root_alarms(&db), ["2024-03-01T16:00:00Z"]);
+    // A burst detector has no switch; a contradiction is refused.
+    let (_, stderr, code) = activity(&db, &["--from", "-", "--no-alarm", "count"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not a new-behaviour alarm kind"),
+        "{stderr}"
+    );
+    let (_, stderr, code) = activity(
+        &db,
+        &["--from", "-", "--alarm", "root", "--no-alarm", "root"],
+    );
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("contradict"), "{stderr}");
 }

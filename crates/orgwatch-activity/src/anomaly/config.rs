@@ -1,5 +1,6 @@
 //! Detector parameters ([`DetectorConfig`]) and the fixed tuning constants, with their defaults.
 
+use orgwatch_model::activity::AlarmKind;
 use serde::{Deserialize, Serialize};
 
 /// Time constant, in minutes, of the averages the contributor and the "grew" test compare a
@@ -80,9 +81,75 @@ pub struct DetectorConfig {
     /// called (its APIs of the first minutes are its baseline, so a new account or principal
     /// does not alarm on everything). 0 turns them off. Default 1440 (a day).
     pub new_api_learning: u32,
-    /// `root` alarms: every minute with calls of an account's root user. Default on.
+    /// `root` alarms: the first minute of a root session (calls of an account's root user
+    /// after [`DetectorConfig::root_quiet`] quiet minutes). Default on.
     pub root_alarms: bool,
+    /// `new_api` alarms on (with a learning period above 0). Default on.
+    pub new_api_alarms: bool,
+    /// Minutes without root calls after which root calls are a new session, and alarm
+    /// again. 0: every minute with root calls alarms. Default [`DEFAULT_ROOT_QUIET`].
+    pub root_quiet: u32,
+    /// `new_source` alarms: a principal known for [`DetectorConfig::new_source_learning`]
+    /// calls from a source IP range or a region it had not used. Default on.
+    pub new_source_alarms: bool,
+    /// Minutes a principal's source ranges and regions are learnt before `new_source`
+    /// alarms. Default 1440 (a day).
+    pub new_source_learning: u32,
+    /// `sign_in_failures` alarms: at least [`DetectorConfig::sign_in_failures`] failed console
+    /// sign-ins in an account within [`SIGN_IN_MINUTES`]. Default on.
+    pub sign_in_failure_alarms: bool,
+    /// Failed console sign-ins within [`SIGN_IN_MINUTES`] that alarm. Default
+    /// [`DEFAULT_SIGN_IN_FAILURES`].
+    pub sign_in_failures: u32,
+    /// `access_denied` alarms: a principal's `AccessDenied`-family errors over the last 1, 2
+    /// or 5 minutes improbable given its own rate of them. Default on.
+    pub access_denied_alarms: bool,
+    /// An `access_denied` alarm also needs this many refused calls more than expected.
+    /// Default [`DEFAULT_ACCESS_DENIED_MIN`].
+    pub access_denied_min: u32,
+    /// `unused_region` alarms: calls in a region no account of the organisation called in
+    /// during the organisation's first [`DetectorConfig::unused_region_learning`] minutes (or
+    /// since). Default on.
+    pub unused_region_alarms: bool,
+    /// Minutes the organisation's regions are learnt before `unused_region` alarms. Default
+    /// 1440 (a day).
+    pub unused_region_learning: u32,
 }
+
+/// The default [`DetectorConfig::root_quiet`]: an hour, so that a root session (console
+/// sign-in, a few changes) alarms once, and root back the next day alarms again.
+pub const DEFAULT_ROOT_QUIET: u32 = 60;
+
+/// Minutes over which failed console sign-ins are counted (and the least time between two
+/// `sign_in_failures` alarms of an account: a long attack alarms every 5 minutes).
+pub const SIGN_IN_MINUTES: i64 = 5;
+
+/// The default [`DetectorConfig::sign_in_failures`]: someone mistyping a password fails one
+/// to three times; a password guess or spray fails dozens of times. 5 in 5 minutes is above
+/// the first and far below the second.
+pub const DEFAULT_SIGN_IN_FAILURES: u32 = 5;
+
+/// The default [`DetectorConfig::access_denied_min`]: a script probing its permissions is
+/// refused tens to hundreds of times in minutes; a few refusals are a person or a
+/// misconfigured job, which its own rate then learns.
+pub const DEFAULT_ACCESS_DENIED_MIN: u32 = 10;
+
+/// The `-log10` Poisson tail probability at which a principal's refused calls alarm (as the
+/// count model's default, [`DEFAULT_COUNT_THRESHOLD`]).
+pub const ACCESS_DENIED_THRESHOLD: f64 = 6.0;
+
+/// A principal's refused calls are expected at no less than this rate (calls/minute): one
+/// never refused is not expected at zero.
+pub const ACCESS_DENIED_PRIOR: f64 = 0.1;
+
+/// Source IP ranges (and, apart, regions) remembered per principal for `new_source`; when
+/// full, the least recently seen is forgotten (and alarms again if it comes back). 64: a
+/// principal that calls from more ranges than that is not one a new range says much about.
+pub const MAX_SOURCES: usize = 64;
+
+/// Regions remembered for the organisation (`unused_region`); when full, the least recently
+/// used is forgotten. AWS has fewer than 40: the bound only guards against invented ones.
+pub const MAX_REGIONS: usize = 256;
 
 /// The default [`DetectorConfig::count_threshold`] (measured: `docs/activity.md`).
 pub const DEFAULT_COUNT_THRESHOLD: f64 = 6.0;
@@ -124,6 +191,107 @@ impl Default for DetectorConfig {
             count_learning: 60,
             new_api_learning: 1440,
             root_alarms: true,
+            new_api_alarms: true,
+            root_quiet: DEFAULT_ROOT_QUIET,
+            new_source_alarms: true,
+            new_source_learning: 1440,
+            sign_in_failure_alarms: true,
+            sign_in_failures: DEFAULT_SIGN_IN_FAILURES,
+            access_denied_alarms: true,
+            access_denied_min: DEFAULT_ACCESS_DENIED_MIN,
+            unused_region_alarms: true,
+            unused_region_learning: 1440,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Whether the new-behaviour kind `kind` is switched on (the burst detectors, `forest`
+    /// and `count`, have no switch here: `None`).
+    pub fn alarm_on(&self, kind: AlarmKind) -> Option<bool> {
+        Some(match kind {
+            AlarmKind::Forest | AlarmKind::Count => return None,
+            AlarmKind::NewApi => self.new_api_alarms && self.new_api_learning > 0,
+            AlarmKind::Root => self.root_alarms,
+            AlarmKind::NewSource => self.new_source_alarms,
+            AlarmKind::SignInFailures => self.sign_in_failure_alarms,
+            AlarmKind::AccessDenied => self.access_denied_alarms,
+            AlarmKind::UnusedRegion => self.unused_region_alarms,
+        })
+    }
+
+    /// Switches a new-behaviour kind on or off (switching `new_api` on also gives it the
+    /// default learning period if it had none); `forest` and `count` are left as they are.
+    pub fn set_alarm(&mut self, kind: AlarmKind, on: bool) {
+        match kind {
+            AlarmKind::Forest | AlarmKind::Count => {}
+            AlarmKind::NewApi => {
+                self.new_api_alarms = on;
+                if on && self.new_api_learning == 0 {
+                    self.new_api_learning = DetectorConfig::default().new_api_learning;
+                }
+            }
+            AlarmKind::Root => self.root_alarms = on,
+            AlarmKind::NewSource => self.new_source_alarms = on,
+            AlarmKind::SignInFailures => self.sign_in_failure_alarms = on,
+            AlarmKind::AccessDenied => self.access_denied_alarms = on,
+            AlarmKind::UnusedRegion => self.unused_region_alarms = on,
+        }
+    }
+}
+
+impl super::Detector {
+    /// Switches a new-behaviour kind on or off ([`DetectorConfig::set_alarm`]): no state
+    /// depends on the switches, so a saved detector takes them as a new one would.
+    pub fn set_alarm(&mut self, kind: AlarmKind, on: bool) {
+        self.config.set_alarm(kind, on);
+    }
+}
+
+/// The configuration as formats 5 and 6 saved it (before the new-behaviour kinds of this
+/// format). Restored, those kinds have their defaults and start learning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ConfigV6 {
+    pub(super) trees: usize,
+    pub(super) sample_size: usize,
+    pub(super) shingle: usize,
+    pub(super) time_decay: f64,
+    pub(super) output_after: usize,
+    pub(super) alarm_threshold: f64,
+    pub(super) max_principals: usize,
+    pub(super) max_gap_fill: u32,
+    pub(super) min_alarm_increase: u64,
+    pub(super) seed: u64,
+    pub(super) count_threshold: f64,
+    pub(super) count_prior: f64,
+    pub(super) count_slack: f64,
+    pub(super) count_min_excess: u64,
+    pub(super) count_learning: u64,
+    pub(super) new_api_learning: u32,
+    pub(super) root_alarms: bool,
+}
+
+impl From<ConfigV6> for DetectorConfig {
+    fn from(c: ConfigV6) -> Self {
+        DetectorConfig {
+            trees: c.trees,
+            sample_size: c.sample_size,
+            shingle: c.shingle,
+            time_decay: c.time_decay,
+            output_after: c.output_after,
+            alarm_threshold: c.alarm_threshold,
+            max_principals: c.max_principals,
+            max_gap_fill: c.max_gap_fill,
+            min_alarm_increase: c.min_alarm_increase,
+            seed: c.seed,
+            count_threshold: c.count_threshold,
+            count_prior: c.count_prior,
+            count_slack: c.count_slack,
+            count_min_excess: c.count_min_excess,
+            count_learning: c.count_learning,
+            new_api_learning: c.new_api_learning,
+            root_alarms: c.root_alarms,
+            ..DetectorConfig::default()
         }
     }
 }

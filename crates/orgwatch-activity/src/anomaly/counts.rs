@@ -54,7 +54,7 @@ impl KeyRate {
 
     /// The most surprising trailing window of those at least `min_excess` calls above
     /// expectation: the key's rate (at least `floor`) times `1 + slack`.
-    fn test(&self, floor: f64, slack: f64, min_excess: u64) -> Option<Surprise> {
+    pub(super) fn test(&self, floor: f64, slack: f64, min_excess: u64) -> Option<Surprise> {
         let rate = self.rate.max(floor) * (1.0 + slack);
         WINDOWS
             .iter()
@@ -181,7 +181,7 @@ impl Counts {
 
 /// Pushes this minute's count into every key (0 for the keys not seen), adds the new keys and
 /// forgets the idle ones. Both maps are sorted: a merge, with no lookup per key.
-fn push_all<K: Ord + Clone>(keys: &mut BTreeMap<K, KeyRate>, now: &BTreeMap<K, u64>) {
+pub(super) fn push_all<K: Ord + Clone>(keys: &mut BTreeMap<K, KeyRate>, now: &BTreeMap<K, u64>) {
     let mut now_iter = now.iter().peekable();
     let mut merged: Vec<(K, KeyRate)> = Vec::with_capacity(keys.len() + now.len());
     let new = |n: u64| {

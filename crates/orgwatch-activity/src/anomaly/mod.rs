@@ -53,6 +53,7 @@ mod behaviour;
 mod config;
 mod counts;
 mod forest;
+mod regions;
 mod scope;
 mod state;
 
@@ -62,7 +63,12 @@ pub use config::{
     DEFAULT_COUNT_MIN_EXCESS, DEFAULT_COUNT_PRIOR, DEFAULT_COUNT_SLACK, DEFAULT_COUNT_THRESHOLD,
     DEFAULT_MIN_ALARM_INCREASE, EVICT_BELOW, REPLACE_FACTOR,
 };
+pub use config::{
+    ACCESS_DENIED_PRIOR, ACCESS_DENIED_THRESHOLD, DEFAULT_ACCESS_DENIED_MIN, DEFAULT_ROOT_QUIET,
+    DEFAULT_SIGN_IN_FAILURES, MAX_REGIONS, MAX_SOURCES, SIGN_IN_MINUTES,
+};
 pub use counts::{RATE_MINUTES, WINDOW_MINUTES};
+pub use regions::name_org_regions;
 
 // The model's: the store reads windows and keeps scores in the same types.
 pub use orgwatch_model::activity::{AlarmKind, Anomaly, Explanation, Scope, Series, WindowCounts};
@@ -92,6 +98,8 @@ pub struct Detector {
     config: DetectorConfig,
     scopes: BTreeMap<Scope, ScopeModels>,
     stale_windows: u64,
+    /// The regions the organisation uses (`unused_region`, `regions.rs`).
+    regions: regions::Regions,
     /// The format of the scopes [`Detector::restore_scopes`] reads: that of the header this
     /// detector was restored from.
     #[serde(skip)]
@@ -111,6 +119,8 @@ enum PartsFormat {
     V4,
     /// Count models, and always an `others` forest.
     V5,
+    /// `others` optional, `new_api` and `root` only.
+    V6,
     /// This version's.
     #[default]
     Current,
@@ -134,6 +144,7 @@ impl Detector {
             config,
             scopes: BTreeMap::new(),
             stale_windows: 0,
+            regions: regions::Regions::default(),
             parts_format: PartsFormat::Current,
             unsaved: BTreeSet::new(),
         }
@@ -179,6 +190,9 @@ impl Detector {
         };
         let mut out = scope.observe(config, w, minute);
         self.unsaved.insert(w.scope);
+        if w.scope != Scope::Org {
+            out.extend(self.regions.observe(config, w, minute));
+        }
         for a in &mut out {
             a.time = start;
         }

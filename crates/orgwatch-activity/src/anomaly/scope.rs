@@ -1,7 +1,7 @@
 //! One scope's state: its series, which principals are tracked (admission, hysteresis,
 //! eviction), the per-key baselines, and the naming of a score's contributor.
 
-use super::behaviour::Behaviour;
+use super::behaviour::{Behaviour, BehaviourV6};
 use super::config::{
     DetectorConfig, ACTIVITY_MINUTES, ADMIT_ABOVE, BASELINE_MINUTES, EVICT_BELOW, REPLACE_FACTOR,
 };
@@ -70,7 +70,7 @@ impl ScopeModels {
 pub(super) struct ScopeModelsV5 {
     pub(super) forests: ScopeStateV5,
     pub(super) counts: Counts,
-    pub(super) behaviour: Behaviour,
+    pub(super) behaviour: BehaviourV6,
 }
 
 impl ScopeModelsV5 {
@@ -79,7 +79,27 @@ impl ScopeModelsV5 {
         ScopeModels {
             forests: self.forests.upgrade(config),
             counts: self.counts,
-            behaviour: self.behaviour,
+            behaviour: self.behaviour.upgrade(),
+        }
+    }
+}
+
+/// [`ScopeModels`] as format 6 saved them (`new_api` and `root` only).
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct ScopeModelsV6 {
+    pub(super) forests: ScopeState,
+    pub(super) counts: Counts,
+    pub(super) behaviour: BehaviourV6,
+}
+
+impl ScopeModelsV6 {
+    /// The scope as this format keeps it: the new-behaviour kinds since format 6 start
+    /// learning.
+    pub(super) fn upgrade(self) -> ScopeModels {
+        ScopeModels {
+            forests: self.forests,
+            counts: self.counts,
+            behaviour: self.behaviour.upgrade(),
         }
     }
 }
@@ -269,7 +289,10 @@ impl ScopeState {
             principal: key.map(|(p, _)| p.to_owned()),
             api: key.map(|(_, api)| api.to_owned()),
             source_ip: ip.map(str::to_owned),
-            region: None,
+            // The region with most calls of the principal's API (of the principal, if none).
+            region: key
+                .and_then(|(p, api)| w.region_of(p, Some(api)).or_else(|| w.region_of(p, None)))
+                .map(str::to_owned),
         };
         let anomaly = |series: Series, scored: Scored, key: Option<(&str, &str)>| {
             let alarm = scored.grew && scored.score >= config.alarm_threshold;

@@ -1,19 +1,24 @@
-//! The saved detector state: format versions 1 to 6 (`postcard` encoding, zlib compression of
+//! The saved detector state: format versions 1 to 7 (`postcard` encoding, zlib compression of
 //! each scope), writing the current one and reading all of them.
 
-use super::config::{ConfigV4, DetectorConfig};
+use super::config::{ConfigV4, ConfigV6, DetectorConfig};
 use super::forest::Forest;
-use super::scope::{ScopeModels, ScopeModelsV5, ScopeStateV5};
+use super::regions::Regions;
+use super::scope::{ScopeModels, ScopeModelsV5, ScopeModelsV6, ScopeStateV5};
 use super::{AnomalyError, Detector, PartsFormat, Scope};
 use orgwatch_model::InvalidScope;
 use rcflib::rcf::RCFLarge;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Leading bytes of [`Detector::to_bytes`]: format name and version (6: each scope's forests
-/// and count model, with no `others` forest when no principal may have a forest; the
-/// configuration with the count model's parameters).
-const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x06";
+/// Leading bytes of [`Detector::to_bytes`]: format name and version (7: each scope's forests,
+/// count model and every new-behaviour kind's state; the configuration with every kind's
+/// switch; the organisation's regions in the header).
+const MAGIC: &[u8; 8] = b"OWRCF\x00\x00\x07";
+
+/// Version 6 (each scope's forests and count model, with no `others` forest when no principal
+/// may have a forest; `new_api` and `root` only), still read.
+const MAGIC_V6: &[u8; 8] = b"OWRCF\x00\x00\x06";
 
 /// Version 5 (every scope with an `others` forest), still read.
 const MAGIC_V5: &[u8; 8] = b"OWRCF\x00\x00\x05";
@@ -99,6 +104,7 @@ impl Detector {
             config: self.config.clone(),
             stale_windows: self.stale_windows,
             scopes,
+            regions: self.regions.clone(),
         };
         let mut out = MAGIC.to_vec();
         // Serialising plain structs and byte strings into memory cannot fail.
@@ -108,9 +114,10 @@ impl Detector {
     }
 
     /// Restores a detector written by [`Detector::to_bytes`] (this version, or versions 1 to
-    /// 5: uncompressed, compressed whole, compressed per scope with large forests, with small
-    /// ones, with count models; the scopes of versions 1 to 4 start learning their count
-    /// models). Its scores continue those of the saved detector exactly.
+    /// 6: uncompressed, compressed whole, compressed per scope with large forests, with small
+    /// ones, with count models, with optional `others`; the scopes of versions 1 to 4 start
+    /// learning their count models, those of versions 1 to 6 the new-behaviour kinds other
+    /// than `new_api`). Its scores continue those of the saved detector exactly.
     pub fn from_bytes(b: &[u8]) -> Result<Self, AnomalyError> {
         if let Some(body) = b.strip_prefix(MAGIC_V1) {
             return Ok(decode::<Legacy>(body)?.upgrade());
@@ -122,28 +129,25 @@ impl Detector {
             (MAGIC_V3, PartsFormat::V3),
             (MAGIC_V4, PartsFormat::V4),
             (MAGIC_V5, PartsFormat::V5),
+            (MAGIC_V6, PartsFormat::V6),
             (MAGIC, PartsFormat::Current),
         ];
         let (body, format) = versions
             .iter()
             .find_map(|(magic, format)| b.strip_prefix(magic.as_slice()).map(|b| (b, *format)))
             .ok_or(AnomalyError::Format)?;
-        match format {
-            PartsFormat::V3 | PartsFormat::V4 => Self::from_parts::<ConfigV4>(body, format),
-            PartsFormat::V5 | PartsFormat::Current => {
-                Self::from_parts::<DetectorConfig>(body, format)
-            }
-        }
+        let parts = match format {
+            PartsFormat::V3 | PartsFormat::V4 => decode::<PartsV6<ConfigV4>>(body)?.upgrade(),
+            PartsFormat::V5 | PartsFormat::V6 => decode::<PartsV6<ConfigV6>>(body)?.upgrade(),
+            PartsFormat::Current => decode::<Parts>(body)?,
+        };
+        Self::from_parts(parts, format)
     }
 
-    /// The detector of a [`Parts`] encoding (with configuration `C`), each scope inflated
-    /// and decoded as `format` wrote it.
-    fn from_parts<C: for<'de> Deserialize<'de> + Into<DetectorConfig>>(
-        body: &[u8],
-        format: PartsFormat,
-    ) -> Result<Self, AnomalyError> {
-        let parts: Parts<C> = decode(body)?;
-        let config: DetectorConfig = parts.config.into();
+    /// The detector of a [`Parts`] encoding, each scope inflated and decoded as `format`
+    /// wrote it.
+    fn from_parts(parts: Parts, format: PartsFormat) -> Result<Self, AnomalyError> {
+        let config = parts.config;
         let scopes = in_parallel(&parts.scopes, |(name, z)| {
             Ok((
                 parse_scope(name)?,
@@ -158,6 +162,7 @@ impl Detector {
             unsaved: scopes.keys().copied().collect(),
             scopes,
             stale_windows: parts.stale_windows,
+            regions: parts.regions,
             parts_format: format,
         })
     }
@@ -177,6 +182,7 @@ fn decode_scope(
         }
         PartsFormat::V4 => ScopeModels::upgrade(config, decode::<ScopeStateV5>(plain)?),
         PartsFormat::V5 => decode::<ScopeModelsV5>(plain)?.upgrade(config),
+        PartsFormat::V6 => decode::<ScopeModelsV6>(plain)?.upgrade(),
         PartsFormat::Current => decode::<ScopeModels>(plain)?,
     })
 }
@@ -204,6 +210,7 @@ impl Legacy {
                 .collect(),
             config,
             stale_windows: self.stale_windows,
+            regions: Regions::default(),
             parts_format: PartsFormat::Current,
         }
     }
@@ -219,13 +226,34 @@ fn parse_scope(text: &str) -> Result<Scope, AnomalyError> {
         .map_err(|e: InvalidScope| AnomalyError::Decode(e.into()))
 }
 
-/// [`Detector::to_bytes`] after the header: the scopes compressed one by one (`C`: the
-/// configuration of this format, or [`ConfigV4`]).
+/// [`Detector::to_bytes`] after the header: the scopes compressed one by one, and the
+/// organisation's regions.
 #[derive(Serialize, Deserialize)]
-struct Parts<C = DetectorConfig> {
+struct Parts {
+    config: DetectorConfig,
+    stale_windows: u64,
+    scopes: Vec<(String, Vec<u8>)>,
+    regions: Regions,
+}
+
+/// [`Parts`] as formats 3 to 6 wrote them (`C`: [`ConfigV4`] or [`ConfigV6`]), without the
+/// regions: read, `unused_region` starts learning.
+#[derive(Serialize, Deserialize)]
+struct PartsV6<C> {
     config: C,
     stale_windows: u64,
     scopes: Vec<(String, Vec<u8>)>,
+}
+
+impl<C: Into<DetectorConfig>> PartsV6<C> {
+    fn upgrade(self) -> Parts {
+        Parts {
+            config: self.config.into(),
+            stale_windows: self.stale_windows,
+            scopes: self.scopes,
+            regions: Regions::default(),
+        }
+    }
 }
 
 /// One scope in postcard encoding, zlib-compressed (streamed: the plain encoding of a scope
@@ -292,6 +320,38 @@ mod tests {
         }
     }
 
+    /// The configuration as formats 5 and 6 wrote it.
+    fn v6(c: &DetectorConfig) -> ConfigV6 {
+        ConfigV6 {
+            trees: c.trees,
+            sample_size: c.sample_size,
+            shingle: c.shingle,
+            time_decay: c.time_decay,
+            output_after: c.output_after,
+            alarm_threshold: c.alarm_threshold,
+            max_principals: c.max_principals,
+            max_gap_fill: c.max_gap_fill,
+            min_alarm_increase: c.min_alarm_increase,
+            seed: c.seed,
+            count_threshold: c.count_threshold,
+            count_prior: c.count_prior,
+            count_slack: c.count_slack,
+            count_min_excess: c.count_min_excess,
+            count_learning: c.count_learning,
+            new_api_learning: c.new_api_learning,
+            root_alarms: c.root_alarms,
+        }
+    }
+
+    /// Forgets what formats 1 to 6 did not save: the new-behaviour kinds since format 6
+    /// (restored, they start learning) and the organisation's regions.
+    fn forget_new_kinds(d: &mut Detector) {
+        for s in d.scopes.values_mut() {
+            s.behaviour = s.behaviour.to_v6().upgrade();
+        }
+        d.regions = Regions::default();
+    }
+
     /// A detector whose forests are all large, as formats 1 to 3 saved them (more than 256
     /// points per tree do not fit the small layout), fed 30 minutes, with its count and
     /// behaviour models forgotten (formats 1 to 4 had none: restored, they start learning);
@@ -313,6 +373,7 @@ mod tests {
             s.counts = Default::default();
             s.behaviour = Default::default();
         }
+        d.regions = Regions::default();
         let legacy = Legacy {
             config: v4(&d.config),
             stale_windows: d.stale_windows,
@@ -328,7 +389,7 @@ mod tests {
     #[test]
     fn version_3_states_are_still_read_and_keep_their_large_forests() {
         let (mut d, legacy) = large_detector();
-        let parts = Parts {
+        let parts = PartsV6 {
             config: legacy.config.clone(),
             stale_windows: legacy.stale_windows,
             scopes: legacy
@@ -357,7 +418,8 @@ mod tests {
             s.counts = Default::default();
             s.behaviour = Default::default();
         }
-        let parts = Parts {
+        d.regions = Regions::default();
+        let parts = PartsV6 {
             config: v4(&d.config),
             stale_windows: d.stale_windows,
             scopes: d
@@ -393,6 +455,7 @@ mod tests {
             d.observe(&window(m, "111111111111", 4));
             d.observe(&window(m, "org", 4));
         }
+        forget_new_kinds(&mut d);
         let parts: ScopeParts = d
             .scopes
             .iter()
@@ -400,13 +463,13 @@ mod tests {
                 let v5 = ScopeModelsV5 {
                     forests: s.forests.to_v5(&d.config, *n),
                     counts: s.counts.clone(),
-                    behaviour: s.behaviour.clone(),
+                    behaviour: s.behaviour.to_v6(),
                 };
                 (n.to_string(), compress(&v5))
             })
             .collect();
-        let header = Parts {
-            config: d.config.clone(),
+        let header = PartsV6 {
+            config: v6(&d.config),
             stale_windows: d.stale_windows,
             scopes: Vec::new(),
         };
@@ -450,6 +513,84 @@ mod tests {
             .restore_scopes(&restored.scope_parts().collect::<Vec<_>>())
             .unwrap();
         assert_eq!(again.to_bytes(), d.to_bytes());
+    }
+
+    #[test]
+    fn version_6_states_keep_new_api_and_their_other_kinds_start_learning() {
+        use crate::anomaly::AlarmKind;
+        let config = DetectorConfig {
+            new_api_learning: 10,
+            new_source_learning: 10,
+            unused_region_learning: 10,
+            ..small()
+        };
+        let mut d = Detector::new(config.clone());
+        let account = |m: i64, ip: &str, region: &str| {
+            let start = crate::anomaly::tests::at(m);
+            let mut w = crate::anomaly::WindowCounts::empty(start, "111111111111".parse().unwrap());
+            w.add_in("alice", "s3.amazonaws.com:GetObject", region, Some(ip));
+            w
+        };
+        for m in 0..30 {
+            d.observe(&account(m, "192.0.2.1", "eu-west-1"));
+            d.observe(&window(m, "org", 4));
+        }
+        // As format 6 wrote it: its configuration, and each scope's `new_api` baselines.
+        let mut header = MAGIC_V6.to_vec();
+        let v6_parts = PartsV6 {
+            config: v6(&d.config),
+            stale_windows: d.stale_windows,
+            scopes: Vec::new(),
+        };
+        header.extend(postcard::to_allocvec(&v6_parts).unwrap());
+        let parts: Vec<(String, Vec<u8>)> = d
+            .scopes
+            .iter()
+            .map(|(n, s)| {
+                let v6 = ScopeModelsV6 {
+                    forests: s.forests.clone(),
+                    counts: s.counts.clone(),
+                    behaviour: s.behaviour.to_v6(),
+                };
+                (n.to_string(), compress(&v6))
+            })
+            .collect();
+        let mut restored = Detector::from_bytes(&header).unwrap();
+        restored.restore_scopes(&parts).unwrap();
+        // The new kinds' settings are the defaults; the saved ones are kept.
+        assert_eq!(restored.config().new_api_learning, 10);
+        assert_eq!(restored.config().new_source_learning, 1440);
+        assert_eq!(
+            restored.config().root_quiet,
+            DetectorConfig::default().root_quiet
+        );
+        forget_new_kinds(&mut d);
+        d.config = restored.config.clone();
+        assert_eq!(restored.to_bytes(), d.to_bytes());
+        // A new range and region right after the restore: the kinds learn again, no alarm;
+        // alice's APIs are still known.
+        let w = account(30, "203.0.113.5", "sa-east-1");
+        let scores = restored.observe(&w);
+        assert_eq!(scores, d.observe(&w));
+        assert!(
+            scores.iter().all(|a| !a
+                .explanation
+                .as_ref()
+                .is_some_and(|e| e.kind.is_behaviour())),
+            "{scores:?}"
+        );
+        let kinds = |scores: Vec<crate::anomaly::Anomaly>| -> Vec<AlarmKind> {
+            scores
+                .into_iter()
+                .filter_map(|a| a.explanation.map(|e| e.kind))
+                .filter(|k| k.is_behaviour())
+                .collect()
+        };
+        // Past the default learning, the same sources are known; a day later, new ones alarm.
+        let later = 30 + 1440;
+        assert!(kinds(restored.observe(&account(later, "203.0.113.9", "sa-east-1"))).is_empty());
+        let found = kinds(restored.observe(&account(later + 1, "198.51.100.1", "ap-south-1")));
+        assert_eq!(found, [AlarmKind::NewSource, AlarmKind::UnusedRegion]);
     }
 
     #[test]

@@ -53,7 +53,8 @@ pub struct Explanation {
     pub region: Option<String>,
 }
 
-/// The detector behind an alarm. Written `forest`, `count`, `new_api` or `root`, as stored.
+/// The detector behind an alarm. Written `forest`, `count`, `new_api`, `root`, `new_source`,
+/// `sign_in_failures`, `access_denied` or `unused_region`, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AlarmKind {
     /// A series' Random Cut Forest score crossed the threshold and its count grew.
@@ -63,8 +64,17 @@ pub enum AlarmKind {
     Count,
     /// A principal known for the learning period called an API it had not called.
     NewApi,
-    /// The account's root user made calls.
+    /// The account's root user made calls (the first minute of a root session).
     Root,
+    /// A principal known for the learning period called from a source IP range or a region
+    /// it had not used.
+    NewSource,
+    /// A burst of failed console sign-ins in an account.
+    SignInFailures,
+    /// A spike of `AccessDenied`-family errors of one principal against its own rate.
+    AccessDenied,
+    /// Calls in a region the organisation did not use during the learning period.
+    UnusedRegion,
 }
 
 impl AlarmKind {
@@ -75,14 +85,30 @@ impl AlarmKind {
             AlarmKind::Count => "count",
             AlarmKind::NewApi => "new_api",
             AlarmKind::Root => "root",
+            AlarmKind::NewSource => "new_source",
+            AlarmKind::SignInFailures => "sign_in_failures",
+            AlarmKind::AccessDenied => "access_denied",
+            AlarmKind::UnusedRegion => "unused_region",
         }
     }
 
     /// A new-behaviour kind (its alarms are scores of [`super::Series::Behaviour`]), not a
     /// burst detector's.
     pub fn is_behaviour(self) -> bool {
-        matches!(self, AlarmKind::NewApi | AlarmKind::Root)
+        !matches!(self, AlarmKind::Forest | AlarmKind::Count)
     }
+
+    /// Every kind, burst detectors first.
+    pub const ALL: [AlarmKind; 8] = [
+        AlarmKind::Forest,
+        AlarmKind::Count,
+        AlarmKind::NewApi,
+        AlarmKind::Root,
+        AlarmKind::NewSource,
+        AlarmKind::SignInFailures,
+        AlarmKind::AccessDenied,
+        AlarmKind::UnusedRegion,
+    ];
 }
 
 impl fmt::Display for AlarmKind {
@@ -93,19 +119,19 @@ impl fmt::Display for AlarmKind {
 
 /// Text that is not an [`AlarmKind`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an alarm kind (expected \"forest\", \"count\", \"new_api\" or \"root\")")]
+#[error(
+    "{0:?} is not an alarm kind (expected \"forest\", \"count\", \"new_api\", \"root\", \
+     \"new_source\", \"sign_in_failures\", \"access_denied\" or \"unused_region\")"
+)]
 pub struct InvalidAlarmKind(pub String);
 
 impl FromStr for AlarmKind {
     type Err = InvalidAlarmKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "forest" => Ok(AlarmKind::Forest),
-            "count" => Ok(AlarmKind::Count),
-            "new_api" => Ok(AlarmKind::NewApi),
-            "root" => Ok(AlarmKind::Root),
-            _ => Err(InvalidAlarmKind(s.to_owned())),
-        }
+        AlarmKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| InvalidAlarmKind(s.to_owned()))
     }
 }
 
@@ -117,15 +143,26 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_as_text() {
-        for k in [
-            AlarmKind::Forest,
-            AlarmKind::Count,
-            AlarmKind::NewApi,
-            AlarmKind::Root,
-        ] {
+        for k in AlarmKind::ALL {
             assert_eq!(k.as_str().parse::<AlarmKind>().unwrap(), k);
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
         assert!("rcf".parse::<AlarmKind>().is_err());
+        let behaviour: Vec<&str> = AlarmKind::ALL
+            .into_iter()
+            .filter(|k| k.is_behaviour())
+            .map(AlarmKind::as_str)
+            .collect();
+        assert_eq!(
+            behaviour,
+            [
+                "new_api",
+                "root",
+                "new_source",
+                "sign_in_failures",
+                "access_denied",
+                "unused_region"
+            ]
+        );
     }
 }

@@ -11,7 +11,7 @@ pub(super) const ROLLUPS_CONFLICT: &str =
     "ON CONFLICT (tier, window_start, account, region, metric, item) \
      DO UPDATE SET count = activity_rollups.count + excluded.count";
 
-const EVENT_COLUMNS: [&str; 13] = [
+const EVENT_COLUMNS: [&str; 14] = [
     "account",
     "event_id",
     "event_time",
@@ -25,6 +25,7 @@ const EVENT_COLUMNS: [&str; 13] = [
     "error_code",
     "read_only",
     "event_type",
+    "sign_in_failed",
 ];
 
 const ROLLUP_COLUMNS: [&str; 7] = [
@@ -180,6 +181,7 @@ fn event_row(ev: &ActivityEvent) -> Vec<Val> {
         Val::text(&ev.error_code),
         Val::bool(ev.read_only),
         Val::text(&ev.event_type),
+        Val::Bool(ev.sign_in_failed),
     ]
 }
 

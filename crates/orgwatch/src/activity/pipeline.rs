@@ -89,7 +89,13 @@ async fn read<S: Source + 'static>(
     let mut live = Live::new(activity.lateness);
     live.resume(store.activity_state().await?.max_event_time);
     let scoring = Scoring::new(
-        Scorer::load(store, activity.lateness, activity.resident_scopes).await?,
+        Scorer::load(
+            store,
+            activity.lateness,
+            activity.resident_scopes,
+            &activity.alarm_switches,
+        )
+        .await?,
         activity.lateness,
     );
     let mut writer = Writer {

@@ -17,7 +17,7 @@
 //! saved part continues them exactly).
 
 use anyhow::{Context, Result};
-use orgwatch_activity::anomaly::{Detector, DetectorConfig, WindowCounts};
+use orgwatch_activity::anomaly::{AlarmKind, Detector, DetectorConfig, WindowCounts};
 use orgwatch_activity::scorer;
 use orgwatch_activity::MinuteCounter;
 use orgwatch_model::activity::from_epoch_s;
@@ -44,18 +44,27 @@ pub struct Scorer {
     last_save: Instant,
     /// Most scopes held in memory after a chunk is scored.
     resident_scopes: usize,
+    /// The run's `--alarm`/`--no-alarm` switches, applied to every detector loaded.
+    alarm_switches: Vec<(AlarmKind, bool)>,
 }
 
 impl Scorer {
     /// The scorer of the stored state (a saved detector, or a new one), holding at most
-    /// `resident_scopes` scopes in memory between chunks.
-    pub async fn load(store: &Store, lateness: Duration, resident_scopes: usize) -> Result<Scorer> {
-        let (detector, saved_until) = saved_detector(store).await?;
+    /// `resident_scopes` scopes in memory between chunks, with the new-behaviour alarm kinds
+    /// of `alarm_switches` switched on or off.
+    pub async fn load(
+        store: &Store,
+        lateness: Duration,
+        resident_scopes: usize,
+        alarm_switches: &[(AlarmKind, bool)],
+    ) -> Result<Scorer> {
+        let (detector, saved_until) = saved_detector(store, alarm_switches).await?;
         Ok(Scorer {
             scorer: scorer::Scorer::new(detector, saved_until, lateness),
             saved_until,
             last_save: Instant::now(),
             resident_scopes: resident_scopes.max(1),
+            alarm_switches: alarm_switches.to_vec(),
         })
     }
 
@@ -127,7 +136,7 @@ impl Scorer {
     /// Continues from the stored detector (another worker's), keeping the counts of what this
     /// process stored.
     async fn reload(&mut self, store: &Store) -> Result<()> {
-        let (detector, saved_until) = saved_detector(store).await?;
+        let (detector, saved_until) = saved_detector(store, &self.alarm_switches).await?;
         self.scorer.restart(detector, saved_until);
         self.saved_until = saved_until;
         self.last_save = Instant::now();
@@ -168,23 +177,30 @@ const UNREADABLE: &str = "the saved anomaly detector cannot be read (DELETE FROM
 
 /// The saved detector (or a new one) and the `scored_until` it was saved with: its header,
 /// its scopes being read as their accounts are active, unless the header is of an earlier
-/// format (then every scope is read now, and rewritten by the next checkpoint).
-async fn saved_detector(store: &Store) -> Result<(Detector, Option<Timestamp>)> {
+/// format (then every scope is read now, and rewritten by the next checkpoint). Its alarm
+/// kinds are switched as `alarm_switches` says (switches change no state: a saved detector
+/// takes them).
+async fn saved_detector(
+    store: &Store,
+    alarm_switches: &[(AlarmKind, bool)],
+) -> Result<(Detector, Option<Timestamp>)> {
     let saved = store.activity_detector_header().await?;
-    let detector = match &saved.bytes {
-        Some(bytes) => Detector::from_bytes(bytes).context(UNREADABLE)?,
-        None => Detector::new(DetectorConfig::default()),
-    };
-    if !detector.needs_every_scope() {
-        return Ok((detector, saved.scored_until));
-    }
-    // Header and scopes read in one snapshot, as another worker may save meanwhile.
-    let saved = store.activity_detector().await?;
     let mut detector = match &saved.bytes {
         Some(bytes) => Detector::from_bytes(bytes).context(UNREADABLE)?,
         None => Detector::new(DetectorConfig::default()),
     };
-    detector.restore_scopes(&saved.parts).context(UNREADABLE)?;
+    if detector.needs_every_scope() {
+        // Header and scopes read in one snapshot, as another worker may save meanwhile.
+        let saved = store.activity_detector().await?;
+        detector = match &saved.bytes {
+            Some(bytes) => Detector::from_bytes(bytes).context(UNREADABLE)?,
+            None => Detector::new(DetectorConfig::default()),
+        };
+        detector.restore_scopes(&saved.parts).context(UNREADABLE)?;
+    }
+    for &(kind, on) in alarm_switches {
+        detector.set_alarm(kind, on);
+    }
     Ok((detector, saved.scored_until))
 }
 
