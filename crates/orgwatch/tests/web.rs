@@ -880,3 +880,55 @@ async fn the_cost_and_security_pages_show_the_demo_figures_and_a_viewer_only_the
 on_both_backends!(
     the_cost_and_security_pages_show_the_demo_figures_and_a_viewer_only_their_accounts
 );
+
+/// Names from the data that a spreadsheet would run as formulas reach the CSV as text.
+async fn csv_downloads_keep_formulas_from_the_data_as_text(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_slice(orgwatch_test_support::a360::DAILY).unwrap();
+    let hostile = "=HYPERLINK(\"http://evil.example\",\"open me\")";
+    doc["account"]["account_name"] = Value::from(hostile);
+    doc["security"]["secrets_manager"][0]["name"] = Value::from("@SUM(1+1)");
+    doc["security"]["secrets_manager"][1]["name"] = Value::from("-2+3");
+    orgwatch_test_support::fs::put(
+        dir.path(),
+        orgwatch_test_support::a360::DAILY_PATH,
+        doc.to_string().as_bytes(),
+    );
+    let db = TestDb::new(backend).await;
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    let accounts = get(&app, "/api/cost.csv?table=accounts", &admin).await;
+    assert!(
+        accounts.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open me\"\")\","),
+        "{accounts}"
+    );
+    let secrets = get(&app, "/api/security.csv?table=secrets", &admin).await;
+    assert!(secrets.contains(",'@SUM(1+1),"), "{secrets}");
+    assert!(secrets.contains(",'-2+3,"), "{secrets}");
+    for csv in [&accounts, &secrets] {
+        for field in csv.lines().flat_map(|l| l.split(',')) {
+            let field = field.trim_start_matches('"');
+            assert!(
+                !field.starts_with(['=', '@', '+']) && !field.starts_with("-2"),
+                "{field} in {csv}"
+            );
+        }
+    }
+    // The page shows the name as it is, escaped as HTML.
+    let page = get(&app, "/security", &admin).await;
+    assert!(
+        page.contains("=HYPERLINK(&#34;http://evil.example&#34;"),
+        "{page}"
+    );
+    store.close().await;
+}
+
+on_both_backends!(csv_downloads_keep_formulas_from_the_data_as_text);
