@@ -279,10 +279,16 @@ impl Table {
                 .collect(),
             more: self.rows.len().saturating_sub(shown),
             empty: self.empty.clone(),
+            // The download keeps the order the page shows.
             csv: format!(
-                "{query}{}table={}",
+                "{query}{}table={}{}",
                 if query.is_empty() { "" } else { "&" },
-                self.id
+                self.id,
+                sorted.map_or_else(String::new, |(k, d)| format!(
+                    "&sort={}.{k}&dir={}",
+                    self.id,
+                    if d { "desc" } else { "asc" }
+                ))
             ),
         }
     }
@@ -311,7 +317,7 @@ pub(crate) struct TableView {
     /// Rows left out of the page (in the CSV).
     pub(crate) more: usize,
     pub(crate) empty: String,
-    /// The query string of its CSV download (without the path).
+    /// The query string of its CSV download (without the path), in the page's order.
     pub(crate) csv: String,
 }
 
@@ -370,6 +376,19 @@ mod tests {
         t.sort("name", false);
         assert_eq!(names(&t), ["a", "b", "c"]);
         assert!(!t.sort("nope", false), "an unknown column is refused");
+        // The page's links keep the filter; its download keeps the order too.
+        let v = t.view("account=111111111111", Some(("name", false)));
+        assert_eq!(v.csv, "account=111111111111&table=t&sort=t.name&dir=asc");
+        assert_eq!(v.headers[0].aria_sort, "ascending");
+        assert_eq!(
+            v.headers[0].href, "?account=111111111111&sort=t.name&dir=desc#t",
+            "a click on the sorted column reverses it"
+        );
+        assert_eq!(
+            v.headers[1].href,
+            "?account=111111111111&sort=t.cost&dir=desc#t"
+        );
+        assert_eq!(t.view("", None).csv, "table=t");
     }
 
     #[test]

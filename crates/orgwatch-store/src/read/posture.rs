@@ -79,7 +79,8 @@ pub struct KmsKey {
     pub description: String,
     /// `Enabled`, `Disabled`, `PendingDeletion`, …
     pub state: String,
-    /// Automatic rotation (`None`: not reported).
+    /// Automatic rotation (`None`: not reported, as the genuine sender writes it; the page
+    /// counts it as without rotation, since nothing shows that it rotates).
     pub rotation_enabled: Option<bool>,
 }
 
@@ -92,7 +93,8 @@ pub struct Secret {
     pub region: String,
     /// Name.
     pub name: String,
-    /// Automatic rotation (`None`: not reported).
+    /// Automatic rotation (`None`: not reported, as the genuine sender writes it; the page
+    /// counts it as without rotation, since nothing shows that it rotates).
     pub rotation_enabled: Option<bool>,
     /// Last change.
     pub last_changed: Option<Timestamp>,
