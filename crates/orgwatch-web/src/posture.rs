@@ -194,6 +194,75 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
         empty: why("open finding"),
         page_rows: None,
     };
+    let severities = |o: &OpenFindings| {
+        vec![
+            Cell::Int(o.critical),
+            Cell::Int(o.high),
+            Cell::Int(o.medium),
+            Cell::Int(o.low),
+            Cell::Int(o.informational),
+            Cell::Int(o.total()),
+        ]
+    };
+    let severity_columns = [
+        num("critical", "Critical"),
+        num("high", "High"),
+        num("medium", "Medium"),
+        num("low", "Low"),
+        num("informational", "Info"),
+        num("total", "Total"),
+    ];
+    let mut per_day: BTreeMap<time::Date, OpenFindings> = BTreeMap::new();
+    for d in &r.trend {
+        per_day.entry(d.day).or_default().merge(&d.open);
+    }
+    let trend_totals = Table {
+        id: "trend_totals",
+        caption: "Open findings over time, by severity (each day: the latest state of each \
+            finding up to it)"
+            .to_owned(),
+        columns: [text("day", "Day")]
+            .into_iter()
+            .chain(severity_columns)
+            .collect(),
+        rows: per_day
+            .iter()
+            .map(|(day, o)| {
+                let mut cells = vec![Cell::Text(Day(*day).to_string())];
+                cells.extend(severities(o));
+                Row::new(cells)
+            })
+            .collect(),
+        empty: why("open finding in these days"),
+        page_rows: None,
+    };
+    let trend = Table {
+        id: "trend",
+        caption: "Open findings over time, per account".to_owned(),
+        columns: [
+            text("day", "Day"),
+            text("account_id", "Account"),
+            text("name", "Name"),
+        ]
+        .into_iter()
+        .chain(severity_columns)
+        .collect(),
+        rows: r
+            .trend
+            .iter()
+            .map(|d| {
+                let mut cells = vec![
+                    Cell::Text(Day(d.day).to_string()),
+                    Cell::Text(d.account_id.to_string()),
+                    name(d.account_id.as_str()),
+                ];
+                cells.extend(severities(&d.open));
+                Row::new(cells)
+            })
+            .collect(),
+        empty: why("open finding in these days"),
+        page_rows: Some(100),
+    };
     let critical = Table {
         id: "critical",
         caption: format!(
@@ -415,6 +484,8 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
     vec![
         accounts,
         findings,
+        trend_totals,
+        trend,
         critical,
         kms,
         secrets,

@@ -735,6 +735,26 @@ async fn the_cost_and_security_figures_are_the_files(
         totals["secrets_without_rotation"],
         want.secrets_without_rotation
     );
+    // Over time: each of the 30 days against the files' state on that day; the last is the
+    // totals.
+    let trend = rows(&security, "trend_totals");
+    assert_eq!(trend.len(), 30);
+    for r in trend {
+        let d = common::date(r["day"].as_str().unwrap());
+        let on = want.open_on(d);
+        for severity in ["critical", "high", "medium", "low", "informational"] {
+            let n = on.get(&severity.to_uppercase()).copied().unwrap_or(0);
+            assert_eq!(r[severity], n, "{d} {severity}");
+        }
+    }
+    assert_eq!(trend[29]["critical"], totals["open_findings"]["critical"]);
+    assert_eq!(trend[29]["total"], {
+        let o = &totals["open_findings"];
+        ["critical", "high", "medium", "low", "informational"]
+            .iter()
+            .map(|s| o[s].as_i64().unwrap())
+            .sum::<i64>()
+    });
     let critical = rows(&security, "critical");
     assert_eq!(critical.len() as i64, want.open["CRITICAL"].min(100));
     assert!(critical

@@ -20,8 +20,8 @@ pub use cost::{
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use filter::PageFilter;
 pub use posture::{
-    AccountRef, Certificate, CriticalFinding, KmsKey, Secret, SecurityReport, SourceFindings,
-    Trail, WebAcl, EXPIRY_WARNING_DAYS, NEWEST_CRITICAL,
+    AccountRef, Certificate, CriticalFinding, FindingsDay, KmsKey, Secret, SecurityReport,
+    SourceFindings, Trail, WebAcl, EXPIRY_WARNING_DAYS, NEWEST_CRITICAL, TREND_DAYS,
 };
 pub use summary::{AccountSummary, OpenFindings, OrgSummary};
 

@@ -13,6 +13,9 @@
 //! - **current state** (KMS keys, secrets, WAF web ACLs, CloudTrail trails, ACM
 //!   certificates): the rows of each account and region's latest DAILY file up to that day;
 //!   a trail that every region's file repeats (a multi-region trail) is shown once;
+//! - **open findings over time**: the same count on each day from the filter's first day
+//!   (default: 29 days before the as-of day) to the as-of day, each day from the latest
+//!   state of each finding up to that day, per account and severity;
 //! - **certificates expiring within 30 days**: `not_after` after the as-of instant and at
 //!   most [`EXPIRY_WARNING_DAYS`] days later ([`Certificate::expires_within`]).
 
@@ -29,6 +32,9 @@ use time::{Date, Duration, OffsetDateTime};
 
 /// Most critical findings [`SecurityReport::critical`] lists.
 pub const NEWEST_CRITICAL: i64 = 100;
+
+/// Days the findings over time cover by default.
+pub const TREND_DAYS: i64 = 30;
 
 /// Certificates whose `not_after` is at most this many days after the as-of instant are
 /// "expiring".
@@ -185,6 +191,17 @@ impl Certificate {
     }
 }
 
+/// Open findings of one account on one day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingsDay {
+    /// The day (its state: each finding's latest DAILY row up to it).
+    pub day: Date,
+    /// The account.
+    pub account_id: AccountId,
+    /// Counts by severity.
+    pub open: OpenFindings,
+}
+
 /// An account shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountRef {
@@ -205,6 +222,9 @@ pub struct SecurityReport {
     pub accounts: Vec<AccountRef>,
     /// Open findings per account and source.
     pub findings: Vec<SourceFindings>,
+    /// Open findings per day of the range and account (accounts with none that day are
+    /// left out), by day then account.
+    pub trend: Vec<FindingsDay>,
     /// Open critical findings, newest first.
     pub critical: Vec<CriticalFinding>,
     /// KMS keys.
@@ -250,8 +270,8 @@ impl SecurityReport {
 
 impl Store {
     /// The Security page's figures for the accounts `access` sees and `filter` names, as of
-    /// the filter's last day (see the module docs for every figure; `filter.from` is not
-    /// used: each figure is a state at one day).
+    /// the filter's last day (see the module docs for every figure; `filter.from` bounds
+    /// only the findings over time: every other figure is a state at one day).
     pub async fn security_report(
         &self,
         access: &Access,
@@ -342,6 +362,7 @@ async fn security_report<C: Conn>(
             as_of: None,
             accounts,
             findings: Vec::new(),
+            trend: Vec::new(),
             critical: Vec::new(),
             kms_keys: Vec::new(),
             secrets: Vec::new(),
@@ -625,11 +646,17 @@ async fn security_report<C: Conn>(
             &b.arn,
         ))
     });
+    let from = filter
+        .from
+        .unwrap_or(as_of - Duration::days(TREND_DAYS - 1))
+        .min(as_of);
+    let trend = trend(c, &vis, &args, from, as_of).await?;
     let collection = Collection::read(c, "security_status", &current, &args).await?;
     Ok(SecurityReport {
         as_of: Some(as_of),
         accounts,
         findings,
+        trend,
         critical,
         kms_keys,
         secrets,
@@ -638,4 +665,80 @@ async fn security_report<C: Conn>(
         certificates,
         collection,
     })
+}
+
+/// One DAILY row of a finding: account, finding id, day, severity, workflow and record state.
+type FindingRow = (String, String, Date, String, Option<String>, Option<String>);
+
+/// Open, as [`OPEN`] says it in SQL.
+fn is_open(workflow: Option<&str>, record: Option<&str>) -> bool {
+    let upper = |v: Option<&str>, or: &str| v.unwrap_or(or).to_ascii_uppercase();
+    upper(record, "ACTIVE") == "ACTIVE"
+        && !matches!(upper(workflow, "NEW").as_str(), "RESOLVED" | "SUPPRESSED")
+}
+
+/// Open findings per day of `from ..= to` and account: each finding's rows in day order,
+/// each state holding from its day to the next row's (the latest row of a day wins).
+async fn trend<C: Conn>(
+    c: &mut C,
+    vis: &str,
+    args: &[Val],
+    from: Date,
+    to: Date,
+) -> Result<Vec<FindingsDay>, sqlx::Error> {
+    let rows: Vec<FindingRow> = c
+        .fetch_all(
+            &format!(
+                "SELECT a.account_id, f.finding_id, sn.period_start, \
+                 UPPER(COALESCE(f.severity, '')), f.workflow_state, f.record_state \
+                 FROM findings f JOIN snapshots sn ON sn.id = f.snapshot_id \
+                 AND sn.granularity = 'DAILY' JOIN accounts a ON a.id = f.account_id \
+                 WHERE f.finding_id IS NOT NULL AND sn.period_start <= ? AND {vis} \
+                 ORDER BY a.account_id, f.finding_id, sn.period_start, sn.id"
+            ),
+            args,
+        )
+        .await?;
+    let mut days: std::collections::BTreeMap<(Date, &str), OpenFindings> = Default::default();
+    for (i, (account, finding, day, severity, workflow, record)) in rows.iter().enumerate() {
+        // This state holds until the finding's next row, or to the end of the range.
+        let until = match rows.get(i + 1) {
+            Some((a, f, next, ..)) if a == account && f == finding => *next - Duration::days(1),
+            _ => to,
+        };
+        if !is_open(workflow.as_deref(), record.as_deref()) {
+            continue;
+        }
+        let mut d = (*day).max(from);
+        while d <= until.min(to) {
+            days.entry((d, account.as_str()))
+                .or_default()
+                .add(severity, 1);
+            d += Duration::days(1);
+        }
+    }
+    days.into_iter()
+        .map(|((day, account), open)| {
+            Ok(FindingsDay {
+                day,
+                account_id: account_id(account)?,
+                open,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_open;
+
+    #[test]
+    fn open_is_active_and_neither_resolved_nor_suppressed() {
+        assert!(is_open(None, None));
+        assert!(is_open(Some("new"), Some("active")));
+        assert!(is_open(Some("NOTIFIED"), None));
+        assert!(!is_open(Some("resolved"), None));
+        assert!(!is_open(Some("SUPPRESSED"), Some("ACTIVE")));
+        assert!(!is_open(None, Some("ARCHIVED")));
+    }
 }

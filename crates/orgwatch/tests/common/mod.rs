@@ -39,11 +39,33 @@ pub struct Expected {
     pub secrets_without_rotation: usize,
     /// The day of the newest DAILY file (the Security page's "as of").
     pub security_day: Option<Date>,
+    /// Every DAILY row of each finding: (account, finding id) -> (day, severity, open).
+    pub finding_rows: BTreeMap<(String, String), Vec<FindingRow>>,
+}
+
+impl Expected {
+    /// Open findings by severity on `day`: each finding's latest row up to that day.
+    pub fn open_on(&self, day: Date) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for rows in self.finding_rows.values() {
+            let latest = rows
+                .iter()
+                .filter(|(d, _, _)| *d <= day)
+                .max_by_key(|(d, _, _)| *d);
+            if let Some((_, severity, true)) = latest {
+                *out.entry(severity.clone()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
 }
 
 pub fn date(s: &str) -> Date {
     Date::parse(s, format_description!("[year]-[month]-[day]")).unwrap()
 }
+
+/// One DAILY row of a finding: day, severity, open.
+pub type FindingRow = (Date, String, bool);
 
 /// A forecast bucket: first day, end (exclusive), amount.
 type Bucket = (Date, Date, f64);
@@ -52,6 +74,7 @@ type Bucket = (Date, Date, f64);
 /// day, whichever region's file carries it) and the newest state of each finding.
 pub fn expected(dir: &Path) -> Expected {
     let mut cost: BTreeMap<(String, Date), f64> = BTreeMap::new();
+    let mut finding_rows: BTreeMap<(String, String), Vec<FindingRow>> = BTreeMap::new();
     let mut services_of: BTreeMap<(String, Date), Vec<(String, f64)>> = BTreeMap::new();
     // (account, day) -> forecast buckets (start, end, amount) of that day's file
     let mut forecasts: BTreeMap<(String, Date), Vec<Bucket>> = BTreeMap::new();
@@ -134,6 +157,10 @@ pub fn expected(dir: &Path) -> Expected {
                 && workflow != "SUPPRESSED";
             let key = (account.clone(), id.to_owned());
             let source = f["product_name"].as_str().unwrap().to_owned();
+            finding_rows
+                .entry(key.clone())
+                .or_default()
+                .push((day, text("severity"), open));
             if findings.get(&key).is_none_or(|(d, _, _, _)| *d <= day) {
                 findings.insert(key, (day, text("severity"), open, source));
             }
@@ -222,6 +249,7 @@ pub fn expected(dir: &Path) -> Expected {
         }
     }
     out.cost = cost;
+    out.finding_rows = finding_rows;
     out
 }
 
