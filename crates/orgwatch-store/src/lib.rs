@@ -23,8 +23,12 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    Access, AccountSummary, Cursor, EventFilter, InvalidCursor, Limits, MinutePoint, OpenFindings,
-    OrgSummary, Page, RecentEvent, TableCount, MAX_PAGE, TABLES,
+    Access, AccountCost, AccountRef, AccountSummary, Certificate, Collection, CostRange,
+    CostReport, CriticalFinding, Cursor, DailyCost, DailyServiceCost, Empty, EventFilter,
+    FindingsDay, Forecast, ForecastSource, InvalidCursor, KmsKey, Limits, MarketplaceCost,
+    MinutePoint, OpenFindings, OrgSummary, Page, PageFilter, RecentEvent, Saving, Secret,
+    SecurityReport, ServiceCost, SourceFindings, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS,
+    EXPIRY_WARNING_DAYS, MAX_PAGE, NEWEST_CRITICAL, TABLES, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

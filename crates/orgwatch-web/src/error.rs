@@ -4,9 +4,13 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// A request that failed inside the app.
+/// A request that failed: bad input (400, saying what was wrong), or a failure inside the
+/// app (500, with no detail).
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
+    /// A query parameter the app cannot use; the message names it.
+    #[error("bad request: {0}")]
+    BadRequest(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] orgwatch_store::StoreError),
@@ -20,6 +24,9 @@ pub enum WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        if let WebError::BadRequest(why) = self {
+            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+        }
         tracing::error!(error = %self, "request failed");
         (
             StatusCode::INTERNAL_SERVER_ERROR,

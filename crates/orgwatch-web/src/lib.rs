@@ -8,6 +8,10 @@
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
 //!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
 //!
+//! Pages: Overview (`/`), Cost (`/cost`) and Security (`/security`), each with its JSON API
+//! (`/api/overview`, `/api/cost`, `/api/security`) and, for Cost and Security, every table
+//! as CSV (`/api/cost.csv?table=ID`); the filter and sort are query parameters (`query.rs`).
+//!
 //! Every page and `/api/*` route requires a session except the public ones (`/login`,
 //! `/healthz`, `/readyz`, `/static/*`); what a user sees is filtered by their
 //! [`orgwatch_store::Access`] in the store's SQL, not in templates.
@@ -16,15 +20,20 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod assets;
+mod cost;
 mod error;
 mod health;
 pub mod limit;
 mod login;
 mod overview;
 pub mod password;
+mod posture;
+mod query;
+mod report;
 mod routes;
 mod security;
 pub mod session;
+mod table;
 
 pub use error::WebError;
 pub use routes::{routes, Guard, RouteInfo, PUBLIC_PATHS};

@@ -197,6 +197,8 @@ struct OverviewPage<'a> {
     user_name: &'a str,
     role: &'a str,
     csrf_token: &'a str,
+    /// The page, for the navigation.
+    current: &'static str,
     /// Why there is nothing to show, when there is nothing.
     empty: Option<String>,
     /// Why there is no cost, when accounts have none.
@@ -212,8 +214,12 @@ struct OverviewPage<'a> {
     rows: Vec<Row>,
 }
 
-/// Why an overview has no account.
-fn empty_reason(access: &Access) -> String {
+/// Why a page has no account: none loaded, none in the caller's access, or (when
+/// `filtered`) none that the page's filter names.
+pub(crate) fn empty_reason(access: &Access, filtered: bool) -> String {
+    if filtered {
+        return "No account you may see matches the filter: widen it or reset it.".to_owned();
+    }
     match access {
         Access::All => "No account is loaded yet. Load A360 snapshots with \
             `orgwatch ingest --from DIR`, or try `orgwatch demo`."
@@ -248,10 +254,11 @@ pub(crate) async fn page(
         user_name: &user.user.name,
         role: user.user.role.as_str(),
         csrf_token: &user.csrf_token,
+        current: "overview",
         empty: org
             .accounts
             .is_empty()
-            .then(|| empty_reason(&user.user.access)),
+            .then(|| empty_reason(&user.user.access, false)),
         no_cost: (org.day.is_none() && !org.accounts.is_empty()).then_some(
             "No daily cost report is loaded yet: cost figures appear once a DAILY snapshot \
              with Cost Explorer data is loaded.",

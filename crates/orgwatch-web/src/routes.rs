@@ -2,7 +2,7 @@
 //! table, and the tests walk it, so a new route is covered by them without being listed
 //! twice.
 
-use crate::{assets, health, login, overview, security, session, AppState};
+use crate::{assets, cost, health, login, overview, posture, security, session, AppState};
 use axum::handler::Handler;
 use axum::http::{Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -67,6 +67,12 @@ fn table() -> Vec<Entry> {
     vec![
         entry(M::GET, "/", Page, overview::page),
         entry(M::GET, "/api/overview", Api, overview::api),
+        entry(M::GET, "/cost", Page, cost::page),
+        entry(M::GET, "/api/cost", Api, cost::api),
+        entry(M::GET, "/api/cost.csv", Api, cost::csv),
+        entry(M::GET, "/security", Page, posture::page),
+        entry(M::GET, "/api/security", Api, posture::api),
+        entry(M::GET, "/api/security.csv", Api, posture::csv),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),

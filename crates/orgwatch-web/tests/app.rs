@@ -165,7 +165,20 @@ fn request(method: &Method, path: &str) -> Request<Body> {
 async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
     let app = App::new(store).await;
     let all = routes();
-    assert!(all.len() >= 8, "{all:?}");
+    assert!(all.len() >= 14, "{all:?}");
+    // The pages and their API are in the table, so the walk below covers them.
+    for path in [
+        "/",
+        "/api/overview",
+        "/cost",
+        "/api/cost",
+        "/api/cost.csv",
+        "/security",
+        "/api/security",
+        "/api/security.csv",
+    ] {
+        assert!(all.iter().any(|r| r.path == path), "{path} is routed");
+    }
     for route in &all {
         let public = PUBLIC_PATHS.contains(&route.path);
         assert_eq!(
@@ -429,6 +442,43 @@ async fn the_overview_of_an_empty_store_says_why(store: Store) {
     assert_eq!(json["day"], serde_json::Value::Null);
 }
 
+async fn the_cost_and_security_pages_of_an_empty_store_say_why(store: Store) {
+    let app = App::new(store).await;
+    let session = app.login("admin").await;
+    for page in ["/", "/cost", "/security"] {
+        let html = body(app.get(page, Some(&session)).await).await;
+        assert!(html.contains("No account is loaded yet"), "{page}: {html}");
+        // Each page links the others.
+        for link in ["href=\"/\"", "href=\"/cost\"", "href=\"/security\""] {
+            assert!(html.contains(link), "{page} links {link}");
+        }
+    }
+    for (api, range) in [("/api/cost", "range"), ("/api/security", "as_of")] {
+        let res = app.get(api, Some(&session)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_str(&body(res).await).unwrap();
+        assert_eq!(json[range], serde_json::Value::Null, "{api}");
+        let tables = json["tables"].as_object().unwrap();
+        assert!(tables.len() >= 7, "{api}: {tables:?}");
+        for (id, t) in tables {
+            assert_eq!(t["rows"], serde_json::json!([]), "{api} {id}");
+            let why = t["empty"].as_str().unwrap_or_default();
+            assert!(!why.is_empty(), "{api} {id} says why it is empty");
+        }
+        // A table's CSV is its header alone.
+        let id = tables.keys().next().unwrap();
+        let res = app
+            .get(&format!("{api}.csv?table={id}"), Some(&session))
+            .await;
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
+        let csv = body(res).await;
+        assert_eq!(csv.lines().count(), 1, "{csv}");
+    }
+}
+
 on_both_backends!(store:
     every_route_needs_a_session_except_the_public_ones,
     every_state_changing_route_needs_the_sessions_csrf_token,
@@ -438,4 +488,5 @@ on_both_backends!(store:
     logout_destroys_the_session_on_the_server,
     logins_are_rate_limited_per_user_name_and_per_address,
     the_overview_of_an_empty_store_says_why,
+    the_cost_and_security_pages_of_an_empty_store_say_why,
 );

@@ -501,3 +501,454 @@ fn the_demo_serves_and_says_how_to_get_in_on_every_run() {
     assert!(http_login(&second.addr(), "admin", &password).is_some());
     assert!(second.stop().success());
 }
+
+// ------------------------------------------------------------------ Cost and Security
+
+/// Loads a demo organisation into `db`; the figures its files say.
+fn load_demo(
+    db: &TestDb,
+    dir: &std::path::Path,
+    seed: &str,
+    accounts: &str,
+    days: &str,
+    end: &str,
+) {
+    let out = orgwatch!(
+        db,
+        &[
+            "demo",
+            "--no-serve",
+            "--seed",
+            seed,
+            "--accounts",
+            accounts,
+            "--days",
+            days,
+            "--end-date",
+            end,
+            "--dir",
+            dir.to_str().unwrap(),
+        ]
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+async fn json(app: &Router, path: &str, cookie: &str) -> Value {
+    serde_json::from_str(&get(app, path, cookie).await).unwrap()
+}
+
+fn rows<'v>(doc: &'v Value, table: &str) -> &'v Vec<Value> {
+    doc["tables"][table]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no table {table}"))
+}
+
+fn table_ids(doc: &Value) -> Vec<String> {
+    doc["tables"].as_object().unwrap().keys().cloned().collect()
+}
+
+/// A page without what echoes the request (the filter form, the links that keep the filter),
+/// which is not data: a viewer may ask for another account, and must get none of its rows.
+fn without_echo(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    if let Some(a) = rest.find("<form class=\"filter\"") {
+        let b = a + rest[a..].find("</form>").unwrap();
+        out.push_str(&rest[..a]);
+        rest = &rest[b..];
+    }
+    while let Some(a) = rest.find("href=\"") {
+        out.push_str(&rest[..a]);
+        let after = &rest[a + 6..];
+        rest = &after[after.find('"').unwrap() + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every figure of the Cost and Security pages, their API and a CSV against the files.
+async fn the_cost_and_security_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    want: &common::Expected,
+) {
+    let money = |v: &Value| cents(v.as_f64().unwrap());
+    let day = want.day.unwrap();
+    let cost = json(app, "/api/cost", admin).await;
+    assert_eq!(cost["range"]["to"], orgwatch_model::Day(day).to_string());
+    let totals = &cost["totals"];
+    assert_eq!(money(&totals["day_cost"]), cents(want.day_cost));
+    assert_eq!(money(&totals["month_to_date"]), cents(want.month_to_date));
+    assert_eq!(
+        money(&totals["previous_month_to_date"]),
+        cents(want.previous_month_to_date)
+    );
+    assert_eq!(money(&totals["forecast"]), cents(want.forecast));
+    assert_eq!(
+        totals["forecast_run_rate_accounts"], want.run_rate_forecasts,
+        "accounts whose file holds no forecast"
+    );
+    assert!(want.forecast > want.month_to_date || day.day() == day.month().length(day.year()));
+    // The daily tables, per account and per service, over the default 30 days.
+    let from = day - time::Duration::days(29);
+    let in_range = |d: &time::Date| (from..=day).contains(d);
+    let daily = rows(&cost, "daily");
+    assert_eq!(
+        daily.len(),
+        want.cost.keys().filter(|(_, d)| in_range(d)).count()
+    );
+    for r in daily {
+        let key = (
+            r["account_id"].as_str().unwrap().to_owned(),
+            common::date(r["day"].as_str().unwrap()),
+        );
+        assert_eq!(money(&r["cost"]), cents(want.cost[&key]), "{key:?}");
+    }
+    let mut per_service: std::collections::BTreeMap<&str, f64> = Default::default();
+    for ((service, d), c) in &want.service_cost {
+        if in_range(d) {
+            *per_service.entry(service.as_str()).or_insert(0.0) += c;
+        }
+    }
+    let services = rows(&cost, "services");
+    assert_eq!(services.len(), per_service.len());
+    for s in services {
+        let name = s["service"].as_str().unwrap();
+        assert_eq!(money(&s["range_cost"]), cents(per_service[name]), "{name}");
+    }
+    // Top services come largest first.
+    let top: Vec<f64> = services
+        .iter()
+        .map(|s| s["range_cost"].as_f64().unwrap())
+        .collect();
+    assert!(top.windows(2).all(|w| w[0] >= w[1]), "{top:?}");
+    // The page shows the same.
+    let page = get(app, "/cost", admin).await;
+    assert_eq!(by_id(&page, "day"), orgwatch_model::Day(day).to_string());
+    assert_eq!(
+        by_id(&page, "total-day-cost"),
+        format!("{:.2}", want.day_cost)
+    );
+    assert_eq!(
+        by_id(&page, "total-month-to-date"),
+        format!("{:.2}", want.month_to_date)
+    );
+    assert_eq!(
+        by_id(&page, "total-previous-month-to-date"),
+        format!("{:.2}", want.previous_month_to_date)
+    );
+    assert_eq!(
+        by_id(&page, "total-forecast"),
+        format!("{:.2}", want.forecast)
+    );
+    for nav in [
+        "href=\"/\"",
+        "href=\"/cost\" aria-current=\"page\"",
+        "href=\"/security\"",
+    ] {
+        assert!(page.contains(nav), "{nav}");
+    }
+    // The CSV of the daily table: a header and the same rows.
+    let csv = get(app, "/api/cost.csv?table=daily", admin).await;
+    assert!(csv.starts_with("day,account_id,name,cost\r\n"), "{csv}");
+    assert_eq!(csv.lines().count(), daily.len() + 1);
+    assert_eq!(
+        get(app, "/api/cost?format=csv&table=daily", admin).await,
+        csv
+    );
+
+    // Another range: a week ending three days earlier; month to date follows its last day.
+    let to = day - time::Duration::days(3);
+    let week = to - time::Duration::days(6);
+    let q = format!(
+        "/api/cost?from={}&to={}",
+        orgwatch_model::Day(week),
+        orgwatch_model::Day(to)
+    );
+    let ranged = json(app, &q, admin).await;
+    let first = to.replace_day(1).unwrap();
+    let (mut day_cost, mut mtd, mut range) = (0.0, 0.0, 0.0);
+    for ((_, d), c) in &want.cost {
+        if *d == to {
+            day_cost += c;
+        }
+        if (first..=to).contains(d) {
+            mtd += c;
+        }
+        if (week..=to).contains(d) {
+            range += c;
+        }
+    }
+    assert_eq!(money(&ranged["totals"]["day_cost"]), cents(day_cost));
+    assert_eq!(money(&ranged["totals"]["month_to_date"]), cents(mtd));
+    assert_eq!(money(&ranged["totals"]["range_cost"]), cents(range));
+    assert_eq!(
+        rows(&ranged, "daily_totals").len(),
+        7,
+        "one line per day of the range"
+    );
+
+    let security = json(app, "/api/security", admin).await;
+    assert_eq!(
+        security["as_of"],
+        orgwatch_model::Day(want.security_day.unwrap()).to_string()
+    );
+    let totals = &security["totals"];
+    for severity in ["critical", "high", "medium", "low", "informational"] {
+        let n = want
+            .open
+            .get(&severity.to_uppercase())
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(totals["open_findings"][severity], n, "{severity}");
+    }
+    let mut by_source: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for r in rows(&security, "findings") {
+        for severity in ["critical", "high", "medium", "low", "informational"] {
+            let n = r[severity].as_i64().unwrap();
+            if n > 0 {
+                *by_source
+                    .entry((
+                        r["source"].as_str().unwrap().to_owned(),
+                        severity.to_uppercase(),
+                    ))
+                    .or_insert(0) += n;
+            }
+        }
+    }
+    assert_eq!(by_source, want.open_by_source);
+    assert!(
+        want.open_by_source.keys().any(|(s, _)| s == "Inspector")
+            && want.open_by_source.keys().any(|(s, _)| s == "Security Hub"),
+        "{:?}",
+        want.open_by_source
+    );
+    assert_eq!(
+        totals["certificates_expiring_30_days"],
+        want.certificates_expiring
+    );
+    assert_eq!(
+        totals["kms_keys_without_rotation"],
+        want.kms_without_rotation
+    );
+    assert_eq!(
+        totals["secrets_without_rotation"],
+        want.secrets_without_rotation
+    );
+    // Over time: each of the 30 days against the files' state on that day; the last is the
+    // totals.
+    let trend = rows(&security, "trend_totals");
+    assert_eq!(trend.len(), 30);
+    for r in trend {
+        let d = common::date(r["day"].as_str().unwrap());
+        let on = want.open_on(d);
+        for severity in ["critical", "high", "medium", "low", "informational"] {
+            let n = on.get(&severity.to_uppercase()).copied().unwrap_or(0);
+            assert_eq!(r[severity], n, "{d} {severity}");
+        }
+    }
+    assert_eq!(trend[29]["critical"], totals["open_findings"]["critical"]);
+    assert_eq!(trend[29]["total"], {
+        let o = &totals["open_findings"];
+        ["critical", "high", "medium", "low", "informational"]
+            .iter()
+            .map(|s| o[s].as_i64().unwrap())
+            .sum::<i64>()
+    });
+    let critical = rows(&security, "critical");
+    assert_eq!(critical.len() as i64, want.open["CRITICAL"].min(100));
+    assert!(critical
+        .iter()
+        .all(|f| !f["remediation"].as_str().unwrap().is_empty()));
+    let page = get(app, "/security", admin).await;
+    assert_eq!(
+        by_id(&page, "total-critical"),
+        want.open["CRITICAL"].to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-certificates-expiring"),
+        want.certificates_expiring.to_string()
+    );
+}
+
+async fn the_cost_and_security_pages_show_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let want = expected(dir.path());
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_cost_and_security_figures_are_the_files(&app, &admin, &want).await;
+    assert!(want.certificates_expiring > 0 || want.kms_without_rotation > 0);
+
+    // A viewer limited to one account: not one row of another, from any page, API, CSV,
+    // sort or filter (even one naming another account).
+    let all = json(&app, "/api/cost", &admin).await;
+    let accounts: Vec<String> = rows(&all, "accounts")
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(accounts.len(), 4);
+    let mine = &accounts[2];
+    add_user(
+        &store,
+        "one",
+        Role::Viewer,
+        &Access::Limited(Limits {
+            accounts: vec![orgwatch_model::AccountId::parse(mine).unwrap()],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let one = login(&app, "one").await;
+    let mut paths = vec![
+        "/cost".to_owned(),
+        "/security".to_owned(),
+        "/api/cost".to_owned(),
+        "/api/security".to_owned(),
+        "/cost?sort=daily.cost&dir=desc".to_owned(),
+        "/security?sort=certificates.days_left&dir=asc".to_owned(),
+    ];
+    for other in accounts.iter().filter(|a| *a != mine) {
+        paths.push(format!("/api/cost?account={other}"));
+        paths.push(format!("/security?account={other},{mine}"));
+    }
+    for page in ["cost", "security"] {
+        let doc = json(&app, &format!("/api/{page}"), &admin).await;
+        for table in table_ids(&doc) {
+            paths.push(format!("/api/{page}.csv?table={table}"));
+            paths.push(format!("/api/{page}?format=csv&table={table}"));
+        }
+    }
+    for path in &paths {
+        let body = get(&app, path, &one).await;
+        let body = without_echo(&body);
+        for other in accounts.iter().filter(|a| *a != mine) {
+            assert!(!body.contains(other.as_str()), "{other} leaked into {path}");
+        }
+    }
+    // What they see is what an admin sees filtered to that account.
+    let seen = json(&app, "/api/security", &one).await;
+    let filtered = json(&app, &format!("/api/security?account={mine}"), &admin).await;
+    assert_eq!(seen, filtered);
+    let seen = json(&app, "/api/cost", &one).await;
+    let filtered = json(&app, &format!("/api/cost?account={mine}"), &admin).await;
+    assert_eq!(seen["totals"], filtered["totals"]);
+    assert_eq!(seen["tables"]["daily"], filtered["tables"]["daily"]);
+    assert!(!rows(&seen, "daily").is_empty());
+    // A filter naming only another account shows nothing, and says why.
+    let page = get(&app, &format!("/cost?account={}", accounts[0]), &one).await;
+    assert!(
+        page.contains("No account you may see matches the filter"),
+        "{page}"
+    );
+
+    // An OU filter matches nothing: the A360 format carries no OU.
+    let by_ou = json(&app, "/api/security?ou=Workloads", &admin).await;
+    assert_eq!(rows(&by_ou, "accounts").len(), 0);
+
+    // Bad input is a 400 that says what is wrong, not a 500.
+    for bad in [
+        "/api/cost?from=2026-11-30&to=2026-11-01",
+        "/api/cost?account=42",
+        "/api/cost.csv",
+        "/api/cost.csv?table=nope",
+        "/api/security?sort=certificates.nope",
+    ] {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get(bad)
+                    .header(header::COOKIE, &admin)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    store.close().await;
+
+    // Another organisation, seed and scale, whose last day ends its month: the forecast is
+    // the month itself.
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let want = expected(dir.path());
+    assert_eq!(want.day, Some(common::date("2026-11-30")));
+    assert_eq!(cents(want.forecast), cents(want.month_to_date));
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_cost_and_security_figures_are_the_files(&app, &admin, &want).await;
+    store.close().await;
+}
+
+on_both_backends!(
+    the_cost_and_security_pages_show_the_demo_figures_and_a_viewer_only_their_accounts
+);
+
+/// Names from the data that a spreadsheet would run as formulas reach the CSV as text.
+async fn csv_downloads_keep_formulas_from_the_data_as_text(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_slice(orgwatch_test_support::a360::DAILY).unwrap();
+    let hostile = "=HYPERLINK(\"http://evil.example\",\"open me\")";
+    doc["account"]["account_name"] = Value::from(hostile);
+    doc["security"]["secrets_manager"][0]["name"] = Value::from("@SUM(1+1)");
+    doc["security"]["secrets_manager"][1]["name"] = Value::from("-2+3");
+    orgwatch_test_support::fs::put(
+        dir.path(),
+        orgwatch_test_support::a360::DAILY_PATH,
+        doc.to_string().as_bytes(),
+    );
+    let db = TestDb::new(backend).await;
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    let accounts = get(&app, "/api/cost.csv?table=accounts", &admin).await;
+    assert!(
+        accounts.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open me\"\")\","),
+        "{accounts}"
+    );
+    let secrets = get(&app, "/api/security.csv?table=secrets", &admin).await;
+    assert!(secrets.contains(",'@SUM(1+1),"), "{secrets}");
+    assert!(secrets.contains(",'-2+3,"), "{secrets}");
+    for csv in [&accounts, &secrets] {
+        for field in csv.lines().flat_map(|l| l.split(',')) {
+            let field = field.trim_start_matches('"');
+            assert!(
+                !field.starts_with(['=', '@', '+']) && !field.starts_with("-2"),
+                "{field} in {csv}"
+            );
+        }
+    }
+    // The page shows the name as it is, escaped as HTML.
+    let page = get(&app, "/security", &admin).await;
+    assert!(
+        page.contains("=HYPERLINK(&#34;http://evil.example&#34;"),
+        "{page}"
+    );
+    store.close().await;
+}
+
+on_both_backends!(csv_downloads_keep_formulas_from_the_data_as_text);

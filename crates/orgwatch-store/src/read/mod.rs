@@ -4,11 +4,25 @@
 //! decode as its type is an error, never a default.
 
 mod access;
+mod collection;
+mod cost;
 mod events;
+mod filter;
+mod posture;
 mod summary;
 
 pub use access::{Access, Limits};
+pub use collection::{Collection, Empty};
+pub use cost::{
+    AccountCost, CostRange, CostReport, DailyCost, DailyServiceCost, Forecast, ForecastSource,
+    MarketplaceCost, Saving, ServiceCost, DEFAULT_RANGE_DAYS,
+};
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
+pub use filter::PageFilter;
+pub use posture::{
+    AccountRef, Certificate, CriticalFinding, FindingsDay, KmsKey, Secret, SecurityReport,
+    SourceFindings, Trail, WebAcl, EXPIRY_WARNING_DAYS, NEWEST_CRITICAL, TREND_DAYS,
+};
 pub use summary::{AccountSummary, OpenFindings, OrgSummary};
 
 use crate::conn::{Conn, Record};

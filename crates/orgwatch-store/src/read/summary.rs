@@ -40,7 +40,8 @@ pub struct OpenFindings {
 }
 
 impl OpenFindings {
-    fn add(&mut self, severity: &str, n: i64) {
+    /// Adds `n` findings of `severity` (any label but the four named is informational).
+    pub(crate) fn add(&mut self, severity: &str, n: i64) {
         match severity.to_ascii_uppercase().as_str() {
             "CRITICAL" => self.critical += n,
             "HIGH" => self.high += n,
@@ -48,6 +49,15 @@ impl OpenFindings {
             "LOW" => self.low += n,
             _ => self.informational += n,
         }
+    }
+
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &OpenFindings) {
+        self.critical += other.critical;
+        self.high += other.high;
+        self.medium += other.medium;
+        self.low += other.low;
+        self.informational += other.informational;
     }
 
     /// All open findings.
@@ -116,12 +126,7 @@ impl OrgSummary {
     pub fn open_findings(&self) -> OpenFindings {
         let mut all = OpenFindings::default();
         for a in &self.accounts {
-            let f = a.open_findings;
-            all.critical += f.critical;
-            all.high += f.high;
-            all.medium += f.medium;
-            all.low += f.low;
-            all.informational += f.informational;
+            all.merge(&a.open_findings);
         }
         all
     }

@@ -1,5 +1,6 @@
 //! What the demo's generated files say, computed without the store: the independent side of
-//! the tests that check the figures the summary, the Overview page and its API show.
+//! the tests that check the figures the summary, the Overview, Cost and Security pages and
+//! their API show.
 // Each test crate uses part of it.
 #![allow(dead_code)]
 
@@ -17,18 +18,70 @@ pub struct Expected {
     pub previous_month_to_date: f64,
     /// Open findings by severity (latest state of each finding).
     pub open: BTreeMap<String, i64>,
+    /// Open findings by (source, severity): the product that reported each.
+    pub open_by_source: BTreeMap<(String, String), i64>,
+    /// Month-end forecast of `day`'s month, summed over the accounts: month to date plus the
+    /// forecast of the rest of the month in `day`'s file, else the month to date at its
+    /// daily rate.
+    pub forecast: f64,
+    /// Accounts whose file holds no forecast of the rest of the month.
+    pub run_rate_forecasts: usize,
+    /// Cost per (account, day), as the files hold it.
+    pub cost: BTreeMap<(String, Date), f64>,
+    /// Cost per (service, day), summed over the accounts.
+    pub service_cost: BTreeMap<(String, Date), f64>,
+    /// Of each account and region's newest DAILY file: certificates whose `not_after` is
+    /// after the end of `security_day` and at most 30 days later.
+    pub certificates_expiring: usize,
+    /// The same files' KMS keys without rotation.
+    pub kms_without_rotation: usize,
+    /// The same files' secrets without rotation.
+    pub secrets_without_rotation: usize,
+    /// The day of the newest DAILY file (the Security page's "as of").
+    pub security_day: Option<Date>,
+    /// Every DAILY row of each finding: (account, finding id) -> (day, severity, open).
+    pub finding_rows: BTreeMap<(String, String), Vec<FindingRow>>,
+}
+
+impl Expected {
+    /// Open findings by severity on `day`: each finding's latest row up to that day.
+    pub fn open_on(&self, day: Date) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for rows in self.finding_rows.values() {
+            let latest = rows
+                .iter()
+                .filter(|(d, _, _)| *d <= day)
+                .max_by_key(|(d, _, _)| *d);
+            if let Some((_, severity, true)) = latest {
+                *out.entry(severity.clone()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
 }
 
 pub fn date(s: &str) -> Date {
     Date::parse(s, format_description!("[year]-[month]-[day]")).unwrap()
 }
 
+/// One DAILY row of a finding: day, severity, open.
+pub type FindingRow = (Date, String, bool);
+
+/// A forecast bucket: first day, end (exclusive), amount.
+type Bucket = (Date, Date, f64);
+
 /// Reads every loaded DAILY file: the cost of each account-day (held once per account and
 /// day, whichever region's file carries it) and the newest state of each finding.
 pub fn expected(dir: &Path) -> Expected {
     let mut cost: BTreeMap<(String, Date), f64> = BTreeMap::new();
-    // (account, finding id) -> (day of the file, severity, open)
-    let mut findings: BTreeMap<(String, String), (Date, String, bool)> = BTreeMap::new();
+    let mut finding_rows: BTreeMap<(String, String), Vec<FindingRow>> = BTreeMap::new();
+    let mut services_of: BTreeMap<(String, Date), Vec<(String, f64)>> = BTreeMap::new();
+    // (account, day) -> forecast buckets (start, end, amount) of that day's file
+    let mut forecasts: BTreeMap<(String, Date), Vec<Bucket>> = BTreeMap::new();
+    // (account, region) -> (day, that file's security object)
+    let mut newest: BTreeMap<(String, String), (Date, serde_json::Value)> = BTreeMap::new();
+    // (account, finding id) -> (day of the file, severity, open, source)
+    let mut findings: BTreeMap<(String, String), (Date, String, bool, String)> = BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir.join("loaded")) {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -43,6 +96,47 @@ pub fn expected(dir: &Path) -> Expected {
             let start = date(doc["cost"]["period"]["start"].as_str().unwrap());
             assert_eq!(start, day, "{}: a daily file's cost is its day", name);
             cost.insert((account.clone(), start), c);
+            let buckets = doc["cost"]["forecast"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|f| {
+                    (
+                        date(f["period"]["start"].as_str().unwrap()),
+                        date(f["period"]["end"].as_str().unwrap()),
+                        f["amount"].as_f64().unwrap(),
+                    )
+                })
+                .collect();
+            forecasts.insert((account.clone(), start), buckets);
+        }
+        // Global: every region's file carries the same rows, held once per account and day;
+        // a file whose service collection failed carries none and replaces nothing.
+        let services = doc["service"].as_array().cloned().unwrap_or_default();
+        if !services.is_empty() {
+            let rows = services
+                .iter()
+                .map(|r| {
+                    (
+                        r["service"].as_str().unwrap().to_owned(),
+                        r["cost"].as_f64().unwrap(),
+                    )
+                })
+                .collect();
+            services_of.insert((account.clone(), day), rows);
+        }
+        let region = entry
+            .path()
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let key = (account.clone(), region);
+        if newest.get(&key).is_none_or(|(d, _)| *d < day) {
+            newest.insert(key, (day, doc["security"].clone()));
         }
         let hubs = doc["security"]["security_hub"]
             .as_array()
@@ -62,8 +156,13 @@ pub fn expected(dir: &Path) -> Expected {
                 && workflow != "RESOLVED"
                 && workflow != "SUPPRESSED";
             let key = (account.clone(), id.to_owned());
-            if findings.get(&key).is_none_or(|(d, _, _)| *d <= day) {
-                findings.insert(key, (day, text("severity"), open));
+            let source = f["product_name"].as_str().unwrap().to_owned();
+            finding_rows
+                .entry(key.clone())
+                .or_default()
+                .push((day, text("severity"), open));
+            if findings.get(&key).is_none_or(|(d, _, _, _)| *d <= day) {
+                findings.insert(key, (day, text("severity"), open, source));
             }
         }
     }
@@ -79,23 +178,78 @@ pub fn expected(dir: &Path) -> Expected {
         };
         let prev_first = Date::from_calendar_date(py, pm, 1).unwrap();
         let prev_last = prev_first + Duration::days(i64::from(day.day().min(pm.length(py))) - 1);
-        for ((_, d), c) in &cost {
+        let mut month_to_date: BTreeMap<&str, f64> = BTreeMap::new();
+        for ((account, d), c) in &cost {
             if *d == day {
                 out.day_cost += c;
             }
             if (first..=day).contains(d) {
                 out.month_to_date += c;
+                *month_to_date.entry(account.as_str()).or_insert(0.0) += c;
             }
             if (prev_first..=prev_last).contains(d) {
                 out.previous_month_to_date += c;
             }
         }
-    }
-    for (_, severity, open) in findings.values() {
-        if *open {
-            *out.open.entry(severity.clone()).or_insert(0) += 1;
+        let length = day.month().length(day.year());
+        let next_month = first + Duration::days(i64::from(length));
+        for (account, mtd) in &month_to_date {
+            let rest = forecasts
+                .get(&(account.to_string(), day))
+                .and_then(|b| {
+                    b.iter()
+                        .find(|(s, e, _)| *s == day + Duration::days(1) && *e == next_month)
+                })
+                .map(|(_, _, amount)| *amount);
+            out.forecast += if day.day() == length {
+                *mtd
+            } else if let Some(rest) = rest {
+                mtd + rest
+            } else {
+                out.run_rate_forecasts += 1;
+                mtd / f64::from(day.day()) * f64::from(length)
+            };
         }
     }
+    for (_, severity, open, source) in findings.values() {
+        if *open {
+            *out.open.entry(severity.clone()).or_insert(0) += 1;
+            *out.open_by_source
+                .entry((source.clone(), severity.clone()))
+                .or_insert(0) += 1;
+        }
+    }
+    out.security_day = newest.values().map(|(d, _)| *d).max();
+    if let Some(day) = out.security_day {
+        let end = time::PrimitiveDateTime::new(day + Duration::days(1), time::Time::MIDNIGHT)
+            .assume_utc();
+        for (_, security) in newest.values() {
+            let list = |k: &str| security[k].as_array().cloned().unwrap_or_default();
+            for c in list("certificate_manager") {
+                let not_after = orgwatch_model::Timestamp::parse(c["not_after"].as_str().unwrap())
+                    .unwrap()
+                    .get();
+                if not_after > end && not_after <= end + Duration::days(30) {
+                    out.certificates_expiring += 1;
+                }
+            }
+            out.kms_without_rotation += list("kms")
+                .iter()
+                .filter(|k| k["key_rotation_enabled"] != serde_json::Value::Bool(true))
+                .count();
+            out.secrets_without_rotation += list("secrets_manager")
+                .iter()
+                .filter(|s| s["rotation_enabled"] != serde_json::Value::Bool(true))
+                .count();
+        }
+    }
+    for ((_, day), rows) in services_of {
+        for (service, c) in rows {
+            *out.service_cost.entry((service, day)).or_insert(0.0) += c;
+        }
+    }
+    out.cost = cost;
+    out.finding_rows = finding_rows;
     out
 }
 
