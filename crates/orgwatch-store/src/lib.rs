@@ -23,12 +23,13 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    Access, AccountCost, AccountRef, AccountSummary, Certificate, Collection, CostRange,
-    CostReport, CriticalFinding, Cursor, DailyCost, DailyServiceCost, Empty, EventFilter,
-    FindingsDay, Forecast, ForecastSource, InvalidCursor, KmsKey, Limits, MarketplaceCost,
-    MinutePoint, OpenFindings, OrgSummary, Page, PageFilter, RecentEvent, Saving, Secret,
+    Access, AccountCost, AccountRef, AccountRules, AccountSummary, Certificate, Collection,
+    ComplianceDay, ComplianceReport, CostRange, CostReport, CriticalFinding, Cursor, DailyCost,
+    DailyServiceCost, Empty, EventFilter, FindingsDay, Forecast, ForecastSource, InvalidCursor,
+    KmsKey, Limits, MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OrgSummary, Page,
+    PageFilter, PatchCompliance, PendingPatch, RecentEvent, RuleCounts, Saving, Secret,
     SecurityReport, ServiceCost, SourceFindings, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS,
-    EXPIRY_WARNING_DAYS, MAX_PAGE, NEWEST_CRITICAL, TABLES, TREND_DAYS,
+    EXPIRY_WARNING_DAYS, MAX_PAGE, NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

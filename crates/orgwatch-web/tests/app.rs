@@ -176,6 +176,9 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         "/security",
         "/api/security",
         "/api/security.csv",
+        "/compliance",
+        "/api/compliance",
+        "/api/compliance.csv",
     ] {
         assert!(all.iter().any(|r| r.path == path), "{path} is routed");
     }
@@ -445,15 +448,24 @@ async fn the_overview_of_an_empty_store_says_why(store: Store) {
 async fn the_cost_and_security_pages_of_an_empty_store_say_why(store: Store) {
     let app = App::new(store).await;
     let session = app.login("admin").await;
-    for page in ["/", "/cost", "/security"] {
+    for page in ["/", "/cost", "/security", "/compliance"] {
         let html = body(app.get(page, Some(&session)).await).await;
         assert!(html.contains("No account is loaded yet"), "{page}: {html}");
         // Each page links the others.
-        for link in ["href=\"/\"", "href=\"/cost\"", "href=\"/security\""] {
+        for link in [
+            "href=\"/\"",
+            "href=\"/cost\"",
+            "href=\"/security\"",
+            "href=\"/compliance\"",
+        ] {
             assert!(html.contains(link), "{page} links {link}");
         }
     }
-    for (api, range) in [("/api/cost", "range"), ("/api/security", "as_of")] {
+    for (api, range) in [
+        ("/api/cost", "range"),
+        ("/api/security", "as_of"),
+        ("/api/compliance", "as_of"),
+    ] {
         let res = app.get(api, Some(&session)).await;
         assert_eq!(res.status(), StatusCode::OK);
         let json: serde_json::Value = serde_json::from_str(&body(res).await).unwrap();

@@ -952,3 +952,222 @@ async fn csv_downloads_keep_formulas_from_the_data_as_text(backend: Backend) {
 }
 
 on_both_backends!(csv_downloads_keep_formulas_from_the_data_as_text);
+
+// ------------------------------------------------------------------ Compliance, Inventory, Operations
+
+/// A viewer limited to the third account gets not one row of another from `pages` (each
+/// page, its API, every table's CSV both ways, a sort, a filter naming another account), and
+/// sees what an admin sees filtered to that account.
+async fn a_viewer_sees_only_their_account(
+    app: &Router,
+    store: &Store,
+    admin: &str,
+    pages: &[&str],
+) {
+    let all = json(app, "/api/security", admin).await;
+    let accounts: Vec<String> = rows(&all, "accounts")
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(accounts.len() >= 3);
+    let mine = &accounts[2];
+    add_user(
+        store,
+        "one",
+        Role::Viewer,
+        &Access::Limited(Limits {
+            accounts: vec![orgwatch_model::AccountId::parse(mine).unwrap()],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let one = login(app, "one").await;
+    let mut paths = Vec::new();
+    for page in pages {
+        paths.push(format!("/{page}"));
+        paths.push(format!("/api/{page}"));
+        paths.push(format!("/{page}?sort=accounts.account_id&dir=desc"));
+        for other in accounts.iter().filter(|a| *a != mine) {
+            paths.push(format!("/api/{page}?account={other}"));
+            paths.push(format!("/{page}?account={other},{mine}"));
+        }
+        let doc = json(app, &format!("/api/{page}"), admin).await;
+        for table in table_ids(&doc) {
+            // The admin's table holds other accounts' rows: the check below is not vacuous.
+            paths.push(format!("/api/{page}.csv?table={table}"));
+            paths.push(format!("/api/{page}?format=csv&table={table}"));
+        }
+        let seen = json(app, &format!("/api/{page}"), &one).await;
+        let filtered = json(app, &format!("/api/{page}?account={mine}"), admin).await;
+        assert_eq!(seen, filtered, "{page}");
+        assert_eq!(rows(&seen, "accounts").len(), 1, "{page}");
+    }
+    for path in &paths {
+        let body = get(app, path, &one).await;
+        let body = without_echo(&body);
+        for other in accounts.iter().filter(|a| *a != mine) {
+            assert!(!body.contains(other.as_str()), "{other} leaked into {path}");
+        }
+    }
+}
+
+/// Every figure of the Compliance page and its API against the files, as of `to` (the
+/// files' last day when `None`).
+async fn the_compliance_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    to: Option<time::Date>,
+) {
+    let last = common::expected(dir).security_day.unwrap();
+    let day = to.unwrap_or(last);
+    let from = day - time::Duration::days(29);
+    let want = common::expected_compliance(dir, from, day);
+    let q = to.map_or(String::new(), |d| format!("?to={}", orgwatch_model::Day(d)));
+    let doc = json(app, &format!("/api/compliance{q}"), admin).await;
+    assert_eq!(doc["as_of"], orgwatch_model::Day(day).to_string());
+    let totals = &doc["totals"];
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    let rules = want
+        .rules
+        .values()
+        .fold((0, 0, 0), |a, r| (a.0 + r.0, a.1 + r.1, a.2 + r.2));
+    assert!(rules.0 > 0 && rules.2 > 0, "the demo has failing rules");
+    assert_eq!(totals["rules"], rules.0);
+    assert_eq!(totals["compliant_rules"], rules.1);
+    assert_eq!(totals["non_compliant_rules"], rules.2);
+    assert_eq!(
+        totals["non_compliant_resources"],
+        sum(&want.non_compliant_resources)
+    );
+    assert_eq!(totals["instances"], sum(&want.instances));
+    assert_eq!(
+        totals["non_compliant_instances"],
+        sum(&want.non_compliant_instances)
+    );
+    assert_eq!(totals["missing_patches"], sum(&want.missing_patches));
+    assert!(sum(&want.instances) > 0);
+    // Per account: non-compliant rules, resources and patch compliance.
+    let accounts = rows(&doc, "accounts");
+    for a in accounts {
+        let id = a["account_id"].as_str().unwrap();
+        let r = want.rules.get(id).copied();
+        assert_eq!(a["rules"].as_i64(), r.map(|r| r.0), "{id}");
+        assert_eq!(a["non_compliant_rules"].as_i64(), r.map(|r| r.2), "{id}");
+        let n = |m: &std::collections::BTreeMap<String, usize>| m.get(id).copied().unwrap_or(0);
+        assert_eq!(
+            a["non_compliant_resources"],
+            n(&want.non_compliant_resources)
+        );
+        assert_eq!(a["instances"], n(&want.instances), "{id}");
+        assert_eq!(
+            a["non_compliant_instances"],
+            n(&want.non_compliant_instances),
+            "{id}"
+        );
+        assert_eq!(a["missing_patches"], n(&want.missing_patches), "{id}");
+    }
+    assert_eq!(
+        rows(&doc, "resources").len(),
+        sum(&want.non_compliant_resources)
+    );
+    let packs: std::collections::BTreeMap<String, usize> = rows(&doc, "conformance_packs")
+        .iter()
+        .map(|p| {
+            (
+                p["conformance_pack"].as_str().unwrap().to_owned(),
+                p["resources"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    assert_eq!(packs, want.per_pack);
+    // The trend, day by day; its last day is the totals when every file of the day is there.
+    let trend = rows(&doc, "trend_totals");
+    assert_eq!(trend.len(), want.trend.len());
+    assert_eq!(trend.len(), 30);
+    for t in trend {
+        let d = common::date(t["day"].as_str().unwrap());
+        let (total, compliant, non_compliant) = want.trend[&d];
+        assert_eq!(t["rules"], total, "{d}");
+        assert_eq!(t["compliant_rules"], compliant, "{d}");
+        assert_eq!(t["non_compliant_rules"], non_compliant, "{d}");
+    }
+    // The page shows the same, and links every page.
+    let page = get(app, &format!("/compliance{q}"), admin).await;
+    assert_eq!(by_id(&page, "as-of"), orgwatch_model::Day(day).to_string());
+    assert_eq!(by_id(&page, "total-rules"), rules.0.to_string());
+    assert_eq!(
+        by_id(&page, "total-non-compliant-rules"),
+        rules.2.to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-non-compliant-resources"),
+        sum(&want.non_compliant_resources).to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-non-compliant-instances"),
+        sum(&want.non_compliant_instances).to_string()
+    );
+    for nav in [
+        "href=\"/\"",
+        "href=\"/cost\"",
+        "href=\"/security\"",
+        "href=\"/compliance\" aria-current=\"page\"",
+    ] {
+        assert!(page.contains(nav), "{nav}");
+    }
+    // A CSV: a header and the same rows as the JSON.
+    let csv = get(
+        app,
+        &format!(
+            "/api/compliance.csv?table=rules&{}",
+            &q.trim_start_matches('?')
+        ),
+        admin,
+    )
+    .await;
+    assert!(
+        csv.starts_with("account_id,name,rule,conformance_pack,resources\r\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), rows(&doc, "rules").len() + 1);
+}
+
+async fn the_compliance_page_shows_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_compliance_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    // As of an earlier day: the state and trend of that day.
+    let earlier = common::date("2026-11-02");
+    the_compliance_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    a_viewer_sees_only_their_account(&app, &store, &admin, &["compliance"]).await;
+    store.close().await;
+
+    // Another organisation, seed and scale.
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_compliance_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    store.close().await;
+}
+
+on_both_backends!(the_compliance_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);

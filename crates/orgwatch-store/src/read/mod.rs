@@ -5,6 +5,7 @@
 
 mod access;
 mod collection;
+mod compliance;
 mod cost;
 mod events;
 mod filter;
@@ -13,6 +14,10 @@ mod summary;
 
 pub use access::{Access, Limits};
 pub use collection::{Collection, Empty};
+pub use compliance::{
+    AccountRules, ComplianceDay, ComplianceReport, NonCompliant, PatchCompliance, PendingPatch,
+    RuleCounts, PATCH_NON_COMPLIANT,
+};
 pub use cost::{
     AccountCost, CostRange, CostReport, DailyCost, DailyServiceCost, Forecast, ForecastSource,
     MarketplaceCost, Saving, ServiceCost, DEFAULT_RANGE_DAYS,

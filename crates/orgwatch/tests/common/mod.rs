@@ -257,3 +257,135 @@ pub fn expected(dir: &Path) -> Expected {
 pub fn cents(x: f64) -> i64 {
     (x * 100.0).round() as i64
 }
+
+/// Every loaded DAILY file: (account, region, day of its data, document), in path order.
+pub fn daily_files(dir: &Path) -> Vec<(String, String, Date, serde_json::Value)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir.join("loaded")).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(run) = name.strip_suffix("_DAILY.json") else {
+            continue;
+        };
+        let day = date(run) - Duration::days(1);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap();
+        let account = doc["account"]["account_id"].as_str().unwrap().to_owned();
+        let region = entry
+            .path()
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.push((account, region, day, doc));
+    }
+    out
+}
+
+/// Each account and region's newest DAILY file up to `day`: (account, region) -> document.
+pub fn newest_files(
+    files: &[(String, String, Date, serde_json::Value)],
+    day: Date,
+) -> BTreeMap<(String, String), &serde_json::Value> {
+    let mut newest: BTreeMap<(String, String), (Date, &serde_json::Value)> = BTreeMap::new();
+    for (account, region, d, doc) in files.iter().filter(|f| f.2 <= day) {
+        let key = (account.clone(), region.clone());
+        if newest.get(&key).is_none_or(|(n, _)| n < d) {
+            newest.insert(key, (*d, doc));
+        }
+    }
+    newest.into_iter().map(|(k, (_, doc))| (k, doc)).collect()
+}
+
+/// Config rules: total, compliant, non-compliant.
+pub type Rules = (i64, i64, i64);
+
+fn rules_of(config: &serde_json::Value) -> Option<Rules> {
+    let n = |k: &str| config[k].as_i64();
+    Some((
+        n("total_rules")?,
+        n("compliant_rules")?,
+        n("non_compliant_rules")?,
+    ))
+}
+
+/// What the Compliance page shows, computed from the files.
+#[derive(Debug, Default)]
+pub struct ExpectedCompliance {
+    /// Rules per account, summed over its regions' newest files up to the day.
+    pub rules: BTreeMap<String, Rules>,
+    /// Non-compliant evaluations per account in the same files.
+    pub non_compliant_resources: BTreeMap<String, usize>,
+    /// Non-compliant evaluations per conformance pack.
+    pub per_pack: BTreeMap<String, usize>,
+    /// Managed instances per account.
+    pub instances: BTreeMap<String, usize>,
+    /// Instances with a Missing or Failed patch, per account.
+    pub non_compliant_instances: BTreeMap<String, usize>,
+    /// Missing patches per account.
+    pub missing_patches: BTreeMap<String, usize>,
+    /// Rules per day, summed over that day's files.
+    pub trend: BTreeMap<Date, Rules>,
+}
+
+/// The Compliance page's figures as of `day`, its trend from `from`.
+pub fn expected_compliance(dir: &Path, from: Date, day: Date) -> ExpectedCompliance {
+    let files = daily_files(dir);
+    let mut out = ExpectedCompliance::default();
+    for ((account, _), doc) in newest_files(&files, day) {
+        if let Some((t, c, n)) = rules_of(&doc["config"]) {
+            let e = out.rules.entry(account.clone()).or_default();
+            *e = (e.0 + t, e.1 + c, e.2 + n);
+        }
+        for r in doc["config"]["non_compliant_resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if r["compliance_type"] == "NON_COMPLIANT" {
+                *out.non_compliant_resources
+                    .entry(account.clone())
+                    .or_default() += 1;
+                *out.per_pack
+                    .entry(
+                        r["conformance_pack"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                    .or_default() += 1;
+            }
+        }
+        let inventory = &doc["inventory"];
+        let instances = inventory["instances"].as_array().map_or(0, Vec::len);
+        if instances > 0 {
+            *out.instances.entry(account.clone()).or_default() += instances;
+        }
+        let mut failing = std::collections::BTreeSet::new();
+        for p in inventory["patches"].as_array().cloned().unwrap_or_default() {
+            let state = p["state"].as_str().unwrap_or_default();
+            if state == "Missing" {
+                *out.missing_patches.entry(account.clone()).or_default() += 1;
+            }
+            if state == "Missing" || state == "Failed" {
+                failing.insert(p["instance_id"].as_str().unwrap().to_owned());
+            }
+        }
+        if !failing.is_empty() {
+            *out.non_compliant_instances
+                .entry(account.clone())
+                .or_default() += failing.len();
+        }
+    }
+    for (_, _, d, doc) in &files {
+        if (from..=day).contains(d) {
+            if let Some((t, c, n)) = rules_of(&doc["config"]) {
+                let e = out.trend.entry(*d).or_default();
+                *e = (e.0 + t, e.1 + c, e.2 + n);
+            }
+        }
+    }
+    out
+}
