@@ -26,10 +26,11 @@ pub use read::{
     Access, AccountCost, AccountRef, AccountRules, AccountSummary, Certificate, Collection,
     ComplianceDay, ComplianceReport, CostRange, CostReport, CriticalFinding, Cursor, DailyCost,
     DailyServiceCost, Empty, EventFilter, FindingsDay, Forecast, ForecastSource, InvalidCursor,
-    KmsKey, Limits, MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OrgSummary, Page,
-    PageFilter, PatchCompliance, PendingPatch, RecentEvent, RuleCounts, Saving, Secret,
-    SecurityReport, ServiceCost, SourceFindings, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS,
-    EXPIRY_WARNING_DAYS, MAX_PAGE, NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TREND_DAYS,
+    InventoryReport, KeyedCount, KmsKey, Limits, ManagedInstance, MarketplaceCost, MinutePoint,
+    NonCompliant, OpenFindings, OrgSummary, Page, PageFilter, PatchCompliance, PendingPatch,
+    RecentEvent, Recommendation, RuleCounts, Saving, Secret, SecurityReport, ServiceCost,
+    SourceFindings, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, MAX_PAGE,
+    NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

@@ -8,8 +8,8 @@
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
 //!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
 //!
-//! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`) and Compliance
-//! (`/compliance`), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
+//! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
+//! (`/compliance`) and Inventory (`/inventory`), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
 //! Overview, every table as CSV (`/api/cost.csv?table=ID`); the filter and sort are query
 //! parameters (`query.rs`).
 //!
@@ -25,6 +25,7 @@ mod compliance;
 mod cost;
 mod error;
 mod health;
+mod inventory;
 pub mod limit;
 mod login;
 mod overview;

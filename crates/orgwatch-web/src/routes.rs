@@ -3,7 +3,8 @@
 //! twice.
 
 use crate::{
-    assets, compliance, cost, health, login, overview, posture, security, session, AppState,
+    assets, compliance, cost, health, inventory, login, overview, posture, security, session,
+    AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -78,6 +79,9 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/compliance", Page, compliance::page),
         entry(M::GET, "/api/compliance", Api, compliance::api),
         entry(M::GET, "/api/compliance.csv", Api, compliance::csv),
+        entry(M::GET, "/inventory", Page, inventory::page),
+        entry(M::GET, "/api/inventory", Api, inventory::api),
+        entry(M::GET, "/api/inventory.csv", Api, inventory::csv),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),

@@ -179,6 +179,9 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         "/compliance",
         "/api/compliance",
         "/api/compliance.csv",
+        "/inventory",
+        "/api/inventory",
+        "/api/inventory.csv",
     ] {
         assert!(all.iter().any(|r| r.path == path), "{path} is routed");
     }
@@ -448,7 +451,7 @@ async fn the_overview_of_an_empty_store_says_why(store: Store) {
 async fn the_cost_and_security_pages_of_an_empty_store_say_why(store: Store) {
     let app = App::new(store).await;
     let session = app.login("admin").await;
-    for page in ["/", "/cost", "/security", "/compliance"] {
+    for page in ["/", "/cost", "/security", "/compliance", "/inventory"] {
         let html = body(app.get(page, Some(&session)).await).await;
         assert!(html.contains("No account is loaded yet"), "{page}: {html}");
         // Each page links the others.
@@ -457,6 +460,7 @@ async fn the_cost_and_security_pages_of_an_empty_store_say_why(store: Store) {
             "href=\"/cost\"",
             "href=\"/security\"",
             "href=\"/compliance\"",
+            "href=\"/inventory\"",
         ] {
             assert!(html.contains(link), "{page} links {link}");
         }
@@ -465,6 +469,7 @@ async fn the_cost_and_security_pages_of_an_empty_store_say_why(store: Store) {
         ("/api/cost", "range"),
         ("/api/security", "as_of"),
         ("/api/compliance", "as_of"),
+        ("/api/inventory", "as_of"),
     ] {
         let res = app.get(api, Some(&session)).await;
         assert_eq!(res.status(), StatusCode::OK);

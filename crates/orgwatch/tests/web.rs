@@ -1171,3 +1171,107 @@ async fn the_compliance_page_shows_the_demo_figures_and_a_viewer_only_their_acco
 }
 
 on_both_backends!(the_compliance_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+/// Every figure of the Inventory page and its API against the files, as of `to` (the files'
+/// last day when `None`).
+async fn the_inventory_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    to: Option<time::Date>,
+) {
+    let day = to.unwrap_or_else(|| common::expected(dir).security_day.unwrap());
+    let want = common::expected_inventory(dir, day);
+    let q = to.map_or(String::new(), |d| format!("?to={}", orgwatch_model::Day(d)));
+    let doc = json(app, &format!("/api/inventory{q}"), admin).await;
+    assert_eq!(doc["as_of"], orgwatch_model::Day(day).to_string());
+    let totals = &doc["totals"];
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    assert!(sum(&want.instances) > 0 && want.recommendations > 0);
+    assert_eq!(totals["instances"], sum(&want.instances));
+    assert_eq!(totals["instances_not_online"], want.not_online);
+    assert_eq!(totals["application_installs"], sum(&want.applications));
+    assert_eq!(totals["patches"], want.patches);
+    assert_eq!(totals["service_resources"], sum(&want.service_resources));
+    assert_eq!(totals["recommendations"], want.recommendations);
+    assert_eq!(
+        cents(totals["monthly_savings"].as_f64().unwrap()),
+        cents(want.monthly_savings)
+    );
+    assert_eq!(totals["config_resources"], want.config_resources);
+    for a in rows(&doc, "accounts") {
+        let id = a["account_id"].as_str().unwrap();
+        let n = |m: &std::collections::BTreeMap<String, usize>| m.get(id).copied().unwrap_or(0);
+        assert_eq!(a["instances"], n(&want.instances), "{id}");
+        assert_eq!(a["applications"], n(&want.applications), "{id}");
+        assert_eq!(a["service_resources"], n(&want.service_resources), "{id}");
+    }
+    assert_eq!(rows(&doc, "instances").len(), sum(&want.instances));
+    assert_eq!(rows(&doc, "compute_optimizer").len(), want.recommendations);
+    let savings: Vec<f64> = rows(&doc, "compute_optimizer")
+        .iter()
+        .map(|r| r["monthly_savings"].as_f64().unwrap_or(0.0))
+        .collect();
+    assert!(savings.windows(2).all(|w| w[0] >= w[1]), "largest first");
+    // The demo records no Config inventory: the table says so.
+    if want.config_resources == 0 {
+        let empty = doc["tables"]["config_inventory"]["empty"].as_str().unwrap();
+        assert!(
+            empty.starts_with("No data") || empty.starts_with("Not collected"),
+            "{empty}"
+        );
+    }
+    let page = get(app, &format!("/inventory{q}"), admin).await;
+    assert_eq!(by_id(&page, "as-of"), orgwatch_model::Day(day).to_string());
+    assert_eq!(
+        by_id(&page, "total-instances"),
+        sum(&want.instances).to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-monthly-savings"),
+        format!("{:.2}", want.monthly_savings)
+    );
+    assert!(page.contains("href=\"/inventory\" aria-current=\"page\""));
+    let csv = get(app, "/api/inventory.csv?table=instances", admin).await;
+    assert!(
+        csv.starts_with("account_id,name,region,instance_id,"),
+        "{csv}"
+    );
+}
+
+async fn the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_inventory_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    let earlier = common::date("2026-10-20");
+    the_inventory_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    a_viewer_sees_only_their_account(&app, &store, &admin, &["inventory"]).await;
+    store.close().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_inventory_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    store.close().await;
+}
+
+on_both_backends!(the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);

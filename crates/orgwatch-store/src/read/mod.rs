@@ -9,6 +9,7 @@ mod compliance;
 mod cost;
 mod events;
 mod filter;
+mod inventory;
 mod posture;
 mod summary;
 
@@ -24,6 +25,7 @@ pub use cost::{
 };
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use filter::PageFilter;
+pub use inventory::{InventoryReport, KeyedCount, ManagedInstance, Recommendation};
 pub use posture::{
     AccountRef, Certificate, CriticalFinding, FindingsDay, KmsKey, Secret, SecurityReport,
     SourceFindings, Trail, WebAcl, EXPIRY_WARNING_DAYS, NEWEST_CRITICAL, TREND_DAYS,

@@ -389,3 +389,62 @@ pub fn expected_compliance(dir: &Path, from: Date, day: Date) -> ExpectedComplia
     }
     out
 }
+
+/// What the Inventory page shows, computed from the files.
+#[derive(Debug, Default)]
+pub struct ExpectedInventory {
+    /// Managed instances per account.
+    pub instances: BTreeMap<String, usize>,
+    /// Of them, not `Online`.
+    pub not_online: usize,
+    /// Application rows per account.
+    pub applications: BTreeMap<String, usize>,
+    /// Patch rows.
+    pub patches: usize,
+    /// Distinct (service, type, id) per account.
+    pub service_resources: BTreeMap<String, usize>,
+    /// Compute Optimizer recommendations.
+    pub recommendations: usize,
+    /// Their estimated monthly savings.
+    pub monthly_savings: f64,
+    /// Config inventory rows.
+    pub config_resources: usize,
+}
+
+/// The Inventory page's figures as of `day`.
+pub fn expected_inventory(dir: &Path, day: Date) -> ExpectedInventory {
+    let files = daily_files(dir);
+    let mut out = ExpectedInventory::default();
+    let mut resources: BTreeMap<String, std::collections::BTreeSet<(String, String, String)>> =
+        BTreeMap::new();
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    for ((account, _), doc) in newest_files(&files, day) {
+        let inventory = &doc["inventory"];
+        for i in list(&inventory["instances"]) {
+            *out.instances.entry(account.clone()).or_default() += 1;
+            if i["ping_status"] != "Online" {
+                out.not_online += 1;
+            }
+        }
+        let apps = list(&inventory["applications"]).len();
+        if apps > 0 {
+            *out.applications.entry(account.clone()).or_default() += apps;
+        }
+        out.patches += list(&inventory["patches"]).len();
+        for r in list(&doc["service_resources"]) {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            resources.entry(account.clone()).or_default().insert((
+                s("service_name"),
+                s("resource_type"),
+                s("resource_id"),
+            ));
+        }
+        for r in list(&doc["compute_optimizer"]) {
+            out.recommendations += 1;
+            out.monthly_savings += r["estimated_monthly_savings_usd"].as_f64().unwrap_or(0.0);
+        }
+        out.config_resources += list(&doc["config_inventory"]).len();
+    }
+    out.service_resources = resources.into_iter().map(|(a, s)| (a, s.len())).collect();
+    out
+}
