@@ -23,13 +23,14 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    Access, AccountCost, AccountRef, AccountRules, AccountSummary, Certificate, Collection,
-    ComplianceDay, ComplianceReport, CostRange, CostReport, CriticalFinding, Cursor, DailyCost,
-    DailyServiceCost, Empty, EventFilter, FindingsDay, Forecast, ForecastSource, InvalidCursor,
-    InventoryReport, KeyedCount, KmsKey, Limits, ManagedInstance, MarketplaceCost, MinutePoint,
-    NonCompliant, OpenFindings, OrgSummary, Page, PageFilter, PatchCompliance, PendingPatch,
-    RecentEvent, Recommendation, RuleCounts, Saving, Secret, SecurityReport, ServiceCost,
-    SourceFindings, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, MAX_PAGE,
+    Access, AccountCost, AccountRef, AccountRules, AccountSummary, AdvisorCheck, Certificate,
+    Collection, ComplianceDay, ComplianceReport, CostRange, CostReport, CriticalFinding, Cursor,
+    DailyCost, DailyServiceCost, Empty, EventFilter, FindingsDay, Forecast, ForecastSource,
+    HealthEvent, InvalidCursor, InventoryReport, KeyedCount, KmsKey, Limits, ManagedInstance,
+    MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page,
+    PageFilter, PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
+    RuleCounts, Saving, Secret, SecurityReport, ServiceCost, SignalService, SourceFindings,
+    SupportCase, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, MAX_PAGE,
     NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TREND_DAYS,
 };
 

@@ -9,7 +9,7 @@
 //!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
 //!
 //! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
-//! (`/compliance`) and Inventory (`/inventory`), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
+//! (`/compliance`), Inventory (`/inventory`) and Operations (`/operations`), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
 //! Overview, every table as CSV (`/api/cost.csv?table=ID`); the filter and sort are query
 //! parameters (`query.rs`).
 //!
@@ -28,6 +28,7 @@ mod health;
 mod inventory;
 pub mod limit;
 mod login;
+mod operations;
 mod overview;
 pub mod password;
 mod posture;

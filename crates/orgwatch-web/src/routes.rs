@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    assets, compliance, cost, health, inventory, login, overview, posture, security, session,
-    AppState,
+    assets, compliance, cost, health, inventory, login, operations, overview, posture, security,
+    session, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -82,6 +82,9 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/inventory", Page, inventory::page),
         entry(M::GET, "/api/inventory", Api, inventory::api),
         entry(M::GET, "/api/inventory.csv", Api, inventory::csv),
+        entry(M::GET, "/operations", Page, operations::page),
+        entry(M::GET, "/api/operations", Api, operations::api),
+        entry(M::GET, "/api/operations.csv", Api, operations::csv),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),

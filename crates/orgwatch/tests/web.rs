@@ -1275,3 +1275,96 @@ async fn the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accou
 }
 
 on_both_backends!(the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+/// Every figure of the Operations page and its API against the files, as of `to` (the files'
+/// last day when `None`).
+async fn the_operations_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    to: Option<time::Date>,
+) {
+    let day = to.unwrap_or_else(|| common::expected(dir).security_day.unwrap());
+    let want = common::expected_operations(dir, day - time::Duration::days(29), day);
+    let q = to.map_or(String::new(), |d| format!("?to={}", orgwatch_model::Day(d)));
+    let doc = json(app, &format!("/api/operations{q}"), admin).await;
+    assert_eq!(doc["as_of"], orgwatch_model::Day(day).to_string());
+    let totals = &doc["totals"];
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    assert!(want.events > 0 && sum(&want.advisor_warnings) > 0);
+    assert_eq!(totals["health_events"], want.events);
+    assert_eq!(totals["open_health_events"], sum(&want.open_events));
+    assert_eq!(totals["upcoming_health_events"], want.upcoming_events);
+    assert_eq!(totals["advisor_warnings"], sum(&want.advisor_warnings));
+    assert_eq!(totals["advisor_errors"], want.advisor_errors);
+    assert_eq!(
+        cents(totals["advisor_savings"].as_f64().unwrap()),
+        cents(want.advisor_savings)
+    );
+    assert_eq!(totals["resilience_apps"], want.apps);
+    assert_eq!(totals["resilience_breached"], want.apps_breached);
+    assert_eq!(totals["signal_services"], want.services);
+    assert_eq!(totals["open_support_cases"], want.open_cases);
+    for a in rows(&doc, "accounts") {
+        let id = a["account_id"].as_str().unwrap();
+        let n = |m: &std::collections::BTreeMap<String, usize>| m.get(id).copied().unwrap_or(0);
+        assert_eq!(a["open_health_events"], n(&want.open_events), "{id}");
+        assert_eq!(a["advisor_warnings"], n(&want.advisor_warnings), "{id}");
+    }
+    assert_eq!(rows(&doc, "health").len(), want.events);
+    let page = get(app, &format!("/operations{q}"), admin).await;
+    assert_eq!(by_id(&page, "as-of"), orgwatch_model::Day(day).to_string());
+    assert_eq!(
+        by_id(&page, "total-open-health-events"),
+        sum(&want.open_events).to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-advisor-warnings"),
+        sum(&want.advisor_warnings).to_string()
+    );
+    assert!(page.contains("href=\"/operations\" aria-current=\"page\""));
+    let csv = get(app, "/api/operations.csv?table=trusted_advisor", admin).await;
+    assert!(csv.starts_with("account_id,name,check,"), "{csv}");
+}
+
+async fn the_operations_page_shows_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    let earlier = common::date("2026-10-20");
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    // Support cases are rare in the demo: a range that holds some.
+    let october = common::date("2026-10-31");
+    let want = common::expected_operations(dir.path(), common::date("2026-10-02"), october);
+    assert!(want.open_cases > 0, "{want:?}");
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), Some(october)).await;
+    a_viewer_sees_only_their_account(&app, &store, &admin, &["operations"]).await;
+    store.close().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    store.close().await;
+}
+
+on_both_backends!(the_operations_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);

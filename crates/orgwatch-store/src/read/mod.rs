@@ -10,6 +10,7 @@ mod cost;
 mod events;
 mod filter;
 mod inventory;
+mod operations;
 mod posture;
 mod summary;
 
@@ -26,6 +27,9 @@ pub use cost::{
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use filter::PageFilter;
 pub use inventory::{InventoryReport, KeyedCount, ManagedInstance, Recommendation};
+pub use operations::{
+    AdvisorCheck, HealthEvent, OperationsReport, ResilienceApp, SignalService, SupportCase,
+};
 pub use posture::{
     AccountRef, Certificate, CriticalFinding, FindingsDay, KmsKey, Secret, SecurityReport,
     SourceFindings, Trail, WebAcl, EXPIRY_WARNING_DAYS, NEWEST_CRITICAL, TREND_DAYS,

@@ -448,3 +448,97 @@ pub fn expected_inventory(dir: &Path, day: Date) -> ExpectedInventory {
     out.service_resources = resources.into_iter().map(|(a, s)| (a, s.len())).collect();
     out
 }
+
+/// What the Operations page shows, computed from the files.
+#[derive(Debug, Default)]
+pub struct ExpectedOperations {
+    /// Open Health events per account (account-wide: once per ARN).
+    pub open_events: BTreeMap<String, usize>,
+    /// Upcoming Health events.
+    pub upcoming_events: usize,
+    /// Health events.
+    pub events: usize,
+    /// Trusted Advisor checks of severity `warning`, per account (once per check).
+    pub advisor_warnings: BTreeMap<String, usize>,
+    /// … of severity `error`.
+    pub advisor_errors: usize,
+    /// Their potential savings.
+    pub advisor_savings: f64,
+    /// Resilience Hub applications, and those breaching their policy.
+    pub apps: usize,
+    pub apps_breached: usize,
+    /// Application Signals services.
+    pub services: usize,
+    /// Support cases not resolved (once per case id).
+    pub open_cases: usize,
+}
+
+/// The Operations page's figures as of `day`, the Health events and support cases of the
+/// files of `from ..= day`.
+pub fn expected_operations(dir: &Path, from: Date, day: Date) -> ExpectedOperations {
+    let files = daily_files(dir);
+    let newest = newest_files(&files, day);
+    let mut out = ExpectedOperations::default();
+    // (account, key) -> the row of the newest file holding it: account-wide categories, of
+    // the range's files (`range`) or of each region's newest file.
+    let once = |category: &str, key: &str, range: bool| {
+        let mut rows: BTreeMap<(String, String), (Date, serde_json::Value)> = BTreeMap::new();
+        for (account, region, d, doc) in files.iter().filter(|f| f.2 <= day) {
+            let wanted = if range {
+                *d >= from
+            } else {
+                newest
+                    .get(&(account.clone(), region.clone()))
+                    .is_some_and(|n| std::ptr::eq(*n, doc))
+            };
+            if !wanted {
+                continue;
+            }
+            for r in doc[category].as_array().cloned().unwrap_or_default() {
+                let k = (
+                    account.clone(),
+                    r[key].as_str().unwrap_or_default().to_owned(),
+                );
+                if rows.get(&k).is_none_or(|(n, _)| n < d) {
+                    rows.insert(k, (*d, r));
+                }
+            }
+        }
+        rows
+    };
+    for ((account, _), (_, e)) in once("health", "arn", true) {
+        out.events += 1;
+        match e["status_code"].as_str() {
+            Some("open") => *out.open_events.entry(account).or_default() += 1,
+            Some("upcoming") => out.upcoming_events += 1,
+            _ => {}
+        }
+    }
+    for ((account, _), (_, c)) in once("trusted_advisor", "check_name", false) {
+        match c["severity"].as_str() {
+            Some("warning") => *out.advisor_warnings.entry(account).or_default() += 1,
+            Some("error") => out.advisor_errors += 1,
+            _ => {}
+        }
+        out.advisor_savings += c["potential_savings"].as_f64().unwrap_or(0.0);
+    }
+    for (_, (_, c)) in once("support_tickets", "case_id", true) {
+        if c["status"] != "resolved" {
+            out.open_cases += 1;
+        }
+    }
+    for doc in newest.values() {
+        for a in doc["resilience_hub"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            out.apps += 1;
+            if a["compliance_status"] == "PolicyBreached" {
+                out.apps_breached += 1;
+            }
+        }
+        out.services += doc["application"].as_array().map_or(0, Vec::len);
+    }
+    out
+}
