@@ -1368,3 +1368,106 @@ async fn the_operations_page_shows_the_demo_figures_and_a_viewer_only_their_acco
 }
 
 on_both_backends!(the_operations_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+/// The genuine sender's file (Config, inventory, Health and support collection failed;
+/// Trusted Advisor and Resilience Hub collected and empty), with two categories its log no
+/// longer reports: each table of the three pages says which of these is why it is empty,
+/// and a formula in the account's name reaches their CSV as text.
+async fn the_new_pages_say_why_a_table_is_empty_from_the_files_logs(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_slice(orgwatch_test_support::a360::DAILY).unwrap();
+    let hostile = "=HYPERLINK(\"http://evil.example\",\"open me\")";
+    doc["account"]["account_name"] = Value::from(hostile);
+    let logs = doc["logs"].as_object_mut().unwrap();
+    logs.remove("resilience_hub_status").unwrap();
+    logs.remove("application_status").unwrap();
+    orgwatch_test_support::fs::put(
+        dir.path(),
+        orgwatch_test_support::a360::DAILY_PATH,
+        doc.to_string().as_bytes(),
+    );
+    let db = TestDb::new(backend).await;
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    let why = |doc: &Value, table: &str| {
+        assert_eq!(rows(doc, table).len(), 0, "{table}");
+        doc["tables"][table]["empty"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let compliance = json(&app, "/api/compliance", &admin).await;
+    assert_eq!(compliance["as_of"], "2026-11-23");
+    for table in [
+        "rules",
+        "conformance_packs",
+        "resources",
+        "trend",
+        "patches",
+    ] {
+        assert_eq!(why(&compliance, table), "Failed", "{table}");
+    }
+    let inventory = json(&app, "/api/inventory", &admin).await;
+    for (table, reason) in [
+        ("instances", "Failed"),
+        ("applications", "Failed"),
+        ("compute_optimizer", "No data"),
+        ("config_inventory", "No data"),
+    ] {
+        assert_eq!(why(&inventory, table), reason, "{table}");
+    }
+    // Service resources were collected: S3 buckets and the rest, counted by distinct id.
+    let resources: i64 = rows(&inventory, "service_resources")
+        .iter()
+        .map(|r| r["resources"].as_i64().unwrap())
+        .sum();
+    let distinct: std::collections::BTreeSet<String> = doc["service_resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}",
+                r["service_name"], r["resource_type"], r["resource_id"]
+            )
+        })
+        .collect();
+    assert!(resources > 0);
+    assert_eq!(resources as usize, distinct.len());
+    let operations = json(&app, "/api/operations", &admin).await;
+    for (table, reason) in [
+        ("health", "Failed"),
+        ("trusted_advisor", "No data"),
+        ("resilience_hub", "Not collected"),
+        ("application_signals", "Not collected"),
+        ("support_cases", "Failed"),
+    ] {
+        assert_eq!(why(&operations, table), reason, "{table}");
+    }
+    let page = get(&app, "/operations", &admin).await;
+    assert!(
+        page.contains("id=\"resilience_hub-empty\">Not collected"),
+        "{page}"
+    );
+    for page in ["compliance", "inventory", "operations"] {
+        let csv = get(&app, &format!("/api/{page}.csv?table=accounts"), &admin).await;
+        assert!(
+            csv.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open me\"\")\","),
+            "{page}: {csv}"
+        );
+    }
+    store.close().await;
+}
+
+on_both_backends!(the_new_pages_say_why_a_table_is_empty_from_the_files_logs);
