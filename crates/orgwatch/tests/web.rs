@@ -1256,6 +1256,38 @@ async fn the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accou
     the_inventory_figures_are_the_files(&app, &admin, dir.path(), None).await;
     let earlier = common::date("2026-10-20");
     the_inventory_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    // Sorting is the query's: smallest savings first when asked; bad input is a 400.
+    let sorted = json(
+        &app,
+        "/api/inventory?sort=compute_optimizer.monthly_savings&dir=asc",
+        &admin,
+    )
+    .await;
+    let savings: Vec<f64> = rows(&sorted, "compute_optimizer")
+        .iter()
+        .map(|r| r["monthly_savings"].as_f64().unwrap())
+        .collect();
+    assert!(savings.len() > 1 && savings.windows(2).all(|w| w[0] <= w[1]));
+    for bad in [
+        "/api/inventory?sort=instances.nope",
+        "/api/compliance?sort=nope.rule",
+        "/api/operations.csv",
+        "/api/operations.csv?table=nope",
+        "/api/compliance?from=2026-11-30&to=2026-11-01",
+        "/api/inventory?account=42",
+    ] {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get(bad)
+                    .header(header::COOKIE, &admin)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
     a_viewer_sees_only_their_account(&app, &store, &admin, &["inventory"]).await;
     store.close().await;
 
