@@ -23,12 +23,15 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    Access, AccountCost, AccountRef, AccountSummary, Certificate, Collection, CostRange,
-    CostReport, CriticalFinding, Cursor, DailyCost, DailyServiceCost, Empty, EventFilter,
-    FindingsDay, Forecast, ForecastSource, InvalidCursor, KmsKey, Limits, MarketplaceCost,
-    MinutePoint, OpenFindings, OrgSummary, Page, PageFilter, RecentEvent, Saving, Secret,
-    SecurityReport, ServiceCost, SourceFindings, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS,
-    EXPIRY_WARNING_DAYS, MAX_PAGE, NEWEST_CRITICAL, TABLES, TREND_DAYS,
+    Access, AccountCost, AccountRef, AccountRules, AccountSummary, AdvisorCheck, Certificate,
+    Collection, ComplianceDay, ComplianceReport, CostRange, CostReport, CriticalFinding, Cursor,
+    DailyCost, DailyServiceCost, Empty, EventFilter, FindingsDay, Forecast, ForecastSource,
+    HealthEvent, InvalidCursor, InventoryReport, KeyedCount, KmsKey, Limits, ManagedInstance,
+    MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page,
+    PageFilter, PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
+    RuleCounts, Saving, Secret, SecurityReport, ServiceCost, SignalService, SourceFindings,
+    SupportCase, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, MAX_PAGE,
+    NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

@@ -8,9 +8,10 @@
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
 //!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
 //!
-//! Pages: Overview (`/`), Cost (`/cost`) and Security (`/security`), each with its JSON API
-//! (`/api/overview`, `/api/cost`, `/api/security`) and, for Cost and Security, every table
-//! as CSV (`/api/cost.csv?table=ID`); the filter and sort are query parameters (`query.rs`).
+//! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
+//! (`/compliance`), Inventory (`/inventory`) and Operations (`/operations`), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
+//! Overview, every table as CSV (`/api/cost.csv?table=ID`); the filter and sort are query
+//! parameters (`query.rs`).
 //!
 //! Every page and `/api/*` route requires a session except the public ones (`/login`,
 //! `/healthz`, `/readyz`, `/static/*`); what a user sees is filtered by their
@@ -20,11 +21,14 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod assets;
+mod compliance;
 mod cost;
 mod error;
 mod health;
+mod inventory;
 pub mod limit;
 mod login;
+mod operations;
 mod overview;
 pub mod password;
 mod posture;

@@ -1,5 +1,6 @@
-//! What the Cost and Security pages share: sorting their tables by the query, and answering
-//! their API as JSON or as one table's CSV.
+//! What the pages of figures and tables share: sorting their tables by the query, answering
+//! their API as JSON or as one table's CSV, and (Compliance and the pages after it) one
+//! template.
 
 use crate::query::PageQuery;
 use crate::table::Table;
@@ -75,4 +76,89 @@ pub(crate) fn respond(
         m.insert("tables".to_owned(), Value::Object(all));
     }
     Ok(Json(json).into_response())
+}
+
+/// One headline figure of a page: its label, the id of its element (`total-ID`) and value.
+pub(crate) struct Figure {
+    pub(crate) label: &'static str,
+    pub(crate) id: &'static str,
+    pub(crate) value: String,
+}
+
+/// A page of headline figures and tables, as of one day (Compliance, Inventory,
+/// Operations).
+#[derive(askama::Template)]
+#[template(path = "report.html")]
+struct ReportPage<'a> {
+    heading: &'static str,
+    user_name: &'a str,
+    role: &'a str,
+    csrf_token: &'a str,
+    current: &'static str,
+    form: crate::query::FilterForm,
+    path: &'static str,
+    csv_path: &'static str,
+    empty: Option<String>,
+    as_of: String,
+    as_of_note: &'static str,
+    figures: Vec<Figure>,
+    tables: Vec<crate::table::TableView>,
+}
+
+/// What a [`render`]ed page shows besides its tables.
+pub(crate) struct PageParts {
+    /// The page's name (`compliance`), its path is `/NAME` and its CSV `/api/NAME.csv`.
+    pub(crate) current: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) csv_path: &'static str,
+    pub(crate) heading: &'static str,
+    pub(crate) as_of: Option<time::Date>,
+    pub(crate) as_of_note: &'static str,
+    pub(crate) no_account: bool,
+    pub(crate) figures: Vec<Figure>,
+}
+
+/// Renders a page of figures and tables for `user`, sorted as `q` asks.
+pub(crate) fn render(
+    user: &crate::session::CurrentUser,
+    q: &PageQuery,
+    parts: PageParts,
+    mut tables: Vec<Table>,
+) -> Result<axum::response::Html<String>, WebError> {
+    use askama::Template;
+    sort(&mut tables, q)?;
+    let query = q.filter_query();
+    let empty = if parts.no_account {
+        Some(crate::overview::empty_reason(
+            &user.user.access,
+            !q.filter.is_empty(),
+        ))
+    } else if parts.as_of.is_none() {
+        Some("No daily file is loaded for these accounts yet.".to_owned())
+    } else {
+        None
+    };
+    let page = ReportPage {
+        heading: parts.heading,
+        user_name: &user.user.name,
+        role: user.user.role.as_str(),
+        csrf_token: &user.csrf_token,
+        current: parts.current,
+        form: q.form(),
+        path: parts.path,
+        csv_path: parts.csv_path,
+        empty,
+        as_of: parts
+            .as_of
+            .map(|d| orgwatch_model::Day(d).to_string())
+            .unwrap_or_default(),
+        as_of_note: parts.as_of_note,
+        figures: parts.figures,
+        tables: tables
+            .iter()
+            .map(|t| t.view(&query, q.sort_of(t.id)))
+            .collect(),
+    }
+    .render()?;
+    Ok(axum::response::Html(page))
 }

@@ -2,7 +2,10 @@
 //! table, and the tests walk it, so a new route is covered by them without being listed
 //! twice.
 
-use crate::{assets, cost, health, login, overview, posture, security, session, AppState};
+use crate::{
+    assets, compliance, cost, health, inventory, login, operations, overview, posture, security,
+    session, AppState,
+};
 use axum::handler::Handler;
 use axum::http::{Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -73,6 +76,15 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/security", Page, posture::page),
         entry(M::GET, "/api/security", Api, posture::api),
         entry(M::GET, "/api/security.csv", Api, posture::csv),
+        entry(M::GET, "/compliance", Page, compliance::page),
+        entry(M::GET, "/api/compliance", Api, compliance::api),
+        entry(M::GET, "/api/compliance.csv", Api, compliance::csv),
+        entry(M::GET, "/inventory", Page, inventory::page),
+        entry(M::GET, "/api/inventory", Api, inventory::api),
+        entry(M::GET, "/api/inventory.csv", Api, inventory::csv),
+        entry(M::GET, "/operations", Page, operations::page),
+        entry(M::GET, "/api/operations", Api, operations::api),
+        entry(M::GET, "/api/operations.csv", Api, operations::csv),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),

@@ -176,6 +176,15 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         "/security",
         "/api/security",
         "/api/security.csv",
+        "/compliance",
+        "/api/compliance",
+        "/api/compliance.csv",
+        "/inventory",
+        "/api/inventory",
+        "/api/inventory.csv",
+        "/operations",
+        "/api/operations",
+        "/api/operations.csv",
     ] {
         assert!(all.iter().any(|r| r.path == path), "{path} is routed");
     }
@@ -442,24 +451,44 @@ async fn the_overview_of_an_empty_store_says_why(store: Store) {
     assert_eq!(json["day"], serde_json::Value::Null);
 }
 
-async fn the_cost_and_security_pages_of_an_empty_store_say_why(store: Store) {
+async fn every_page_of_an_empty_store_says_why(store: Store) {
     let app = App::new(store).await;
     let session = app.login("admin").await;
-    for page in ["/", "/cost", "/security"] {
+    for page in [
+        "/",
+        "/cost",
+        "/security",
+        "/compliance",
+        "/inventory",
+        "/operations",
+    ] {
         let html = body(app.get(page, Some(&session)).await).await;
         assert!(html.contains("No account is loaded yet"), "{page}: {html}");
         // Each page links the others.
-        for link in ["href=\"/\"", "href=\"/cost\"", "href=\"/security\""] {
+        for link in [
+            "href=\"/\"",
+            "href=\"/cost\"",
+            "href=\"/security\"",
+            "href=\"/compliance\"",
+            "href=\"/inventory\"",
+            "href=\"/operations\"",
+        ] {
             assert!(html.contains(link), "{page} links {link}");
         }
     }
-    for (api, range) in [("/api/cost", "range"), ("/api/security", "as_of")] {
+    for (api, range) in [
+        ("/api/cost", "range"),
+        ("/api/security", "as_of"),
+        ("/api/compliance", "as_of"),
+        ("/api/inventory", "as_of"),
+        ("/api/operations", "as_of"),
+    ] {
         let res = app.get(api, Some(&session)).await;
         assert_eq!(res.status(), StatusCode::OK);
         let json: serde_json::Value = serde_json::from_str(&body(res).await).unwrap();
         assert_eq!(json[range], serde_json::Value::Null, "{api}");
         let tables = json["tables"].as_object().unwrap();
-        assert!(tables.len() >= 7, "{api}: {tables:?}");
+        assert!(tables.len() >= 6, "{api}: {tables:?}");
         for (id, t) in tables {
             assert_eq!(t["rows"], serde_json::json!([]), "{api} {id}");
             let why = t["empty"].as_str().unwrap_or_default();
@@ -488,5 +517,5 @@ on_both_backends!(store:
     logout_destroys_the_session_on_the_server,
     logins_are_rate_limited_per_user_name_and_per_address,
     the_overview_of_an_empty_store_says_why,
-    the_cost_and_security_pages_of_an_empty_store_say_why,
+    every_page_of_an_empty_store_says_why,
 );

@@ -952,3 +952,554 @@ async fn csv_downloads_keep_formulas_from_the_data_as_text(backend: Backend) {
 }
 
 on_both_backends!(csv_downloads_keep_formulas_from_the_data_as_text);
+
+// ------------------------------------------------------------------ Compliance, Inventory, Operations
+
+/// A viewer limited to the third account gets not one row of another from `pages` (each
+/// page, its API, every table's CSV both ways, a sort, a filter naming another account), and
+/// sees what an admin sees filtered to that account.
+async fn a_viewer_sees_only_their_account(
+    app: &Router,
+    store: &Store,
+    admin: &str,
+    pages: &[&str],
+) {
+    let all = json(app, "/api/security", admin).await;
+    let accounts: Vec<String> = rows(&all, "accounts")
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(accounts.len() >= 3);
+    let mine = &accounts[2];
+    add_user(
+        store,
+        "one",
+        Role::Viewer,
+        &Access::Limited(Limits {
+            accounts: vec![orgwatch_model::AccountId::parse(mine).unwrap()],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let one = login(app, "one").await;
+    let mut paths = Vec::new();
+    for page in pages {
+        paths.push(format!("/{page}"));
+        paths.push(format!("/api/{page}"));
+        paths.push(format!("/{page}?sort=accounts.account_id&dir=desc"));
+        for other in accounts.iter().filter(|a| *a != mine) {
+            paths.push(format!("/api/{page}?account={other}"));
+            paths.push(format!("/{page}?account={other},{mine}"));
+        }
+        let doc = json(app, &format!("/api/{page}"), admin).await;
+        for table in table_ids(&doc) {
+            // The admin's table holds other accounts' rows: the check below is not vacuous.
+            paths.push(format!("/api/{page}.csv?table={table}"));
+            paths.push(format!("/api/{page}?format=csv&table={table}"));
+        }
+        let seen = json(app, &format!("/api/{page}"), &one).await;
+        let filtered = json(app, &format!("/api/{page}?account={mine}"), admin).await;
+        assert_eq!(seen, filtered, "{page}");
+        assert_eq!(rows(&seen, "accounts").len(), 1, "{page}");
+    }
+    for path in &paths {
+        let body = get(app, path, &one).await;
+        let body = without_echo(&body);
+        for other in accounts.iter().filter(|a| *a != mine) {
+            assert!(!body.contains(other.as_str()), "{other} leaked into {path}");
+        }
+    }
+}
+
+/// Every figure of the Compliance page and its API against the files, as of `to` (the
+/// files' last day when `None`).
+async fn the_compliance_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    to: Option<time::Date>,
+) {
+    let last = common::expected(dir).security_day.unwrap();
+    let day = to.unwrap_or(last);
+    let from = day - time::Duration::days(29);
+    let want = common::expected_compliance(dir, from, day);
+    let q = to.map_or(String::new(), |d| format!("?to={}", orgwatch_model::Day(d)));
+    let doc = json(app, &format!("/api/compliance{q}"), admin).await;
+    assert_eq!(doc["as_of"], orgwatch_model::Day(day).to_string());
+    let totals = &doc["totals"];
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    let rules = want
+        .rules
+        .values()
+        .fold((0, 0, 0), |a, r| (a.0 + r.0, a.1 + r.1, a.2 + r.2));
+    assert!(rules.0 > 0 && rules.2 > 0, "the demo has failing rules");
+    assert_eq!(totals["rules"], rules.0);
+    assert_eq!(totals["compliant_rules"], rules.1);
+    assert_eq!(totals["non_compliant_rules"], rules.2);
+    assert_eq!(
+        totals["non_compliant_resources"],
+        sum(&want.non_compliant_resources)
+    );
+    assert_eq!(totals["instances"], sum(&want.instances));
+    assert_eq!(
+        totals["non_compliant_instances"],
+        sum(&want.non_compliant_instances)
+    );
+    assert_eq!(totals["missing_patches"], sum(&want.missing_patches));
+    assert!(sum(&want.instances) > 0);
+    // Per account: non-compliant rules, resources and patch compliance.
+    let accounts = rows(&doc, "accounts");
+    for a in accounts {
+        let id = a["account_id"].as_str().unwrap();
+        let r = want.rules.get(id).copied();
+        assert_eq!(a["rules"].as_i64(), r.map(|r| r.0), "{id}");
+        assert_eq!(a["non_compliant_rules"].as_i64(), r.map(|r| r.2), "{id}");
+        let n = |m: &std::collections::BTreeMap<String, usize>| m.get(id).copied().unwrap_or(0);
+        assert_eq!(
+            a["non_compliant_resources"],
+            n(&want.non_compliant_resources)
+        );
+        assert_eq!(a["instances"], n(&want.instances), "{id}");
+        assert_eq!(
+            a["non_compliant_instances"],
+            n(&want.non_compliant_instances),
+            "{id}"
+        );
+        assert_eq!(a["missing_patches"], n(&want.missing_patches), "{id}");
+    }
+    assert_eq!(
+        rows(&doc, "resources").len(),
+        sum(&want.non_compliant_resources)
+    );
+    let packs: std::collections::BTreeMap<String, usize> = rows(&doc, "conformance_packs")
+        .iter()
+        .map(|p| {
+            (
+                p["conformance_pack"].as_str().unwrap().to_owned(),
+                p["resources"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    assert_eq!(packs, want.per_pack);
+    // The trend, day by day; its last day is the totals when every file of the day is there.
+    let trend = rows(&doc, "trend_totals");
+    assert_eq!(trend.len(), want.trend.len());
+    assert_eq!(trend.len(), 30);
+    for t in trend {
+        let d = common::date(t["day"].as_str().unwrap());
+        let (total, compliant, non_compliant) = want.trend[&d];
+        assert_eq!(t["rules"], total, "{d}");
+        assert_eq!(t["compliant_rules"], compliant, "{d}");
+        assert_eq!(t["non_compliant_rules"], non_compliant, "{d}");
+    }
+    // The page shows the same, and links every page.
+    let page = get(app, &format!("/compliance{q}"), admin).await;
+    assert_eq!(by_id(&page, "as-of"), orgwatch_model::Day(day).to_string());
+    assert_eq!(by_id(&page, "total-rules"), rules.0.to_string());
+    assert_eq!(
+        by_id(&page, "total-non-compliant-rules"),
+        rules.2.to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-non-compliant-resources"),
+        sum(&want.non_compliant_resources).to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-non-compliant-instances"),
+        sum(&want.non_compliant_instances).to_string()
+    );
+    for nav in [
+        "href=\"/\"",
+        "href=\"/cost\"",
+        "href=\"/security\"",
+        "href=\"/compliance\" aria-current=\"page\"",
+    ] {
+        assert!(page.contains(nav), "{nav}");
+    }
+    // A CSV: a header and the same rows as the JSON.
+    let csv = get(
+        app,
+        &format!(
+            "/api/compliance.csv?table=rules&{}",
+            &q.trim_start_matches('?')
+        ),
+        admin,
+    )
+    .await;
+    assert!(
+        csv.starts_with("account_id,name,rule,conformance_pack,resources\r\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), rows(&doc, "rules").len() + 1);
+}
+
+async fn the_compliance_page_shows_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_compliance_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    // As of an earlier day: the state and trend of that day.
+    let earlier = common::date("2026-11-02");
+    the_compliance_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    a_viewer_sees_only_their_account(&app, &store, &admin, &["compliance"]).await;
+    store.close().await;
+
+    // Another organisation, seed and scale.
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_compliance_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    store.close().await;
+}
+
+on_both_backends!(the_compliance_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+/// Every figure of the Inventory page and its API against the files, as of `to` (the files'
+/// last day when `None`).
+async fn the_inventory_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    to: Option<time::Date>,
+) {
+    let day = to.unwrap_or_else(|| common::expected(dir).security_day.unwrap());
+    let want = common::expected_inventory(dir, day);
+    let q = to.map_or(String::new(), |d| format!("?to={}", orgwatch_model::Day(d)));
+    let doc = json(app, &format!("/api/inventory{q}"), admin).await;
+    assert_eq!(doc["as_of"], orgwatch_model::Day(day).to_string());
+    let totals = &doc["totals"];
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    assert!(sum(&want.instances) > 0 && want.recommendations > 0);
+    assert_eq!(totals["instances"], sum(&want.instances));
+    assert_eq!(totals["instances_not_online"], want.not_online);
+    assert_eq!(totals["application_installs"], sum(&want.applications));
+    assert_eq!(totals["patches"], want.patches);
+    assert_eq!(totals["service_resources"], sum(&want.service_resources));
+    assert_eq!(totals["recommendations"], want.recommendations);
+    assert_eq!(
+        cents(totals["monthly_savings"].as_f64().unwrap()),
+        cents(want.monthly_savings)
+    );
+    assert_eq!(totals["config_resources"], want.config_resources);
+    for a in rows(&doc, "accounts") {
+        let id = a["account_id"].as_str().unwrap();
+        let n = |m: &std::collections::BTreeMap<String, usize>| m.get(id).copied().unwrap_or(0);
+        assert_eq!(a["instances"], n(&want.instances), "{id}");
+        assert_eq!(a["applications"], n(&want.applications), "{id}");
+        assert_eq!(a["service_resources"], n(&want.service_resources), "{id}");
+    }
+    assert_eq!(rows(&doc, "instances").len(), sum(&want.instances));
+    assert_eq!(rows(&doc, "compute_optimizer").len(), want.recommendations);
+    let savings: Vec<f64> = rows(&doc, "compute_optimizer")
+        .iter()
+        .map(|r| r["monthly_savings"].as_f64().unwrap_or(0.0))
+        .collect();
+    assert!(savings.windows(2).all(|w| w[0] >= w[1]), "largest first");
+    // The demo records no Config inventory: the table says so.
+    if want.config_resources == 0 {
+        let empty = doc["tables"]["config_inventory"]["empty"].as_str().unwrap();
+        assert!(
+            empty.starts_with("No data") || empty.starts_with("Not collected"),
+            "{empty}"
+        );
+    }
+    let page = get(app, &format!("/inventory{q}"), admin).await;
+    assert_eq!(by_id(&page, "as-of"), orgwatch_model::Day(day).to_string());
+    assert_eq!(
+        by_id(&page, "total-instances"),
+        sum(&want.instances).to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-monthly-savings"),
+        format!("{:.2}", want.monthly_savings)
+    );
+    assert!(page.contains("href=\"/inventory\" aria-current=\"page\""));
+    let csv = get(app, "/api/inventory.csv?table=instances", admin).await;
+    assert!(
+        csv.starts_with("account_id,name,region,instance_id,"),
+        "{csv}"
+    );
+}
+
+async fn the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_inventory_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    let earlier = common::date("2026-10-20");
+    the_inventory_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    // Sorting is the query's: smallest savings first when asked; bad input is a 400.
+    let sorted = json(
+        &app,
+        "/api/inventory?sort=compute_optimizer.monthly_savings&dir=asc",
+        &admin,
+    )
+    .await;
+    let savings: Vec<f64> = rows(&sorted, "compute_optimizer")
+        .iter()
+        .map(|r| r["monthly_savings"].as_f64().unwrap())
+        .collect();
+    assert!(savings.len() > 1 && savings.windows(2).all(|w| w[0] <= w[1]));
+    for bad in [
+        "/api/inventory?sort=instances.nope",
+        "/api/compliance?sort=nope.rule",
+        "/api/operations.csv",
+        "/api/operations.csv?table=nope",
+        "/api/compliance?from=2026-11-30&to=2026-11-01",
+        "/api/inventory?account=42",
+    ] {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get(bad)
+                    .header(header::COOKIE, &admin)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    a_viewer_sees_only_their_account(&app, &store, &admin, &["inventory"]).await;
+    store.close().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_inventory_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    store.close().await;
+}
+
+on_both_backends!(the_inventory_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+/// Every figure of the Operations page and its API against the files, as of `to` (the files'
+/// last day when `None`).
+async fn the_operations_figures_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    to: Option<time::Date>,
+) {
+    let day = to.unwrap_or_else(|| common::expected(dir).security_day.unwrap());
+    let want = common::expected_operations(dir, day - time::Duration::days(29), day);
+    let q = to.map_or(String::new(), |d| format!("?to={}", orgwatch_model::Day(d)));
+    let doc = json(app, &format!("/api/operations{q}"), admin).await;
+    assert_eq!(doc["as_of"], orgwatch_model::Day(day).to_string());
+    let totals = &doc["totals"];
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    assert!(want.events > 0 && sum(&want.advisor_warnings) > 0);
+    assert_eq!(totals["health_events"], want.events);
+    assert_eq!(totals["open_health_events"], sum(&want.open_events));
+    assert_eq!(totals["upcoming_health_events"], want.upcoming_events);
+    assert_eq!(totals["advisor_warnings"], sum(&want.advisor_warnings));
+    assert_eq!(totals["advisor_errors"], want.advisor_errors);
+    assert_eq!(
+        cents(totals["advisor_savings"].as_f64().unwrap()),
+        cents(want.advisor_savings)
+    );
+    assert_eq!(totals["resilience_apps"], want.apps);
+    assert_eq!(totals["resilience_breached"], want.apps_breached);
+    assert_eq!(totals["signal_services"], want.services);
+    assert_eq!(totals["open_support_cases"], want.open_cases);
+    for a in rows(&doc, "accounts") {
+        let id = a["account_id"].as_str().unwrap();
+        let n = |m: &std::collections::BTreeMap<String, usize>| m.get(id).copied().unwrap_or(0);
+        assert_eq!(a["open_health_events"], n(&want.open_events), "{id}");
+        assert_eq!(a["advisor_warnings"], n(&want.advisor_warnings), "{id}");
+    }
+    assert_eq!(rows(&doc, "health").len(), want.events);
+    let page = get(app, &format!("/operations{q}"), admin).await;
+    assert_eq!(by_id(&page, "as-of"), orgwatch_model::Day(day).to_string());
+    assert_eq!(
+        by_id(&page, "total-open-health-events"),
+        sum(&want.open_events).to_string()
+    );
+    assert_eq!(
+        by_id(&page, "total-advisor-warnings"),
+        sum(&want.advisor_warnings).to_string()
+    );
+    assert!(page.contains("href=\"/operations\" aria-current=\"page\""));
+    let csv = get(app, "/api/operations.csv?table=trusted_advisor", admin).await;
+    assert!(csv.starts_with("account_id,name,check,"), "{csv}");
+}
+
+async fn the_operations_page_shows_the_demo_figures_and_a_viewer_only_their_accounts(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    let earlier = common::date("2026-10-20");
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), Some(earlier)).await;
+    // Support cases are rare in the demo: a range that holds some.
+    let october = common::date("2026-10-31");
+    let want = common::expected_operations(dir.path(), common::date("2026-10-02"), october);
+    assert!(want.open_cases > 0, "{want:?}");
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), Some(october)).await;
+    a_viewer_sees_only_their_account(&app, &store, &admin, &["operations"]).await;
+    store.close().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "5", "3", "40", "2026-12-01");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    the_operations_figures_are_the_files(&app, &admin, dir.path(), None).await;
+    store.close().await;
+}
+
+on_both_backends!(the_operations_page_shows_the_demo_figures_and_a_viewer_only_their_accounts);
+
+/// The genuine sender's file (Config, inventory, Health and support collection failed;
+/// Trusted Advisor and Resilience Hub collected and empty), with two categories its log no
+/// longer reports: each table of the three pages says which of these is why it is empty,
+/// and a formula in the account's name reaches their CSV as text.
+async fn the_new_pages_say_why_a_table_is_empty_from_the_files_logs(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_slice(orgwatch_test_support::a360::DAILY).unwrap();
+    let hostile = "=HYPERLINK(\"http://evil.example\",\"open me\")";
+    doc["account"]["account_name"] = Value::from(hostile);
+    let logs = doc["logs"].as_object_mut().unwrap();
+    logs.remove("resilience_hub_status").unwrap();
+    logs.remove("application_status").unwrap();
+    orgwatch_test_support::fs::put(
+        dir.path(),
+        orgwatch_test_support::a360::DAILY_PATH,
+        doc.to_string().as_bytes(),
+    );
+    let db = TestDb::new(backend).await;
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    let why = |doc: &Value, table: &str| {
+        assert_eq!(rows(doc, table).len(), 0, "{table}");
+        doc["tables"][table]["empty"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let compliance = json(&app, "/api/compliance", &admin).await;
+    assert_eq!(compliance["as_of"], "2026-11-23");
+    for table in [
+        "rules",
+        "conformance_packs",
+        "resources",
+        "trend",
+        "patches",
+    ] {
+        assert_eq!(why(&compliance, table), "Failed", "{table}");
+    }
+    let inventory = json(&app, "/api/inventory", &admin).await;
+    for (table, reason) in [
+        ("instances", "Failed"),
+        ("applications", "Failed"),
+        ("compute_optimizer", "No data"),
+        ("config_inventory", "No data"),
+    ] {
+        assert_eq!(why(&inventory, table), reason, "{table}");
+    }
+    // Service resources were collected: S3 buckets and the rest, counted by distinct id.
+    let resources: i64 = rows(&inventory, "service_resources")
+        .iter()
+        .map(|r| r["resources"].as_i64().unwrap())
+        .sum();
+    let distinct: std::collections::BTreeSet<String> = doc["service_resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}",
+                r["service_name"], r["resource_type"], r["resource_id"]
+            )
+        })
+        .collect();
+    assert!(resources > 0);
+    assert_eq!(resources as usize, distinct.len());
+    let operations = json(&app, "/api/operations", &admin).await;
+    for (table, reason) in [
+        ("health", "Failed"),
+        ("trusted_advisor", "No data"),
+        ("resilience_hub", "Not collected"),
+        ("application_signals", "Not collected"),
+        ("support_cases", "Failed"),
+    ] {
+        assert_eq!(why(&operations, table), reason, "{table}");
+    }
+    let page = get(&app, "/operations", &admin).await;
+    assert!(
+        page.contains("id=\"resilience_hub-empty\">Not collected"),
+        "{page}"
+    );
+    for page in ["compliance", "inventory", "operations"] {
+        let csv = get(&app, &format!("/api/{page}.csv?table=accounts"), &admin).await;
+        assert!(
+            csv.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open me\"\")\","),
+            "{page}: {csv}"
+        );
+    }
+    store.close().await;
+}
+
+on_both_backends!(the_new_pages_say_why_a_table_is_empty_from_the_files_logs);

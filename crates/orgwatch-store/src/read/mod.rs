@@ -5,20 +5,31 @@
 
 mod access;
 mod collection;
+mod compliance;
 mod cost;
 mod events;
 mod filter;
+mod inventory;
+mod operations;
 mod posture;
 mod summary;
 
 pub use access::{Access, Limits};
 pub use collection::{Collection, Empty};
+pub use compliance::{
+    AccountRules, ComplianceDay, ComplianceReport, NonCompliant, PatchCompliance, PendingPatch,
+    RuleCounts, PATCH_NON_COMPLIANT,
+};
 pub use cost::{
     AccountCost, CostRange, CostReport, DailyCost, DailyServiceCost, Forecast, ForecastSource,
     MarketplaceCost, Saving, ServiceCost, DEFAULT_RANGE_DAYS,
 };
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use filter::PageFilter;
+pub use inventory::{InventoryReport, KeyedCount, ManagedInstance, Recommendation};
+pub use operations::{
+    AdvisorCheck, HealthEvent, OperationsReport, ResilienceApp, SignalService, SupportCase,
+};
 pub use posture::{
     AccountRef, Certificate, CriticalFinding, FindingsDay, KmsKey, Secret, SecurityReport,
     SourceFindings, Trail, WebAcl, EXPIRY_WARNING_DAYS, NEWEST_CRITICAL, TREND_DAYS,

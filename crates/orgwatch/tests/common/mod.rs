@@ -257,3 +257,288 @@ pub fn expected(dir: &Path) -> Expected {
 pub fn cents(x: f64) -> i64 {
     (x * 100.0).round() as i64
 }
+
+/// Every loaded DAILY file: (account, region, day of its data, document), in path order.
+pub fn daily_files(dir: &Path) -> Vec<(String, String, Date, serde_json::Value)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir.join("loaded")).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(run) = name.strip_suffix("_DAILY.json") else {
+            continue;
+        };
+        let day = date(run) - Duration::days(1);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap();
+        let account = doc["account"]["account_id"].as_str().unwrap().to_owned();
+        let region = entry
+            .path()
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.push((account, region, day, doc));
+    }
+    out
+}
+
+/// Each account and region's newest DAILY file up to `day`: (account, region) -> document.
+pub fn newest_files(
+    files: &[(String, String, Date, serde_json::Value)],
+    day: Date,
+) -> BTreeMap<(String, String), &serde_json::Value> {
+    let mut newest: BTreeMap<(String, String), (Date, &serde_json::Value)> = BTreeMap::new();
+    for (account, region, d, doc) in files.iter().filter(|f| f.2 <= day) {
+        let key = (account.clone(), region.clone());
+        if newest.get(&key).is_none_or(|(n, _)| n < d) {
+            newest.insert(key, (*d, doc));
+        }
+    }
+    newest.into_iter().map(|(k, (_, doc))| (k, doc)).collect()
+}
+
+/// Config rules: total, compliant, non-compliant.
+pub type Rules = (i64, i64, i64);
+
+fn rules_of(config: &serde_json::Value) -> Option<Rules> {
+    let n = |k: &str| config[k].as_i64();
+    Some((
+        n("total_rules")?,
+        n("compliant_rules")?,
+        n("non_compliant_rules")?,
+    ))
+}
+
+/// What the Compliance page shows, computed from the files.
+#[derive(Debug, Default)]
+pub struct ExpectedCompliance {
+    /// Rules per account, summed over its regions' newest files up to the day.
+    pub rules: BTreeMap<String, Rules>,
+    /// Non-compliant evaluations per account in the same files.
+    pub non_compliant_resources: BTreeMap<String, usize>,
+    /// Non-compliant evaluations per conformance pack.
+    pub per_pack: BTreeMap<String, usize>,
+    /// Managed instances per account.
+    pub instances: BTreeMap<String, usize>,
+    /// Instances with a Missing or Failed patch, per account.
+    pub non_compliant_instances: BTreeMap<String, usize>,
+    /// Missing patches per account.
+    pub missing_patches: BTreeMap<String, usize>,
+    /// Rules per day, summed over that day's files.
+    pub trend: BTreeMap<Date, Rules>,
+}
+
+/// The Compliance page's figures as of `day`, its trend from `from`.
+pub fn expected_compliance(dir: &Path, from: Date, day: Date) -> ExpectedCompliance {
+    let files = daily_files(dir);
+    let mut out = ExpectedCompliance::default();
+    for ((account, _), doc) in newest_files(&files, day) {
+        if let Some((t, c, n)) = rules_of(&doc["config"]) {
+            let e = out.rules.entry(account.clone()).or_default();
+            *e = (e.0 + t, e.1 + c, e.2 + n);
+        }
+        for r in doc["config"]["non_compliant_resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if r["compliance_type"] == "NON_COMPLIANT" {
+                *out.non_compliant_resources
+                    .entry(account.clone())
+                    .or_default() += 1;
+                *out.per_pack
+                    .entry(
+                        r["conformance_pack"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                    .or_default() += 1;
+            }
+        }
+        let inventory = &doc["inventory"];
+        let instances = inventory["instances"].as_array().map_or(0, Vec::len);
+        if instances > 0 {
+            *out.instances.entry(account.clone()).or_default() += instances;
+        }
+        let mut failing = std::collections::BTreeSet::new();
+        for p in inventory["patches"].as_array().cloned().unwrap_or_default() {
+            let state = p["state"].as_str().unwrap_or_default();
+            if state == "Missing" {
+                *out.missing_patches.entry(account.clone()).or_default() += 1;
+            }
+            if state == "Missing" || state == "Failed" {
+                failing.insert(p["instance_id"].as_str().unwrap().to_owned());
+            }
+        }
+        if !failing.is_empty() {
+            *out.non_compliant_instances
+                .entry(account.clone())
+                .or_default() += failing.len();
+        }
+    }
+    for (_, _, d, doc) in &files {
+        if (from..=day).contains(d) {
+            if let Some((t, c, n)) = rules_of(&doc["config"]) {
+                let e = out.trend.entry(*d).or_default();
+                *e = (e.0 + t, e.1 + c, e.2 + n);
+            }
+        }
+    }
+    out
+}
+
+/// What the Inventory page shows, computed from the files.
+#[derive(Debug, Default)]
+pub struct ExpectedInventory {
+    /// Managed instances per account.
+    pub instances: BTreeMap<String, usize>,
+    /// Of them, not `Online`.
+    pub not_online: usize,
+    /// Application rows per account.
+    pub applications: BTreeMap<String, usize>,
+    /// Patch rows.
+    pub patches: usize,
+    /// Distinct (service, type, id) per account.
+    pub service_resources: BTreeMap<String, usize>,
+    /// Compute Optimizer recommendations.
+    pub recommendations: usize,
+    /// Their estimated monthly savings.
+    pub monthly_savings: f64,
+    /// Config inventory rows.
+    pub config_resources: usize,
+}
+
+/// The Inventory page's figures as of `day`.
+pub fn expected_inventory(dir: &Path, day: Date) -> ExpectedInventory {
+    let files = daily_files(dir);
+    let mut out = ExpectedInventory::default();
+    let mut resources: BTreeMap<String, std::collections::BTreeSet<(String, String, String)>> =
+        BTreeMap::new();
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    for ((account, _), doc) in newest_files(&files, day) {
+        let inventory = &doc["inventory"];
+        for i in list(&inventory["instances"]) {
+            *out.instances.entry(account.clone()).or_default() += 1;
+            if i["ping_status"] != "Online" {
+                out.not_online += 1;
+            }
+        }
+        let apps = list(&inventory["applications"]).len();
+        if apps > 0 {
+            *out.applications.entry(account.clone()).or_default() += apps;
+        }
+        out.patches += list(&inventory["patches"]).len();
+        for r in list(&doc["service_resources"]) {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            resources.entry(account.clone()).or_default().insert((
+                s("service_name"),
+                s("resource_type"),
+                s("resource_id"),
+            ));
+        }
+        for r in list(&doc["compute_optimizer"]) {
+            out.recommendations += 1;
+            out.monthly_savings += r["estimated_monthly_savings_usd"].as_f64().unwrap_or(0.0);
+        }
+        out.config_resources += list(&doc["config_inventory"]).len();
+    }
+    out.service_resources = resources.into_iter().map(|(a, s)| (a, s.len())).collect();
+    out
+}
+
+/// What the Operations page shows, computed from the files.
+#[derive(Debug, Default)]
+pub struct ExpectedOperations {
+    /// Open Health events per account (account-wide: once per ARN).
+    pub open_events: BTreeMap<String, usize>,
+    /// Upcoming Health events.
+    pub upcoming_events: usize,
+    /// Health events.
+    pub events: usize,
+    /// Trusted Advisor checks of severity `warning`, per account (once per check).
+    pub advisor_warnings: BTreeMap<String, usize>,
+    /// … of severity `error`.
+    pub advisor_errors: usize,
+    /// Their potential savings.
+    pub advisor_savings: f64,
+    /// Resilience Hub applications, and those breaching their policy.
+    pub apps: usize,
+    pub apps_breached: usize,
+    /// Application Signals services.
+    pub services: usize,
+    /// Support cases not resolved (once per case id).
+    pub open_cases: usize,
+}
+
+/// The Operations page's figures as of `day`, the Health events and support cases of the
+/// files of `from ..= day`.
+pub fn expected_operations(dir: &Path, from: Date, day: Date) -> ExpectedOperations {
+    let files = daily_files(dir);
+    let newest = newest_files(&files, day);
+    let mut out = ExpectedOperations::default();
+    // (account, key) -> the row of the newest file holding it: account-wide categories, of
+    // the range's files (`range`) or of each region's newest file.
+    let once = |category: &str, key: &str, range: bool| {
+        let mut rows: BTreeMap<(String, String), (Date, serde_json::Value)> = BTreeMap::new();
+        for (account, region, d, doc) in files.iter().filter(|f| f.2 <= day) {
+            let wanted = if range {
+                *d >= from
+            } else {
+                newest
+                    .get(&(account.clone(), region.clone()))
+                    .is_some_and(|n| std::ptr::eq(*n, doc))
+            };
+            if !wanted {
+                continue;
+            }
+            for r in doc[category].as_array().cloned().unwrap_or_default() {
+                let k = (
+                    account.clone(),
+                    r[key].as_str().unwrap_or_default().to_owned(),
+                );
+                if rows.get(&k).is_none_or(|(n, _)| n < d) {
+                    rows.insert(k, (*d, r));
+                }
+            }
+        }
+        rows
+    };
+    for ((account, _), (_, e)) in once("health", "arn", true) {
+        out.events += 1;
+        match e["status_code"].as_str() {
+            Some("open") => *out.open_events.entry(account).or_default() += 1,
+            Some("upcoming") => out.upcoming_events += 1,
+            _ => {}
+        }
+    }
+    for ((account, _), (_, c)) in once("trusted_advisor", "check_name", false) {
+        match c["severity"].as_str() {
+            Some("warning") => *out.advisor_warnings.entry(account).or_default() += 1,
+            Some("error") => out.advisor_errors += 1,
+            _ => {}
+        }
+        out.advisor_savings += c["potential_savings"].as_f64().unwrap_or(0.0);
+    }
+    for (_, (_, c)) in once("support_tickets", "case_id", true) {
+        if c["status"] != "resolved" {
+            out.open_cases += 1;
+        }
+    }
+    for doc in newest.values() {
+        for a in doc["resilience_hub"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            out.apps += 1;
+            if a["compliance_status"] == "PolicyBreached" {
+                out.apps_breached += 1;
+            }
+        }
+        out.services += doc["application"].as_array().map_or(0, Vec::len);
+    }
+    out
+}
