@@ -65,3 +65,64 @@ pub fn generate(bin: impl AsRef<OsStr>, dir: &Path, accounts: u32, days: u32) {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// A running `orgwatch serve` or `demo` and what it printed before serving.
+pub struct Served {
+    /// The process.
+    pub child: std::process::Child,
+    /// The `url:` it printed.
+    pub url: String,
+    /// The `password:` it printed (new credentials only).
+    pub password: Option<String>,
+}
+
+impl Served {
+    /// Starts `cmd` and reads its stdout up to the `url:` line (the credentials, when there
+    /// are new ones, come just before it); panics if it exits first.
+    pub fn start(mut cmd: Command) -> Served {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut user = None;
+        let mut password = None;
+        for line in lines {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("user: ") {
+                user = Some(u.to_owned());
+            } else if let Some(p) = line.strip_prefix("password: ") {
+                password = Some(p.to_owned());
+            } else if let Some(url) = line.strip_prefix("url: ") {
+                assert_eq!(user.is_some(), password.is_some());
+                assert!(user.is_none_or(|u| u == "admin"));
+                return Served {
+                    child,
+                    url: url.to_owned(),
+                    password,
+                };
+            }
+        }
+        // Ended without serving: reap it, then fail.
+        let status = child.wait().unwrap();
+        panic!("no url: line; the process exited with {status}")
+    }
+
+    /// `host:port` of the URL.
+    pub fn addr(&self) -> String {
+        self.url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// SIGTERM, then the exit status (a graceful shutdown exits 0).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        self.child.wait().unwrap()
+    }
+}

@@ -13,12 +13,11 @@ use axum::Router;
 use common::{cents, expected};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Limits, Store};
-use orgwatch_test_support::cli::text;
+use orgwatch_test_support::cli::{text, Served};
 use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "a long enough password";
@@ -275,64 +274,11 @@ on_both_backends!(the_overview_shows_the_demo_figures_and_a_viewer_only_their_ac
 
 // ------------------------------------------------------------------ on a real socket
 
-/// A running `orgwatch` and what it printed before serving.
-struct Running {
-    child: Child,
-    url: String,
-    password: Option<String>,
-}
-
-impl Running {
-    /// Starts the binary and reads stdout up to the `url:` line (the credentials, when
-    /// there are new ones, come just before it).
-    fn start(args: &[&str]) -> Running {
-        let mut child = orgwatch!()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut user = None;
-        let mut password = None;
-        for line in lines {
-            let line = line.unwrap();
-            if let Some(u) = line.strip_prefix("user: ") {
-                user = Some(u.to_owned());
-            } else if let Some(p) = line.strip_prefix("password: ") {
-                password = Some(p.to_owned());
-            } else if let Some(url) = line.strip_prefix("url: ") {
-                assert_eq!(user.is_some(), password.is_some());
-                assert!(user.is_none_or(|u| u == "admin"));
-                return Running {
-                    child,
-                    url: url.to_owned(),
-                    password,
-                };
-            }
-        }
-        // Ended without serving: reap it, then fail.
-        let status = child.wait().unwrap();
-        panic!("no url: line; the process exited with {status}")
-    }
-
-    fn addr(&self) -> String {
-        self.url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_owned()
-    }
-
-    /// SIGTERM, then the exit status (a graceful shutdown exits 0).
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        self.child.wait().unwrap()
-    }
+/// Starts the binary with `args` and reads what it printed up to its `url:` line.
+fn start(args: &[&str]) -> Served {
+    let mut cmd = orgwatch!();
+    cmd.args(args);
+    Served::start(cmd)
 }
 
 /// One HTTP/1.1 request on a fresh connection: (status, headers and body as text).
@@ -396,7 +342,7 @@ fn serve_on_port_zero_prints_its_url_and_the_first_admin_once() {
         "--listen",
         "127.0.0.1:0",
     ];
-    let running = Running::start(&serve);
+    let running = start(&serve);
     assert!(!running.url.ends_with(":0/"), "{}", running.url);
     let addr = running.addr();
     let (status, body) = http_get(&addr, "/healthz", "");
@@ -417,7 +363,7 @@ fn serve_on_port_zero_prints_its_url_and_the_first_admin_once() {
     assert!(running.stop().success(), "a graceful shutdown exits 0");
 
     // There is a user now: nothing to print again.
-    let again = Running::start(&serve);
+    let again = start(&serve);
     assert_eq!(again.password, None);
     assert!(again.stop().success());
 }
@@ -478,7 +424,7 @@ fn the_demo_serves_and_says_how_to_get_in_on_every_run() {
         "--listen",
         "127.0.0.1:0",
     ];
-    let first = Running::start(&demo);
+    let first = start(&demo);
     let first_password = first
         .password
         .clone()
@@ -491,7 +437,7 @@ fn the_demo_serves_and_says_how_to_get_in_on_every_run() {
     assert!(first.stop().success());
 
     // Again on the same database: a fresh password, which works; the old one no longer does.
-    let second = Running::start(&demo);
+    let second = start(&demo);
     let password = second
         .password
         .clone()

@@ -5,6 +5,7 @@ mod account;
 mod application;
 mod compute_optimizer;
 mod config;
+mod config_inventory;
 mod cost;
 mod health;
 mod inventory;
@@ -142,7 +143,7 @@ impl<'a> Ctx<'a> {
             service_resources: Some(self.service_resources()),
             compute_optimizer: Some(self.compute_optimizer()),
             ri_sp_savings: Some(self.ri_sp_savings()),
-            config_inventory: Some(Vec::new()),
+            config_inventory: Some(self.config_inventory()),
             support_tickets: Some(self.support_tickets()),
             logs: CollectionLog::default(),
         };
