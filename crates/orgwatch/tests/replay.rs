@@ -418,3 +418,47 @@ fn the_demo_process_says_how_to_get_in_and_stores_live_events() {
         "{stderr}"
     );
 }
+
+/// A day and more (past the new-behaviour kinds' day of learning): every account alarm is a
+/// burst's. Slow (about two minutes in a debug build): run with `--ignored`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow: 27 simulated hours"]
+async fn a_day_and_more_raises_only_burst_alarms() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.store().await;
+    let demo = organisation(4, 2026, &["us-east-1", "eu-west-1"]);
+    let start = datetime!(2026-11-24 00:00:00 UTC);
+    let backfill = Duration::from_secs(27 * 3600);
+    let began = Instant::now();
+    let totals = replay_until(&store, &demo, backfill, start, start).await;
+    eprintln!("{totals} in {:.1} s", began.elapsed().as_secs_f64());
+    let traffic = Traffic::new(&demo, Bursts::default());
+    let from = start.unix_timestamp() - 27 * 3600;
+    let bursts = traffic.bursts_starting(from.div_euclid(60) - 10, start.unix_timestamp() / 60);
+    let alarms = store.anomalies(None, None, true).await.unwrap();
+    let mut kinds: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for a in alarms
+        .iter()
+        .filter(|a| matches!(a.scope, Scope::Account(_)))
+    {
+        let e = a.explanation.as_ref().unwrap();
+        let t = a.time.get().unix_timestamp().div_euclid(60);
+        let explained = bursts.iter().any(|b| {
+            let plan = &traffic.accounts[b.account];
+            a.scope == Scope::Account(plan.id)
+                && e.principal.as_deref()
+                    == Some(plan.callers[b.caller].identity.principal().as_str())
+                && t >= b.start_minute - 1
+                && t <= b.start_minute + i64::from(b.minutes) + 10
+        });
+        let entry = kinds.entry(e.kind.as_str().to_owned()).or_default();
+        entry.0 += 1;
+        if !explained {
+            entry.1 += 1;
+            eprintln!("unexplained: {a:?}");
+        }
+    }
+    eprintln!("account alarms by kind (all, unexplained): {kinds:?}");
+    assert!(kinds.values().all(|(_, unexplained)| *unexplained == 0));
+    store.close().await;
+}
