@@ -206,9 +206,29 @@ pub struct DemoArgs {
     /// Only load: do not serve the web app afterwards.
     #[arg(long)]
     pub no_serve: bool,
+    /// While serving, do not replay synthetic CloudTrail for the accounts (by default it
+    /// backfills 3 hours, then stores new calls every few seconds).
+    #[arg(long)]
+    pub no_replay: bool,
+    /// Minutes between the replay's injected bursts (one principal calling one API at 10
+    /// times its account's rate for up to 5 minutes), which the anomaly detector should flag.
+    #[arg(long, value_name = "MINUTES", default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub burst_every: u32,
+    /// Simulated seconds per real second of the replay once live (tests).
+    #[arg(long, hide = true, default_value_t = 1.0, value_parser = parse_speed)]
+    pub replay_speed: f64,
     /// Where the web app listens after loading.
     #[command(flatten)]
     pub web: WebArgs,
+}
+
+/// A replay speed: a finite number from 1 to 10,000.
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (1.0..=10_000.0).contains(&x) => Ok(x),
+        _ => Err(format!("{s:?} is not a speed from 1 to 10000")),
+    }
 }
 
 /// `orgwatch ingest`

@@ -6,6 +6,7 @@ use crate::cli::{
     UsersCommand, WebArgs,
 };
 use crate::demo::generate::DemoOptions;
+use crate::demo::replay::{Bursts, ReplayOptions};
 use anyhow::{bail, Result};
 use orgwatch_model::activity::AlarmKind;
 use orgwatch_model::Timestamp;
@@ -107,6 +108,8 @@ pub struct DemoConfig {
     pub generate_only: bool,
     /// Serve the web app after loading (`None`: `--no-serve` or `--generate-only`).
     pub serve: Option<ServeConfig>,
+    /// Replay synthetic CloudTrail while serving (`None`: `--no-replay`, or not serving).
+    pub replay: Option<ReplayOptions>,
 }
 
 /// `orgwatch ingest`, validated.
@@ -183,6 +186,18 @@ pub struct ActivityConfig {
     pub alarm_switches: Vec<(AlarmKind, bool)>,
 }
 
+impl ActivityConfig {
+    /// What `orgwatch activity --from -` runs with by default (the demo's replay reads with
+    /// these, so it stores exactly as the command would).
+    pub fn stream_defaults() -> Result<ActivityConfig> {
+        use clap::Parser;
+        match Cli::try_parse_from(["orgwatch", "activity", "--from", "-"])?.command {
+            Command::Activity(args) => activity(args),
+            _ => bail!("`activity --from -` did not parse as the activity command"),
+        }
+    }
+}
+
 impl Config {
     /// Validates a parsed command line.
     pub fn from_cli(cli: Cli) -> Result<Config> {
@@ -216,6 +231,7 @@ fn demo(args: DemoArgs) -> Result<DemoConfig> {
     let end_date = args
         .end_date
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let serving = !args.no_serve && !args.generate_only;
     Ok(DemoConfig {
         options: DemoOptions {
             accounts: args.accounts as usize,
@@ -226,7 +242,15 @@ fn demo(args: DemoArgs) -> Result<DemoConfig> {
         },
         dir: args.dir,
         generate_only: args.generate_only,
-        serve: (!args.no_serve && !args.generate_only).then(|| web(&args.web)),
+        serve: serving.then(|| web(&args.web)),
+        replay: (serving && !args.no_replay).then(|| ReplayOptions {
+            bursts: Bursts {
+                every_minutes: args.burst_every,
+                ..Bursts::default()
+            },
+            speed: args.replay_speed,
+            ..ReplayOptions::default()
+        }),
     })
 }
 
@@ -417,6 +441,62 @@ mod tests {
         assert_eq!(c.threads, crate::pool::available());
         let c = config(&["orgwatch", "--threads", "3", "migrate"]).unwrap();
         assert_eq!(c.threads, 3);
+    }
+
+    #[test]
+    fn the_demo_replays_while_it_serves_unless_told_not_to() {
+        let demo = |args: &[&str]| match config(&[&["orgwatch", "demo"], args].concat()) {
+            Ok(Config {
+                task: Task::Demo(d),
+                ..
+            }) => Ok(d),
+            Ok(c) => panic!("{:?}", c.task),
+            Err(e) => Err(e.to_string()),
+        };
+        let d = demo(&[]).unwrap();
+        assert_eq!(d.replay, Some(ReplayOptions::default()));
+        assert_eq!(d.replay.unwrap().bursts.every_minutes, 6);
+        assert_eq!(demo(&["--no-replay"]).unwrap().replay, None);
+        assert_eq!(
+            demo(&["--no-serve"]).unwrap().replay,
+            None,
+            "only while serving"
+        );
+        assert_eq!(demo(&["--generate-only"]).unwrap().replay, None);
+        let d = demo(&["--burst-every", "15", "--replay-speed", "60"]).unwrap();
+        let r = d.replay.unwrap();
+        assert_eq!((r.bursts.every_minutes, r.speed), (15, 60.0));
+        assert!(demo(&["--burst-every", "0"]).is_err());
+        assert!(demo(&["--replay-speed", "0.5"])
+            .unwrap_err()
+            .contains("speed from 1"));
+        assert!(demo(&["--replay-speed", "NaN"]).is_err());
+    }
+
+    #[test]
+    fn the_replay_reads_with_the_stream_defaults_of_activity() {
+        let a = ActivityConfig::stream_defaults().unwrap();
+        let Task::Activity(cli) = config(&["orgwatch", "activity", "--from", "-"])
+            .unwrap()
+            .task
+        else {
+            panic!("not activity")
+        };
+        assert_eq!(a.lateness, Duration::from_secs(15 * 60));
+        assert_eq!(
+            (
+                a.batch_files,
+                a.max_record_bytes,
+                a.retention,
+                a.resident_scopes
+            ),
+            (
+                cli.batch_files,
+                cli.max_record_bytes,
+                cli.retention,
+                cli.resident_scopes
+            )
+        );
     }
 
     #[test]

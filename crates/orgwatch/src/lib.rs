@@ -73,8 +73,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let listener = serve::bind(serve).await?;
             let store = open_store(db_flag).await?;
             let password = serve::first_admin(&store).await?;
-            serve::run(store, listener, serve, password).await?;
-            Ok(ExitCode::SUCCESS)
+            let served = serve::run(&store, listener, serve, password, shutdown::on_signal()).await;
+            store.close().await;
+            served.map(|()| ExitCode::SUCCESS)
         }
         Task::Users(task) => {
             let store = open_store(db_flag).await?;
@@ -159,6 +160,32 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
     };
     // A demo always says how to get in, on a new database or an old one.
     let password = serve::reset_admin(&store).await?;
-    serve::run(store, listener, serve, Some(password)).await?;
-    Ok(ExitCode::SUCCESS)
+    let stop = shutdown::on_signal();
+    let serving = async {
+        let served = serve::run(&store, listener, serve, Some(password), stop.clone()).await;
+        // The replay stops with the server (a signal, or the server failing).
+        stop.cancel();
+        served
+    };
+    // Beside the server in this task, not spawned: the pipeline's futures borrow.
+    let replaying = async {
+        let Some(opts) = &args.replay else { return };
+        eprintln!(
+            "orgwatch: replaying synthetic CloudTrail of the {} accounts (the last {} first, \
+             then live; a burst every {} minutes); --no-replay turns it off",
+            args.options.accounts,
+            humantime::format_duration(opts.backfill),
+            opts.bursts.every_minutes
+        );
+        // `on_stored`: the hook for the web app's live pages (its activity signal), once
+        // the app has one.
+        match demo::replay::run(&store, &args.options, opts, &stop, None).await {
+            Ok(totals) => tracing::info!("demo replay: {totals}"),
+            // The app goes on serving what was stored.
+            Err(e) => eprintln!("orgwatch: {e:#}"),
+        }
+    };
+    let (served, ()) = tokio::join!(serving, replaying);
+    store.close().await;
+    served.map(|()| ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Store};
 use orgwatch_web::{AppState, SessionConfig, WebConfig};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// The first administrator's name.
 pub const ADMIN: &str = "admin";
@@ -60,13 +61,14 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Prints the URL (and the credentials, when there are new ones) and serves until
-/// interrupted.
+/// Prints the URL (and the credentials, when there are new ones) and serves until `stop` is
+/// cancelled (see [`crate::shutdown::on_signal`]). The caller closes the store.
 pub async fn run(
-    store: Store,
+    store: &Store,
     listener: TcpListener,
     config: &ServeConfig,
     password: Option<String>,
+    stop: CancellationToken,
 ) -> Result<()> {
     let addr = listener
         .local_addr()
@@ -86,10 +88,7 @@ pub async fn run(
         ..WebConfig::default()
     };
     let state = AppState::new(store.clone(), web, orgwatch_web::system_clock());
-    let stop = crate::shutdown::on_signal();
     orgwatch_web::serve(listener, state, stop)
         .await
-        .context("the web server failed")?;
-    store.close().await;
-    Ok(())
+        .context("the web server failed")
 }

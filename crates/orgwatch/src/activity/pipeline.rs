@@ -10,7 +10,7 @@
 
 use super::score::Scorer;
 use super::scoring::Scoring;
-use super::write::{Totals, Writer};
+use super::write::{OnStored, Totals, Writer};
 use super::TABLE_TOP;
 use crate::cli::ReportFormat;
 use crate::config::{ActivityConfig, Config, ReadFrom};
@@ -42,7 +42,14 @@ pub async fn run(
     let totals = match from {
         ReadFrom::Stdin => {
             let source = StdinSource::new(Some(store.clone()));
-            read(store, source, activity, follow, "-", config, &stop).await?
+            read(
+                store,
+                source,
+                activity,
+                &Reading::of(follow, "-", config),
+                &stop,
+            )
+            .await?
         }
         ReadFrom::Path(path) => {
             // The ledger keys on whole paths: the same file read from elsewhere is the same.
@@ -50,7 +57,8 @@ pub async fn run(
             let settle = if follow { POLL } else { Duration::ZERO };
             let source = DirSource::logs(&root, Some(store.clone()), follow, settle);
             let label = path.display().to_string();
-            read(store, source, activity, follow, &label, config, &stop).await?
+            let reading = Reading::of(follow, &label, config);
+            read(store, source, activity, &reading, &stop).await?
         }
     };
     match report {
@@ -75,17 +83,46 @@ pub async fn run(
     })
 }
 
+/// How a source is read, besides the activity options.
+pub struct Reading<'a> {
+    /// Poll the source again (every 2 s) until it is exhausted or `stop` is cancelled.
+    pub follow: bool,
+    /// The source's name in messages.
+    pub label: &'a str,
+    /// Name every skipped input.
+    pub verbose: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Count alarms without logging each (the demo's replay: the web app shows them).
+    pub quiet: bool,
+    /// Called after each committed batch (e.g. to tell the web app's live pages).
+    pub on_stored: Option<OnStored>,
+}
+
+impl<'a> Reading<'a> {
+    /// How `orgwatch activity --from` reads: as the command line says.
+    fn of(follow: bool, label: &'a str, config: &Config) -> Reading<'a> {
+        Reading {
+            follow,
+            label,
+            verbose: config.verbose > 0,
+            progress: config.progress,
+            quiet: false,
+            on_stored: None,
+        }
+    }
+}
+
 /// Reads `source` pass by pass (until it is exhausted, or interrupted with `follow`) into the
 /// store; returns the totals.
-async fn read<S: Source + 'static>(
+pub async fn read<S: Source + 'static>(
     store: &Store,
     source: S,
     activity: &ActivityConfig,
-    follow: bool,
-    label: &str,
-    config: &Config,
+    reading: &Reading<'_>,
     stop: &CancellationToken,
 ) -> Result<Totals> {
+    let follow = reading.follow;
     let mut live = Live::new(activity.lateness);
     live.resume(store.activity_state().await?.max_event_time);
     let scoring = Scoring::new(
@@ -107,14 +144,22 @@ async fn read<S: Source + 'static>(
         max_record_bytes: activity.max_record_bytes,
         totals: Totals {
             started: Some(Instant::now()),
+            quiet: reading.quiet,
             ..Totals::default()
         },
         bar: ProgressBar::hidden(),
+        on_stored: reading.on_stored.clone(),
     };
     let mut first = true;
-    let verbose = config.verbose > 0;
-    while let Some(pass) =
-        super::source::pass(&mut writer, first, follow, verbose, label, config.progress).await?
+    while let Some(pass) = super::source::pass(
+        &mut writer,
+        first,
+        follow,
+        reading.verbose,
+        reading.label,
+        reading.progress,
+    )
+    .await?
     {
         first = false;
         if pass.items > 0 && follow {

@@ -63,6 +63,8 @@ pub struct Totals {
     pub damage: Damage,
     /// When the run started (for the rate).
     pub started: Option<Instant>,
+    /// Alarms are counted, not logged one by one.
+    pub quiet: bool,
 }
 
 impl Totals {
@@ -87,6 +89,9 @@ impl Totals {
     pub fn scored(&mut self, scored: &Scored, bar: &ProgressBar) {
         self.windows_scored += scored.windows;
         self.alarms += scored.alarms.len() as u64;
+        if self.quiet {
+            return;
+        }
         for a in &scored.alarms {
             let e = a.explanation.as_ref();
             bar.suspend(|| {
@@ -134,6 +139,9 @@ impl fmt::Display for Totals {
     }
 }
 
+/// A hook called after each batch is committed (and its events are in the live windows).
+pub type OnStored = Arc<dyn Fn() + Send + Sync>;
+
 /// Stores chunks as they arrive and advances the live windows and scores.
 pub struct Writer<'a, S> {
     /// The database.
@@ -152,6 +160,8 @@ pub struct Writer<'a, S> {
     pub totals: Totals,
     /// The progress bar.
     pub bar: ProgressBar,
+    /// Called after each committed batch.
+    pub on_stored: Option<OnStored>,
 }
 
 impl<S: Source + 'static> Writer<'_, S> {
@@ -255,6 +265,9 @@ impl<S: Source + 'static> Writer<'_, S> {
         });
         self.live.add(fresh.clone());
         self.live.publish();
+        if let Some(hook) = &self.on_stored {
+            hook();
+        }
         for e in fresh {
             self.scoring.recent.add(e);
         }

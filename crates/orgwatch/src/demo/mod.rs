@@ -1,6 +1,7 @@
 //! `orgwatch demo`: a synthetic organisation written as A360 files, loaded like any other.
 
 pub mod generate;
+pub mod replay;
 
 use crate::ingest::{ingest_once, IngestOptions, IngestSummary};
 use anyhow::{Context, Result};

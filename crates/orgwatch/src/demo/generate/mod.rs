@@ -77,6 +77,27 @@ pub fn accounts(opts: &DemoOptions) -> Vec<DemoAccount> {
     profiles(opts).into_iter().map(|p| p.account).collect()
 }
 
+/// One account with the services it spends on (the cost data's names) and each one's share
+/// of its spend, largest first: what the activity replay calls, so that both views agree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceMix {
+    /// The account.
+    pub account: DemoAccount,
+    /// Cost Explorer service names and their shares (summing to 1), largest first.
+    pub services: Vec<(&'static str, f64)>,
+}
+
+/// Every account's [`ServiceMix`], in account order.
+pub fn service_mixes(opts: &DemoOptions) -> Vec<ServiceMix> {
+    profiles(opts)
+        .into_iter()
+        .map(|p| ServiceMix {
+            account: p.account,
+            services: p.services,
+        })
+        .collect()
+}
+
 /// All files, in a deterministic order, built lazily one at a time.
 ///
 /// The order is: per account, per region, its DAILY files by run date, then its MONTHLY ones.
