@@ -5,7 +5,7 @@ use crate::config::ServeConfig;
 use anyhow::{Context, Result};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Store};
-use orgwatch_web::{AppState, SessionConfig, WebConfig};
+use orgwatch_web::{ActivitySignal, AppState, SessionConfig, WebConfig};
 use tokio::net::TcpListener;
 
 /// The first administrator's name.
@@ -68,6 +68,18 @@ pub async fn run(
     config: &ServeConfig,
     password: Option<String>,
 ) -> Result<()> {
+    run_with_signal(store, listener, config, password, ActivitySignal::new()).await
+}
+
+/// [`run`], with the live pages also woken by `signal`: what stores events in this process
+/// (the demo's replay) raises it after each commit.
+pub async fn run_with_signal(
+    store: Store,
+    listener: TcpListener,
+    config: &ServeConfig,
+    password: Option<String>,
+    signal: ActivitySignal,
+) -> Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
@@ -85,7 +97,7 @@ pub async fn run(
         },
         ..WebConfig::default()
     };
-    let state = AppState::new(store.clone(), web, orgwatch_web::system_clock());
+    let state = AppState::with_signal(store.clone(), web, orgwatch_web::system_clock(), signal);
     let stop = crate::shutdown::on_signal();
     orgwatch_web::serve(listener, state, stop)
         .await
