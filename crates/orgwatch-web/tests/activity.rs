@@ -10,7 +10,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use futures_util::StreamExt;
 use orgwatch_model::ActivityEvent;
-use orgwatch_store::activity::ActivityFile;
+use orgwatch_store::activity::{ActivityFile, AlarmKind, Anomaly, DetectorToSave, Explanation};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Limits, Store};
 use orgwatch_test_support::on_both_backends;
@@ -561,7 +561,199 @@ async fn an_empty_store_says_no_activity_is_stored_yet(store: Store) {
     }
 }
 
+fn at(s: &str) -> orgwatch_model::Timestamp {
+    orgwatch_model::Timestamp::new(
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap(),
+    )
+}
+
+/// A stored score of minute `minute` (after 10:00) of `scope`, alarmed with an explanation
+/// naming `principal` when `alarm`.
+fn score(
+    minute: u32,
+    scope: &str,
+    series: &str,
+    value: f64,
+    alarm: bool,
+    principal: &str,
+) -> Anomaly {
+    Anomaly {
+        time: at(&format!("2024-03-01T10:{minute:02}:00Z")),
+        scope: scope.parse().unwrap(),
+        series: series.parse().unwrap(),
+        score: value,
+        contributor: format!("principal:{principal}"),
+        alarm,
+        explanation: alarm.then(|| Explanation {
+            kind: AlarmKind::Count,
+            observed: 40,
+            expected: 2.5,
+            minutes: 2,
+            principal: Some(principal.to_owned()),
+            api: Some("ec2.amazonaws.com:RunInstances".to_owned()),
+            source_ip: Some("198.51.100.9".to_owned()),
+            region: Some("eu-west-1".to_owned()),
+        }),
+    }
+}
+
+async fn alarms_name_principal_and_api_and_stay_in_their_account(store: Store) {
+    store_calls(&store, "AWSLogs/one.json", &calls(300, 0, 4)).await;
+    let scores = [
+        score(3, A, "total", 1.25, false, "alice1"),
+        score(3, B, "total", 2.0, false, "bob1"),
+        score(3, "org", "total", 1.5, false, "alice1"),
+        score(5, A, "principal:alice2", 7.5, true, "alice2"),
+        score(6, B, "principal:bob2", 9.0, true, "bob2"),
+        score(6, "org", "total", 3.1, true, "bob2"),
+    ];
+    let detector = DetectorToSave {
+        header: b"h".to_vec(),
+        parts: Vec::<(String, Vec<u8>)>::new().into_iter(),
+    };
+    let saved = store
+        .save_scores(None, at("2024-03-01T10:07:00Z"), detector, &scores)
+        .await
+        .unwrap();
+    assert!(saved);
+    let app = App::new(store).await;
+    let minute = |doc: &Value, m: &str| -> Value {
+        doc["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["time"] == format!("2024-03-01T10:{m}:00Z").as_str())
+            .unwrap()
+            .clone()
+    };
+    // The administrator: every alarm, and the organisation's score line.
+    let admin = app.login("admin").await;
+    let doc = app.json("/api/activity", &admin).await;
+    assert_eq!(doc["totals"]["alarms"], 3);
+    assert_eq!(minute(&doc, "03")["score"], 1.5, "org's total");
+    assert_eq!(minute(&doc, "06")["alarm"], true);
+    let newest = &doc["alarms"][0];
+    assert_eq!(newest["time"], "2024-03-01T10:06:00Z");
+    let named: Vec<(&str, &str)> = doc["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["account"].as_str().unwrap(),
+                a["principal"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(named, [(B, "bob2"), ("org", "bob2"), (A, "alice2")]);
+    for a in doc["alarms"].as_array().unwrap() {
+        assert_eq!(a["api"], "ec2.amazonaws.com:RunInstances");
+        assert_eq!(a["kind"], "count");
+        assert_eq!(a["region"], "eu-west-1");
+        let why = a["explanation"].as_str().unwrap();
+        assert!(
+            why.contains("called ec2.amazonaws.com:RunInstances 40 times in 2 min (expected 2.5)"),
+            "{why}"
+        );
+        // Its drill-down: the principal's calls of that API over the alarm's two minutes.
+        let drill = a["drill"].as_str().unwrap();
+        assert!(
+            drill.contains("service=ec2.amazonaws.com&api=RunInstances"),
+            "{drill}"
+        );
+    }
+    let csv = app.text("/api/activity.csv?table=alarms", &admin).await;
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    // The viewer of A: A's alarm only, and A's score (no organisation's).
+    let viewer = app.login("viewer-a").await;
+    let doc = app.json("/api/activity", &viewer).await;
+    assert_eq!(doc["totals"]["alarms"], 1);
+    assert_eq!(doc["alarms"][0]["principal"], "alice2");
+    assert_eq!(minute(&doc, "03")["score"], 1.25, "A's own total");
+    assert_eq!(
+        minute(&doc, "06")["alarm"],
+        false,
+        "B's and org's alarms are not A's"
+    );
+    let csv = app.text("/api/activity.csv?table=alarms", &viewer).await;
+    assert!(
+        !csv.contains("bob") && !csv.contains(B) && !csv.contains("org,"),
+        "{csv}"
+    );
+    let page = app.text("/activity", &viewer).await;
+    assert!(page.contains("alice2") && !page.contains("bob2"));
+}
+
+async fn environments_and_ous_scope_activity_through_the_accounts(store: Store) {
+    let stored = calls(90, 0, 5);
+    store_calls(&store, "AWSLogs/one.json", &stored).await;
+    for (id, kind) in [(A, "Sandbox"), (B, "PRODUCTION")] {
+        store
+            .raw_query_text(
+                "INSERT INTO accounts (account_id, account_type) VALUES (?, ?)",
+                &[id, kind],
+            )
+            .await
+            .unwrap();
+    }
+    let app = App::new(store.clone()).await;
+    let count = |account: &str| stored.iter().filter(|(c, _)| c.account == account).count();
+    for (name, limits) in [
+        (
+            "prod",
+            Limits {
+                environments: vec!["production".to_owned()],
+                ..Limits::default()
+            },
+        ),
+        (
+            "ou",
+            Limits {
+                ous: vec!["ou-root-1".to_owned()],
+                ..Limits::default()
+            },
+        ),
+    ] {
+        store
+            .add_user(&NewUser {
+                name,
+                password_hash: &orgwatch_web::password::hash(PASSWORD).unwrap(),
+                role: Role::Viewer,
+                access: &Access::Limited(limits),
+                now: 1_800_000_000,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // An environment limit matches the account's type without case: B only.
+    let prod = app.login("prod").await;
+    let doc = app.json("/api/activity", &prod).await;
+    assert_eq!(doc["totals"]["events"], count(B));
+    assert!(!doc.to_string().contains(A) && !doc.to_string().contains("alice"));
+    let events = app.json("/api/activity/events?limit=1000", &prod).await;
+    assert_eq!(events["events"].as_array().unwrap().len(), count(B));
+    // No account records an OU yet: an OU limit sees nothing, and says so.
+    let ou = app.login("ou").await;
+    let doc = app.json("/api/activity", &ou).await;
+    assert_eq!(doc["totals"]["events"], 0);
+    assert!(
+        doc["empty"]
+            .as_str()
+            .unwrap()
+            .contains("your access covers"),
+        "{doc}"
+    );
+    // The administrator's page filter narrows the same way.
+    let admin = app.login("admin").await;
+    let doc = app.json("/api/activity?environment=sandbox", &admin).await;
+    assert_eq!(doc["totals"]["events"], count(A));
+    assert_eq!(doc["totals"]["accounts"], 1);
+}
+
 on_both_backends!(store:
+    environments_and_ous_scope_activity_through_the_accounts,
+    alarms_name_principal_and_api_and_stay_in_their_account,
     the_activity_figures_are_the_stored_events,
     a_viewer_of_one_account_sees_no_row_of_another,
     a_stored_signal_pushes_a_fresh_summary,
