@@ -23,15 +23,17 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    Access, AccountCost, AccountRef, AccountRules, AccountSummary, AdvisorCheck, Certificate,
+    Access, AccountCost, AccountRef, AccountRules, AccountSummary, ActivityAlarm, ActivityListener,
+    ActivityRange, ActivityReport, ActivityVersion, AdvisorCheck, CallsPoint, Certificate,
     Collection, ComplianceDay, ComplianceReport, CostRange, CostReport, CriticalFinding, Cursor,
     DailyCost, DailyServiceCost, Empty, EventFilter, FindingsDay, Forecast, ForecastSource,
     HealthEvent, InvalidCursor, InventoryReport, KeyedCount, KmsKey, Limits, ManagedInstance,
     MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page,
     PageFilter, PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
     RuleCounts, Saving, Secret, SecurityReport, ServiceCost, SignalService, SourceFindings,
-    SupportCase, TableCount, Trail, WebAcl, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, MAX_PAGE,
-    NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TREND_DAYS,
+    SupportCase, TableCount, TopItem, Trail, WebAcl, DEFAULT_MINUTES, DEFAULT_RANGE_DAYS,
+    EXPIRY_WARNING_DAYS, MAX_PAGE, MINUTE_BUCKETS_UP_TO, NEWEST_CRITICAL, PATCH_NON_COMPLIANT,
+    TABLES, TOP, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

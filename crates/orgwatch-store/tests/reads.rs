@@ -8,7 +8,7 @@ use orgwatch_model::{ActivityEvent, Timestamp};
 use orgwatch_store::activity::{
     ActivityFile, AlarmKind, Anomaly, DetectorToSave, Explanation, Retention,
 };
-use orgwatch_store::{Cursor, EventFilter, Store, TABLES};
+use orgwatch_store::{Access, Cursor, EventFilter, PageFilter, Store, TABLES};
 use orgwatch_test_support::store::{columns, load_new, relations};
 use std::collections::BTreeMap;
 
@@ -57,7 +57,13 @@ async fn a_drill_down_pages_through_every_matching_event_once(store: Store) {
     let mut sizes = Vec::new();
     loop {
         let page = store
-            .recent_events(&EventFilter::default(), after.as_ref(), 10)
+            .recent_events(
+                &Access::All,
+                &PageFilter::default(),
+                &EventFilter::default(),
+                after.as_ref(),
+                10,
+            )
             .await
             .unwrap();
         sizes.push(page.items.len());
@@ -85,7 +91,10 @@ async fn a_drill_down_pages_through_every_matching_event_once(store: Store) {
         account: Some("222222222222".to_owned()),
         ..EventFilter::default()
     };
-    let page = store.recent_events(&filter, None, 100).await.unwrap();
+    let page = store
+        .recent_events(&Access::All, &PageFilter::default(), &filter, None, 100)
+        .await
+        .unwrap();
     // i % 2 == 1 and i % 3 == 1: i = 1, 7, 13, 19.
     assert_eq!(
         page.items

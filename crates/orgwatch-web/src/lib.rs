@@ -9,17 +9,22 @@
 //!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
 //!
 //! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
-//! (`/compliance`), Inventory (`/inventory`) and Operations (`/operations`), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
+//! (`/compliance`), Inventory (`/inventory`), Operations (`/operations`) and the live
+//! Activity (`/activity`, its drill-down `/activity/events` and server-sent events
+//! `/api/activity/stream`, woken by an [`ActivitySignal`] and by [`live`]'s watch of the
+//! database), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
 //! Overview, every table as CSV (`/api/cost.csv?table=ID`); the filter and sort are query
-//! parameters (`query.rs`).
+//! parameters (`query.rs`). Charts are drawn by the vendored Apache ECharts
+//! (`vendor/echarts/`) from `static/app.js`: no inline script.
 //!
 //! Every page and `/api/*` route requires a session except the public ones (`/login`,
-//! `/healthz`, `/readyz`, `/static/*`); what a user sees is filtered by their
+//! `/healthz`, `/readyz`, the static assets); what a user sees is filtered by their
 //! [`orgwatch_store::Access`] in the store's SQL, not in templates.
 #![deny(missing_docs)]
 // Unit tests link the dev-dependencies of the integration tests too.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+mod activity;
 mod assets;
 mod compliance;
 mod cost;
@@ -27,6 +32,7 @@ mod error;
 mod health;
 mod inventory;
 pub mod limit;
+pub mod live;
 mod login;
 mod operations;
 mod overview;
@@ -39,8 +45,10 @@ mod security;
 pub mod session;
 mod table;
 
+pub use assets::ECHARTS_VERSION;
 pub use error::WebError;
-pub use routes::{routes, Guard, RouteInfo, PUBLIC_PATHS};
+pub use live::ActivitySignal;
+pub use routes::{routes, Guard, RouteInfo, ECHARTS_PATH, PUBLIC_PATHS};
 pub use session::{CurrentUser, SecureCookies, SessionConfig};
 
 use axum::Router;
@@ -80,19 +88,42 @@ struct Inner {
     config: WebConfig,
     limiter: limit::LoginLimiter,
     clock: Clock,
+    signal: ActivitySignal,
+    /// Cancelled when the server shuts down: live streams end then (a graceful shutdown
+    /// waits for the requests in flight, and a stream would otherwise never finish).
+    stopping: CancellationToken,
 }
 
 impl AppState {
     /// The state of an app on `store`.
     pub fn new(store: Store, config: WebConfig, clock: Clock) -> AppState {
+        AppState::with_signal(store, config, clock, ActivitySignal::new())
+    }
+
+    /// The state of an app on `store` whose live pages also wake on `signal` (which the
+    /// process that stores events raises).
+    pub fn with_signal(
+        store: Store,
+        config: WebConfig,
+        clock: Clock,
+        signal: ActivitySignal,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 limiter: limit::LoginLimiter::new(&config.limits),
                 store,
                 config,
                 clock,
+                signal,
+                stopping: CancellationToken::new(),
             }),
         }
+    }
+
+    /// The signal of stored activity: raise it ([`ActivitySignal::stored`]) after storing
+    /// events in this process, and every live Activity stream sends a fresh summary.
+    pub fn activity_signal(&self) -> ActivitySignal {
+        self.inner.signal.clone()
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -105,6 +136,10 @@ impl AppState {
 
     pub(crate) fn limiter(&self) -> &limit::LoginLimiter {
         &self.inner.limiter
+    }
+
+    pub(crate) fn stopping(&self) -> &CancellationToken {
+        &self.inner.stopping
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -147,20 +182,27 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 }
 
 /// Serves the app on `listener` until `shutdown` is cancelled, then lets the requests in
-/// flight finish. Expired sessions are deleted every 10 minutes meanwhile.
+/// flight finish. Expired sessions are deleted every 10 minutes meanwhile, and the database
+/// is watched for activity other processes store ([`live`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let pruner = tokio::spawn(prune_sessions(state.clone(), shutdown.clone()));
+    let watcher = tokio::spawn(live::watch_store(state.clone(), shutdown.clone()));
+    let streams = state.stopping().clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let stop = shutdown.clone();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .with_graceful_shutdown(async move {
+            stop.cancelled().await;
+            streams.cancel();
+        })
         .await;
     shutdown.cancel();
     let _ = pruner.await;
+    let _ = watcher.await;
     served
 }
 

@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    assets, compliance, cost, health, inventory, login, operations, overview, posture, security,
-    session, AppState,
+    activity, assets, compliance, cost, health, inventory, login, operations, overview, posture,
+    security, session, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -39,7 +39,17 @@ pub struct RouteInfo {
 
 /// The paths anyone may call without a session: the login form, the health checks and the
 /// static assets. (Documented in DESIGN.md, "Web"; the route tests hold the table to it.)
-pub const PUBLIC_PATHS: &[&str] = &["/login", "/healthz", "/readyz", "/static/app.css"];
+pub const PUBLIC_PATHS: &[&str] = &[
+    "/login",
+    "/healthz",
+    "/readyz",
+    "/static/app.css",
+    "/static/app.js",
+    ECHARTS_PATH,
+];
+
+/// The vendored ECharts (its version in the path: cached for a year).
+pub const ECHARTS_PATH: &str = "/static/vendor/echarts-5.6.0/echarts.min.js";
 
 type Entry = (RouteInfo, MethodRouter<AppState>);
 
@@ -85,12 +95,20 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/operations", Page, operations::page),
         entry(M::GET, "/api/operations", Api, operations::api),
         entry(M::GET, "/api/operations.csv", Api, operations::csv),
+        entry(M::GET, "/activity", Page, activity::page),
+        entry(M::GET, "/activity/events", Page, activity::events_page),
+        entry(M::GET, "/api/activity", Api, activity::api),
+        entry(M::GET, "/api/activity.csv", Api, activity::csv),
+        entry(M::GET, "/api/activity/events", Api, activity::events_api),
+        entry(M::GET, "/api/activity/stream", Api, activity::stream),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),
         entry(M::GET, "/healthz", Public, health::healthz),
         entry(M::GET, "/readyz", Public, health::readyz),
         entry(M::GET, "/static/app.css", Public, assets::css),
+        entry(M::GET, "/static/app.js", Public, assets::js),
+        entry(M::GET, ECHARTS_PATH, Public, assets::echarts),
     ]
 }
 

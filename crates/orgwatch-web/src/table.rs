@@ -241,6 +241,7 @@ impl Table {
                 };
                 let sep = if query.is_empty() { "" } else { "&" };
                 Header {
+                    key: c.key,
                     label: c.label,
                     numeric: c.numeric,
                     href: format!(
@@ -296,6 +297,8 @@ impl Table {
 
 /// A column header as rendered.
 pub(crate) struct Header {
+    /// The column's key (`data-key`: a script redrawing the rows finds the columns).
+    pub(crate) key: &'static str,
     pub(crate) label: &'static str,
     pub(crate) numeric: bool,
     pub(crate) href: String,

@@ -185,6 +185,12 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         "/operations",
         "/api/operations",
         "/api/operations.csv",
+        "/activity",
+        "/activity/events",
+        "/api/activity",
+        "/api/activity.csv",
+        "/api/activity/events",
+        "/api/activity/stream",
     ] {
         assert!(all.iter().any(|r| r.path == path), "{path} is routed");
     }
@@ -227,6 +233,33 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         css.headers()[header::CONTENT_TYPE],
         "text/css; charset=utf-8"
     );
+    // The app's script and the vendored chart library: scripts, served from the binary; the
+    // library's versioned URL is cached for a year.
+    let js = app.get("/static/app.js", None).await;
+    assert_eq!(
+        js.headers()[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(body(js).await.contains("EventSource"));
+    let echarts = app.get(orgwatch_web::ECHARTS_PATH, None).await;
+    assert_eq!(echarts.status(), StatusCode::OK);
+    assert!(orgwatch_web::ECHARTS_PATH.contains(orgwatch_web::ECHARTS_VERSION));
+    assert_eq!(
+        echarts.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let csp = echarts.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    let library = axum::body::to_bytes(echarts.into_body(), 1 << 21)
+        .await
+        .unwrap();
+    assert!(library.len() > 900_000, "the whole minified library");
+    assert!(std::str::from_utf8(&library[..400])
+        .unwrap()
+        .contains("Apache Software Foundation"));
 }
 
 async fn every_state_changing_route_needs_the_sessions_csrf_token(store: Store) {
@@ -472,6 +505,7 @@ async fn every_page_of_an_empty_store_says_why(store: Store) {
             "href=\"/compliance\"",
             "href=\"/inventory\"",
             "href=\"/operations\"",
+            "href=\"/activity\"",
         ] {
             assert!(html.contains(link), "{page} links {link}");
         }

@@ -73,7 +73,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let listener = serve::bind(serve).await?;
             let store = open_store(db_flag).await?;
             let password = serve::first_admin(&store).await?;
-            let served = serve::run(&store, listener, serve, password, shutdown::on_signal()).await;
+            let served = serve::run(
+                &store,
+                listener,
+                serve,
+                password,
+                shutdown::on_signal(),
+                orgwatch_web::ActivitySignal::new(),
+            )
+            .await;
             store.close().await;
             served.map(|()| ExitCode::SUCCESS)
         }
@@ -161,8 +169,17 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
     // A demo always says how to get in, on a new database or an old one.
     let password = serve::reset_admin(&store).await?;
     let stop = shutdown::on_signal();
+    let signal = orgwatch_web::ActivitySignal::new();
     let serving = async {
-        let served = serve::run(&store, listener, serve, Some(password), stop.clone()).await;
+        let served = serve::run(
+            &store,
+            listener,
+            serve,
+            Some(password),
+            stop.clone(),
+            signal.clone(),
+        )
+        .await;
         // The replay stops with the server (a signal, or the server failing).
         stop.cancel();
         served
@@ -177,9 +194,11 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
             humantime::format_duration(opts.backfill),
             opts.bursts.every_minutes
         );
-        // `on_stored`: the hook for the web app's live pages (its activity signal), once
-        // the app has one.
-        match demo::replay::run(&store, &args.options, opts, &stop, None).await {
+        // Each committed batch wakes the Activity page's streams at once (no poll delay).
+        let stored = signal.clone();
+        let on_stored: std::sync::Arc<dyn Fn() + Send + Sync> =
+            std::sync::Arc::new(move || stored.stored());
+        match demo::replay::run(&store, &args.options, opts, &stop, Some(on_stored)).await {
             Ok(totals) => tracing::info!("demo replay: {totals}"),
             // The app goes on serving what was stored.
             Err(e) => eprintln!("orgwatch: {e:#}"),

@@ -5,7 +5,7 @@ use crate::config::ServeConfig;
 use anyhow::{Context, Result};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Store};
-use orgwatch_web::{AppState, SessionConfig, WebConfig};
+use orgwatch_web::{ActivitySignal, AppState, SessionConfig, WebConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -62,13 +62,16 @@ pub fn now() -> i64 {
 }
 
 /// Prints the URL (and the credentials, when there are new ones) and serves until `stop` is
-/// cancelled (see [`crate::shutdown::on_signal`]). The caller closes the store.
+/// cancelled (see [`crate::shutdown::on_signal`]); the live pages are also woken by `signal`,
+/// which whatever stores events in this process (the demo's replay) raises after each commit.
+/// The caller closes the store.
 pub async fn run(
     store: &Store,
     listener: TcpListener,
     config: &ServeConfig,
     password: Option<String>,
     stop: CancellationToken,
+    signal: ActivitySignal,
 ) -> Result<()> {
     let addr = listener
         .local_addr()
@@ -87,7 +90,7 @@ pub async fn run(
         },
         ..WebConfig::default()
     };
-    let state = AppState::new(store.clone(), web, orgwatch_web::system_clock());
+    let state = AppState::with_signal(store.clone(), web, orgwatch_web::system_clock(), signal);
     orgwatch_web::serve(listener, state, stop)
         .await
         .context("the web server failed")

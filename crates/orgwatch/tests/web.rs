@@ -1449,3 +1449,118 @@ async fn the_new_pages_say_why_a_table_is_empty_from_the_files_logs(backend: Bac
 }
 
 on_both_backends!(the_new_pages_say_why_a_table_is_empty_from_the_files_logs);
+
+// ------------------------------------------------------------------ live across processes
+
+/// The `summary` messages of an open `/api/activity/stream`, read by a thread as they come.
+fn summaries(addr: &str, cookie: &str) -> std::sync::mpsc::Receiver<Value> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /api/activity/stream HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+         Accept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stream).lines();
+        let mut event = String::new();
+        let mut data = String::new();
+        while let Some(Ok(line)) = lines.next() {
+            // Chunked transfer: chunk sizes are lines of their own, never `event:`/`data:`.
+            if let Some(e) = line.strip_prefix("event: ") {
+                event = e.to_owned();
+            } else if let Some(d) = line.strip_prefix("data: ") {
+                data.push_str(d);
+            } else if line.is_empty() && !data.is_empty() {
+                if event == "summary" && tx.send(serde_json::from_str(&data).unwrap()).is_err() {
+                    return;
+                }
+                data.clear();
+                event.clear();
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a summary with `events` calls, for at most `wait`; the time it took.
+fn summary_with(
+    rx: &std::sync::mpsc::Receiver<Value>,
+    events: u64,
+    wait: std::time::Duration,
+) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    loop {
+        let left = wait.saturating_sub(start.elapsed());
+        let doc = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no summary with {events} events within {wait:?}"));
+        if doc["totals"]["events"].as_u64() == Some(events) {
+            return start.elapsed();
+        }
+    }
+}
+
+async fn events_another_process_stores_reach_the_stream_within_5s(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let running = Running::start(&[
+        "--database-url",
+        &db.url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let addr = running.addr();
+    let session = http_login(&addr, "admin", running.password.as_deref().unwrap()).unwrap();
+    let rx = summaries(&addr, &session);
+    let first = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert!(
+        first["empty"]
+            .as_str()
+            .unwrap()
+            .contains("No activity is stored yet"),
+        "{first}"
+    );
+
+    // Another process stores events in the same database.
+    let dir = tempfile::tempdir().unwrap();
+    orgwatch_test_support::cloudtrail::replay_files(dir.path(), 3, "live");
+    let out = orgwatch!(&db, &["activity", "--from", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = db.store().await;
+    let stored: u64 = store
+        .raw_query_text("SELECT CAST(COUNT(*) AS TEXT) FROM activity_events", &[])
+        .await
+        .unwrap()[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(stored > 1000, "{stored}");
+    // Its events were committed before it exited: the summary with all of them comes
+    // within 5 s of that (or came already).
+    let took = summary_with(&rx, stored, std::time::Duration::from_secs(5));
+    eprintln!("{backend:?}: stored by another process, on the stream {took:?} after it exited");
+
+    // And again: a second run adds to what the stream shows.
+    let more = tempfile::tempdir().unwrap();
+    orgwatch_test_support::cloudtrail::replay_files(more.path(), 2, "again");
+    let out = orgwatch!(&db, &["activity", "--from", more.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let total: u64 = store
+        .raw_query_text("SELECT CAST(COUNT(*) AS TEXT) FROM activity_events", &[])
+        .await
+        .unwrap()[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total > stored, "{total} > {stored}");
+    let took = summary_with(&rx, total, std::time::Duration::from_secs(5));
+    eprintln!("{backend:?}: second run on the stream {took:?} after it exited");
+    store.close().await;
+    assert!(running.stop().success());
+}
+
+on_both_backends!(events_another_process_stores_reach_the_stream_within_5s);

@@ -14,6 +14,7 @@ mod scores;
 mod write;
 
 pub use rows::{prepare_activity, PreparedActivity};
+pub use write::ACTIVITY_CHANNEL;
 
 use orgwatch_model::{ActivityEvent, Timestamp};
 use std::collections::BTreeMap;

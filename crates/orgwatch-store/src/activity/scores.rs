@@ -121,6 +121,15 @@ impl Store {
             let mut tx = p.begin_with(b.begin_write()).await?;
             let saved = save_scores(&mut *tx, expected, scored_until, detector, anomalies).await?;
             if saved {
+                if b == crate::Backend::Postgres && !anomalies.is_empty() {
+                    // New scores (and alarms) for live pages, delivered on commit.
+                    Conn::exec(
+                        &mut *tx,
+                        "SELECT pg_notify(?, 'scores')",
+                        &[Val::str(super::ACTIVITY_CHANNEL)],
+                    )
+                    .await?;
+                }
                 tx.commit().await?;
             } else {
                 tx.rollback().await?;

@@ -13,6 +13,10 @@ use crate::value::Val;
 use crate::{Backend, Store, StoreError};
 use std::collections::HashSet;
 
+/// The PostgreSQL channel a transaction that stored new events notifies (its payload: how
+/// many), so that a web server on the same database updates its live pages at once.
+pub const ACTIVITY_CHANNEL: &str = "orgwatch_activity";
+
 const EVENTS_CONFLICT: &str = "ON CONFLICT (event_time, account, event_id) DO NOTHING";
 
 /// How a write learns which of its events are new.
@@ -171,8 +175,9 @@ async fn store<C: Conn>(
     let (_, greatest) = backend.least_greatest();
     c.exec(
         &format!(
-            "INSERT INTO activity_state (name, max_event_time, duplicate_events, late_events) \
-             VALUES ('default', ?, ?, ?) ON CONFLICT (name) DO UPDATE SET \
+            "INSERT INTO activity_state (name, max_event_time, duplicate_events, late_events, \
+             stored_batches) VALUES ('default', ?, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET \
+             stored_batches = activity_state.stored_batches + 1, \
              max_event_time = COALESCE({greatest}(activity_state.max_event_time, \
              excluded.max_event_time), activity_state.max_event_time, excluded.max_event_time), \
              duplicate_events = activity_state.duplicate_events + excluded.duplicate_events, \
@@ -185,6 +190,18 @@ async fn store<C: Conn>(
         ],
     )
     .await?;
+    if backend == Backend::Postgres && out.new_events > 0 {
+        // Delivered to listening servers when (and only if) this transaction commits, so a
+        // notification means the events are there to read.
+        c.exec(
+            "SELECT pg_notify(?, ?)",
+            &[
+                Val::str(ACTIVITY_CHANNEL),
+                Val::Text(out.new_events.to_string()),
+            ],
+        )
+        .await?;
+    }
     out.fresh = fresh;
     Ok(Some(out))
 }

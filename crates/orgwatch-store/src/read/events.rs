@@ -2,10 +2,11 @@
 //! page at a time behind a cursor (drill-down), and calls per minute with their anomaly
 //! score (time series).
 
-use crate::read::count;
+use crate::read::filter::account_condition;
+use crate::read::{count, Access, PageFilter};
 use crate::value::Val;
 use crate::{Store, StoreError};
-use orgwatch_model::activity::{epoch_ms, from_epoch_ms, from_epoch_s};
+use orgwatch_model::activity::{epoch_ms, from_epoch_ms, from_epoch_s, NONE};
 use orgwatch_model::Timestamp;
 use std::fmt;
 use std::str::FromStr;
@@ -140,25 +141,32 @@ pub const MAX_PAGE: u32 = 1000;
 impl Store {
     /// The recent events matching `filter`, newest first, `limit` (at most [`MAX_PAGE`]) at a
     /// time, starting after `after`.
+    ///
+    /// Only the accounts `access` sees and `page` names are listed (in the SQL); `page`'s
+    /// dates are not read (the caller turns them into `since`/`until`). A `source_ip` of
+    /// `(none)` matches the events without one.
     pub async fn recent_events(
         &self,
+        access: &Access,
+        page: &PageFilter,
         filter: &EventFilter,
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<Page<RecentEvent>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let mut sql = String::from(
+        let (seen, mut args) = account_condition(access, page, "account");
+        let mut sql = format!(
             "SELECT event_time, account, event_id, region, service, api, principal, \
              principal_type, source_ip, user_agent_family, error_code, read_only, event_type \
-             FROM activity_events WHERE 1 = 1",
+             FROM activity_events WHERE {seen}"
         );
-        let mut args = Vec::new();
+        let source_ip = format!("COALESCE(source_ip, '{NONE}')");
         for (column, value) in [
             ("account", &filter.account),
             ("principal", &filter.principal),
             ("service", &filter.service),
             ("api", &filter.api),
-            ("source_ip", &filter.source_ip),
+            (source_ip.as_str(), &filter.source_ip),
             ("error_code", &filter.error_code),
         ] {
             if let Some(v) = value {

@@ -81,3 +81,66 @@ fn placeholders(n: usize) -> String {
 pub(crate) fn account_id(s: &str) -> Result<AccountId, sqlx::Error> {
     AccountId::parse(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
+
+/// The rows whose account id is in `column` (a text column of account ids, such as
+/// `activity_events.account` or `activity_anomalies.scope`) that `access` sees and `filter`
+/// names, as a SQL condition and its arguments (bound, never spliced). Unlike [`visible`],
+/// an account named by id needs no row in `accounts` (activity is stored from CloudTrail
+/// alone); environments are looked up there. `(none)` and `org` are seen only without
+/// limits and filter.
+pub(crate) fn account_condition(
+    access: &Access,
+    filter: &PageFilter,
+    column: &str,
+) -> (String, Vec<Val>) {
+    let of_environments = |n: usize| {
+        format!(
+            "{column} IN (SELECT e.account_id FROM accounts e \
+             WHERE UPPER(COALESCE(e.account_type, '')) IN ({}))",
+            placeholders(n)
+        )
+    };
+    let upper =
+        |v: &[String]| -> Vec<Val> { v.iter().map(|e| Val::Text(e.to_uppercase())).collect() };
+    let ids = |v: &[AccountId]| -> Vec<Val> { v.iter().map(|a| Val::str(a.as_str())).collect() };
+    let mut args = Vec::new();
+    let seen = match access {
+        Access::All => "1 = 1".to_owned(),
+        Access::Limited(limits) => {
+            let mut parts = Vec::new();
+            if !limits.accounts.is_empty() {
+                parts.push(format!(
+                    "{column} IN ({})",
+                    placeholders(limits.accounts.len())
+                ));
+                args.extend(ids(&limits.accounts));
+            }
+            if !limits.environments.is_empty() {
+                parts.push(of_environments(limits.environments.len()));
+                args.extend(upper(&limits.environments));
+            }
+            // OUs: no account records one yet (see `Limits::ous`): they add no account.
+            if parts.is_empty() {
+                "1 = 0".to_owned()
+            } else {
+                format!("({})", parts.join(" OR "))
+            }
+        }
+    };
+    let mut named = vec![seen];
+    if !filter.accounts.is_empty() {
+        named.push(format!(
+            "{column} IN ({})",
+            placeholders(filter.accounts.len())
+        ));
+        args.extend(ids(&filter.accounts));
+    }
+    if !filter.environments.is_empty() {
+        named.push(of_environments(filter.environments.len()));
+        args.extend(upper(&filter.environments));
+    }
+    if !filter.ous.is_empty() {
+        named.push("1 = 0".to_owned());
+    }
+    (format!("({})", named.join(" AND ")), args)
+}

@@ -4,6 +4,7 @@
 //! decode as its type is an error, never a default.
 
 mod access;
+mod activity;
 mod collection;
 mod compliance;
 mod cost;
@@ -15,6 +16,10 @@ mod posture;
 mod summary;
 
 pub use access::{Access, Limits};
+pub use activity::{
+    ActivityAlarm, ActivityListener, ActivityRange, ActivityReport, ActivityVersion, CallsPoint,
+    TopItem, DEFAULT_MINUTES, MINUTE_BUCKETS_UP_TO, TOP,
+};
 pub use collection::{Collection, Empty};
 pub use compliance::{
     AccountRules, ComplianceDay, ComplianceReport, NonCompliant, PatchCompliance, PendingPatch,
