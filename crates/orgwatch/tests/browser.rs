@@ -8,6 +8,7 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use orgwatch_test_support::cli::Served;
@@ -29,6 +30,7 @@ const PAGES: &[&str] = &[
     "/compliance",
     "/inventory",
     "/operations",
+    "/activity",
 ];
 
 /// ChromeDriver on a free loopback port, killed on drop.
@@ -137,6 +139,10 @@ const EMPTY_CHARTS: &str = "return [...document.querySelectorAll('[data-chart]')
     .filter(e => { const g = e.querySelector('canvas, svg');
                    return !g || g.clientWidth === 0 || g.clientHeight === 0; })
     .map(e => e.id || e.dataset.chart);";
+
+/// The page's headline figures, as one text.
+const FIGURES: &str =
+    "return [...document.querySelectorAll('.figure')].map(e => e.textContent).join(' | ');";
 
 /// axe-core's serious and critical violations of the page, one line each.
 async fn accessibility(c: &Client, axe: &str) -> Vec<String> {
@@ -247,7 +253,10 @@ async fn every_page_renders_the_demo_with_data_and_no_serious_accessibility_viol
         assert_eq!(&path(&c).await, link, "still logged in on {link}");
         let tables = c.find_all(Locator::Css("table")).await.unwrap().len();
         assert!(tables > 0, "{link} shows no table");
-        for t in settle(&c, EMPTY_TABLES, Duration::from_secs(10)).await {
+        // The Activity page's alarms come with the replay's first scores (stored with the
+        // detector's checkpoint, every 30 s), through the live stream.
+        let wait = if link == "/activity" { 180 } else { 10 };
+        for t in settle(&c, EMPTY_TABLES, Duration::from_secs(wait)).await {
             problems.push(format!("{link}: table {t} has no rows"));
         }
         for chart in settle(&c, EMPTY_CHARTS, Duration::from_secs(10)).await {
@@ -281,6 +290,81 @@ async fn every_page_renders_the_demo_with_data_and_no_serious_accessibility_viol
     assert!(settle(&c, EMPTY_TABLES, Duration::from_secs(5))
         .await
         .is_empty());
+
+    // The Activity page follows the demo's replay without a reload: the stream's updates
+    // redraw its figures while a marker set on the page survives.
+    c.goto(&format!("{base}/activity")).await.unwrap();
+    let before = c.execute(FIGURES, vec![]).await.unwrap();
+    c.execute("window.orgwatchNotReloaded = true;", vec![])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = c.execute(FIGURES, vec![]).await.unwrap();
+        let updates = c
+            .execute(
+                "return Number(document.getElementById('live-status').dataset.updates || 0);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if now != before && updates.as_u64().unwrap_or(0) >= 2 {
+            println!("/activity: {before} became {now} after {updates} stream updates");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the Activity page did not change within 60 s: {before}, {updates} updates"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let same_page = c
+        .execute("return window.orgwatchNotReloaded === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, json!(true), "the page was not reloaded");
+
+    // Clicking a bar of the top-services chart drills down to that service's recent events.
+    let chart = c.find(Locator::Id("chart-services")).await.unwrap();
+    let offset = c
+        .execute(
+            "const el = document.getElementById('chart-services');
+             el.scrollIntoView({ block: 'center' });
+             const chart = echarts.getInstanceByDom(el);
+             const bar = chart.getModel().getSeriesByIndex(0).getData().getItemLayout(0);
+             return [bar.x + bar.width / 2 - el.clientWidth / 2,
+                     bar.y + bar.height / 2 - el.clientHeight / 2];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let click = MouseActions::new("mouse".to_owned())
+        .then(PointerAction::MoveToElement {
+            element: chart,
+            duration: None,
+            x: offset[0].as_f64().unwrap(),
+            y: offset[1].as_f64().unwrap(),
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(click).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while path(&c).await != "/activity/events" {
+        assert!(Instant::now() < deadline, "a bar click did not drill down");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let drill = c.current_url().await.unwrap();
+    assert!(drill.query().unwrap_or("").contains("service="), "{drill}");
+    assert!(settle(&c, EMPTY_TABLES, Duration::from_secs(5))
+        .await
+        .is_empty());
+    let shot = screenshots().join("activity_events.png");
+    std::fs::write(&shot, c.screenshot().await.unwrap()).unwrap();
+    println!("{drill}: screenshot {}", shot.display());
 
     // Logging out ends the session: pages lead to the login form again.
     c.find(Locator::Css("form.logout button"))

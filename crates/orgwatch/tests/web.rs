@@ -16,7 +16,7 @@ use orgwatch_store::{Access, Limits, Store};
 use orgwatch_test_support::cli::{text, Served};
 use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use tower::ServiceExt;
 
@@ -1504,7 +1504,7 @@ fn summary_with(
 
 async fn events_another_process_stores_reach_the_stream_within_5s(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let running = Running::start(&[
+    let running = start(&[
         "--database-url",
         &db.url,
         "serve",

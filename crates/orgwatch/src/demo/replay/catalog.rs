@@ -59,6 +59,14 @@ const fn s(
     }
 }
 
+/// Console sign-ins (logged in `us-east-1`), as `ConsoleLogin` with its outcome.
+pub const SIGNIN: Service = s("signin.amazonaws.com", true, &[], &["ConsoleLogin"]);
+
+/// Whether `api` is a console sign-in (its record carries the outcome, not an error code).
+pub fn is_sign_in(api: &Api) -> bool {
+    api.source == SIGNIN.source && api.name == "ConsoleLogin"
+}
+
 /// The Security Token Service, which every principal calls now and then.
 pub const STS: Service = s(
     "sts.amazonaws.com",

@@ -1,6 +1,7 @@
 //! A synthetic call as the CloudTrail record AWS would have logged, and a reader that writes
 //! a stretch of calls as NDJSON, one minute at a time, for the activity pipeline's decoder.
 
+use super::catalog;
 use super::traffic::{Call, Identity, Traffic};
 use serde_json::{json, Value};
 use std::io::{BufRead, Read};
@@ -70,7 +71,21 @@ pub fn record(traffic: &Traffic, call: &Call) -> Value {
         "recipientAccountId": account,
         "eventCategory": "Management",
     });
-    if let Some(code) = call.error {
+    if catalog::is_sign_in(&call.api) {
+        // As CloudTrail logs a sign-in: its own event type, the outcome in the response, a
+        // failure without an error code.
+        r["eventType"] = json!("AwsConsoleSignIn");
+        let outcome = if call.error.is_some() {
+            "Failure"
+        } else {
+            "Success"
+        };
+        r["responseElements"] = json!({ "ConsoleLogin": outcome });
+        r["additionalEventData"] = json!({ "MFAUsed": "Yes", "MobileVersion": "No" });
+        if call.error.is_some() {
+            r["errorMessage"] = json!("Failed authentication");
+        }
+    } else if let Some(code) = call.error {
         r["errorCode"] = json!(code);
         r["errorMessage"] = json!(format!("{code}: the synthetic call was refused"));
     }

@@ -357,8 +357,10 @@ fn callers(
             source_ip: format!("198.51.100.{}", rng.random_range(10..250)),
             user_agent: "console.amazonaws.com",
             weight: 0.08,
+            // A person signs in to the console now and then (about one call in 40).
             apis: top(6)
                 .flat_map(|(s, _)| s.read_apis().take(1).map(|a| (a, 1.0, s.global)))
+                .chain(catalog::SIGNIN.write_apis().map(|a| (a, 0.15, true)))
                 .collect(),
             errors: Some((0.02, "AccessDenied")),
         },
