@@ -158,7 +158,7 @@ pub const DEFAULT_COUNT_THRESHOLD: f64 = 6.0;
 pub const DEFAULT_COUNT_PRIOR: f64 = 0.02;
 
 /// The default [`DetectorConfig::count_slack`].
-pub const DEFAULT_COUNT_SLACK: f64 = 0.2;
+pub const DEFAULT_COUNT_SLACK: f64 = 0.4;
 
 /// The default [`DetectorConfig::count_min_excess`].
 pub const DEFAULT_COUNT_MIN_EXCESS: u64 = 3;
