@@ -20,8 +20,8 @@ const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 /// What one account-region holds.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Seeded {
-    /// (description, rotation enabled)
-    keys: BTreeSet<(String, bool)>,
+    /// (description, rotation enabled: unknown for a key pending deletion)
+    keys: BTreeSet<(String, Option<bool>)>,
     secrets: BTreeSet<String>,
     /// (domain, SANs)
     certificates: BTreeSet<(String, Vec<String>)>,
@@ -50,7 +50,7 @@ fn found(s: &Snapshot) -> Seeded {
             .map(|k| {
                 (
                     k.description.clone().unwrap_or_default(),
-                    k.key_rotation_enabled.unwrap(),
+                    k.key_rotation_enabled,
                 )
             })
             .collect(),
@@ -95,7 +95,25 @@ async fn seed(moto: &Moto, account: &str, i: usize, j: usize) -> Seeded {
         if rotate {
             kms.enable_key_rotation().key_id(&id).send().await.unwrap();
         }
-        seeded.keys.insert((description, rotate));
+        seeded.keys.insert((description, Some(rotate)));
+    }
+    if (i, j) == (1, 0) {
+        // A key pending deletion has no rotation status: unknown, and no failure.
+        let description = format!("{account} {region} key being deleted");
+        let key = kms
+            .create_key()
+            .description(&description)
+            .send()
+            .await
+            .unwrap();
+        let id = key.key_metadata().unwrap().key_id().to_owned();
+        kms.schedule_key_deletion()
+            .key_id(&id)
+            .pending_window_in_days(7)
+            .send()
+            .await
+            .unwrap();
+        seeded.keys.insert((description, None));
     }
     let sm = aws_sdk_secretsmanager::Client::new(&cfg);
     // Account 0 has no secret at all: an empty list, not a missing one. Account 2 has 103
@@ -284,12 +302,21 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             .secrets_manager
             .iter()
             .all(|s| s.tags == serde_json::json!([{"Key": "Team", "Value": "payments"}])));
-        assert!(sec.kms.iter().all(|k| k
-            .arn
-            .as_deref()
-            .unwrap()
-            .contains(&format!(":{account}:key/"))
-            && k.enabled == Some(true)));
+        for k in &sec.kms {
+            assert!(k
+                .arn
+                .as_deref()
+                .unwrap()
+                .contains(&format!(":{account}:key/")));
+            let pending = k.description.as_deref().unwrap().ends_with("being deleted");
+            let state = if pending {
+                "PendingDeletion"
+            } else {
+                "Enabled"
+            };
+            assert_eq!(k.key_state.as_deref(), Some(state));
+            assert_eq!(k.enabled, Some(!pending));
+        }
     }
     // The management account is read with its own credentials and holds nothing seeded.
     for region in REGIONS {

@@ -5,6 +5,7 @@
 use super::Collected;
 use crate::aws_call;
 use crate::call::{is_not_found, CallError};
+use aws_sdk_kms::types::{KeyMetadata, KeyState};
 use orgwatch_model::category::security::KmsKey;
 
 /// Reads the region's keys.
@@ -34,6 +35,16 @@ pub async fn collect(client: &aws_sdk_kms::Client) -> Result<Collected<Vec<KmsKe
         let Some(meta) = described.key_metadata() else {
             continue;
         };
+        // A key pending deletion or import, or unavailable, has no rotation status to ask
+        // for (KMS answers KMSInvalidStateException): unknown, and no failure.
+        let usable = matches!(
+            meta.key_state(),
+            Some(KeyState::Enabled) | Some(KeyState::Disabled)
+        );
+        if !usable {
+            out.items.push(key(meta, None));
+            continue;
+        }
         let rotation = match aws_call!(
             "kms:GetKeyRotationStatus",
             client.get_key_rotation_status().key_id(&id)
@@ -44,16 +55,20 @@ pub async fn collect(client: &aws_sdk_kms::Client) -> Result<Collected<Vec<KmsKe
                 None
             }
         };
-        out.items.push(KmsKey {
-            key_id: Some(meta.key_id().to_owned()),
-            arn: meta.arn().map(str::to_owned),
-            description: meta.description().map(str::to_owned),
-            key_usage: meta.key_usage().map(|u| u.as_str().to_owned()),
-            key_state: meta.key_state().map(|s| s.as_str().to_owned()),
-            creation_date: crate::sdk_time::opt(meta.creation_date()),
-            enabled: Some(meta.enabled()),
-            key_rotation_enabled: rotation,
-        });
+        out.items.push(key(meta, rotation));
     }
     Ok(out)
+}
+
+fn key(meta: &KeyMetadata, rotation: Option<bool>) -> KmsKey {
+    KmsKey {
+        key_id: Some(meta.key_id().to_owned()),
+        arn: meta.arn().map(str::to_owned),
+        description: meta.description().map(str::to_owned),
+        key_usage: meta.key_usage().map(|u| u.as_str().to_owned()),
+        key_state: meta.key_state().map(|s| s.as_str().to_owned()),
+        creation_date: crate::sdk_time::opt(meta.creation_date()),
+        enabled: Some(meta.enabled()),
+        key_rotation_enabled: rotation,
+    }
 }
