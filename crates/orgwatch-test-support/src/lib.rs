@@ -5,6 +5,7 @@
 //! - [`orgwatch!`] runs the binary of the calling test crate ([`cli`]);
 //! - [`a360`] and [`cloudtrail`] read the samples in `testdata/`;
 //! - [`fs`] builds and lists directory fixtures;
+//! - [`moto`] runs an AWS API emulator (moto_server) for a test;
 //! - [`store`] loads snapshot files and reads the schema's catalogue.
 //!
 //! PostgreSQL comes from `DATABASE_URL` (or `ORGWATCH_TEST_POSTGRES_URL`), as `scripts/test`
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod cloudtrail;
 mod db;
 pub mod fs;
+pub mod moto;
 pub mod store;
 
 pub use db::{postgres_admin_url, TestDb};

@@ -69,6 +69,71 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the web app's local users.
     Users(UsersArgs),
+    /// Read AWS accounts (the caller's, a list, or the organisation's) through the AWS SDK
+    /// and write A360 snapshots under DIR/data/ for `ingest --from DIR`.
+    Collect(CollectArgs),
+    /// Print the least-privilege IAM policies for `collect`: the collector's, the member
+    /// role's, and the member role's trust policy.
+    IamPolicy(IamPolicyArgs),
+}
+
+/// `orgwatch collect`
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Every ACTIVE account of the organisation (run in its management or a delegated
+    /// administrator account).
+    #[arg(long, conflicts_with = "accounts")]
+    pub organization: bool,
+    /// Read this account (repeatable, or a comma list). Default: the caller's own account.
+    #[arg(long = "account", value_name = "ACCOUNT_ID", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// The role assumed in each member account.
+    #[arg(long, default_value = "OrgwatchReadOnly")]
+    pub role_name: String,
+    /// The external id the member role's trust policy requires.
+    #[arg(long, env = "ORGWATCH_EXTERNAL_ID", hide_env_values = true)]
+    pub external_id: Option<String>,
+    /// Regions to read: `all` (each account's enabled regions) or a comma list.
+    #[arg(long, default_value = "all")]
+    pub regions: String,
+    /// Account-regions read at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// The interval in the file names: daily or monthly.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Daily)]
+    pub period: PeriodArg,
+    /// Directory the files are written under (DIR/data/{account}/{region}/{date}_{INTERVAL}.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A profile of the AWS config files; default: the standard credential chain.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// The home region (discovery, global calls); default: the profile's, AWS_REGION, or us-east-1.
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// `--period`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    /// `{date}_DAILY.json`
+    Daily,
+    /// `{date}_MONTHLY.json`
+    Monthly,
+}
+
+/// `orgwatch iam-policy`
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// The account orgwatch runs in (for the trust policy's principal).
+    #[arg(long, value_name = "ACCOUNT_ID", default_value = "111122223333")]
+    pub collector_account: String,
+    /// The member role's name.
+    #[arg(long, default_value = "OrgwatchReadOnly")]
+    pub role_name: String,
+    /// The external id the trust policy requires.
+    #[arg(long)]
+    pub external_id: Option<String>,
 }
 
 /// Where and how the web app listens (`serve`, and `demo` unless `--no-serve`).

@@ -2,8 +2,8 @@
 //! checked, conflicting options refused, before any database is opened.
 
 use crate::cli::{
-    ActivityArgs, Cli, Command, DemoArgs, IngestArgs, ReportFormat, RoleArg, ScopeArgs,
-    UsersCommand, WebArgs,
+    ActivityArgs, Cli, CollectArgs, Command, DemoArgs, IamPolicyArgs, IngestArgs, PeriodArg,
+    ReportFormat, RoleArg, ScopeArgs, UsersCommand, WebArgs,
 };
 use crate::demo::generate::DemoOptions;
 use crate::demo::replay::{Bursts, ReplayOptions};
@@ -47,6 +47,30 @@ pub enum Task {
     Serve(ServeConfig),
     /// `orgwatch users …`.
     Users(UsersTask),
+    /// `orgwatch collect`.
+    Collect(Box<CollectConfig>),
+    /// `orgwatch iam-policy`.
+    IamPolicy(IamPolicyConfig),
+}
+
+/// `orgwatch collect`, validated.
+#[derive(Debug)]
+pub struct CollectConfig {
+    /// How to reach AWS.
+    pub aws: orgwatch_collect::aws::AwsOptions,
+    /// What to read and where to write it.
+    pub options: orgwatch_collect::CollectOptions,
+}
+
+/// `orgwatch iam-policy`, validated.
+#[derive(Debug)]
+pub struct IamPolicyConfig {
+    /// The account orgwatch runs in.
+    pub collector_account: orgwatch_model::AccountId,
+    /// The member role's name.
+    pub role_name: String,
+    /// The external id, if any.
+    pub external_id: Option<String>,
 }
 
 /// Where and how the web app listens.
@@ -208,6 +232,8 @@ impl Config {
             Command::Migrate => Task::Migrate,
             Command::Serve(args) => Task::Serve(web(&args.web)),
             Command::Users(args) => Task::Users(users(args.command)?),
+            Command::Collect(args) => Task::Collect(Box::new(collect(args)?)),
+            Command::IamPolicy(args) => Task::IamPolicy(iam_policy(args)?),
         };
         Ok(Config {
             database_url: cli.global.database_url,
@@ -251,6 +277,93 @@ fn demo(args: DemoArgs) -> Result<DemoConfig> {
             speed: args.replay_speed,
             ..ReplayOptions::default()
         }),
+    })
+}
+
+/// An IAM role name: 1-64 of `[A-Za-z0-9+=,.@_-]` (a path is not part of the name).
+fn valid_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn collect(args: CollectArgs) -> Result<CollectConfig> {
+    use orgwatch_collect::{accounts, regions};
+    let ids = args
+        .accounts
+        .iter()
+        .map(|a| orgwatch_model::AccountId::parse(a.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let selection = if args.organization {
+        accounts::Selection::Organization
+    } else if ids.is_empty() {
+        accounts::Selection::Caller
+    } else {
+        accounts::Selection::List(ids)
+    };
+    if !valid_role_name(&args.role_name) {
+        bail!(
+            "--role-name {:?} is not an IAM role name (1-64 letters, digits and +=,.@_-)",
+            args.role_name
+        );
+    }
+    let regions = if args.regions.trim().eq_ignore_ascii_case("all") {
+        regions::Selection::All
+    } else {
+        let list = args
+            .regions
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(orgwatch_model::Region::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            bail!("--regions needs `all` or a comma list of regions");
+        }
+        regions::Selection::List(list)
+    };
+    let run_date = time::OffsetDateTime::now_utc().date();
+    let out = args.out;
+    if out.exists() && !out.is_dir() {
+        bail!("--out {} is not a directory", out.display());
+    }
+    Ok(CollectConfig {
+        aws: orgwatch_collect::aws::AwsOptions {
+            profile: args.profile,
+            region: args.region,
+        },
+        options: orgwatch_collect::CollectOptions {
+            accounts: selection,
+            role: orgwatch_collect::aws::RoleOptions {
+                role_name: args.role_name,
+                external_id: args.external_id,
+                // Shown in the member accounts' CloudTrail: who and which run.
+                session_name: format!("orgwatch-collect-{}", orgwatch_model::Day(run_date)),
+            },
+            regions,
+            concurrency: usize::from(args.concurrency),
+            granularity: match args.period {
+                PeriodArg::Daily => orgwatch_model::Granularity::Daily,
+                PeriodArg::Monthly => orgwatch_model::Granularity::Monthly,
+            },
+            run_date,
+            out,
+        },
+    })
+}
+
+fn iam_policy(args: IamPolicyArgs) -> Result<IamPolicyConfig> {
+    if !valid_role_name(&args.role_name) {
+        bail!(
+            "--role-name {:?} is not an IAM role name (1-64 letters, digits and +=,.@_-)",
+            args.role_name
+        );
+    }
+    Ok(IamPolicyConfig {
+        collector_account: orgwatch_model::AccountId::parse(args.collector_account.trim())?,
+        role_name: args.role_name,
+        external_id: args.external_id,
     })
 }
 

@@ -10,6 +10,7 @@ use nix as _;
 
 pub mod activity;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod ingest;
@@ -85,6 +86,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             served.map(|()| ExitCode::SUCCESS)
         }
+        Task::Collect(collect) => {
+            collect::run(collect, config.progress || config.verbose > 0).await
+        }
+        Task::IamPolicy(policy) => collect::iam_policy(policy),
         Task::Users(task) => {
             let store = open_store(db_flag).await?;
             let done = users::run(task, &store).await;

@@ -1,0 +1,443 @@
+//! One collection run: accounts, then per account its role, its regions, its global
+//! category once, and each region's categories, at most `concurrency` account-regions at a
+//! time; each account-region's snapshot is written as soon as it is read and then dropped,
+//! so memory grows with the concurrency, not with the number of accounts.
+
+use crate::accounts::{self, Caller, Target};
+use crate::aws::{self, RoleOptions};
+use crate::call::{CallError, Failure};
+use crate::category::{self, Collected};
+use crate::ledger::{Entry, Ledger, Status};
+use crate::regions;
+use aws_config::SdkConfig;
+use futures_util::stream::{self, StreamExt};
+use orgwatch_model::category::account::Account;
+use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
+use orgwatch_model::category::security::Security;
+use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use time::Date;
+use tokio::sync::Semaphore;
+
+/// The categories this version collects; every other one is named in each file's `logs`
+/// as not collected (no status, so readers report it as "not collected", not as failed).
+pub const COLLECTED: [Category; 2] = [Category::Account, Category::Security];
+
+/// The parts of `security` this version reads; the others are named in `logs` likewise.
+pub const SECURITY_PARTS: [&str; 4] = [
+    "security.kms",
+    "security.secrets_manager",
+    "security.certificate_manager",
+    "security.cloudtrail",
+];
+
+/// The parts of `security` this version does not read yet.
+pub const SECURITY_NOT_COLLECTED: [&str; 5] = [
+    "security_hub",
+    "guard_duty",
+    "waf",
+    "waf_rules",
+    "inspector",
+];
+
+/// What a run does.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Which accounts.
+    pub accounts: accounts::Selection,
+    /// The member role.
+    pub role: RoleOptions,
+    /// Which regions.
+    pub regions: regions::Selection,
+    /// Account-regions read at once (at least 1).
+    pub concurrency: usize,
+    /// DAILY or MONTHLY (the file name's interval).
+    pub granularity: Granularity,
+    /// The run date in the file names (today, UTC).
+    pub run_date: Date,
+    /// Files go under `out/data/`.
+    pub out: PathBuf,
+}
+
+/// Why a run could not start (anything after discovery is a ledger entry, never fatal).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The base credentials do not work.
+    #[error("cannot tell who the AWS credentials are (check AWS_PROFILE/--profile, the credentials and AWS_ENDPOINT_URL): {0}")]
+    Caller(CallError),
+    /// The organisation's accounts could not be listed.
+    #[error("cannot list the organisation's accounts (run in the management or a delegated administrator account, or use --account): {0}")]
+    Organization(CallError),
+    /// A snapshot could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Accounts considered (skipped ones included).
+    pub accounts: usize,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// What happened to each part.
+    pub ledger: Ledger,
+}
+
+/// Something the caller may show while the run goes on.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// The accounts are known.
+    Accounts(usize),
+    /// One account-region's file is written.
+    Written(PathBuf),
+    /// One account is done (or skipped).
+    AccountDone(AccountId),
+}
+
+struct Shared<'a> {
+    base: &'a SdkConfig,
+    caller: &'a Caller,
+    opts: &'a CollectOptions,
+    permits: Semaphore,
+    ledger: Mutex<Vec<Entry>>,
+    files: Mutex<Vec<PathBuf>>,
+    on_progress: &'a (dyn Fn(Progress) + Sync),
+}
+
+impl Shared<'_> {
+    fn record(&self, e: Entry) {
+        tracing::debug!(entry = %e, "ledger");
+        if let Ok(mut l) = self.ledger.lock() {
+            l.push(e);
+        }
+    }
+}
+
+/// Runs a collection with the base configuration `base`.
+pub async fn run(
+    base: &SdkConfig,
+    opts: &CollectOptions,
+    on_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, CollectError> {
+    let caller = accounts::caller(base).await.map_err(CollectError::Caller)?;
+    let targets = match &opts.accounts {
+        accounts::Selection::Caller => vec![Target::bare(caller.account, true)],
+        accounts::Selection::List(ids) => ids
+            .iter()
+            .map(|id| Target::bare(*id, *id == caller.account))
+            .collect(),
+        accounts::Selection::Organization => accounts::organization(base, &caller)
+            .await
+            .map_err(CollectError::Organization)?,
+    };
+    on_progress(Progress::Accounts(targets.len()));
+    let shared = Shared {
+        base,
+        caller: &caller,
+        opts,
+        permits: Semaphore::new(opts.concurrency.max(1)),
+        ledger: Mutex::new(Vec::new()),
+        files: Mutex::new(Vec::new()),
+        on_progress,
+    };
+    let count = targets.len();
+    let results: Vec<Result<(), CollectError>> = stream::iter(targets)
+        .map(|t| account(&shared, t))
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<(), _>>()?;
+    let mut entries = shared.ledger.into_inner().unwrap_or_default();
+    entries.sort_by(|a, b| (a.account, &a.region, a.part).cmp(&(b.account, &b.region, b.part)));
+    let mut files = shared.files.into_inner().unwrap_or_default();
+    files.sort();
+    Ok(Report {
+        accounts: count,
+        files,
+        ledger: Ledger { entries },
+    })
+}
+
+async fn account(shared: &Shared<'_>, target: Target) -> Result<(), CollectError> {
+    let id = target.id;
+    let done = account_inner(shared, target).await;
+    (shared.on_progress)(Progress::AccountDone(id));
+    done
+}
+
+async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), CollectError> {
+    let id = target.id;
+    if !target.is_active() {
+        shared.record(Entry {
+            account: id,
+            region: None,
+            part: "account",
+            status: Status::Skipped,
+            items: 0,
+            reason: Some(format!(
+                "the account is {} in Organizations",
+                target.status.as_deref().unwrap_or("not active")
+            )),
+        });
+        return Ok(());
+    }
+    let (config, regions, account) = {
+        let Ok(_permit) = shared.permits.acquire().await else {
+            return Ok(());
+        };
+        let Some(config) = member_config(shared, &target).await else {
+            return Ok(());
+        };
+        let regions = match &shared.opts.regions {
+            regions::Selection::List(r) => r.clone(),
+            regions::Selection::All => {
+                match regions::enabled(&aws_sdk_account::Client::new(&config)).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        shared.record(Entry::failed(id, None, "regions", &e));
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        // Global: once per account, then copied into each region's file (as the sender does).
+        let account =
+            category::account::collect(&aws_sdk_account::Client::new(&config), &target).await;
+        (config, regions, account)
+    };
+    let account = match account {
+        Ok(c) => {
+            shared.record(Entry::read(id, None, "account", 1, &c.problems));
+            c
+        }
+        Err(e) => {
+            shared.record(Entry::failed(id, None, "account", &e));
+            Collected {
+                items: category::account::from_target(&target),
+                problems: vec![e],
+            }
+        }
+    };
+    let results: Vec<Result<(), CollectError>> = stream::iter(regions)
+        .map(|r| region(shared, &config, &account, r))
+        .buffer_unordered(shared.opts.concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// The configuration for the target's account: the base one for the caller's own account,
+/// else the member role's, checked with one GetCallerIdentity so that a missing or denied
+/// role is reported once, as such, and the account skipped.
+async fn member_config(shared: &Shared<'_>, target: &Target) -> Option<SdkConfig> {
+    if target.is_caller {
+        return Some(shared.base.clone());
+    }
+    let partition = aws::partition_of(&shared.caller.arn);
+    let config = aws::assume_role(shared.base, &shared.opts.role, partition, &target.id).await;
+    let role_arn = shared.opts.role.role_arn(partition, &target.id);
+    match accounts::caller(&config).await {
+        Ok(who) if who.account == target.id => Some(config),
+        Ok(who) => {
+            shared.record(Entry {
+                account: target.id,
+                region: None,
+                part: "role",
+                status: Status::Failed(Failure::Error),
+                items: 0,
+                reason: Some(format!(
+                    "the role {role_arn} gave credentials of account {}; skipped",
+                    who.account
+                )),
+            });
+            None
+        }
+        Err(e) => {
+            shared.record(Entry {
+                account: target.id,
+                region: None,
+                part: "role",
+                status: Status::Failed(e.failure),
+                items: 0,
+                reason: Some(format!("cannot use the role {role_arn}; skipped: {e}")),
+            });
+            None
+        }
+    }
+}
+
+async fn region(
+    shared: &Shared<'_>,
+    config: &SdkConfig,
+    account: &Collected<Account>,
+    region: Region,
+) -> Result<(), CollectError> {
+    let Ok(_permit) = shared.permits.acquire().await else {
+        return Ok(());
+    };
+    let id = account.items.account_id;
+    let r = region.as_str();
+    let conf = aws::in_region(config, r);
+    let (kms, sm, acm, ct) = (
+        aws_sdk_kms::Client::new(&conf),
+        aws_sdk_secretsmanager::Client::new(&conf),
+        aws_sdk_acm::Client::new(&conf),
+        aws_sdk_cloudtrail::Client::new(&conf),
+    );
+    let (kms, secrets, certs, trails) = tokio::join!(
+        category::kms::collect(&kms),
+        category::secrets_manager::collect(&sm),
+        category::certificate_manager::collect(&acm),
+        category::cloudtrail::collect(&ct),
+    );
+    let mut log = CollectionLog::default();
+    let mut security = Security::default();
+    let mut security_failed = 0;
+    let mut security_problems = false;
+    let mut part = |name: &'static str, result: Result<(usize, Vec<CallError>), CallError>| {
+        let key = name.trim_start_matches("security.");
+        match result {
+            Ok((n, problems)) => {
+                shared.record(Entry::read(id, Some(r), name, n, &problems));
+                security_problems |= !problems.is_empty();
+                for p in problems {
+                    log.messages.push(message(key, &p.to_string()));
+                }
+            }
+            Err(e) => {
+                shared.record(Entry::failed(id, Some(r), name, &e));
+                security_failed += 1;
+                log.messages.push(message(key, &e.to_string()));
+            }
+        }
+    };
+    part(
+        "security.kms",
+        kms.map(|c| {
+            let n = (c.items.len(), c.problems);
+            security.kms = c.items;
+            n
+        }),
+    );
+    part(
+        "security.secrets_manager",
+        secrets.map(|c| {
+            let n = (c.items.len(), c.problems);
+            security.secrets_manager = c.items;
+            n
+        }),
+    );
+    part(
+        "security.certificate_manager",
+        certs.map(|c| {
+            let n = (c.items.len(), c.problems);
+            security.certificate_manager = c.items;
+            n
+        }),
+    );
+    part(
+        "security.cloudtrail",
+        trails.map(|c| {
+            let n = (c.items.len(), c.problems);
+            security.cloudtrail = c.items;
+            n
+        }),
+    );
+    let security_ok = security_failed == 0 && !security_problems;
+    let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
+    let snapshot = assemble(account, &region, security, security_ok, log);
+    let location = SnapshotLocation {
+        account: id,
+        region: Some(region.clone()),
+        run_date: shared.opts.run_date,
+        granularity: shared.opts.granularity,
+    };
+    let path =
+        crate::write::snapshot(&shared.opts.out, &location, &snapshot).map_err(|source| {
+            CollectError::Write {
+                path: shared.opts.out.join("data").join(location.relative_path()),
+                source,
+            }
+        })?;
+    (shared.on_progress)(Progress::Written(path.clone()));
+    if let Ok(mut f) = shared.files.lock() {
+        f.push(path);
+    }
+    Ok(())
+}
+
+fn message(key: &str, text: &str) -> LogMessage {
+    LogMessage {
+        key: key.to_owned(),
+        text: text.to_owned(),
+    }
+}
+
+/// The reason written to `logs` for what this version does not read.
+pub const NOT_COLLECTED: &str =
+    "not collected: orgwatch collect does not read this yet (see docs/collect.md)";
+
+/// One account-region's document: the account record, `security` (or `[]` when every part
+/// failed), and `logs` with a status for each category read and a message for each failure
+/// and for each category and `security` part not read by this version.
+fn assemble(
+    account: &Collected<Account>,
+    region: &Region,
+    security: Option<Security>,
+    security_ok: bool,
+    mut log: CollectionLog,
+) -> Snapshot {
+    let mut record = account.items.clone();
+    record.region = Some(region.as_str().to_owned());
+    let pass = |ok: bool| {
+        if ok {
+            CollectionStatus::Pass
+        } else {
+            CollectionStatus::Fail
+        }
+    };
+    log.statuses
+        .insert(Category::Account, pass(account.problems.is_empty()));
+    log.statuses.insert(Category::Security, pass(security_ok));
+    let mut messages: Vec<LogMessage> = account
+        .problems
+        .iter()
+        .map(|p| message("account", &p.to_string()))
+        .collect();
+    messages.append(&mut log.messages);
+    for part in SECURITY_NOT_COLLECTED {
+        messages.push(message(part, NOT_COLLECTED));
+    }
+    for c in Category::ALL {
+        if !COLLECTED.contains(&c) {
+            messages.push(message(c.key(), NOT_COLLECTED));
+        }
+    }
+    log.messages = messages;
+    Snapshot {
+        account: record,
+        config: None,
+        service: None,
+        cost: None,
+        security,
+        inventory: None,
+        marketplace: None,
+        trusted_advisor: None,
+        health: None,
+        application: None,
+        resilience_hub: None,
+        service_resources: None,
+        compute_optimizer: None,
+        ri_sp_savings: None,
+        config_inventory: None,
+        support_tickets: None,
+        logs: log,
+    }
+}

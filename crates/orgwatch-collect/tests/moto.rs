@@ -1,0 +1,440 @@
+//! `orgwatch collect` against moto_server: an organisation of three member accounts (and a
+//! suspended one) seeded through the emulator's own APIs in two regions, read through
+//! AssumeRole, and the written snapshots compared with what was seeded.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
+use common::{management, member, Moto, MANAGEMENT};
+use orgwatch_collect::aws::RoleOptions;
+use orgwatch_collect::call::Failure;
+use orgwatch_collect::{accounts, regions, CollectOptions, Status};
+use orgwatch_model::category::logs::CollectionStatus;
+use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
+use std::collections::{BTreeMap, BTreeSet};
+
+const ROLE: &str = "OrgwatchReadOnly";
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+/// What one account-region holds.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Seeded {
+    /// (description, rotation enabled: unknown for a key pending deletion)
+    keys: BTreeSet<(String, Option<bool>)>,
+    secrets: BTreeSet<String>,
+    /// (domain, SANs)
+    certificates: BTreeSet<(String, Vec<String>)>,
+    /// (name, bucket)
+    trails: BTreeSet<(String, String)>,
+}
+
+fn read(out: &std::path::Path, account: &str, region: &str) -> Snapshot {
+    let location = SnapshotLocation {
+        account: AccountId::parse(account).unwrap(),
+        region: Some(Region::parse(region).unwrap()),
+        run_date: time::macros::date!(2026 - 12 - 04),
+        granularity: Granularity::Daily,
+    };
+    let path = out.join("data").join(location.relative_path());
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    orgwatch_model::read_located(&bytes, &location).unwrap()
+}
+
+fn found(s: &Snapshot) -> Seeded {
+    let sec = s.security.as_ref().expect("security collected");
+    Seeded {
+        keys: sec
+            .kms
+            .iter()
+            .map(|k| {
+                (
+                    k.description.clone().unwrap_or_default(),
+                    k.key_rotation_enabled,
+                )
+            })
+            .collect(),
+        secrets: sec
+            .secrets_manager
+            .iter()
+            .map(|x| x.name.clone().unwrap())
+            .collect(),
+        certificates: sec
+            .certificate_manager
+            .iter()
+            .map(|c| {
+                let mut sans = c.subject_alternative_names.clone();
+                sans.sort();
+                (c.domain_name.clone().unwrap(), sans)
+            })
+            .collect(),
+        trails: sec
+            .cloudtrail
+            .iter()
+            .map(|t| (t.name.clone().unwrap(), t.s3_bucket.clone().unwrap()))
+            .collect(),
+    }
+}
+
+/// Seeds account `i` in `region` (index `j`) with a different number of each kind of item.
+async fn seed(moto: &Moto, account: &str, i: usize, j: usize) -> Seeded {
+    let region = REGIONS[j];
+    let cfg = member(moto, account, ROLE, region).await;
+    let mut seeded = Seeded::default();
+    let kms = aws_sdk_kms::Client::new(&cfg);
+    for k in 0..(i + j + 1) {
+        let description = format!("{account} {region} key {k}");
+        let key = kms
+            .create_key()
+            .description(&description)
+            .send()
+            .await
+            .unwrap();
+        let id = key.key_metadata().unwrap().key_id().to_owned();
+        let rotate = k % 2 == 0;
+        if rotate {
+            kms.enable_key_rotation().key_id(&id).send().await.unwrap();
+        }
+        seeded.keys.insert((description, Some(rotate)));
+    }
+    if (i, j) == (1, 0) {
+        // A key pending deletion has no rotation status: unknown, and no failure.
+        let description = format!("{account} {region} key being deleted");
+        let key = kms
+            .create_key()
+            .description(&description)
+            .send()
+            .await
+            .unwrap();
+        let id = key.key_metadata().unwrap().key_id().to_owned();
+        kms.schedule_key_deletion()
+            .key_id(&id)
+            .pending_window_in_days(7)
+            .send()
+            .await
+            .unwrap();
+        seeded.keys.insert((description, None));
+    }
+    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
+    // Account 0 has no secret at all: an empty list, not a missing one. Account 2 has 103
+    // in its second region: more than one page (moto's ListSecrets pages by 100).
+    let secrets = if (i, j) == (2, 1) { 103 } else { i * 2 };
+    for s in 0..secrets {
+        let name = format!("app/{region}/secret-{s}");
+        sm.create_secret()
+            .name(&name)
+            .secret_string("never read")
+            .tags(
+                aws_sdk_secretsmanager::types::Tag::builder()
+                    .key("Team")
+                    .value("payments")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        seeded.secrets.insert(name);
+    }
+    let acm = aws_sdk_acm::Client::new(&cfg);
+    let domain = format!("svc{j}.member{i}.example.com");
+    let san = format!("www.svc{j}.member{i}.example.com");
+    acm.request_certificate()
+        .domain_name(&domain)
+        .subject_alternative_names(&domain)
+        .subject_alternative_names(&san)
+        .send()
+        .await
+        .unwrap();
+    let mut sans = vec![domain.clone(), san];
+    sans.sort();
+    seeded.certificates.insert((domain, sans));
+    if j == 0 {
+        let bucket = format!("trail-logs-{account}");
+        moto.create_bucket(account, &bucket);
+        let ct = aws_sdk_cloudtrail::Client::new(&cfg);
+        let name = format!("trail-{i}");
+        ct.create_trail()
+            .name(&name)
+            .s3_bucket_name(&bucket)
+            .send()
+            .await
+            .unwrap();
+        seeded.trails.insert((name, bucket));
+    }
+    seeded
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions() {
+    let moto = Moto::start();
+    let mgmt = management(&moto, "us-east-1").await;
+    let org = aws_sdk_organizations::Client::new(&mgmt);
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let environments = ["PRODUCTION", "STAGING", "DEVELOPMENT"];
+    let mut members = Vec::new();
+    for (i, env) in environments.iter().enumerate() {
+        let created = org
+            .create_account()
+            .email(format!("member{i}@example.com"))
+            .account_name(format!("member-{i}"))
+            .send()
+            .await
+            .unwrap();
+        let id = created
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .unwrap()
+            .to_owned();
+        org.tag_resource()
+            .resource_id(&id)
+            .tags(
+                Tag::builder()
+                    .key("Environment")
+                    .value(*env)
+                    .build()
+                    .unwrap(),
+            )
+            .tags(
+                Tag::builder()
+                    .key("Customer")
+                    .value("Example Corp")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        members.push(id);
+    }
+    let closed = org
+        .create_account()
+        .email("closed@example.com")
+        .account_name("closed")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .unwrap()
+        .to_owned();
+    org.close_account()
+        .account_id(&closed)
+        .send()
+        .await
+        .unwrap();
+
+    let mut seeded = BTreeMap::new();
+    for (i, account) in members.iter().enumerate() {
+        for (j, region) in REGIONS.iter().enumerate() {
+            seeded.insert((account.clone(), *region), seed(&moto, account, i, j).await);
+        }
+    }
+
+    let out = tempfile::tempdir().unwrap();
+    let opts = CollectOptions {
+        accounts: accounts::Selection::Organization,
+        role: RoleOptions {
+            role_name: ROLE.to_owned(),
+            external_id: Some("orgwatch-test".to_owned()),
+            session_name: "orgwatch-collect-test".to_owned(),
+        },
+        regions: regions::Selection::List(
+            REGIONS.iter().map(|r| Region::parse(r).unwrap()).collect(),
+        ),
+        concurrency: 3,
+        granularity: Granularity::Daily,
+        run_date: time::macros::date!(2026 - 12 - 04),
+        out: out.path().to_owned(),
+    };
+    let report = orgwatch_collect::run(&mgmt, &opts, &|_| {}).await.unwrap();
+
+    // The management account, three members and the closed one were considered; the closed
+    // one is skipped and reported, and has no file.
+    assert_eq!(report.accounts, 5);
+    assert_eq!(report.files.len(), 4 * REGIONS.len(), "{:?}", report.files);
+    assert!(!out.path().join("data").join(&closed).exists());
+    let skipped: Vec<_> = report
+        .ledger
+        .entries
+        .iter()
+        .filter(|e| e.status == Status::Skipped)
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].account.as_str(), closed);
+    assert!(skipped[0].reason.as_deref().unwrap().contains("SUSPENDED"));
+
+    for ((account, region), want) in &seeded {
+        let snap = read(out.path(), account, region);
+        assert_eq!(&found(&snap), want, "{account} {region}");
+        // Labels from the Organizations tags; name and e-mail from Organizations.
+        let i = members.iter().position(|m| m == account).unwrap();
+        assert_eq!(snap.account.account_type.as_deref(), Some(environments[i]));
+        assert_eq!(snap.account.customer_name.as_deref(), Some("Example Corp"));
+        assert_eq!(
+            snap.account.account_name.as_deref(),
+            Some(&*format!("member-{i}"))
+        );
+        assert_eq!(snap.account.region.as_deref(), Some(*region));
+        // Only what this version reads has a status; the rest is named as not collected.
+        assert_eq!(
+            snap.logs.statuses.get(&Category::Security),
+            Some(&CollectionStatus::Pass)
+        );
+        assert!(!snap.logs.statuses.contains_key(&Category::Cost));
+        assert!(snap.cost.is_none() && snap.service.is_none() && snap.health.is_none());
+        for key in ["cost", "config", "guard_duty", "security_hub"] {
+            assert!(
+                snap.logs
+                    .messages
+                    .iter()
+                    .any(|m| m.key == key && m.text.starts_with("not collected")),
+                "{key} not named in {:?}",
+                snap.logs.messages
+            );
+        }
+        // A secret's tags and a key's metadata come through.
+        let sec = snap.security.as_ref().unwrap();
+        assert!(sec
+            .secrets_manager
+            .iter()
+            .all(|s| s.tags == serde_json::json!([{"Key": "Team", "Value": "payments"}])));
+        for k in &sec.kms {
+            assert!(k
+                .arn
+                .as_deref()
+                .unwrap()
+                .contains(&format!(":{account}:key/")));
+            let pending = k.description.as_deref().unwrap().ends_with("being deleted");
+            let state = if pending {
+                "PendingDeletion"
+            } else {
+                "Enabled"
+            };
+            assert_eq!(k.key_state.as_deref(), Some(state));
+            assert_eq!(k.enabled, Some(!pending));
+        }
+    }
+    // The management account is read with its own credentials and holds nothing seeded.
+    for region in REGIONS {
+        let snap = read(out.path(), MANAGEMENT, region);
+        assert_eq!(found(&snap), Seeded::default());
+    }
+
+    // Every security part of every account-region is in the ledger, ok, with its count.
+    for ((account, region), want) in &seeded {
+        let count = |part: &str| {
+            let e = report
+                .ledger
+                .entries
+                .iter()
+                .find(|e| {
+                    e.account.as_str() == account
+                        && e.region.as_deref() == Some(*region)
+                        && e.part == part
+                })
+                .unwrap_or_else(|| panic!("no ledger entry {account} {region} {part}"));
+            assert_eq!(e.status, Status::Ok, "{e}");
+            e.items
+        };
+        assert_eq!(count("security.kms"), want.keys.len());
+        assert_eq!(count("security.secrets_manager"), want.secrets.len());
+        assert_eq!(
+            count("security.certificate_manager"),
+            want.certificates.len()
+        );
+        assert_eq!(count("security.cloudtrail"), want.trails.len());
+    }
+    // The emulator has no GetContactInformation: the account record is kept, the call is
+    // recorded as failed in the file's logs and the ledger, and the run is not "complete".
+    let account_entries: Vec<_> = report
+        .ledger
+        .entries
+        .iter()
+        .filter(|e| e.part == "account" && e.status != Status::Skipped)
+        .collect();
+    assert_eq!(account_entries.len(), 4);
+    for e in &account_entries {
+        assert_eq!(e.status, Status::Partial, "{e}");
+        assert!(
+            e.reason
+                .as_deref()
+                .unwrap()
+                .contains("account:GetContactInformation"),
+            "{e}"
+        );
+    }
+    let snap = read(out.path(), &members[0], "eu-west-1");
+    assert_eq!(
+        snap.logs.statuses.get(&Category::Account),
+        Some(&CollectionStatus::Fail)
+    );
+    assert!(snap
+        .logs
+        .messages
+        .iter()
+        .any(|m| m.key == "account" && m.text.contains("account:GetContactInformation")));
+    assert!(!report.ledger.is_complete());
+    assert!(!report
+        .ledger
+        .entries
+        .iter()
+        .any(|e| e.status == Status::Failed(Failure::Denied)));
+
+    // The same organisation read one account-region at a time gives the same bytes: the
+    // files do not depend on the concurrency (nor on the order the reads finished in).
+    let again = tempfile::tempdir().unwrap();
+    let serial = CollectOptions {
+        concurrency: 1,
+        out: again.path().to_owned(),
+        ..opts.clone()
+    };
+    let second = orgwatch_collect::run(&mgmt, &serial, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(second.ledger, report.ledger);
+    assert_eq!(second.files.len(), report.files.len());
+    for file in &report.files {
+        let rel = file.strip_prefix(out.path()).unwrap();
+        assert_eq!(
+            std::fs::read(file).unwrap(),
+            std::fs::read(again.path().join(rel)).unwrap(),
+            "{}",
+            rel.display()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regions_all_needs_list_regions_and_an_emulator_without_it_is_reported_not_fatal() {
+    let moto = Moto::start();
+    let mgmt = management(&moto, "us-east-1").await;
+    let out = tempfile::tempdir().unwrap();
+    let opts = CollectOptions {
+        accounts: accounts::Selection::Caller,
+        role: RoleOptions {
+            role_name: ROLE.to_owned(),
+            external_id: None,
+            session_name: "orgwatch-collect-test".to_owned(),
+        },
+        regions: regions::Selection::All,
+        concurrency: 2,
+        granularity: Granularity::Monthly,
+        run_date: time::macros::date!(2026 - 12 - 04),
+        out: out.path().to_owned(),
+    };
+    let report = orgwatch_collect::run(&mgmt, &opts, &|_| {}).await.unwrap();
+    assert_eq!(report.accounts, 1);
+    assert!(report.files.is_empty());
+    let e = &report.ledger.entries[0];
+    assert_eq!((e.account.as_str(), e.part), (MANAGEMENT, "regions"));
+    assert!(matches!(e.status, Status::Failed(_)), "{e}");
+    assert!(
+        e.reason.as_deref().unwrap().contains("account:ListRegions"),
+        "{e}"
+    );
+    assert!(!report.ledger.is_complete());
+}

@@ -1,0 +1,199 @@
+//! `orgwatch collect` end to end: the binary reads a moto_server through AWS_ENDPOINT_URL
+//! with the standard credential chain (environment variables), writes A360 files, and
+//! `orgwatch ingest --from DIR` loads them (SQLite and PostgreSQL); `orgwatch iam-policy`.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+use orgwatch_test_support::cli::text;
+use orgwatch_test_support::moto::{Moto, MANAGEMENT};
+use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
+use std::path::Path;
+use std::process::Output;
+
+on_both_backends!(collected_files_load_with_ingest_and_say_what_was_not_collected);
+
+/// `orgwatch collect` pointed at `moto` by the environment alone.
+fn collect(moto: &Moto, args: &[&str]) -> Output {
+    let empty = tempfile::tempdir().unwrap();
+    let none = empty.path().join("none");
+    orgwatch!()
+        .arg("collect")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        // Nothing from the machine's own AWS set-up.
+        .env("AWS_CONFIG_FILE", &none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn seed(moto: &Moto, region: &str, keys: usize, secrets: usize) {
+    for k in 0..keys {
+        let body = format!(r#"{{"Description": "{region} key {k}"}}"#);
+        let status = moto.json_call(MANAGEMENT, region, "kms", "TrentService.CreateKey", &body);
+        assert_eq!(status, Some(200));
+    }
+    for s in 0..secrets {
+        let body = format!(r#"{{"Name": "{region}/secret-{s}", "SecretString": "x"}}"#);
+        let status = moto.json_call(
+            MANAGEMENT,
+            region,
+            "secretsmanager",
+            "secretsmanager.CreateSecret",
+            &body,
+        );
+        assert_eq!(status, Some(200));
+    }
+}
+
+async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend: Backend) {
+    let moto = Moto::start();
+    seed(&moto, "us-east-1", 2, 1);
+    seed(&moto, "eu-west-1", 1, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let out = collect(
+        &moto,
+        &[
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--out",
+            out_dir,
+            "--period",
+            "monthly",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    // The emulator lacks account:GetContactInformation: the run says so and exits 2.
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 account(s), 2 file(s) written"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("partial"), "{stdout}");
+    assert!(stdout.contains("account:GetContactInformation"), "{stdout}");
+    assert!(stdout.contains("not read by this version"), "{stdout}");
+    assert!(!stdout.contains("0 errors"), "{stdout}");
+    let today = orgwatch_model::Day(time::OffsetDateTime::now_utc().date()).to_string();
+    for region in ["us-east-1", "eu-west-1"] {
+        let file = format!("{out_dir}/data/{MANAGEMENT}/{region}/{today}_MONTHLY.json");
+        assert!(Path::new(&file).is_file(), "{file}\n{stdout}");
+    }
+
+    let db = TestDb::new(backend).await;
+    let loaded = orgwatch!(&db, &["ingest", "--from", out_dir]);
+    assert!(
+        loaded.status.success(),
+        "{}\n{}",
+        text(&loaded.stdout),
+        text(&loaded.stderr)
+    );
+    let store = db.store().await;
+    let keys = store
+        .raw_query_text("SELECT description FROM kms_keys ORDER BY description", &[])
+        .await
+        .unwrap();
+    let keys: Vec<_> = keys.into_iter().map(|r| r[0].clone().unwrap()).collect();
+    assert_eq!(
+        keys,
+        ["eu-west-1 key 0", "us-east-1 key 0", "us-east-1 key 1"]
+    );
+    let secrets = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM secrets_manager_secrets",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(secrets[0][0].as_deref(), Some("4"));
+    // Read categories have a status; the others none (the reader's "not collected"), with
+    // the reason among the messages.
+    let logs = store
+        .raw_query_text(
+            "SELECT security_status, account_status, cost_status FROM logs \
+             WHERE outcome = 'LOADED'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(logs.len(), 2);
+    for row in &logs {
+        assert_eq!(row[0].as_deref(), Some("Pass"));
+        assert_eq!(row[1].as_deref(), Some("Fail"));
+        assert_eq!(row[2], None);
+    }
+    let reasons = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'cost' \
+             AND message LIKE 'not collected%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(reasons[0][0].as_deref(), Some("2"));
+    store.close().await;
+}
+
+#[test]
+fn iam_policy_prints_the_three_policies() {
+    let out = orgwatch!()
+        .args([
+            "iam-policy",
+            "--collector-account",
+            "444455556666",
+            "--external-id",
+            "ext-42",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let member: Vec<&str> = doc["member_role_policy"]["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(member.contains(&"kms:ListKeys") && member.contains(&"acm:DescribeCertificate"));
+    assert!(member.iter().all(|a| !a.starts_with("organizations:")));
+    let trust = &doc["member_role_trust_policy"]["Statement"][0];
+    assert_eq!(trust["Principal"]["AWS"], "arn:aws:iam::444455556666:root");
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["sts:ExternalId"],
+        "ext-42"
+    );
+    assert_eq!(
+        doc["collector_policy"]["Statement"][1]["Resource"],
+        "arn:aws:iam::*:role/OrgwatchReadOnly"
+    );
+}
+
+#[test]
+fn bad_collect_options_are_refused_before_any_aws_call() {
+    for (args, says) in [
+        (vec!["--account", "12345"], "12345"),
+        (vec!["--regions", "us-east-1,Mars"], "Mars"),
+        (vec!["--role-name", "bad/role"], "--role-name"),
+    ] {
+        let mut all = vec!["collect", "--out", "/tmp/orgwatch-never-written"];
+        all.extend(args);
+        let out = orgwatch!().args(&all).output().unwrap();
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains(says),
+            "{all:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!Path::new("/tmp/orgwatch-never-written").exists());
+    }
+}
