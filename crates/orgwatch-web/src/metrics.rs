@@ -223,11 +223,12 @@ fn store_registry(g: &orgwatch_store::StoreGauges, now: i64) -> Registry {
         "CloudTrail files in the activity ledger, read to their end or failed",
         files,
     );
+    let events = Counter::<u64>::default();
+    events.inc_by(g.events_stored);
     r.register(
         "orgwatch_activity_events_stored",
-        "Recent CloudTrail events held (drill-down and de-duplication; the recent-events \
-         retention)",
-        int_gauge(g.events_stored),
+        "CloudTrail events stored, all time (a duplicate is not counted again)",
+        events,
     );
     if let Some(newest) = g.newest_event {
         let newest = epoch_seconds(newest);

@@ -246,6 +246,11 @@ async fn a_scrape_counts_requests_by_route_and_reads_the_store(store: Store) {
         .store_activity(&[fixtures::activity_file("AWSLogs/a.json", &events)])
         .await
         .unwrap();
+    // The same events again under another name: duplicates, not stored again.
+    store
+        .store_activity(&[fixtures::activity_file("AWSLogs/again.json", &events)])
+        .await
+        .unwrap();
     store
         .activity_file_failed("AWSLogs/broken.json.gz", 99, "not gzip")
         .await
@@ -356,15 +361,16 @@ async fn a_scrape_counts_requests_by_route_and_reads_the_store(store: Store) {
     assert_eq!(gauge("orgwatch_snapshot_files_loaded", &[]), Some(1.0));
     assert_eq!(
         gauge("orgwatch_activity_files", &[("outcome", "read")]),
-        Some(1.0)
+        Some(2.0)
     );
     assert_eq!(
         gauge("orgwatch_activity_files", &[("outcome", "failed")]),
         Some(1.0)
     );
     assert_eq!(
-        gauge("orgwatch_activity_events_stored", &[]),
-        Some(events.len() as f64)
+        gauge("orgwatch_activity_events_stored_total", &[]),
+        Some(events.len() as f64),
+        "each event once"
     );
     let newest = newest_ms as f64 / 1000.0;
     assert_eq!(
@@ -416,7 +422,7 @@ async fn an_empty_store_has_counts_of_zero_and_no_times(store: Store) {
     let samples = parse(&body);
     for name in [
         "orgwatch_snapshot_files_loaded",
-        "orgwatch_activity_events_stored",
+        "orgwatch_activity_events_stored_total",
     ] {
         assert_eq!(value(&samples, name, &[]), Some(0.0), "{name}");
     }

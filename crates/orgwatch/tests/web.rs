@@ -406,7 +406,7 @@ fn metrics_listen_serves_prometheus_text_apart_while_the_app_needs_a_session() {
         "{page}"
     );
     assert!(
-        page.contains("orgwatch_activity_events_stored 0\n"),
+        page.contains("orgwatch_activity_events_stored_total 0\n"),
         "{page}"
     );
     // The metrics listener serves nothing of the app.

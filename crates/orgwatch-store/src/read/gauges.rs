@@ -1,6 +1,7 @@
 //! `gauges`: the figures a metrics scrape reads from the database (`/metrics` of the web
-//! app), each one cheap query: loaded snapshot files, the activity ledger, recent events, the
-//! stream's progress and the stored alarms by kind.
+//! app): loaded snapshot files, the activity ledger (files and the events they stored), the
+//! stream's progress and the stored alarms by kind. None counts the events table: the ledger
+//! has a row per file, the events table one per event.
 
 use super::count;
 use crate::conn::Conn;
@@ -19,7 +20,8 @@ pub struct StoreGauges {
     pub activity_files_read: u64,
     /// CloudTrail files that could not be read (the ledger rows with an error).
     pub activity_files_failed: u64,
-    /// Recent events held (drill-down and de-duplication; the recent-events retention).
+    /// CloudTrail events stored, all time (new ones: a duplicate is not counted), summed over
+    /// the ledger.
     pub events_stored: u64,
     /// Newest event time stored, if any.
     pub newest_event: Option<Timestamp>,
@@ -34,26 +36,27 @@ impl Store {
     /// The figures of a metrics scrape, in one read snapshot (so the figures agree).
     pub async fn gauges(&self) -> Result<StoreGauges, StoreError> {
         const SNAPSHOTS: &str = "SELECT COUNT(*) FROM snapshots";
-        const FILES: &str = "SELECT COUNT(*) FROM activity_files WHERE size >= 0 AND error IS NULL";
-        const FAILED: &str =
-            "SELECT COUNT(*) FROM activity_files WHERE size >= 0 AND error IS NOT NULL";
-        const EVENTS: &str = "SELECT COUNT(*) FROM activity_events";
+        // One pass over the ledger; an incomplete read (size -1) is neither read nor failed,
+        // but the events it stored are stored. CAST: PostgreSQL's SUM of a BIGINT is NUMERIC.
+        const LEDGER: &str = "SELECT \
+             CAST(COALESCE(SUM(CASE WHEN size >= 0 AND error IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN size >= 0 AND error IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(new_events), 0) AS BIGINT) FROM activity_files";
         const STATE: &str =
             "SELECT max_event_time, scored_until FROM activity_state WHERE name = 'default'";
         const ALARMS: &str = "SELECT COALESCE(kind, 'unknown'), COUNT(*) FROM activity_anomalies \
              WHERE alarm GROUP BY COALESCE(kind, 'unknown') ORDER BY 1";
         type Row = (Option<i64>, Option<i64>);
-        let (snapshots, files, failed, events, state, alarms) = on_pool!(self, |p, b| {
+        let (snapshots, ledger, state, alarms) = on_pool!(self, |p, b| {
             let mut tx = p.begin_with(b.begin_snapshot_read()).await?;
             let snapshots = tx.fetch_i64(SNAPSHOTS, &[]).await?.unwrap_or(0);
-            let files = tx.fetch_i64(FILES, &[]).await?.unwrap_or(0);
-            let failed = tx.fetch_i64(FAILED, &[]).await?.unwrap_or(0);
-            let events = tx.fetch_i64(EVENTS, &[]).await?.unwrap_or(0);
+            let ledger: Option<(i64, i64, i64)> = tx.fetch_optional(LEDGER, &[]).await?;
             let state: Option<Row> = tx.fetch_optional(STATE, &[]).await?;
             let alarms: Vec<(String, i64)> = tx.fetch_all(ALARMS, &[]).await?;
             tx.commit().await?;
-            (snapshots, files, failed, events, state, alarms)
+            (snapshots, ledger, state, alarms)
         });
+        let (files, failed, events) = ledger.unwrap_or_default();
         let (newest_ms, scored_s) = state.unwrap_or_default();
         Ok(StoreGauges {
             snapshot_files: count(snapshots)?,
