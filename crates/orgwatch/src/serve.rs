@@ -25,11 +25,14 @@ pub struct Listeners {
 pub async fn bind(config: &ServeConfig) -> Result<Listeners> {
     let app = orgwatch_web::bind(config.listen).await?;
     let metrics = match config.metrics_listen {
-        Some(addr) => Some(
-            orgwatch_web::bind(addr)
-                .await
-                .context("the metrics listener (--metrics-listen)")?,
-        ),
+        Some(addr) => Some(orgwatch_web::bind(addr).await.map_err(|e| match e {
+            // The web crate's message names --listen: this one is the other flag.
+            orgwatch_web::BindError::InUse(addr) => anyhow::anyhow!(
+                "cannot serve metrics on {addr}: the address is already in use; choose \
+                 another with --metrics-listen"
+            ),
+            other => anyhow::Error::new(other).context("the metrics listener (--metrics-listen)"),
+        })?),
         None => None,
     };
     Ok(Listeners { app, metrics })

@@ -452,6 +452,24 @@ fn a_taken_port_is_a_clear_error() {
         );
         assert!(err.contains("--listen 127.0.0.1:0"), "{err}");
         assert_eq!(err.matches("already in use").count(), 1, "said once: {err}");
+
+        // The metrics address taken: the error names its own flag, before any loading.
+        let out = orgwatch!()
+            .args(["--database-url", &db])
+            .args(command)
+            .args(["--listen", "127.0.0.1:0", "--metrics-listen", &addr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "cannot serve metrics on {addr}: the address is already in use; choose \
+                 another with --metrics-listen"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("demo: wrote"), "nothing loaded: {err}");
     }
 }
 
