@@ -31,9 +31,9 @@ pub use read::{
     MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page,
     PageFilter, PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
     RuleCounts, Saving, Secret, SecurityReport, ServiceCost, SignalService, SourceFindings,
-    SupportCase, TableCount, TopItem, Trail, WebAcl, DEFAULT_MINUTES, DEFAULT_RANGE_DAYS,
-    EXPIRY_WARNING_DAYS, MAX_PAGE, MINUTE_BUCKETS_UP_TO, NEWEST_CRITICAL, PATCH_NON_COMPLIANT,
-    TABLES, TOP, TREND_DAYS,
+    StoreGauges, SupportCase, TableCount, TopItem, Trail, WebAcl, DEFAULT_MINUTES,
+    DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, MAX_PAGE, MINUTE_BUCKETS_UP_TO, NEWEST_CRITICAL,
+    PATCH_NON_COMPLIANT, TABLES, TOP, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

@@ -74,6 +74,8 @@ pub struct Served {
     pub url: String,
     /// The `password:` it printed (new credentials only).
     pub password: Option<String>,
+    /// The `metrics:` URL it printed (with `--metrics-listen` only).
+    pub metrics: Option<String>,
 }
 
 impl Served {
@@ -89,12 +91,15 @@ impl Served {
         let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let mut user = None;
         let mut password = None;
+        let mut metrics = None;
         for line in lines {
             let line = line.unwrap();
             if let Some(u) = line.strip_prefix("user: ") {
                 user = Some(u.to_owned());
             } else if let Some(p) = line.strip_prefix("password: ") {
                 password = Some(p.to_owned());
+            } else if let Some(m) = line.strip_prefix("metrics: ") {
+                metrics = Some(m.to_owned());
             } else if let Some(url) = line.strip_prefix("url: ") {
                 assert_eq!(user.is_some(), password.is_some());
                 assert!(user.is_none_or(|u| u == "admin"));
@@ -102,6 +107,7 @@ impl Served {
                     child,
                     url: url.to_owned(),
                     password,
+                    metrics,
                 };
             }
         }

@@ -5,6 +5,9 @@
 //!   [`routes`] with who may call it ([`Guard`]), so tests can walk them all.
 //! - [`bind`] opens the listener (a taken port is a clear error) and [`serve`] runs the app
 //!   until a shutdown token is cancelled, finishing the requests in flight.
+//! - [`metrics_router`] is `/metrics` (Prometheus text) for a second, private listener
+//!   ([`serve_metrics`]): request counts and latencies by route template, and figures read
+//!   from the store at scrape time; never on the app's router.
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
 //!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
 //!
@@ -34,6 +37,7 @@ mod inventory;
 pub mod limit;
 pub mod live;
 mod login;
+mod metrics;
 mod operations;
 mod overview;
 pub mod password;
@@ -48,6 +52,7 @@ mod table;
 pub use assets::ECHARTS_VERSION;
 pub use error::WebError;
 pub use live::ActivitySignal;
+pub use metrics::{METRICS_PATH, UNMATCHED};
 pub use routes::{routes, Guard, RouteInfo, ECHARTS_PATH, PUBLIC_PATHS};
 pub use session::{CurrentUser, SecureCookies, SessionConfig};
 
@@ -92,6 +97,8 @@ struct Inner {
     /// Cancelled when the server shuts down: live streams end then (a graceful shutdown
     /// waits for the requests in flight, and a stream would otherwise never finish).
     stopping: CancellationToken,
+    /// Request counts and latencies, read by the metrics listener.
+    http: metrics::HttpMetrics,
 }
 
 impl AppState {
@@ -116,6 +123,7 @@ impl AppState {
                 clock,
                 signal,
                 stopping: CancellationToken::new(),
+                http: metrics::HttpMetrics::new(),
             }),
         }
     }
@@ -142,6 +150,10 @@ impl AppState {
         &self.inner.stopping
     }
 
+    pub(crate) fn http_metrics(&self) -> &metrics::HttpMetrics {
+        &self.inner.http
+    }
+
     pub(crate) fn now(&self) -> i64 {
         (self.inner.clock)()
     }
@@ -151,6 +163,13 @@ impl AppState {
 /// request ids and request logs.
 pub fn router(state: AppState) -> Router {
     routes::build(state)
+}
+
+/// The metrics listener's app: `GET /metrics` (Prometheus text, version 0.0.4) and nothing
+/// else, with no session: serve it only on a private address (`--metrics-listen`). It reports
+/// the requests of the app built from the same `state`.
+pub fn metrics_router(state: AppState) -> Router {
+    metrics::router(state)
 }
 
 /// Why the app cannot listen.
@@ -204,6 +223,18 @@ pub async fn serve(
     let _ = pruner.await;
     let _ = watcher.await;
     served
+}
+
+/// Serves [`metrics_router`] on `listener` until `shutdown` is cancelled (the app's token:
+/// both listeners stop together).
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, metrics_router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }
 
 async fn prune_sessions(state: AppState, shutdown: CancellationToken) {

@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    activity, assets, compliance, cost, health, inventory, login, operations, overview, posture,
-    security, session, AppState,
+    activity, assets, compliance, cost, health, inventory, login, metrics, operations, overview,
+    posture, security, session, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -132,10 +132,13 @@ pub(crate) fn build(state: AppState) -> Router {
     let mut router = router
         .layer(from_fn(session::csrf))
         .layer(from_fn_with_state(state.clone(), session::load))
-        .with_state(state);
+        .with_state(state.clone());
     for layer in security::headers() {
         router = router.layer(layer);
     }
+    // Outside the session and CSRF layers, so refusals are counted too; inside the router, so
+    // the matched route template is known.
+    router = router.layer(from_fn_with_state(state, metrics::record));
     router
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

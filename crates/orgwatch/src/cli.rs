@@ -147,6 +147,10 @@ pub struct WebArgs {
     /// reached over HTTPS.
     #[arg(long, value_enum, default_value_t = SecureCookies::Auto)]
     pub secure_cookies: SecureCookies,
+    /// Also serve `GET /metrics` (Prometheus text) on this address, with no login: for a
+    /// scraper on a private network; never expose it publicly. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// `--secure-cookies`.

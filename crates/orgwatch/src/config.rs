@@ -80,6 +80,8 @@ pub struct ServeConfig {
     pub listen: std::net::SocketAddr,
     /// When session cookies are Secure.
     pub secure: orgwatch_web::SecureCookies,
+    /// Where `/metrics` is served (no session: a private address), if anywhere.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// `orgwatch users …`, validated.
@@ -370,6 +372,7 @@ fn iam_policy(args: IamPolicyArgs) -> Result<IamPolicyConfig> {
 fn web(args: &WebArgs) -> ServeConfig {
     ServeConfig {
         listen: args.listen,
+        metrics_listen: args.metrics_listen,
         secure: match args.secure_cookies {
             crate::cli::SecureCookies::Auto => orgwatch_web::SecureCookies::Auto,
             crate::cli::SecureCookies::Always => orgwatch_web::SecureCookies::Always,
@@ -554,6 +557,24 @@ mod tests {
         assert_eq!(c.threads, crate::pool::available());
         let c = config(&["orgwatch", "--threads", "3", "migrate"]).unwrap();
         assert_eq!(c.threads, 3);
+    }
+
+    #[test]
+    fn metrics_listen_is_off_unless_given_to_serve_or_demo() {
+        let listen = |args: &[&str]| match config(args).unwrap().task {
+            Task::Serve(s) => s.metrics_listen,
+            Task::Demo(d) => d.serve.unwrap().metrics_listen,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(listen(&["orgwatch", "serve"]), None);
+        assert_eq!(listen(&["orgwatch", "demo"]), None);
+        let at: std::net::SocketAddr = "10.0.0.5:9464".parse().unwrap();
+        for command in ["serve", "demo"] {
+            let args = ["orgwatch", command, "--metrics-listen", "10.0.0.5:9464"];
+            assert_eq!(listen(&args), Some(at), "{command}");
+        }
+        let bad = config(&["orgwatch", "serve", "--metrics-listen", "localhost"]);
+        assert!(bad.unwrap_err().to_string().contains("--metrics-listen"));
     }
 
     #[test]

@@ -71,12 +71,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Ingest(ingest) => run_ingest(ingest, &config).await,
         Task::Demo(demo) => run_demo(demo, &config).await,
         Task::Serve(serve) => {
-            let listener = serve::bind(serve).await?;
+            let listeners = serve::bind(serve).await?;
             let store = open_store(db_flag).await?;
             let password = serve::first_admin(&store).await?;
             let served = serve::run(
                 &store,
-                listener,
+                listeners,
                 serve,
                 password,
                 shutdown::on_signal(),
@@ -159,7 +159,7 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // Listen first: a taken port fails before minutes of loading.
-    let listener = match &args.serve {
+    let listeners = match &args.serve {
         Some(serve) => Some(serve::bind(serve).await?),
         None => None,
     };
@@ -167,7 +167,7 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
     let summary = demo::run(&store, &args.options, &dir, config.progress).await?;
     crate::outln!("ingest: {summary}")?;
     demo::print_summary(&store).await?;
-    let (Some(serve), Some(listener)) = (&args.serve, listener) else {
+    let (Some(serve), Some(listeners)) = (&args.serve, listeners) else {
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     };
@@ -178,7 +178,7 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
     let serving = async {
         let served = serve::run(
             &store,
-            listener,
+            listeners,
             serve,
             Some(password),
             stop.clone(),

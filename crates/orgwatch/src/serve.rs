@@ -12,9 +12,30 @@ use tokio_util::sync::CancellationToken;
 /// The first administrator's name.
 pub const ADMIN: &str = "admin";
 
-/// Opens the listener (before any slow work, so a taken port fails at once).
-pub async fn bind(config: &ServeConfig) -> Result<TcpListener> {
-    Ok(orgwatch_web::bind(config.listen).await?)
+/// The app's listener and, with `--metrics-listen`, the metrics listener.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The web app's.
+    pub app: TcpListener,
+    /// `/metrics`' (no session), if asked for.
+    pub metrics: Option<TcpListener>,
+}
+
+/// Opens the listeners (before any slow work, so a taken port fails at once).
+pub async fn bind(config: &ServeConfig) -> Result<Listeners> {
+    let app = orgwatch_web::bind(config.listen).await?;
+    let metrics = match config.metrics_listen {
+        Some(addr) => Some(orgwatch_web::bind(addr).await.map_err(|e| match e {
+            // The web crate's message names --listen: this one is the other flag.
+            orgwatch_web::BindError::InUse(addr) => anyhow::anyhow!(
+                "cannot serve metrics on {addr}: the address is already in use; choose \
+                 another with --metrics-listen"
+            ),
+            other => anyhow::Error::new(other).context("the metrics listener (--metrics-listen)"),
+        })?),
+        None => None,
+    };
+    Ok(Listeners { app, metrics })
 }
 
 /// With no user at all, creates `admin` with a random password; returns that password.
@@ -61,24 +82,37 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Prints the URL (and the credentials, when there are new ones) and serves until `stop` is
+/// Prints the URL (and the credentials, when there are new ones; and the metrics URL, with
+/// `--metrics-listen`) and serves until `stop` is
 /// cancelled (see [`crate::shutdown::on_signal`]); the live pages are also woken by `signal`,
 /// which whatever stores events in this process (the demo's replay) raises after each commit.
 /// The caller closes the store.
 pub async fn run(
     store: &Store,
-    listener: TcpListener,
+    listeners: Listeners,
     config: &ServeConfig,
     password: Option<String>,
     stop: CancellationToken,
     signal: ActivitySignal,
 ) -> Result<()> {
-    let addr = listener
+    let Listeners { app, metrics } = listeners;
+    let addr = app
         .local_addr()
         .context("cannot read the listening address")?;
     if let Some(password) = password {
         crate::outln!("user: {ADMIN}")?;
         crate::outln!("password: {password}")?;
+    }
+    if let Some(metrics) = &metrics {
+        let at = metrics
+            .local_addr()
+            .context("cannot read the metrics listener's address")?;
+        crate::outln!("metrics: http://{at}{}", orgwatch_web::METRICS_PATH)?;
+        eprintln!(
+            "orgwatch: serving Prometheus metrics on http://{at}{} with no login: keep this \
+             address private",
+            orgwatch_web::METRICS_PATH
+        );
     }
     // Last, so that what reads the output knows all is said once it sees the URL.
     crate::outln!("url: http://{addr}/")?;
@@ -91,7 +125,20 @@ pub async fn run(
         ..WebConfig::default()
     };
     let state = AppState::with_signal(store.clone(), web, orgwatch_web::system_clock(), signal);
-    orgwatch_web::serve(listener, state, stop)
-        .await
-        .context("the web server failed")
+    let scraped = async {
+        let Some(metrics) = metrics else {
+            return Ok(());
+        };
+        let served = orgwatch_web::serve_metrics(metrics, state.clone(), stop.clone()).await;
+        // The app stops with it: one token for both listeners.
+        stop.cancel();
+        served.context("the metrics server failed")
+    };
+    let served = async {
+        orgwatch_web::serve(app, state.clone(), stop.clone())
+            .await
+            .context("the web server failed")
+    };
+    let (served, scraped) = tokio::join!(served, scraped);
+    served.and(scraped)
 }

@@ -369,6 +369,56 @@ fn serve_on_port_zero_prints_its_url_and_the_first_admin_once() {
 }
 
 #[test]
+fn metrics_listen_serves_prometheus_text_apart_while_the_app_needs_a_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("o.db").display());
+    let running = start(&[
+        "--database-url",
+        db.as_str(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
+    let metrics = running.metrics.clone().expect("a metrics: line");
+    let at = metrics
+        .strip_prefix("http://")
+        .and_then(|m| m.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("{metrics}"))
+        .to_owned();
+    let addr = running.addr();
+    assert_ne!(at, addr, "two listeners");
+    assert!(!at.ends_with(":0"), "{at}");
+    // The app needs a session, for its API and for a path it does not have.
+    assert_eq!(http_get(&addr, "/api/overview", "").0, 401);
+    assert_eq!(http_get(&addr, "/metrics", "").0, 404);
+    let (status, page) = http_get(&at, "/metrics", "");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("content-type: text/plain; version=0.0.4"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "orgwatch_http_requests_total{method=\"GET\",route=\"/api/overview\",status=\"401\"} 1\n"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("orgwatch_activity_events_stored_total 0\n"),
+        "{page}"
+    );
+    // The metrics listener serves nothing of the app.
+    assert_eq!(http_get(&at, "/api/overview", "").0, 404);
+    assert!(running.stop().success(), "both listeners stop on SIGTERM");
+    assert!(
+        std::net::TcpStream::connect(&at).is_err(),
+        "the metrics listener is closed with the app"
+    );
+}
+
+#[test]
 fn a_taken_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
@@ -402,6 +452,24 @@ fn a_taken_port_is_a_clear_error() {
         );
         assert!(err.contains("--listen 127.0.0.1:0"), "{err}");
         assert_eq!(err.matches("already in use").count(), 1, "said once: {err}");
+
+        // The metrics address taken: the error names its own flag, before any loading.
+        let out = orgwatch!()
+            .args(["--database-url", &db])
+            .args(command)
+            .args(["--listen", "127.0.0.1:0", "--metrics-listen", &addr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "cannot serve metrics on {addr}: the address is already in use; choose \
+                 another with --metrics-listen"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("demo: wrote"), "nothing loaded: {err}");
     }
 }
 
