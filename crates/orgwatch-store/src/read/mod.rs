@@ -10,6 +10,7 @@ mod compliance;
 mod cost;
 mod events;
 mod filter;
+mod ingest;
 mod inventory;
 mod operations;
 mod posture;
@@ -31,6 +32,7 @@ pub use cost::{
 };
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use filter::PageFilter;
+pub use ingest::{CategoryLoad, FailedFile, IngestReport, LedgerFile, LoadStatus, LEDGER_ROWS};
 pub use inventory::{InventoryReport, KeyedCount, ManagedInstance, Recommendation};
 pub use operations::{
     AdvisorCheck, HealthEvent, OperationsReport, ResilienceApp, SignalService, SupportCase,
