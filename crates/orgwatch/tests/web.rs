@@ -1699,6 +1699,21 @@ async fn the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let store = db.store().await;
+    // An organisation trail's files (AWSLogs/o-…/ACCOUNT/) that could not be read, one per
+    // account, and a stream of no account.
+    for account in [&mine, &other] {
+        let path = format!(
+            "AWSLogs/o-a1b2c3d4e5/{account}/CloudTrail/eu-west-1/2026/11/23/{account}_x.json.gz"
+        );
+        store
+            .activity_file_failed(&path, 10, "gzip: unexpected end of file")
+            .await
+            .unwrap();
+    }
+    store
+        .activity_file_failed("(a stream)", 0, "closed")
+        .await
+        .unwrap();
     add_user(&store, "admin", Role::Admin, &Access::All).await;
     let newest = first + 6 * 60;
     let now = newest + 3 * 3600 + 20 * 60;
@@ -1743,7 +1758,7 @@ async fn the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(
     let totals = &doc["totals"];
     assert_eq!(totals["files_loaded"], loaded as u64);
     assert_eq!(totals["files_failed"], failed.len() as u64);
-    assert_eq!(totals["ledger_files"], 2);
+    assert_eq!(totals["ledger_files"], 5);
     assert_eq!(totals["events_stored"], 12);
     assert_eq!(totals["newest_event"], "2026-11-23T10:06:00Z");
     assert_eq!(totals["ingest_lag_seconds"], now - newest);
@@ -1772,11 +1787,18 @@ async fn the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(
     );
 
     let ledger = rows(&doc, "cloudtrail_files");
-    assert_eq!(ledger.len(), 2);
+    assert_eq!(ledger.len(), 5);
+    // Newest first: the stream, the organisation trail's files, then the files read.
+    let states: Vec<&str> = ledger
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    let gzip = "failed: gzip: unexpected end of file";
+    assert_eq!(states, ["failed: closed", gzip, gzip, "read", "read"]);
     let mut events: Vec<(String, i64)> = ledger
         .iter()
+        .filter(|r| r["state"] == "read")
         .map(|r| {
-            assert_eq!(r["state"], "read");
             (
                 r["file"].as_str().unwrap().to_owned(),
                 r["events"].as_i64().unwrap(),
@@ -1829,7 +1851,12 @@ async fn the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(
     let seen = json(&app, "/api/ingest", &one).await;
     let filtered = json(&app, &format!("/api/ingest?account={mine}"), &admin).await;
     assert_eq!(seen, filtered);
-    assert_eq!(rows(&seen, "cloudtrail_files").len(), 1);
+    // Their own trail's file and their organisation trail's, not the stream.
+    let theirs = rows(&seen, "cloudtrail_files");
+    assert_eq!(theirs.len(), 2, "{theirs:?}");
+    assert!(theirs
+        .iter()
+        .all(|r| r["file"].as_str().unwrap().contains(&format!("/{mine}/"))));
     assert_eq!(rows(&seen, "failed_files").len(), failed_of(&mine));
     assert_eq!(seen["totals"]["events_stored"], 5);
     assert!(!rows(&seen, "loads").is_empty());
