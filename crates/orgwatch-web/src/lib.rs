@@ -33,6 +33,7 @@ mod compliance;
 mod cost;
 mod error;
 mod health;
+mod ingest;
 mod inventory;
 pub mod limit;
 pub mod live;

@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    activity, assets, compliance, cost, health, inventory, login, metrics, operations, overview,
-    posture, security, session, AppState,
+    activity, assets, compliance, cost, health, ingest, inventory, login, metrics, operations,
+    overview, posture, security, session, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -101,6 +101,9 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/api/activity.csv", Api, activity::csv),
         entry(M::GET, "/api/activity/events", Api, activity::events_api),
         entry(M::GET, "/api/activity/stream", Api, activity::stream),
+        entry(M::GET, "/ingest", Page, ingest::page),
+        entry(M::GET, "/api/ingest", Api, ingest::api),
+        entry(M::GET, "/api/ingest.csv", Api, ingest::csv),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),

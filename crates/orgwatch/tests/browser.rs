@@ -31,6 +31,7 @@ const PAGES: &[&str] = &[
     "/inventory",
     "/operations",
     "/activity",
+    "/ingest",
 ];
 
 /// ChromeDriver on a free loopback port, killed on drop.

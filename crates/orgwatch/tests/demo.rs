@@ -35,13 +35,29 @@ async fn rerunning_the_demo_does_not_duplicate_rows(backend: Backend) {
     let first = orgwatch!(&db, &args);
     assert!(first.status.success(), "{}", text(&first.stderr));
     let stdout = text(&first.stdout);
-    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    // The demo's one truncated delivery is quarantined, with its reason beside it.
+    assert!(stdout.contains(" 1 failed"), "{stdout}");
     assert!(stdout.contains("3 accounts"), "{stdout}");
+    let failed: Vec<_> = walkdir::WalkDir::new(dir.path().join("failed"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed
+        .iter()
+        .any(|p| p.to_string_lossy().ends_with("_DAILY.json.error.txt")));
     let before = db.counts().await;
     assert!(before["snapshots"] >= 36, "{before:?}");
 
     let second = orgwatch!(&db, &args);
     assert!(second.status.success(), "{}", text(&second.stderr));
+    // Quarantined once: a rerun does not deliver it again.
+    assert!(
+        text(&second.stdout).contains(" 0 failed"),
+        "{}",
+        text(&second.stdout)
+    );
     assert!(
         text(&second.stdout).contains(" 0 loaded"),
         "{}",

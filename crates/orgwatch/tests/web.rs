@@ -1632,3 +1632,323 @@ async fn events_another_process_stores_reach_the_stream_within_5s(backend: Backe
 }
 
 on_both_backends!(events_another_process_stores_reach_the_stream_within_5s);
+
+// ------------------------------------------------------------------ Ingest
+
+/// Writes `n` CloudTrail records of `account`, one a minute from `first` (epoch seconds), as
+/// a file of the AWSLogs layout under `root`; returns its path.
+fn trail_file(root: &std::path::Path, account: &str, first: i64, n: usize) -> std::path::PathBuf {
+    let dir = root.join(format!("AWSLogs/{account}/CloudTrail/eu-west-1/2026/11/23"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            let t = time::OffsetDateTime::from_unix_timestamp(first + 60 * i as i64).unwrap();
+            let t = t
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            serde_json::json!({"eventVersion": "1.08", "eventID": format!("{account}-{i}"),
+                "eventTime": t, "recipientAccountId": account, "awsRegion": "eu-west-1",
+                "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+                "sourceIPAddress": "198.51.100.7", "eventType": "AwsApiCall",
+                "userIdentity": {"type": "IAMUser", "userName": "deploy"}})
+        })
+        .collect();
+    let path = dir.join(format!(
+        "{account}_CloudTrail_eu-west-1_20261123T1000Z_x.json"
+    ));
+    std::fs::write(&path, serde_json::json!({ "Records": records }).to_string()).unwrap();
+    path
+}
+
+/// The files under `dir/sub` whose name ends with `suffix`.
+fn files_under(dir: &std::path::Path, sub: &str, suffix: &str) -> Vec<std::path::PathBuf> {
+    walkdir::WalkDir::new(dir.join(sub))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.is_file() && p.to_string_lossy().ends_with(suffix))
+        .collect()
+}
+
+type Loads = std::collections::BTreeMap<(String, String, String), String>;
+
+/// The status of each account, region and category of these newest files, and how many
+/// accounts have a failed one.
+fn check_loads_want(
+    newest: &std::collections::BTreeMap<(String, String), &serde_json::Value>,
+) -> (Loads, usize) {
+    let mut want = Loads::new();
+    let mut failing = std::collections::BTreeSet::new();
+    for ((account, region), doc) in newest {
+        for category in orgwatch_model::Category::ALL {
+            let status = match doc["logs"][format!("{category}_status")].as_str() {
+                None => "not collected",
+                Some(s) if s.eq_ignore_ascii_case("pass") => "pass",
+                Some(_) => {
+                    failing.insert(account.clone());
+                    "fail"
+                }
+            };
+            want.insert(
+                (account.clone(), region.clone(), category.to_string()),
+                status.to_owned(),
+            );
+        }
+    }
+    (want, failing.len())
+}
+
+/// The loads table and the failing accounts of `doc` are those of the newest files.
+fn check_loads(
+    doc: &Value,
+    newest: &std::collections::BTreeMap<(String, String), &serde_json::Value>,
+) {
+    let (want, failing) = check_loads_want(newest);
+    let got: Loads = rows(doc, "loads")
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_owned();
+            ((s("account_id"), s("region"), s("category")), s("status"))
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(doc["totals"]["accounts_failing"], failing as u64);
+    for r in rows(doc, "loads") {
+        // The sender writes a message for each failure, and only for failures.
+        let message = r["message"].as_str().unwrap();
+        assert_eq!(r["status"] == "fail", !message.is_empty(), "{r}");
+    }
+}
+
+/// The Ingest page against the files: a demo organisation (with its injected collection
+/// failures), one malformed file quarantined, CloudTrail files of two accounts; then a
+/// viewer limited to one account gets no row of another.
+async fn the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(
+    backend: Backend,
+    seed: &str,
+    accounts: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), seed, accounts, "20", "2026-11-24");
+    let files = common::daily_files(dir.path());
+    let ids: Vec<String> = files
+        .iter()
+        .map(|f| f.0.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(ids.len() >= 2, "{ids:?}");
+    let (mine, other) = (ids[0].clone(), ids[1].clone());
+    // A malformed delivery of the other account: quarantined with its reason.
+    let region = &files.iter().find(|f| f.0 == other).unwrap().1;
+    let bad = dir
+        .path()
+        .join(format!("data/{other}/{region}/2026-11-26_DAILY.json"));
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(&bad, b"{\"account\": {\"account_id\": ").unwrap();
+    let out = orgwatch!(&db, &["ingest", "--from", dir.path().to_str().unwrap()]);
+    // A run that quarantined a file says so, and in its exit status.
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("quarantined"),
+        "{}",
+        text(&out.stderr)
+    );
+    // CloudTrail: 5 events of mine, 7 of the other's, the newest at 10:06.
+    let first = common::date("2026-11-23")
+        .with_hms(10, 0, 0)
+        .unwrap()
+        .assume_utc()
+        .unix_timestamp();
+    let trail = dir.path().join("trail");
+    trail_file(&trail, &mine, first, 5);
+    trail_file(&trail, &other, first, 7);
+    let out = orgwatch!(&db, &["activity", "--from", trail.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let store = db.store().await;
+    // An organisation trail's files (AWSLogs/o-…/ACCOUNT/) that could not be read, one per
+    // account, and a stream of no account.
+    for account in [&mine, &other] {
+        let path = format!(
+            "AWSLogs/o-a1b2c3d4e5/{account}/CloudTrail/eu-west-1/2026/11/23/{account}_x.json.gz"
+        );
+        store
+            .activity_file_failed(&path, 10, "gzip: unexpected end of file")
+            .await
+            .unwrap();
+    }
+    store
+        .activity_file_failed("(a stream)", 0, "closed")
+        .await
+        .unwrap();
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let newest = first + 6 * 60;
+    let now = newest + 3 * 3600 + 20 * 60;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        std::sync::Arc::new(move || now),
+    ));
+    let admin = login(&app, "admin").await;
+    let doc = json(&app, "/api/ingest", &admin).await;
+
+    // Independently, from the files: every loaded file, the quarantined one, and each
+    // account and region's newest daily file's category statuses.
+    let loaded = files_under(dir.path(), "loaded", ".json").len();
+    let failed: Vec<_> = files_under(dir.path(), "failed", "")
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".error.txt"))
+        .collect();
+    // The demo's own truncated delivery and ours.
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let failed_of = |account: &str| {
+        failed
+            .iter()
+            .filter(|p| p.to_string_lossy().contains(&format!("failed/{account}/")))
+            .count()
+    };
+    let last_day = files.iter().map(|f| f.2).max().unwrap();
+    check_loads(&doc, &common::newest_files(&files, last_day));
+    // The newest day whose newest files hold an injected failure, seen as of that day.
+    let fail_day = (0..)
+        .map(|back| last_day - time::Duration::days(back))
+        .find(|d| check_loads_want(&common::newest_files(&files, *d)).1 > 0)
+        .unwrap();
+    let at = json(
+        &app,
+        &format!("/api/ingest?to={}", orgwatch_model::Day(fail_day)),
+        &admin,
+    )
+    .await;
+    assert_eq!(at["as_of"], orgwatch_model::Day(fail_day).to_string());
+    check_loads(&at, &common::newest_files(&files, fail_day));
+    let totals = &doc["totals"];
+    assert_eq!(totals["files_loaded"], loaded as u64);
+    assert_eq!(totals["files_failed"], failed.len() as u64);
+    assert_eq!(totals["ledger_files"], 5);
+    assert_eq!(totals["events_stored"], 12);
+    assert_eq!(totals["newest_event"], "2026-11-23T10:06:00Z");
+    assert_eq!(totals["ingest_lag_seconds"], now - newest);
+    assert!(totals["last_load"].as_str().is_some(), "{totals}");
+
+    let failed_rows = rows(&doc, "failed_files");
+    assert_eq!(failed_rows.len(), failed.len(), "{failed_rows:?}");
+    // Newest first: ours.
+    let row = &failed_rows[0];
+    assert_eq!(row["account_id"], other.as_str());
+    assert_eq!(
+        row["file"],
+        format!("data/{other}/{region}/2026-11-26_DAILY.json")
+    );
+    let reason = row["reason"].as_str().unwrap();
+    let note = std::fs::read_to_string(
+        files_under(dir.path(), "failed", ".error.txt")
+            .into_iter()
+            .find(|p| p.to_string_lossy().contains("2026-11-26_DAILY"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !reason.is_empty() && note.contains(reason),
+        "{reason:?} / {note:?}"
+    );
+
+    let ledger = rows(&doc, "cloudtrail_files");
+    assert_eq!(ledger.len(), 5);
+    // Newest first: the stream, the organisation trail's files, then the files read.
+    let states: Vec<&str> = ledger
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    let gzip = "failed: gzip: unexpected end of file";
+    assert_eq!(states, ["failed: closed", gzip, gzip, "read", "read"]);
+    let mut events: Vec<(String, i64)> = ledger
+        .iter()
+        .filter(|r| r["state"] == "read")
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_owned(),
+                r["events"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    events.sort();
+    let want: Vec<(String, i64)> = {
+        let mut w = vec![
+            (files_under(&trail, &format!("AWSLogs/{mine}"), ".json"), 5),
+            (files_under(&trail, &format!("AWSLogs/{other}"), ".json"), 7),
+        ]
+        .into_iter()
+        .map(|(p, n)| (p[0].strip_prefix(&trail).unwrap().display().to_string(), n))
+        .collect::<Vec<_>>();
+        w.sort();
+        w
+    };
+    assert_eq!(events.len(), want.len());
+    for ((path, n), (suffix, m)) in events.iter().zip(&want) {
+        assert!(path.ends_with(suffix.as_str()), "{path} / {suffix}");
+        assert_eq!(n, m);
+    }
+
+    let page = get(&app, "/ingest", &admin).await;
+    assert!(page.contains("href=\"/ingest\" aria-current=\"page\""));
+    assert_eq!(by_id(&page, "total-files-failed"), failed.len().to_string());
+    assert_eq!(by_id(&page, "total-ingest-lag"), "3 h 20 min");
+    assert_eq!(by_id(&page, "total-events-stored"), "12");
+    let csv = get(&app, "/api/ingest.csv?table=failed_files", &admin).await;
+    assert!(
+        csv.starts_with("account_id,name,file,failed,reason"),
+        "{csv}"
+    );
+    assert!(csv.contains(&other), "{csv}");
+
+    // A viewer limited to `mine` gets not one row of the other account, and what an admin
+    // gets filtered to it.
+    add_user(
+        &store,
+        "one",
+        Role::Viewer,
+        &Access::Limited(Limits {
+            accounts: vec![orgwatch_model::AccountId::parse(&mine).unwrap()],
+            ..Limits::default()
+        }),
+    )
+    .await;
+    let one = login(&app, "one").await;
+    let seen = json(&app, "/api/ingest", &one).await;
+    let filtered = json(&app, &format!("/api/ingest?account={mine}"), &admin).await;
+    assert_eq!(seen, filtered);
+    // Their own trail's file and their organisation trail's, not the stream.
+    let theirs = rows(&seen, "cloudtrail_files");
+    assert_eq!(theirs.len(), 2, "{theirs:?}");
+    assert!(theirs
+        .iter()
+        .all(|r| r["file"].as_str().unwrap().contains(&format!("/{mine}/"))));
+    assert_eq!(rows(&seen, "failed_files").len(), failed_of(&mine));
+    assert_eq!(seen["totals"]["events_stored"], 5);
+    assert!(!rows(&seen, "loads").is_empty());
+    let mut paths = vec![
+        "/ingest".to_owned(),
+        "/api/ingest".to_owned(),
+        format!("/api/ingest?account={other}"),
+        format!("/ingest?account={other},{mine}"),
+        "/ingest?sort=failed_files.account_id&dir=desc".to_owned(),
+    ];
+    for table in table_ids(&doc) {
+        paths.push(format!("/api/ingest.csv?table={table}"));
+        paths.push(format!("/api/ingest?format=csv&table={table}"));
+    }
+    for path in &paths {
+        let body = without_echo(&get(&app, path, &one).await);
+        assert!(!body.contains(other.as_str()), "{other} leaked into {path}");
+    }
+    store.close().await;
+}
+
+async fn the_ingest_page_is_the_files(backend: Backend) {
+    the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(backend, "3", "3").await;
+    the_ingest_page_shows_loads_failures_and_the_ledger_of_the_files(backend, "8", "5").await;
+}
+
+on_both_backends!(the_ingest_page_is_the_files);

@@ -11,6 +11,7 @@ mod cost;
 mod events;
 mod filter;
 mod gauges;
+mod ingest;
 mod inventory;
 mod operations;
 mod posture;
@@ -33,6 +34,7 @@ pub use cost::{
 pub use events::{Cursor, EventFilter, InvalidCursor, MinutePoint, Page, RecentEvent, MAX_PAGE};
 pub use filter::PageFilter;
 pub use gauges::StoreGauges;
+pub use ingest::{CategoryLoad, FailedFile, IngestReport, LedgerFile, LoadStatus, LEDGER_ROWS};
 pub use inventory::{InventoryReport, KeyedCount, ManagedInstance, Recommendation};
 pub use operations::{
     AdvisorCheck, HealthEvent, OperationsReport, ResilienceApp, SignalService, SupportCase,

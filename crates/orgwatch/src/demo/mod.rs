@@ -37,6 +37,37 @@ pub fn write_files(opts: &DemoOptions, dir: &Path, progress: bool) -> Result<u64
     Ok(written)
 }
 
+/// The demo's one malformed delivery: a truncated file of the first account, dated the run
+/// after the last, so the Ingest page has a quarantined file and its reason to show. It is
+/// written only if no earlier run quarantined it, so a rerun adds no failure. Returns its
+/// path under `data/` when written.
+pub fn write_malformed(opts: &DemoOptions, dir: &Path) -> Result<Option<String>> {
+    let Some(account) = generate::accounts(opts).into_iter().next() else {
+        return Ok(None);
+    };
+    let location = orgwatch_model::SnapshotLocation {
+        account: account.id,
+        region: opts.regions.first().cloned(),
+        run_date: opts.end_date + time::Duration::days(1),
+        granularity: orgwatch_model::Granularity::Daily,
+    };
+    let name = location.relative_path();
+    if dir.join("failed").join(&name).exists() {
+        return Ok(None);
+    }
+    let path = dir.join("data").join(&name);
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    // Cut off mid-document, as an interrupted upload leaves a file.
+    let text = format!(
+        "{{\"account\": {{\"account_id\": \"{}\", \"account_name\": ",
+        account.id
+    );
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Some(name))
+}
+
 /// Generates, ingests and returns the ingest summary.
 pub async fn run(
     store: &Store,
@@ -49,6 +80,12 @@ pub async fn run(
         "orgwatch: generated {written} snapshot files under {}",
         dir.join("data").display()
     );
+    if let Some(name) = write_malformed(opts, dir)? {
+        eprintln!(
+            "orgwatch: and one truncated delivery, data/{name}, to show a quarantined file \
+             on the Ingest page"
+        );
+    }
     let ingest = IngestOptions {
         root: dir.to_path_buf(),
         max_file_bytes: 32 * 1024 * 1024,
