@@ -408,9 +408,8 @@ pub(crate) async fn api(
 
 async fn csv_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Response, WebError> {
     let r = read(state, &user.user.access, q).await?;
-    let (_, mut t) = document(&r, &user.user.access, q);
-    report::sort(&mut t, q)?;
-    report::respond("activity", q, &t, Value::Null, true)
+    let (_, t) = document(&r, &user.user.access, q);
+    report::respond("activity", q, t, Value::Null, true)
 }
 
 /// `GET /api/activity.csv?table=ID`: one table as CSV.
@@ -678,9 +677,13 @@ pub(crate) async fn events_api(
     let page = events_of(&state, &user.user.access, &q).await?;
     if q.page.csv || q.page.table.is_some() {
         // This page of events as CSV (`table=events`), in the order asked.
-        let mut t = [events_table(&page.items)];
-        report::sort(&mut t, &q.page)?;
-        return report::respond("activity-events", &q.page, &t, Value::Null, true);
+        return report::respond(
+            "activity-events",
+            &q.page,
+            vec![events_table(&page.items)],
+            Value::Null,
+            true,
+        );
     }
     let next_url = page
         .next

@@ -428,9 +428,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("compliance", &q, &t, document(&r), false)
+    report::respond("compliance", &q, tables(&r), document(&r), false)
 }
 
 /// `GET /api/compliance.csv?table=ID`: one table as CSV.
@@ -441,9 +439,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("compliance", &q, &t, Value::Null, true)
+    report::respond("compliance", &q, tables(&r), Value::Null, true)
 }
 
 /// `GET /compliance`: the Compliance page.

@@ -375,9 +375,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("cost", &q, &t, figures(&r), false)
+    report::respond("cost", &q, tables(&r), figures(&r), false)
 }
 
 /// `GET /api/cost.csv?table=ID`: one table as CSV.
@@ -388,9 +386,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("cost", &q, &t, Value::Null, true)
+    report::respond("cost", &q, tables(&r), Value::Null, true)
 }
 
 #[derive(Template)]

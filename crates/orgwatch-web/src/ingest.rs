@@ -286,12 +286,10 @@ pub(crate) async fn api(
     let q = PageQuery::parse(raw.as_deref())?;
     let limit = if q.csv { None } else { Some(LEDGER_ROWS) };
     let r = read(&state, &user, &q, limit).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
     report::respond(
         "ingest",
         &q,
-        &t,
+        tables(&r),
         document(&r, &totals_of(&r, state.now())),
         false,
     )
@@ -305,9 +303,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q, None).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("ingest", &q, &t, Value::Null, true)
+    report::respond("ingest", &q, tables(&r), Value::Null, true)
 }
 
 /// `GET /ingest`: the Ingest status page.

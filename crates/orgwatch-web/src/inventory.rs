@@ -366,9 +366,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("inventory", &q, &t, document(&r), false)
+    report::respond("inventory", &q, tables(&r), document(&r), false)
 }
 
 /// `GET /api/inventory.csv?table=ID`: one table as CSV.
@@ -379,9 +377,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("inventory", &q, &t, Value::Null, true)
+    report::respond("inventory", &q, tables(&r), Value::Null, true)
 }
 
 /// `GET /inventory`: the Inventory page.

@@ -387,12 +387,10 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
     report::respond(
         "operations",
         &q,
-        &t,
+        tables(&r),
         document(&r, &totals_of(&r, None)),
         false,
     )
@@ -406,9 +404,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("operations", &q, &t, Value::Null, true)
+    report::respond("operations", &q, tables(&r), Value::Null, true)
 }
 
 /// `GET /operations`: the Operations page.

@@ -581,9 +581,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("security", &q, &t, figures(&r), false)
+    report::respond("security", &q, tables(&r), figures(&r), false)
 }
 
 /// `GET /api/security.csv?table=ID`: one table as CSV.
@@ -594,9 +592,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let mut t = tables(&r);
-    report::sort(&mut t, &q)?;
-    report::respond("security", &q, &t, Value::Null, true)
+    report::respond("security", &q, tables(&r), Value::Null, true)
 }
 
 #[derive(Template)]

@@ -38,15 +38,18 @@ fn unknown_table(table: &str, ids: String) -> WebError {
     WebError::BadRequest(format!("table={table:?}: the tables are {ids}"))
 }
 
-/// The API's answer: one table as CSV when asked (`csv`, or `format=csv`), else the JSON
-/// document `json` with every table under `"tables"`.
+/// The API's answer, its tables sorted as the query asks ([`sort`]): one table as CSV when
+/// asked (`csv`, or `format=csv`), else the JSON document `json` with every table under
+/// `"tables"`.
 pub(crate) fn respond(
     page: &'static str,
     q: &PageQuery,
-    tables: &[Table],
+    mut tables: Vec<Table>,
     mut json: Value,
     csv: bool,
 ) -> Result<Response, WebError> {
+    sort(&mut tables, q)?;
+    let tables = tables.as_slice();
     if csv || q.csv {
         let ids = tables_ids_of(tables);
         let name = q.table.as_deref().ok_or_else(|| {
