@@ -56,7 +56,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Generate a synthetic organisation, load it into the database and summarise it.
     Demo(DemoArgs),
-    /// Load every A360 snapshot under DIR/data/ (moving each to loaded/ or failed/).
+    /// Load every A360 snapshot under DIR/data/ or s3://BUCKET/PREFIX/data/ (moving each to
+    /// loaded/ or failed/), or those a queue of S3 notifications names.
     Ingest(IngestArgs),
     /// Read CloudTrail (S3 log files, EventBridge envelopes, NDJSON) into the database with
     /// live windows and anomaly scores, or print a triage report (--no-store, or from the
@@ -70,7 +71,7 @@ pub enum Command {
     /// Manage the web app's local users.
     Users(UsersArgs),
     /// Read AWS accounts (the caller's, a list, or the organisation's) through the AWS SDK
-    /// and write A360 snapshots under DIR/data/ for `ingest --from DIR`.
+    /// and write A360 snapshots under DIR/data/ (or s3://BUCKET/PREFIX/data/) for `ingest`.
     Collect(CollectArgs),
     /// Print the least-privilege IAM policies for `collect`: the collector's, the member
     /// role's, and the member role's trust policy.
@@ -102,9 +103,17 @@ pub struct CollectArgs {
     /// The interval in the file names: daily or monthly.
     #[arg(long, value_enum, default_value_t = PeriodArg::Daily)]
     pub period: PeriodArg,
-    /// Directory the files are written under (DIR/data/{account}/{region}/{date}_{INTERVAL}.json).
-    #[arg(long, value_name = "DIR")]
+    /// Directory the files are written under (DIR/data/{account}/{region}/{date}_{INTERVAL}.json),
+    /// or a bucket `s3://BUCKET/PREFIX` (the same layout under PREFIX/, one PutObject per file).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub out: PathBuf,
+    /// With --out s3://: encrypt each file with this KMS key (SSE-KMS; key id, ARN or alias).
+    #[arg(long, value_name = "KEY")]
+    pub kms_key: Option<String>,
+    /// Also load what was collected into the database, as `ingest --from OUT` does (files
+    /// move to OUT's loaded/ or failed/).
+    #[arg(long)]
+    pub ingest: bool,
     /// A profile of the AWS config files; default: the standard credential chain.
     #[arg(long)]
     pub profile: Option<String>,
@@ -303,9 +312,15 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 /// `orgwatch ingest`
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Directory holding data/ (A360 layout: data/{account}/[{region}/]{date}_{INTERVAL}.json).
-    #[arg(long, value_name = "DIR")]
+    /// Directory holding data/ (A360 layout: data/{account}/[{region}/]{date}_{INTERVAL}.json),
+    /// a bucket `s3://BUCKET/PREFIX` (its PREFIX/data/, objects moved to loaded/ or failed/),
+    /// or `sqs://QUEUE_URL`, a queue of the bucket's S3 event notifications.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX|sqs://QUEUE_URL")]
     pub from: PathBuf,
+    /// With sqs://: seconds a received message stays invisible to other readers, extended
+    /// every half of it while its file is loaded.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(2..=43_200))]
+    pub visibility_timeout: u64,
     /// Keep polling for new files until interrupted.
     #[arg(long)]
     pub watch: bool,
@@ -329,9 +344,10 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct ActivityArgs {
     /// A CloudTrail file, a directory read recursively (e.g. an S3 export under
-    /// AWSLogs/{account}/CloudTrail/...), or `-` for stdin. Without it, the report comes from
-    /// the database.
-    #[arg(long, value_name = "FILE|DIR|-")]
+    /// AWSLogs/{account}/CloudTrail/...), `-` for stdin, an organisation trail's bucket
+    /// `s3://BUCKET[/PREFIX]`, or `sqs://QUEUE_URL` (its S3 event notifications). Without it,
+    /// the report comes from the database.
+    #[arg(long, value_name = "FILE|DIR|-|s3://…|sqs://…")]
     pub from: Option<PathBuf>,
     /// Only report on what was read; open no database.
     #[arg(long, requires = "from")]

@@ -60,6 +60,8 @@ pub struct CollectConfig {
     pub aws: orgwatch_collect::aws::AwsOptions,
     /// What to read and where to write it.
     pub options: orgwatch_collect::CollectOptions,
+    /// `--ingest`: load what was written into the database too.
+    pub ingest: bool,
 }
 
 /// `orgwatch iam-policy`, validated.
@@ -138,11 +140,105 @@ pub struct DemoConfig {
     pub replay: Option<ReplayOptions>,
 }
 
+/// A place on AWS a source reads (`--from s3://…` or `sqs://…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    /// A bucket and prefix, listed.
+    S3(orgwatch_collect::remote::S3Url),
+    /// A queue of S3 event notifications, by its URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`).
+    Sqs(String),
+}
+
+impl Remote {
+    /// How to reach it: the standard chain, in the queue's own region when its URL names one.
+    pub fn aws(&self) -> orgwatch_collect::aws::AwsOptions {
+        let region = match self {
+            Remote::Sqs(url) => queue_region(url),
+            Remote::S3(_) => None,
+        };
+        orgwatch_collect::aws::AwsOptions {
+            profile: None,
+            region,
+        }
+    }
+}
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Remote::S3(url) => write!(f, "{url}"),
+            Remote::Sqs(url) => write!(f, "sqs://{url}"),
+        }
+    }
+}
+
+/// The region in a queue URL's host (`sqs.REGION.amazonaws.com`, or the legacy
+/// `REGION.queue.amazonaws.com`).
+fn queue_region(url: &str) -> Option<String> {
+    let host = url.split("://").nth(1)?.split('/').next()?;
+    let parts: Vec<&str> = host.split('.').collect();
+    let region = match parts.as_slice() {
+        ["sqs", region, "amazonaws", ..] => region,
+        [region, "queue", "amazonaws", ..] => region,
+        _ => return None,
+    };
+    orgwatch_model::Region::parse(region)
+        .ok()
+        .map(|r| r.as_str().to_owned())
+}
+
+/// The remote place a `--from` names (`s3://BUCKET[/PREFIX]`, `sqs://QUEUE_URL`, where the
+/// queue URL's `https://` may be left out), `None` for a local path.
+fn remote(from: &Path) -> Result<Option<Remote>> {
+    let Some(text) = from.to_str() else {
+        return Ok(None);
+    };
+    if text.starts_with("s3://") {
+        return Ok(Some(Remote::S3(orgwatch_collect::remote::S3Url::parse(
+            text,
+        )?)));
+    }
+    let Some(rest) = text.strip_prefix("sqs://") else {
+        return Ok(None);
+    };
+    let url = if rest.starts_with("https://") || rest.starts_with("http://") {
+        rest.to_owned()
+    } else {
+        format!("https://{rest}")
+    };
+    // https://HOST/ACCOUNT/NAME
+    let path: Vec<&str> = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .skip(1)
+        .collect();
+    let valid = matches!(path.as_slice(), [account, name]
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty());
+    if !valid {
+        bail!("{text:?} is not sqs://QUEUE_URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)");
+    }
+    Ok(Some(Remote::Sqs(url)))
+}
+
+/// Where `orgwatch ingest` reads snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestFrom {
+    /// The directory holding `data/` (it exists and has `data/`).
+    Dir(PathBuf),
+    /// A bucket's `PREFIX/data/`, or a queue of its notifications.
+    Remote(Remote),
+}
+
 /// `orgwatch ingest`, validated.
 #[derive(Debug)]
 pub struct IngestConfig {
-    /// The directory holding `data/` (it exists and has `data/`).
-    pub root: PathBuf,
+    /// Where the snapshots are.
+    pub from: IngestFrom,
+    /// With `--from sqs://`: how long a message stays invisible while its file is loaded
+    /// (extended every half of it).
+    pub visibility: Duration,
     /// With `--watch`, the pause between passes.
     pub watch: Option<Duration>,
     /// Files above this size are quarantined unread.
@@ -160,6 +256,8 @@ pub enum ReadFrom {
     Stdin,
     /// A file or a directory (it exists).
     Path(PathBuf),
+    /// An organisation trail's bucket, or a queue of its notifications (into the store only).
+    Remote(Remote),
 }
 
 /// What `orgwatch activity` does.
@@ -326,11 +424,23 @@ fn collect(args: CollectArgs) -> Result<CollectConfig> {
         regions::Selection::List(list)
     };
     let run_date = time::OffsetDateTime::now_utc().date();
-    let out = args.out;
-    if out.exists() && !out.is_dir() {
-        bail!("--out {} is not a directory", out.display());
-    }
+    let out = match args.out.to_str().filter(|o| o.starts_with("s3://")) {
+        Some(url) => orgwatch_collect::write::Out::S3 {
+            url: orgwatch_collect::remote::S3Url::parse(url)?,
+            kms_key: args.kms_key,
+        },
+        None => {
+            if args.kms_key.is_some() {
+                bail!("--kms-key encrypts objects in S3: it needs --out s3://BUCKET/PREFIX");
+            }
+            if args.out.exists() && !args.out.is_dir() {
+                bail!("--out {} is not a directory", args.out.display());
+            }
+            orgwatch_collect::write::Out::Dir(args.out)
+        }
+    };
     Ok(CollectConfig {
+        ingest: args.ingest,
         aws: orgwatch_collect::aws::AwsOptions {
             profile: args.profile,
             region: args.region,
@@ -465,15 +575,22 @@ fn must_exist(path: &Path) -> Result<()> {
 }
 
 fn ingest(args: IngestArgs) -> Result<IngestConfig> {
-    must_exist(&args.from)?;
-    if !args.from.join("data").is_dir() {
-        bail!(
-            "{} has no data/ directory (expected DIR/data/{{account}}/...)",
-            args.from.display()
-        );
-    }
+    let from = match remote(&args.from)? {
+        Some(r) => IngestFrom::Remote(r),
+        None => {
+            must_exist(&args.from)?;
+            if !args.from.join("data").is_dir() {
+                bail!(
+                    "{} has no data/ directory (expected DIR/data/{{account}}/...)",
+                    args.from.display()
+                );
+            }
+            IngestFrom::Dir(args.from)
+        }
+    };
     Ok(IngestConfig {
-        root: args.from,
+        from,
+        visibility: Duration::from_secs(args.visibility_timeout),
         watch: args.watch.then(|| Duration::from_secs(args.poll_seconds)),
         max_file_bytes: args.max_file_bytes,
         jobs: args.jobs.map(usize::from),
@@ -502,10 +619,16 @@ fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
     let from = match args.from {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(ReadFrom::Stdin),
-        Some(p) => {
-            must_exist(&p)?;
-            Some(ReadFrom::Path(p))
-        }
+        Some(p) => match remote(&p)? {
+            Some(_) if args.no_store => {
+                bail!("--no-store reads local files or stdin; s3:// and sqs:// are read into the database")
+            }
+            Some(r) => Some(ReadFrom::Remote(r)),
+            None => {
+                must_exist(&p)?;
+                Some(ReadFrom::Path(p))
+            }
+        },
     };
     let mode = match from {
         Some(from) if args.no_store => ActivityMode::Triage {
@@ -639,6 +762,61 @@ mod tests {
         assert_eq!(e.to_string(), "--from /no/such/dir does not exist");
         let e = config(&["orgwatch", "ingest", "--from", "/no/such/dir"]).unwrap_err();
         assert_eq!(e.to_string(), "--from /no/such/dir does not exist");
+    }
+
+    #[test]
+    fn buckets_and_queues_are_read_from_their_urls() {
+        let ingest = |from: &str| match config(&["orgwatch", "ingest", "--from", from]) {
+            Ok(Config {
+                task: Task::Ingest(i),
+                ..
+            }) => Ok(i.from),
+            Ok(_) => panic!("not ingest"),
+            Err(e) => Err(e.to_string()),
+        };
+        let s3 = |bucket: &str, prefix: &str| {
+            IngestFrom::Remote(Remote::S3(orgwatch_collect::remote::S3Url {
+                bucket: bucket.into(),
+                prefix: prefix.into(),
+            }))
+        };
+        assert_eq!(
+            ingest("s3://org-posture/a/b/"),
+            Ok(s3("org-posture", "a/b"))
+        );
+        let aws = "https://sqs.eu-west-1.amazonaws.com/123456789012/snapshots";
+        let queue = IngestFrom::Remote(Remote::Sqs(aws.into()));
+        assert_eq!(ingest(&format!("sqs://{aws}")), Ok(queue.clone()));
+        assert_eq!(
+            ingest("sqs://sqs.eu-west-1.amazonaws.com/123456789012/snapshots"),
+            Ok(queue)
+        );
+        assert_eq!(
+            ingest("sqs://http://127.0.0.1:5000/123456789012/q"),
+            Ok(IngestFrom::Remote(Remote::Sqs(
+                "http://127.0.0.1:5000/123456789012/q".into()
+            )))
+        );
+        assert!(ingest("sqs://sqs.eu-west-1.amazonaws.com/snapshots")
+            .unwrap_err()
+            .contains("is not sqs://QUEUE_URL"));
+        assert!(ingest("s3://Bad_Bucket/x")
+            .unwrap_err()
+            .contains("is not s3://BUCKET"));
+        assert_eq!(queue_region(aws).as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            queue_region("https://us-west-2.queue.amazonaws.com/123456789012/q").as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(queue_region("http://127.0.0.1:5000/123456789012/q"), None);
+        let e =
+            config(&["orgwatch", "activity", "--from", "s3://trail", "--no-store"]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("--no-store reads local files"),
+            "{e}"
+        );
+        let e = config(&["orgwatch", "collect", "--out", "/tmp", "--kms-key", "k"]).unwrap_err();
+        assert!(e.to_string().contains("needs --out s3://"), "{e}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub mod users;
 
 use anyhow::{Context, Result};
 use cli::Cli;
-use config::{Config, DemoConfig, IngestConfig, Task};
+use config::{Config, DemoConfig, IngestConfig, IngestFrom, Task};
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -86,9 +86,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             served.map(|()| ExitCode::SUCCESS)
         }
-        Task::Collect(collect) => {
-            collect::run(collect, config.progress || config.verbose > 0).await
-        }
+        Task::Collect(collect) => collect::run(collect, &config).await,
         Task::IamPolicy(policy) => collect::iam_policy(policy),
         Task::Users(task) => {
             let store = open_store(db_flag).await?;
@@ -102,7 +100,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {
     let store = open_store(config.database_url.as_deref()).await?;
     let opts = ingest::IngestOptions {
-        root: args.root.clone(),
+        root: match &args.from {
+            IngestFrom::Dir(root) => root.clone(),
+            IngestFrom::Remote(_) => std::path::PathBuf::new(),
+        },
         max_file_bytes: args.max_file_bytes,
         settle: if args.watch.is_some() {
             Duration::from_secs(2)
@@ -116,6 +117,25 @@ async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {
     };
     let stop: CancellationToken = shutdown::on_signal();
     let mut failed = 0;
+    if let IngestFrom::Remote(remote) = &args.from {
+        let summary = ingest::from_remote(
+            &store,
+            remote,
+            &remote.aws(),
+            &opts,
+            args.watch,
+            args.visibility,
+            &stop,
+        )
+        .await?;
+        crate::outln!("ingest: {summary}")?;
+        store.close().await;
+        return Ok(if summary.failed > 0 {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     loop {
         let summary =
             ingest::ingest_once(&store, &opts, &mut std::pin::pin!(stop.cancelled())).await?;
