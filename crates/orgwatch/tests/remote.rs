@@ -185,7 +185,8 @@ async fn a_bucket_listing_loads_each_object_and_moves_it_to_loaded_or_failed(bac
         text(&out.stdout)
     );
     let again = &good[0];
-    let body = std::fs::read(files.path().join("data").join(again)).unwrap();
+    // (The directory ingest above moved the local copies to loaded/.)
+    let body = std::fs::read(files.path().join("loaded").join(again)).unwrap();
     b.put(
         &format!("org/posture/data/{again}"),
         body,
@@ -485,14 +486,23 @@ fn trail_keys() -> Vec<(String, std::path::PathBuf)> {
         .collect()
 }
 
-/// Events, ledger rows and their new events, and rollup rows.
+/// Recent events, ledger rows and their new events, and the rollups' totals per tier and metric.
 async fn activity_counts(db: &TestDb) -> Vec<Vec<Option<String>>> {
     let store = db.store().await;
     let mut out = Vec::new();
     for sql in [
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM activity_events",
-        "SELECT CAST(COUNT(*) AS BIGINT), CAST(SUM(new_events) AS BIGINT) FROM activity_files",
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM activity_rollups",
+        "SELECT CAST(COUNT(*) AS TEXT) FROM activity_events",
+        "SELECT CAST(COUNT(*) AS TEXT), CAST(SUM(new_events) AS TEXT) FROM activity_files",
+        // Totals, not rows: hours folded into days by one run's prune are an hour row again
+        // when a late file adds to them (DESIGN.md), so the rows differ, the counts do not.
+        // Only the metrics every copy of an event counts alike: the samples repeat event
+        // ids with different error codes and sign-in outcomes across files, and the stored
+        // copy is the first read, which delivery order changes (found here: ec2_outcome
+        // 601/602, error_code 218/217 from the bucket, console_sign_in 4/3 from the queue).
+        "SELECT CASE WHEN tier = 'minute' THEN 'minute' ELSE 'hour+day' END, metric, \
+         CAST(SUM(count) AS TEXT) FROM activity_rollups \
+         WHERE metric IN ('total', 'api', 'principal', 'principal_type', 'service', 'source_ip') \
+         GROUP BY CASE WHEN tier = 'minute' THEN 'minute' ELSE 'hour+day' END, metric ORDER BY 1, 2",
     ] {
         out.extend(store.raw_query_text(sql, &[]).await.unwrap());
     }
@@ -631,7 +641,7 @@ async fn collect_with_ingest_loads_what_it_wrote_to_the_bucket() {
     // The KMS keys seeded are in the rows: 2 in us-east-1, 1 in eu-west-1.
     let store = db.store().await;
     let rows = store
-        .raw_query_text("SELECT CAST(COUNT(*) AS BIGINT) FROM kms_keys", &[])
+        .raw_query_text("SELECT CAST(COUNT(*) AS TEXT) FROM kms_keys", &[])
         .await
         .unwrap();
     store.close().await;
