@@ -199,7 +199,15 @@ impl<S: Source + 'static> Writer<'_, S> {
                         self.totals.failed += 1;
                         self.bar.inc(1);
                     }
-                    Msg::Taken => {
+                    Msg::Taken { read } => {
+                        if let Some((name, size)) = read {
+                            let item = Receipt {
+                                name,
+                                size,
+                                path: None,
+                            };
+                            self.source.ack(&item, &Outcome::Done).await?;
+                        }
                         self.totals.taken += 1;
                         self.bar.inc(1);
                     }
