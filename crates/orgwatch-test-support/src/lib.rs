@@ -5,6 +5,7 @@
 //! - [`orgwatch!`] runs the binary of the calling test crate ([`cli`]);
 //! - [`a360`] and [`cloudtrail`] read the samples in `testdata/`;
 //! - [`fs`] builds and lists directory fixtures;
+//! - [`http`] speaks plain HTTP/1.1 to a running `serve` and logs in through its form;
 //! - [`moto`] runs an AWS API emulator (moto_server) for a test;
 //! - [`store`] loads snapshot files and reads the schema's catalogue.
 //!
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod cloudtrail;
 mod db;
 pub mod fs;
+pub mod http;
 pub mod moto;
 pub mod store;
 

@@ -29,6 +29,7 @@
 
 mod activity;
 mod assets;
+mod baseline;
 mod compliance;
 mod cost;
 mod error;
@@ -81,6 +82,9 @@ pub struct WebConfig {
     pub session: SessionConfig,
     /// Login rate limits.
     pub limits: limit::LoginLimits,
+    /// Bytes of the load bench's baseline, `GET /bench/static/{bytes}` (0: no such route).
+    /// Only `bench/web` sets it, through a hidden `serve` option.
+    pub bench_static_bytes: usize,
 }
 
 /// What every handler shares: the store, the configuration, the rate limiters, the clock.
@@ -100,6 +104,8 @@ struct Inner {
     stopping: CancellationToken,
     /// Request counts and latencies, read by the metrics listener.
     http: metrics::HttpMetrics,
+    /// The load bench's baseline body (empty unless configured).
+    bench: axum::body::Bytes,
 }
 
 impl AppState {
@@ -119,6 +125,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 limiter: limit::LoginLimiter::new(&config.limits),
+                bench: baseline::buffer(config.bench_static_bytes),
                 store,
                 config,
                 clock,
@@ -141,6 +148,10 @@ impl AppState {
 
     pub(crate) fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn bench_buffer(&self) -> &axum::body::Bytes {
+        &self.inner.bench
     }
 
     pub(crate) fn limiter(&self) -> &limit::LoginLimiter {

@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    activity, assets, compliance, cost, health, ingest, inventory, login, metrics, operations,
-    overview, posture, security, session, AppState,
+    activity, assets, baseline, compliance, cost, health, ingest, inventory, login, metrics,
+    operations, overview, posture, security, session, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -130,6 +130,12 @@ pub(crate) fn build(state: AppState) -> Router {
             Guard::Page | Guard::Api => method_router.route_layer(from_fn(session::require)),
         };
         router = router.route(info.path, method_router);
+    }
+    if state.config().bench_static_bytes > 0 {
+        router = router.route(
+            baseline::PATH,
+            axum::routing::get(baseline::serve).route_layer(from_fn(session::require)),
+        );
     }
     // Layers run outside in: the last added first.
     let mut router = router

@@ -542,7 +542,33 @@ async fn every_page_of_an_empty_store_says_why(store: Store) {
     }
 }
 
+async fn the_benchs_baseline_route_exists_only_when_configured_and_needs_a_session(store: Store) {
+    let config = WebConfig {
+        bench_static_bytes: 1000,
+        ..WebConfig::default()
+    };
+    let app = App::with(store.clone(), config).await;
+    let res = app.get("/bench/static/100", None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/login");
+    let session = app.login("viewer").await;
+    let res = app.get("/bench/static/100", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body(res).await.len(), 100);
+    let res = app.get("/bench/static/1001", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // The same store and session, an app without the option: no such route.
+    let plain = App {
+        router: orgwatch_web::router(AppState::new(store, WebConfig::default(), Arc::new(|| T0))),
+        clock: Arc::new(AtomicI64::new(T0)),
+    };
+    let res = plain.get("/bench/static/100", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
 on_both_backends!(store:
+    the_benchs_baseline_route_exists_only_when_configured_and_needs_a_session,
     every_route_needs_a_session_except_the_public_ones,
     every_state_changing_route_needs_the_sessions_csrf_token,
     login_issues_a_new_session_id_and_ends_the_one_it_was_given,

@@ -151,6 +151,11 @@ pub struct WebArgs {
     /// scraper on a private network; never expose it publicly. Off by default.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// For `bench/web` only: also serve `GET /bench/static/{bytes}`, that many bytes (up to
+    /// this many) from memory behind the same session check, the baseline of the load bench.
+    #[arg(long, hide = true, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=64 * 1024 * 1024))]
+    pub bench_static_bytes: u64,
 }
 
 /// `--secure-cookies`.

@@ -82,6 +82,8 @@ pub struct ServeConfig {
     pub secure: orgwatch_web::SecureCookies,
     /// Where `/metrics` is served (no session: a private address), if anywhere.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The load bench's baseline route (hidden `--bench-static-bytes`; 0: off).
+    pub bench_static_bytes: usize,
 }
 
 /// `orgwatch users …`, validated.
@@ -373,6 +375,7 @@ fn web(args: &WebArgs) -> ServeConfig {
     ServeConfig {
         listen: args.listen,
         metrics_listen: args.metrics_listen,
+        bench_static_bytes: usize::try_from(args.bench_static_bytes).unwrap_or(usize::MAX),
         secure: match args.secure_cookies {
             crate::cli::SecureCookies::Auto => orgwatch_web::SecureCookies::Auto,
             crate::cli::SecureCookies::Always => orgwatch_web::SecureCookies::Always,

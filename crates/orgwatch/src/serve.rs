@@ -122,6 +122,7 @@ pub async fn run(
             secure: config.secure,
             ..SessionConfig::default()
         },
+        bench_static_bytes: config.bench_static_bytes,
         ..WebConfig::default()
     };
     let state = AppState::with_signal(store.clone(), web, orgwatch_web::system_clock(), signal);

@@ -14,9 +14,10 @@ use common::{cents, expected};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Limits, Store};
 use orgwatch_test_support::cli::{text, Served};
+use orgwatch_test_support::http::{http_get, http_login};
 use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use tower::ServiceExt;
 
@@ -279,56 +280,6 @@ fn start(args: &[&str]) -> Served {
     let mut cmd = orgwatch!();
     cmd.args(args);
     Served::start(cmd)
-}
-
-/// One HTTP/1.1 request on a fresh connection: (status, headers and body as text).
-fn http(addr: &str, request: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    (status, response)
-}
-
-fn http_get(addr: &str, path: &str, cookie: &str) -> (u16, String) {
-    http(
-        addr,
-        &format!(
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-        ),
-    )
-}
-
-fn cookie_in(response: &str, name: &str) -> Option<String> {
-    response
-        .lines()
-        .filter_map(|l| l.strip_prefix("set-cookie: "))
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-/// Logs in over HTTP; the session cookie, or `None` when refused.
-fn http_login(addr: &str, user: &str, password: &str) -> Option<String> {
-    let (_, form) = http_get(addr, "/login", "");
-    let token = cookie_in(&form, "orgwatch_login_csrf").unwrap();
-    let body = format!("csrf_token={token}&username={user}&password={password}");
-    let (status, response) = http(
-        addr,
-        &format!(
-            "POST /login HTTP/1.1\r\nHost: {addr}\r\nCookie: orgwatch_login_csrf={token}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    (status == 303).then(|| {
-        format!(
-            "orgwatch_session={}",
-            cookie_in(&response, "orgwatch_session").unwrap()
-        )
-    })
 }
 
 #[test]
