@@ -47,6 +47,8 @@ struct Sizes {
     seconds: u64,
     connections: u64,
     events: u64,
+    /// Days loaded per `demo` run.
+    chunk_days: u64,
 }
 
 /// The targets: the Overview, Cost and Activity APIs and pages.
@@ -223,30 +225,33 @@ fn run_backend(
     work: &Path,
 ) -> (Vec<Row>, Pipeline) {
     let t = Instant::now();
-    let demo = work.join(format!("demo-{backend}"));
-    let out = orgwatch()
-        .args([
-            "--database-url",
-            db,
-            "demo",
-            "--no-serve",
-            "--end-date",
-            "2026-11-30",
-        ])
-        .args(["--accounts", &sizes.accounts.to_string()])
-        .args(["--days", &sizes.days.to_string()])
-        .arg("--dir")
-        .arg(&demo)
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The loaded files are not needed again (1,000 x 90 days is gigabytes).
-    std::fs::remove_dir_all(&demo).unwrap();
+    // In chunks of days, oldest first, each chunk's files deleted once loaded: 1,000 accounts
+    // x 90 days at once would be 9 GB of files beside the database. The organisation's
+    // accounts depend on the seed only, so the chunks make one history.
+    let end = time::macros::date!(2026 - 11 - 30);
+    let mut left = sizes.days;
+    while left > 0 {
+        let days = left.min(sizes.chunk_days);
+        let chunk_end = end - time::Duration::days(i64::try_from(left - days).unwrap());
+        left -= days;
+        let demo = work.join(format!("demo-{backend}"));
+        let out = orgwatch()
+            .args(["--database-url", db, "demo", "--no-serve"])
+            .args(["--end-date", &chunk_end.to_string()])
+            .args(["--accounts", &sizes.accounts.to_string()])
+            .args(["--days", &days.to_string()])
+            .arg("--dir")
+            .arg(&demo)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "demo: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_dir_all(&demo).unwrap();
+    }
     println!(
         "{backend}: {} accounts x {} days loaded in {:.1} s",
         sizes.accounts,
@@ -349,6 +354,7 @@ fn main() {
             seconds: env_u64("ORGWATCH_BENCH_WEB_SECONDS", 60),
             connections: env_u64("ORGWATCH_BENCH_WEB_CONNECTIONS", 32),
             events: env_u64("ORGWATCH_BENCH_WEB_EVENTS", 1_000_000),
+            chunk_days: env_u64("ORGWATCH_BENCH_WEB_CHUNK_DAYS", 10).max(1),
         }
     } else {
         Sizes {
@@ -357,6 +363,7 @@ fn main() {
             seconds: 1,
             connections: 4,
             events: 2_000,
+            chunk_days: 2,
         }
     };
     let tmp = tempfile::tempdir().unwrap();
