@@ -9,7 +9,9 @@
 //!   ([`serve_metrics`]): request counts and latencies by route template, and figures read
 //!   from the store at scrape time; never on the app's router.
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
-//!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
+//!   CSRF check and the [`CurrentUser`] extractor; [`tokens`] makes API tokens and lets
+//!   `Authorization: Bearer` call the JSON API as the token's user; [`limit`] the login rate
+//!   limits.
 //!
 //! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
 //! (`/compliance`), Inventory (`/inventory`), Operations (`/operations`) and the live
@@ -17,7 +19,8 @@
 //! `/api/activity/stream`, woken by an [`ActivitySignal`] and by [`live`]'s watch of the
 //! database), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
 //! Overview, every table as CSV (`/api/cost.csv?table=ID`); the filter and sort are query
-//! parameters (`query.rs`). Charts are drawn by the vendored Apache ECharts
+//! parameters (`query.rs`). Admins also have Users & tokens (`/admin/users`,
+//! `/api/admin/users`). Charts are drawn by the vendored Apache ECharts
 //! (`vendor/echarts/`) from `static/app.js`: no inline script.
 //!
 //! Every page and `/api/*` route requires a session except the public ones (`/login`,
@@ -28,6 +31,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod activity;
+mod admin;
 mod assets;
 mod baseline;
 mod compliance;
@@ -50,7 +54,9 @@ mod routes;
 mod security;
 pub mod session;
 mod table;
+pub mod tokens;
 
+pub use admin::{describe as describe_access, token_name_problem, MAX_EXPIRY_DAYS};
 pub use assets::ECHARTS_VERSION;
 pub use error::WebError;
 pub use live::ActivitySignal;

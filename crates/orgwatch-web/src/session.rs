@@ -85,18 +85,49 @@ impl SessionConfig {
 /// How often the last request of a session is written.
 const TOUCH_EVERY: i64 = 60;
 
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A session cookie.
+    Cookie,
+    /// An API token (`crate::tokens`): no cookie, so no CSRF token is needed.
+    Bearer,
+}
+
 /// A logged-in session, as the layer found it.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
     /// Who.
     pub(crate) user: User,
-    /// Its CSRF token.
+    /// Its CSRF token (empty for a bearer).
     pub(crate) csrf_token: String,
+    /// Cookie or bearer.
+    pub(crate) via: Via,
 }
 
 /// The session of a request, if any (an extension the session layer sets).
 #[derive(Debug, Clone)]
 struct Loaded(Option<Session>);
+
+/// Makes `user` the request's user (the bearer layer, after checking a token).
+pub(crate) fn authenticate(req: &mut Request, user: User, via: Via) {
+    req.extensions_mut().insert(Loaded(Some(Session {
+        user,
+        csrf_token: String::new(),
+        via,
+    })));
+}
+
+/// The request's user, if it has one.
+pub(crate) fn current_of(req: &Request) -> Option<CurrentUser> {
+    match req.extensions().get::<Loaded>() {
+        Some(Loaded(Some(s))) => Some(CurrentUser {
+            user: s.user.clone(),
+            csrf_token: s.csrf_token.clone(),
+        }),
+        _ => None,
+    }
+}
 
 /// The logged-in user of a request: a handler that takes it requires a session. Without
 /// one, pages redirect to `/login` and `/api/*` answers 401.
@@ -222,6 +253,7 @@ async fn lookup(state: &AppState, id: &str) -> Result<Option<Session>, WebError>
     Ok(Some(Session {
         user: record.user,
         csrf_token: record.csrf_token,
+        via: Via::Cookie,
     }))
 }
 
@@ -236,6 +268,8 @@ pub(crate) async fn csrf(req: Request, next: Next) -> Response {
     }
     let login = req.uri().path() == "/login";
     let expected = match req.extensions().get::<Loaded>() {
+        // A bearer cannot be forged by another site (see `crate::tokens`).
+        Some(Loaded(Some(s))) if s.via == Via::Bearer => return next.run(req).await,
         _ if login => cookie_value(req.headers(), LOGIN_CSRF_COOKIE),
         Some(Loaded(Some(s))) => Some(s.csrf_token.clone()),
         _ => return unauthenticated(req.uri().path()),

@@ -191,6 +191,9 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         "/api/activity.csv",
         "/api/activity/events",
         "/api/activity/stream",
+        "/admin/users",
+        "/api/admin/users",
+        "/admin/tokens",
     ] {
         assert!(all.iter().any(|r| r.path == path), "{path} is routed");
     }
@@ -203,6 +206,15 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
             route.method,
             route.path
         );
+        if !public {
+            assert_eq!(
+                route.guard.is_api(),
+                route.path.starts_with("/api/"),
+                "{} {}: JSON routes are the /api/ ones",
+                route.method,
+                route.path
+            );
+        }
         let res = app.send(request(&route.method, route.path)).await;
         let what = format!("{} {} -> {}", route.method, route.path, res.status());
         if public {
@@ -260,6 +272,55 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
     assert!(std::str::from_utf8(&library[..400])
         .unwrap()
         .contains("Apache Software Foundation"));
+}
+
+async fn a_viewer_gets_403_on_every_admin_route(store: Store) {
+    let app = App::new(store).await;
+    let viewer = app.login("viewer").await;
+    let token = app.csrf_token(&viewer).await;
+    let cookies = format!("{SESSION_COOKIE}={viewer}");
+    let admin_only: Vec<_> = routes()
+        .into_iter()
+        .filter(|r| r.guard.admin_only())
+        .collect();
+    assert!(admin_only.len() >= 8, "{admin_only:?}");
+    for route in &admin_only {
+        // With the right CSRF token, so that only the role refuses it.
+        let req = Request::builder()
+            .method(&route.method)
+            .uri(route.path)
+            .header(header::COOKIE, &cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf_token={token}&name=admin&user=admin&role=viewer&id=1"
+            )))
+            .unwrap();
+        let res = app.send(req).await;
+        let what = format!("{} {}", route.method, route.path);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{what}");
+        let text = body(res).await;
+        if route.guard.is_api() {
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(
+                json["error"].as_str().unwrap().contains("admins only"),
+                "{what}"
+            );
+        } else {
+            assert!(text.contains("This page is for admins"), "{what}: {text}");
+            // In the app's layout, with its nav (which has no admin entry for a viewer).
+            assert!(text.contains("href=\"/activity\""), "{what}");
+            assert!(!text.contains("href=\"/admin/users\""), "{what}");
+        }
+    }
+    // Nothing changed: the admin is still one, and no token was made.
+    let admin = app.login("admin").await;
+    let page = body(app.get("/admin/users", Some(&admin)).await).await;
+    assert!(
+        page.contains("href=\"/admin/users\" aria-current=\"page\""),
+        "{page}"
+    );
+    assert!(page.contains("admin has no API token."), "{page}");
+    assert!(page.contains("<td>admin</td><td>admin</td>"), "{page}");
 }
 
 async fn every_state_changing_route_needs_the_sessions_csrf_token(store: Store) {
@@ -570,6 +631,7 @@ async fn the_benchs_baseline_route_exists_only_when_configured_and_needs_a_sessi
 on_both_backends!(store:
     the_benchs_baseline_route_exists_only_when_configured_and_needs_a_session,
     every_route_needs_a_session_except_the_public_ones,
+    a_viewer_gets_403_on_every_admin_route,
     every_state_changing_route_needs_the_sessions_csrf_token,
     login_issues_a_new_session_id_and_ends_the_one_it_was_given,
     cookies_are_secure_behind_https,

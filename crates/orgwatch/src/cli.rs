@@ -69,6 +69,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the web app's local users.
     Users(UsersArgs),
+    /// Manage API tokens (`Authorization: Bearer` on the web app's JSON API).
+    Tokens(TokensArgs),
     /// Read AWS accounts (the caller's, a list, or the organisation's) through the AWS SDK
     /// and write A360 snapshots under DIR/data/ for `ingest --from DIR`.
     Collect(CollectArgs),
@@ -248,6 +250,42 @@ pub enum UsersCommand {
         /// Limits of a viewer.
         #[command(flatten)]
         scope: ScopeArgs,
+    },
+}
+
+/// `orgwatch tokens`
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TokensCommand,
+}
+
+/// `orgwatch tokens …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Make an API token for a user and print it (once: only its hash is stored). It acts
+    /// with the user's role and limits as they are at each request.
+    Create {
+        /// Login name of the token's user.
+        user: String,
+        /// What the token is for (e.g. ci, grafana).
+        #[arg(long)]
+        name: String,
+        /// Days until it stops working. Default: never (until revoked).
+        #[arg(long, value_name = "DAYS",
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(orgwatch_web::MAX_EXPIRY_DAYS)))]
+        expires_in: Option<u32>,
+    },
+    /// List tokens (of one user, or all): id, user, name, prefix, times; never the token.
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a token (by the id `tokens list` shows): it opens nothing from then on.
+    Revoke {
+        /// Token id.
+        id: i64,
     },
 }
 

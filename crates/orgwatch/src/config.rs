@@ -3,7 +3,7 @@
 
 use crate::cli::{
     ActivityArgs, Cli, CollectArgs, Command, DemoArgs, IamPolicyArgs, IngestArgs, PeriodArg,
-    ReportFormat, RoleArg, ScopeArgs, UsersCommand, WebArgs,
+    ReportFormat, RoleArg, ScopeArgs, TokensCommand, UsersCommand, WebArgs,
 };
 use crate::demo::generate::DemoOptions;
 use crate::demo::replay::{Bursts, ReplayOptions};
@@ -47,6 +47,8 @@ pub enum Task {
     Serve(ServeConfig),
     /// `orgwatch users …`.
     Users(UsersTask),
+    /// `orgwatch tokens …`.
+    Tokens(TokensTask),
     /// `orgwatch collect`.
     Collect(Box<CollectConfig>),
     /// `orgwatch iam-policy`.
@@ -122,6 +124,30 @@ pub enum UsersTask {
         role: Role,
         /// What a viewer may see.
         access: Access,
+    },
+}
+
+/// `orgwatch tokens …`, validated.
+#[derive(Debug)]
+pub enum TokensTask {
+    /// Make a token.
+    Create {
+        /// Its user's login name.
+        user: String,
+        /// Its name.
+        name: String,
+        /// Days until it expires (`None`: never).
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (of one user).
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// Its id.
+        id: orgwatch_store::auth::TokenId,
     },
 }
 
@@ -236,6 +262,7 @@ impl Config {
             Command::Migrate => Task::Migrate,
             Command::Serve(args) => Task::Serve(web(&args.web)),
             Command::Users(args) => Task::Users(users(args.command)?),
+            Command::Tokens(args) => Task::Tokens(tokens(args.command)?),
             Command::Collect(args) => Task::Collect(Box::new(collect(args)?)),
             Command::IamPolicy(args) => Task::IamPolicy(iam_policy(args)?),
         };
@@ -392,11 +419,8 @@ fn role(r: RoleArg) -> Role {
 
 /// A login name: 1 to 64 characters, no spaces or control characters.
 fn user_name(name: String) -> Result<String> {
-    if name.is_empty() || name.chars().count() > 64 {
-        bail!("a user name has 1 to 64 characters; {name:?} has not");
-    }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("a user name has no spaces or control characters: {name:?}");
+    if let Some(problem) = orgwatch_store::auth::user_name_problem(&name) {
+        bail!("{problem}");
     }
     Ok(name)
 }
@@ -455,6 +479,30 @@ fn users(command: UsersCommand) -> Result<UsersTask> {
             name,
             role: role(r),
             access: access(role(r), scope)?,
+        },
+    })
+}
+
+fn tokens(command: TokensCommand) -> Result<TokensTask> {
+    Ok(match command {
+        TokensCommand::Create {
+            user,
+            name,
+            expires_in,
+        } => {
+            let name = name.trim().to_owned();
+            if let Some(problem) = orgwatch_web::token_name_problem(&name) {
+                bail!("--name: {problem}");
+            }
+            TokensTask::Create {
+                user,
+                name,
+                expires_in_days: expires_in,
+            }
+        }
+        TokensCommand::List { user } => TokensTask::List { user },
+        TokensCommand::Revoke { id } => TokensTask::Revoke {
+            id: orgwatch_store::auth::TokenId(id),
         },
     })
 }

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod source;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 use anyhow::{Context, Result};
@@ -93,6 +94,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Users(task) => {
             let store = open_store(db_flag).await?;
             let done = users::run(task, &store).await;
+            store.close().await;
+            done.map(|()| ExitCode::SUCCESS)
+        }
+        Task::Tokens(task) => {
+            let store = open_store(db_flag).await?;
+            let done = tokens::run(task, &store).await;
             store.close().await;
             done.map(|()| ExitCode::SUCCESS)
         }

@@ -55,7 +55,11 @@ pub(super) async fn user_row<C: Conn>(
     })
 }
 
-async fn replace_scopes<C: Conn>(c: &mut C, id: i64, access: &Access) -> Result<(), sqlx::Error> {
+pub(super) async fn replace_scopes<C: Conn>(
+    c: &mut C,
+    id: i64,
+    access: &Access,
+) -> Result<(), sqlx::Error> {
     c.exec("DELETE FROM user_scopes WHERE user_id = ?", &[Val::Int(id)])
         .await?;
     for (kind, value) in scope_rows(access) {
