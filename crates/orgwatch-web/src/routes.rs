@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    activity, assets, compliance, cost, health, ingest, inventory, login, metrics, operations,
-    overview, posture, security, session, AppState,
+    activity, assets, compliance, cost, health, ingest, inventory, login, metrics, openapi,
+    operations, overview, posture, security, session, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -104,6 +104,7 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/ingest", Page, ingest::page),
         entry(M::GET, "/api/ingest", Api, ingest::api),
         entry(M::GET, "/api/ingest.csv", Api, ingest::csv),
+        entry(M::GET, openapi::OPENAPI_PATH, Api, openapi::serve),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),
