@@ -643,6 +643,10 @@ fn opt_time(t: Option<i64>) -> Value {
 
 /// `GET /api/admin/users`: every user, what they see and their tokens (never a hash or a
 /// token).
+#[utoipa::path(get, path = "/api/admin/users", operation_id = "admin_users", tag = "admin",
+    responses((status = 200, description = "Admins only: every user (name, role, what they \
+        see, created, last login) with their tokens (name, public prefix, created, last used, \
+        expiry, revocation; never a hash or a token)", content_type = "application/json")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     _user: CurrentUser,

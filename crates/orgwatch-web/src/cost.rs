@@ -366,8 +366,17 @@ async fn read(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Cos
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    tables(&CostReport::default())
+}
+
 /// `GET /api/cost`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/cost", operation_id = "cost", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Cost page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -379,6 +388,9 @@ pub(crate) async fn api(
 }
 
 /// `GET /api/cost.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/cost.csv", operation_id = "cost_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Cost page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -6,7 +6,7 @@ use crate::compliance::{instant, why};
 use crate::query::PageQuery;
 use crate::report::{self, Figure, PageParts};
 use crate::session::CurrentUser;
-use crate::table::{num, text, Cell, Row, Table};
+use crate::table::{flag, num, text, Cell, Row, Table};
 use crate::{AppState, WebError};
 use axum::extract::{RawQuery, State};
 use axum::response::{Html, Response};
@@ -123,7 +123,7 @@ fn tables(r: &InventoryReport) -> Vec<Table> {
             text("computer_name", "Computer name"),
             text("platform", "Platform"),
             text("agent_version", "Agent"),
-            text("latest_agent", "Latest agent"),
+            flag("latest_agent", "Latest agent"),
             text("ping_status", "Ping"),
             text("last_ping", "Last ping"),
             text("association_status", "Association"),
@@ -357,8 +357,17 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    tables(&InventoryReport::default())
+}
+
 /// `GET /api/inventory`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/inventory", operation_id = "inventory", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Inventory page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -370,6 +379,9 @@ pub(crate) async fn api(
 }
 
 /// `GET /api/inventory.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/inventory.csv", operation_id = "inventory_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Inventory page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -44,6 +44,7 @@ pub mod limit;
 pub mod live;
 mod login;
 mod metrics;
+mod openapi;
 mod operations;
 mod overview;
 pub mod password;
@@ -61,6 +62,8 @@ pub use assets::ECHARTS_VERSION;
 pub use error::WebError;
 pub use live::ActivitySignal;
 pub use metrics::{METRICS_PATH, UNMATCHED};
+pub use openapi::OPENAPI_PATH;
+pub use report::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use routes::{routes, Guard, RouteInfo, ECHARTS_PATH, PUBLIC_PATHS};
 pub use session::{CurrentUser, SecureCookies, SessionConfig};
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::Date;
 
 /// The overview as JSON: the same figures as the page, unformatted.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OverviewJson {
     /// The latest complete day with cost (`YYYY-MM-DD`), or null without daily cost.
     pub day: Option<String>,
@@ -28,7 +28,7 @@ pub struct OverviewJson {
 }
 
 /// Organisation totals.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TotalsJson {
     /// Accounts.
     pub accounts: usize,
@@ -43,7 +43,7 @@ pub struct TotalsJson {
 }
 
 /// Open findings by severity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FindingsJson {
     /// CRITICAL.
     pub critical: i64,
@@ -58,7 +58,7 @@ pub struct FindingsJson {
 }
 
 /// One account.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountJson {
     /// 12-digit id.
     pub account_id: String,
@@ -133,6 +133,9 @@ impl From<&OrgSummary> for OverviewJson {
 }
 
 /// `GET /api/overview`.
+#[utoipa::path(get, path = "/api/overview", operation_id = "overview", tag = "pages",
+    responses((status = 200, description = "The Overview: every account of the caller's access \
+        with its cost, open findings, compliance and health", body = OverviewJson)))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,

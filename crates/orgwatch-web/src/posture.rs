@@ -6,7 +6,7 @@ use crate::cost::why_empty;
 use crate::query::{FilterForm, PageQuery};
 use crate::report;
 use crate::session::CurrentUser;
-use crate::table::{num, text, Cell, Row, Table, TableView};
+use crate::table::{flag, num, text, Cell, Row, Table, TableView};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -368,7 +368,7 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
             num("rules", "Rules"),
             num("non_compliant_rules", "Non-compliant rules"),
             num("associated_resources", "Resources"),
-            text("logging", "Logging"),
+            flag("logging", "Logging"),
         ],
         rows: r
             .web_acls
@@ -401,10 +401,10 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
             text("account_id", "Account"),
             text("name", "Account name"),
             text("trail", "Trail"),
-            text("logging", "Logging"),
-            text("multi_region", "Multi-region"),
-            text("log_file_validation", "Log file validation"),
-            text("encrypted", "KMS encrypted"),
+            flag("logging", "Logging"),
+            flag("multi_region", "Multi-region"),
+            flag("log_file_validation", "Log file validation"),
+            flag("encrypted", "KMS encrypted"),
             text("latest_delivery", "Latest delivery"),
             text("stopped_at", "Stopped at"),
         ],
@@ -446,8 +446,8 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
             text("type", "Type"),
             text("not_after", "Expires"),
             num("days_left", "Days left"),
-            text("renewal_eligible", "ACM renews"),
-            text("expiring_30_days", "Expiring ≤30 d"),
+            flag("renewal_eligible", "ACM renews"),
+            flag("expiring_30_days", "Expiring ≤30 d"),
         ],
         rows: r
             .certificates
@@ -572,8 +572,17 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    tables(&SecurityReport::default())
+}
+
 /// `GET /api/security`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/security", operation_id = "security", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Security page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -585,6 +594,9 @@ pub(crate) async fn api(
 }
 
 /// `GET /api/security.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/security.csv", operation_id = "security_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Security page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,

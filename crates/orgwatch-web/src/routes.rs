@@ -4,7 +4,7 @@
 
 use crate::{
     activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login, metrics,
-    operations, overview, posture, security, session, tokens, AppState,
+    openapi, operations, overview, posture, security, session, tokens, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -132,6 +132,7 @@ fn table() -> Vec<Entry> {
         entry(M::POST, "/admin/tokens", Admin, admin::create_token),
         entry(M::POST, "/admin/tokens/revoke", Admin, admin::revoke_token),
         entry(M::GET, "/api/admin/users", AdminApi, admin::api),
+        entry(M::GET, openapi::OPENAPI_PATH, Api, openapi::serve),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
         entry(M::POST, "/logout", Page, login::logout),
