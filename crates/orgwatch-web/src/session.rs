@@ -118,6 +118,13 @@ pub(crate) fn authenticate(req: &mut Request, user: User, via: Via) {
     })));
 }
 
+/// Whether the request brought a session cookie that names no live session (expired,
+/// logged out, forged).
+pub(crate) fn stale_cookie(req: &Request) -> bool {
+    cookie_value(req.headers(), SESSION_COOKIE).is_some()
+        && matches!(req.extensions().get::<Loaded>(), Some(Loaded(None)))
+}
+
 /// The request's user, if it has one.
 pub(crate) fn current_of(req: &Request) -> Option<CurrentUser> {
     match req.extensions().get::<Loaded>() {

@@ -118,7 +118,9 @@ pub(crate) async fn bearer(
     let Some(token) = bearer_of(&req) else {
         return next.run(req).await;
     };
-    if !token.starts_with(TOKEN_PREFIX) {
+    // Two credentials must both hold, as a bad token beside a good cookie is refused: a
+    // valid token does not vouch for a session cookie that names no session.
+    if !token.starts_with(TOKEN_PREFIX) || session::stale_cookie(&req) {
         return refused();
     }
     let now = state.now();

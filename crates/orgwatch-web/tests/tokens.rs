@@ -369,6 +369,19 @@ async fn tokens_that_should_open_nothing_are_401(store: Store) {
         .body(Body::empty())
         .unwrap();
     assert_eq!(app.send(req).await.status(), StatusCode::UNAUTHORIZED);
+    // And both must hold: a good token does not vouch for a cookie naming no session.
+    let beside = app.token("admin", None).await;
+    for (cookie, status) in [
+        (session.clone(), StatusCode::OK),
+        ("f".repeat(64), StatusCode::UNAUTHORIZED),
+    ] {
+        let req = Request::get("/api/overview")
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+            .header(header::AUTHORIZATION, format!("Bearer {beside}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.send(req).await.status(), status, "cookie {cookie}");
+    }
 
     // Expired: works up to its expiry, then never again.
     let expiring = app.token("viewer-a", Some(T0 + 3_600)).await;
