@@ -1,0 +1,426 @@
+//! `Store::changes_report`, specified on both backends: two days of snapshots with known
+//! differences, each kind of change checked exactly, and what is not a change left out.
+// Integration tests link every dependency of the package and use a few; their helpers
+// unwrap as the tests do.
+#![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
+
+use orgwatch_model::AccountId;
+use orgwatch_store::{
+    Access, ChangesReport, ComplianceChange, FindingChange, InstanceChange, Limits, PageFilter,
+    Store,
+};
+use orgwatch_test_support::a360::EVERY;
+use orgwatch_test_support::on_both_backends;
+use orgwatch_test_support::store::load_new;
+use serde_json::{json, Value};
+use time::macros::date;
+use time::{Date, Duration};
+
+on_both_backends!(store:
+    each_kind_of_change_between_two_days_is_listed_exactly,
+    a_limited_viewer_sees_no_change_of_another_account,
+    without_a_range_the_last_day_is_compared_with_30_days_before,
+);
+
+const A: &str = "111111111111";
+const B: &str = "222222222222";
+const FROM: Date = date!(2026 - 11 - 10);
+const TO: Date = date!(2026 - 11 - 20);
+
+fn day(d: Date) -> String {
+    orgwatch_model::Day(d).to_string()
+}
+
+fn finding(id: &str, severity: &str, workflow: &str, product: &str) -> Value {
+    json!({
+        "finding_id": id, "title": format!("title of {id}"), "severity": severity,
+        "workflow_state": workflow, "record_state": "ACTIVE", "product_name": product,
+        "resource_type": "AwsS3Bucket", "resource_id": "bucket",
+    })
+}
+
+fn cert(arn: &str, not_after: Date) -> Value {
+    json!({
+        "arn": arn, "domain_name": format!("{arn}.example.com"), "status": "ISSUED",
+        "type": "AMAZON_ISSUED", "not_after": format!("{}T12:00:00+00:00", day(not_after)),
+        "renewal_eligibility": "ELIGIBLE",
+    })
+}
+
+fn instance(id: &str) -> Value {
+    json!({
+        "instance_id": id, "computer_name": format!("host-{id}"), "platform": "Amazon Linux",
+        "platform_version": "2023", "ping_status": "Online",
+    })
+}
+
+/// What one file holds.
+struct Spec<'a> {
+    findings: Vec<Value>,
+    non_compliant: &'a [&'a str],
+    services: &'a [(&'a str, f64)],
+    certificates: Vec<Value>,
+    instances: &'a [&'a str],
+    inventory_status: &'a str,
+}
+
+/// The every-category sample, as `account`'s file of `data_day` in `region`, holding `spec`.
+fn document(account: &str, data_day: Date, spec: &Spec) -> Vec<u8> {
+    let mut doc: Value = serde_json::from_slice(EVERY).unwrap();
+    doc["account"]["account_id"] = json!(account);
+    doc["account"]["account_name"] = json!(format!("name-{account}"));
+    doc["cost"]["account_id"] = json!(account);
+    let (d, next) = (day(data_day), day(data_day + Duration::days(1)));
+    doc["security"]["security_hub"] = json!([{
+        "service": "Security Hub", "total_findings": spec.findings.len(),
+        "findings": spec.findings,
+    }]);
+    doc["security"]["certificate_manager"] = json!(spec.certificates);
+    doc["config"]["total_rules"] = json!(3);
+    doc["config"]["non_compliant_rules"] = json!(spec.non_compliant.len());
+    doc["config"]["compliant_rules"] = json!(3 - spec.non_compliant.len());
+    let mut evaluations: Vec<Value> = spec
+        .non_compliant
+        .iter()
+        .map(|rule| {
+            json!({"rule_name": rule, "resource_id": format!("res-{rule}"),
+                   "resource_type": "AWS::EC2::Volume", "compliance_type": "NON_COMPLIANT"})
+        })
+        .collect();
+    // A compliant evaluation is never a change.
+    evaluations.push(json!({"rule_name": "restricted-ssh", "resource_id": "sg-1",
+        "resource_type": "AWS::EC2::SecurityGroup", "compliance_type": "COMPLIANT"}));
+    doc["config"]["non_compliant_resources"] = json!(evaluations);
+    doc["service"] = spec
+        .services
+        .iter()
+        .map(|(service, cost)| {
+            json!({"service": service, "usage_types": "Aggregated", "date_from": d,
+                   "date_to": next, "cost": cost, "currency": "USD"})
+        })
+        .collect();
+    doc["inventory"]["instances"] = spec.instances.iter().map(|i| instance(i)).collect();
+    doc["inventory"]["applications"] = json!([]);
+    doc["inventory"]["patches"] = json!([]);
+    doc["logs"]["inventory_status"] = json!(spec.inventory_status);
+    serde_json::to_vec(&doc).unwrap()
+}
+
+async fn put(store: &Store, account: &str, region: &str, data_day: Date, spec: &Spec<'_>) {
+    let run = day(data_day + Duration::days(1));
+    load_new(
+        store,
+        &format!("{account}/{region}/{run}_DAILY.json"),
+        &document(account, data_day, spec),
+    )
+    .await;
+}
+
+/// Account A on `FROM` and `TO` (and a day between), account B only on `TO`.
+async fn two_days(store: &Store) {
+    let from = Spec {
+        findings: vec![
+            finding("f-resolved", "MEDIUM", "NEW", "Security Hub"),
+            finding("f-unchanged", "HIGH", "NOTIFIED", "GuardDuty"),
+            finding("f-quiet", "LOW", "NEW", "Inspector"),
+            finding("f-suppressed", "HIGH", "SUPPRESSED", "Security Hub"),
+        ],
+        non_compliant: &[],
+        services: &[("EC2", 10.0), ("S3", 2.0), ("KMS", 0.5)],
+        certificates: vec![
+            // Expiring within 30 days of the end of `TO`, not of `FROM`: newly expiring.
+            cert("c-soon", TO + Duration::days(25)),
+            // Within 30 days of both: already expiring at `FROM`.
+            cert("c-already", FROM + Duration::days(25)),
+            cert("c-far", TO + Duration::days(200)),
+        ],
+        instances: &["i-gone", "i-kept"],
+        inventory_status: "Pass",
+    };
+    // A region whose inventory fails at `TO`: its empty list removes nothing. Loaded
+    // before the other region's file of the day, whose cost (a global category) then holds.
+    let west = |status| Spec {
+        findings: vec![],
+        non_compliant: &[],
+        services: &[("EC2", 10.0), ("S3", 2.0), ("KMS", 0.5)],
+        certificates: vec![],
+        instances: if status == "Pass" { &["i-west"] } else { &[] },
+        inventory_status: status,
+    };
+    put(store, A, "eu-west-1", FROM, &west("Pass")).await;
+    put(store, A, "us-east-1", FROM, &from).await;
+    // A day between: the finding the `TO` file no longer mentions was last seen open here.
+    let between = Spec {
+        findings: vec![finding("f-quiet", "LOW", "NEW", "Inspector")],
+        ..west("Pass")
+    };
+    put(store, A, "us-east-1", FROM + Duration::days(3), &between).await;
+    let to = Spec {
+        findings: vec![
+            finding("f-resolved", "MEDIUM", "RESOLVED", "Security Hub"),
+            finding("f-unchanged", "HIGH", "NOTIFIED", "GuardDuty"),
+            finding("f-new", "CRITICAL", "NEW", "Inspector"),
+            // Open before `FROM`? No: first seen and already suppressed: no change.
+            finding("f-born-closed", "HIGH", "SUPPRESSED", "Security Hub"),
+            // Suppressed at `FROM`, open again at `TO`: new.
+            finding("f-suppressed", "HIGH", "NEW", "Security Hub"),
+        ],
+        non_compliant: &["encrypted-volumes"],
+        services: &[("EC2", 15.5), ("S3", 2.0), ("Lambda", 1.25)],
+        certificates: vec![
+            cert("c-soon", TO + Duration::days(25)),
+            cert("c-already", FROM + Duration::days(25)),
+            cert("c-far", TO + Duration::days(200)),
+            cert("c-new", TO + Duration::days(2)),
+        ],
+        instances: &["i-kept", "i-new"],
+        inventory_status: "Pass",
+    };
+    put(store, A, "eu-west-1", TO, &west("Fail")).await;
+    put(store, A, "us-east-1", TO, &to).await;
+    // B is first loaded after `FROM`: everything of it would look new.
+    let b = Spec {
+        findings: vec![finding("f-b", "CRITICAL", "NEW", "Security Hub")],
+        non_compliant: &["b-rule"],
+        services: &[("EC2", 99.0)],
+        certificates: vec![cert("c-b", TO + Duration::days(3))],
+        instances: &["i-b"],
+        inventory_status: "Pass",
+    };
+    put(store, B, "us-east-1", TO - Duration::days(1), &b).await;
+}
+
+fn range() -> PageFilter {
+    PageFilter {
+        from: Some(FROM),
+        to: Some(TO),
+        ..PageFilter::default()
+    }
+}
+
+fn ids(r: &ChangesReport) -> Vec<String> {
+    let mut all: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| f.account_id.to_string())
+        .collect();
+    all.extend(r.cost_movers.iter().map(|c| c.account_id.to_string()));
+    all.extend(r.certificates.iter().map(|c| c.account_id.to_string()));
+    all.extend(r.instances.iter().map(|c| c.account_id.to_string()));
+    all.extend(
+        r.account_compliance
+            .iter()
+            .map(|c| c.account_id.to_string()),
+    );
+    all.extend(r.rule_compliance.iter().map(|c| c.account_id.to_string()));
+    all.extend(r.accounts.iter().map(|a| a.account.account_id.to_string()));
+    all
+}
+
+async fn each_kind_of_change_between_two_days_is_listed_exactly(store: Store) {
+    two_days(&store).await;
+    let r = store.changes_report(&Access::All, &range()).await.unwrap();
+    let range = r.range.unwrap();
+    assert_eq!((range.from, range.to), (FROM, TO));
+
+    // The accounts and their sides: B is new since `FROM`.
+    let sides: Vec<_> = r
+        .accounts
+        .iter()
+        .map(|a| {
+            (
+                a.account.account_id.as_str(),
+                a.from_day,
+                a.to_day,
+                a.is_new(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sides,
+        [
+            (A, Some(FROM), Some(TO), false),
+            (B, None, Some(TO - Duration::days(1)), true)
+        ]
+    );
+
+    // Findings: one resolved, two new (one reopened); unchanged, quiet and born-closed
+    // ones are not listed, nor B's.
+    let findings: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.account_id.as_str(),
+                f.change,
+                f.finding_id.as_str(),
+                f.severity.as_str(),
+                f.source.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            (A, FindingChange::New, "f-new", "CRITICAL", "Inspector"),
+            (
+                A,
+                FindingChange::New,
+                "f-suppressed",
+                "HIGH",
+                "Security Hub"
+            ),
+            (
+                A,
+                FindingChange::Resolved,
+                "f-resolved",
+                "MEDIUM",
+                "Security Hub"
+            ),
+        ]
+    );
+    assert_eq!(r.findings[0].title, "title of f-new");
+    assert_eq!(r.findings[0].region, "us-east-1");
+
+    // Config: A fell out (the account, and its rule in us-east-1).
+    assert_eq!(r.account_compliance.len(), 1);
+    let a = &r.account_compliance[0];
+    assert_eq!(
+        (
+            a.account_id.as_str(),
+            a.change,
+            a.from_non_compliant,
+            a.to_non_compliant,
+            a.to_rules
+        ),
+        (A, ComplianceChange::FellOut, 0, 1, 6)
+    );
+    let rules: Vec<_> = r
+        .rule_compliance
+        .iter()
+        .map(|c| {
+            (
+                c.account_id.as_str(),
+                c.region.as_str(),
+                c.rule.as_str(),
+                c.change,
+                c.from_resources,
+                c.to_resources,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [(
+            A,
+            "us-east-1",
+            "encrypted-volumes",
+            ComplianceChange::FellOut,
+            0,
+            1
+        )]
+    );
+
+    // Cost of the day: EC2 +5.5, Lambda +1.25 (new), KMS −0.5 (gone), S3 unchanged.
+    let movers: Vec<_> = r
+        .cost_movers
+        .iter()
+        .map(|m| (m.service.as_str(), m.from_cost, m.to_cost, m.change()))
+        .collect();
+    assert_eq!(
+        movers,
+        [
+            ("EC2", 10.0, 15.5, 5.5),
+            ("Lambda", 0.0, 1.25, 1.25),
+            ("KMS", 0.5, 0.0, -0.5),
+        ]
+    );
+    assert!(r.cost_movers.iter().all(|m| m.account_id.as_str() == A));
+
+    // Certificates newly expiring, soonest first.
+    let certs: Vec<_> = r.certificates.iter().map(|c| c.arn.as_str()).collect();
+    assert_eq!(certs, ["c-new", "c-soon"]);
+
+    // Instances: one new, one removed; the failed region removes nothing.
+    let instances: Vec<_> = r
+        .instances
+        .iter()
+        .map(|i| (i.change, i.instance_id.as_str(), i.computer_name.as_str()))
+        .collect();
+    assert_eq!(
+        instances,
+        [
+            (InstanceChange::New, "i-new", "host-i-new"),
+            (InstanceChange::Removed, "i-gone", "host-i-gone"),
+        ]
+    );
+    assert_eq!(r.instances[0].platform, "Amazon Linux 2023");
+    // What the files report, per side: the failed region shows at `TO`.
+    assert_eq!(
+        (r.inventory.to.files, r.inventory.to.failed),
+        (3, 1),
+        "{:?}",
+        r.inventory
+    );
+    assert_eq!((r.inventory.from.files, r.inventory.from.failed), (2, 0));
+
+    // A day compared with itself: nothing changed.
+    let back = store
+        .changes_report(
+            &Access::All,
+            &PageFilter {
+                from: Some(FROM),
+                to: Some(FROM),
+                ..PageFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(back.findings.is_empty() && back.cost_movers.is_empty());
+    assert!(back.instances.is_empty() && back.certificates.is_empty());
+    assert!(back.accounts.iter().all(|a| !a.is_new()));
+}
+
+async fn a_limited_viewer_sees_no_change_of_another_account(store: Store) {
+    two_days(&store).await;
+    let only = |id: &str| {
+        Access::Limited(Limits {
+            accounts: vec![AccountId::parse(id).unwrap()],
+            ..Limits::default()
+        })
+    };
+    let a = store.changes_report(&only(A), &range()).await.unwrap();
+    assert!(!a.findings.is_empty() && !a.cost_movers.is_empty());
+    assert!(ids(&a).iter().all(|id| id == A), "{:?}", ids(&a));
+    let b = store.changes_report(&only(B), &range()).await.unwrap();
+    assert_eq!(ids(&b), [B], "B alone, and new");
+    assert!(b.accounts[0].is_new());
+    // A filter naming A adds nothing to a viewer of B.
+    let filtered = PageFilter {
+        accounts: vec![AccountId::parse(A).unwrap()],
+        ..range()
+    };
+    let none = store.changes_report(&only(B), &filtered).await.unwrap();
+    assert!(ids(&none).is_empty());
+}
+
+async fn without_a_range_the_last_day_is_compared_with_30_days_before(store: Store) {
+    two_days(&store).await;
+    let r = store
+        .changes_report(&Access::All, &PageFilter::default())
+        .await
+        .unwrap();
+    let range = r.range.unwrap();
+    assert_eq!(range.to, TO);
+    assert_eq!(range.from, TO - Duration::days(29));
+    // Before every file: both accounts are new, so nothing is a change.
+    assert!(r.accounts.iter().all(|a| a.is_new()));
+    assert!(r.findings.is_empty() && r.cost_movers.is_empty() && r.instances.is_empty());
+    // An empty store has no range, and says so.
+    let empty = store
+        .changes_report(&Access::Limited(Limits::default()), &PageFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(empty.range, None);
+    assert!(empty.accounts.is_empty());
+}
