@@ -19,6 +19,7 @@ pub mod cli;
 pub mod cloudtrail;
 mod db;
 pub mod fs;
+pub mod history;
 pub mod moto;
 pub mod store;
 

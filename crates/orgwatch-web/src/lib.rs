@@ -29,6 +29,7 @@
 
 mod activity;
 mod assets;
+mod changes;
 mod compliance;
 mod cost;
 mod error;
