@@ -122,7 +122,7 @@ async fn each_kind_of_change_between_two_days_is_listed_exactly(store: Store) {
             a.to_non_compliant,
             a.to_rules
         ),
-        (A, ComplianceChange::FellOut, 0, 1, 6)
+        (A, ComplianceChange::FellOut, 0, 1, 9)
     );
     let rules: Vec<_> = r
         .rule_compliance
@@ -170,28 +170,54 @@ async fn each_kind_of_change_between_two_days_is_listed_exactly(store: Store) {
     let certs: Vec<_> = r.certificates.iter().map(|c| c.arn.as_str()).collect();
     assert_eq!(certs, ["c-new", "c-soon"]);
 
-    // Instances: one new, one removed; the failed region removes nothing.
+    // Instances: two new, two removed (also in the region whose security failed); the
+    // region whose inventory failed removes nothing.
     let instances: Vec<_> = r
         .instances
         .iter()
-        .map(|i| (i.change, i.instance_id.as_str(), i.computer_name.as_str()))
+        .map(|i| {
+            (
+                i.change,
+                i.region.as_str(),
+                i.instance_id.as_str(),
+                i.computer_name.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         instances,
         [
-            (InstanceChange::New, "i-new", "host-i-new"),
-            (InstanceChange::Removed, "i-gone", "host-i-gone"),
+            (
+                InstanceChange::New,
+                "ap-south-1",
+                "i-south-new",
+                "host-i-south-new"
+            ),
+            (InstanceChange::New, "us-east-1", "i-new", "host-i-new"),
+            (
+                InstanceChange::Removed,
+                "ap-south-1",
+                "i-south-old",
+                "host-i-south-old"
+            ),
+            (
+                InstanceChange::Removed,
+                "us-east-1",
+                "i-gone",
+                "host-i-gone"
+            ),
         ]
     );
     assert_eq!(r.instances[0].platform, "Amazon Linux 2023");
     // What the files report, per side: the failed region shows at `TO`.
     assert_eq!(
         (r.inventory.to.files, r.inventory.to.failed),
-        (3, 1),
+        (4, 1),
         "{:?}",
         r.inventory
     );
-    assert_eq!((r.inventory.from.files, r.inventory.from.failed), (2, 0));
+    assert_eq!((r.inventory.from.files, r.inventory.from.failed), (3, 0));
+    assert_eq!((r.security.to.files, r.security.to.failed), (4, 1));
 
     // A day compared with itself: nothing changed.
     let back = store

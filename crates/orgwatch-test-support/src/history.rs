@@ -55,6 +55,7 @@ struct Spec<'a> {
     certificates: Vec<Value>,
     instances: &'a [&'a str],
     inventory_status: &'a str,
+    security_status: &'a str,
 }
 
 /// The every-category sample, as `account`'s file of `data_day` in `region`, holding `spec`.
@@ -96,6 +97,7 @@ fn document(account: &str, data_day: Date, spec: &Spec) -> Vec<u8> {
     doc["inventory"]["applications"] = json!([]);
     doc["inventory"]["patches"] = json!([]);
     doc["logs"]["inventory_status"] = json!(spec.inventory_status);
+    doc["logs"]["security_status"] = json!(spec.security_status);
     serde_json::to_vec(&doc).unwrap()
 }
 
@@ -113,10 +115,12 @@ async fn put(store: &Store, account: &str, region: &str, data_day: Date, spec: &
 /// `FROM` and `TO`, for A: findings `f-new` (CRITICAL, Inspector) and `f-suppressed` (HIGH,
 /// reopened) are new, `f-resolved` (MEDIUM) is resolved, `f-unchanged`, `f-quiet` (not in
 /// the `TO` file) and `f-born-closed` are no change; A fell out of Config compliance with
-/// rule `encrypted-volumes` in us-east-1 (0 → 1 of 6 rules); its day cost moved EC2 10 →
+/// rule `encrypted-volumes` in us-east-1 (0 → 1 of 9 rules); its day cost moved EC2 10 →
 /// 15.5, Lambda 0 → 1.25, KMS 0.5 → 0 (S3 stays 2); certificates `c-new` and `c-soon` are
-/// newly expiring (`c-already` was already, `c-far` is not); instance `i-new` is new and
-/// `i-gone` removed (eu-west-1's inventory fails at `TO`: its `i-west` is not removed).
+/// newly expiring (`c-already` was already, `c-far` is not, ap-south-1's `c-unseen` is not
+/// compared: its security collection failed); instances `i-new` and `i-south-new` are new,
+/// `i-gone` and `i-south-old` removed (eu-west-1's inventory fails at `TO`: its `i-west` is
+/// not removed).
 /// B holds one of each kind, none of them a change: it is new since `FROM`.
 pub async fn two_days(store: &Store) {
     let from = Spec {
@@ -137,6 +141,7 @@ pub async fn two_days(store: &Store) {
         ],
         instances: &["i-gone", "i-kept"],
         inventory_status: "Pass",
+        security_status: "Pass",
     };
     // A region whose inventory fails at `TO`: its empty list removes nothing. Loaded
     // before the other region's file of the day, whose cost (a global category) then holds.
@@ -147,7 +152,24 @@ pub async fn two_days(store: &Store) {
         certificates: vec![],
         instances: if status == "Pass" { &["i-west"] } else { &[] },
         inventory_status: status,
+        security_status: "Pass",
     };
+    // A region whose security collection fails on both days: its certificates are not
+    // compared, its instances are.
+    let south = |instances, certificates| Spec {
+        instances,
+        certificates,
+        security_status: "Fail",
+        ..west("Pass")
+    };
+    put(
+        store,
+        A,
+        "ap-south-1",
+        FROM,
+        &south(&["i-south-old"], vec![]),
+    )
+    .await;
     put(store, A, "eu-west-1", FROM, &west("Pass")).await;
     put(store, A, "us-east-1", FROM, &from).await;
     // A day between: the finding the `TO` file no longer mentions was last seen open here.
@@ -176,7 +198,10 @@ pub async fn two_days(store: &Store) {
         ],
         instances: &["i-kept", "i-new"],
         inventory_status: "Pass",
+        security_status: "Pass",
     };
+    let unseen = vec![cert("c-unseen", TO + Duration::days(3))];
+    put(store, A, "ap-south-1", TO, &south(&["i-south-new"], unseen)).await;
     put(store, A, "eu-west-1", TO, &west("Fail")).await;
     put(store, A, "us-east-1", TO, &to).await;
     // B is first loaded after `FROM`: everything of it would look new.
@@ -187,6 +212,7 @@ pub async fn two_days(store: &Store) {
         certificates: vec![cert("c-b", TO + Duration::days(3))],
         instances: &["i-b"],
         inventory_status: "Pass",
+        security_status: "Pass",
     };
     put(store, B, "us-east-1", TO - Duration::days(1), &b).await;
 }

@@ -645,7 +645,7 @@ async fn what_changed_between_two_days_is_on_every_page(store: Store) {
     let inventory = api_json(&app, &format!("/api/inventory?{range}"), &admin).await;
     assert_eq!(
         column(&inventory, "changes_instances", "instance_id"),
-        ["i-new", "i-gone"]
+        ["i-south-new", "i-new", "i-south-old", "i-gone"]
     );
     // The Overview counts each kind and links to its table.
     let overview = api_json(&app, &format!("/api/overview?{range}"), &admin).await;
@@ -654,7 +654,7 @@ async fn what_changed_between_two_days_is_on_every_page(store: Store) {
         serde_json::json!({"from": day(FROM), "to": day(TO), "counts": {
             "new_findings": 2, "resolved_findings": 1, "accounts_fell_out": 1,
             "accounts_came_back": 0, "cost_movers": 3, "certificates_newly_expiring": 2,
-            "new_instances": 1, "removed_instances": 1, "new_accounts": 1,
+            "new_instances": 2, "removed_instances": 2, "new_accounts": 1,
         }})
     );
     let page = body(app.get(&format!("/?{range}"), Some(&admin)).await).await;

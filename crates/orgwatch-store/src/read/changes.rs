@@ -389,6 +389,16 @@ fn comparable(
         .collect()
 }
 
+/// The snapshot ids of `pairs`' `from` side and `to` side.
+fn side_ids(
+    pairs: &BTreeMap<(String, String), (Option<i64>, i64)>,
+) -> (BTreeSet<i64>, BTreeSet<i64>) {
+    (
+        pairs.values().filter_map(|(f, _)| *f).collect(),
+        pairs.values().map(|(_, t)| *t).collect(),
+    )
+}
+
 /// The snapshot ids of `pairs` as a SQL list of placeholders and their arguments.
 fn snapshot_list(pairs: &BTreeMap<(String, String), (Option<i64>, i64)>) -> (String, Vec<Val>) {
     let ids: BTreeSet<i64> = pairs
@@ -625,8 +635,7 @@ async fn changes_report<C: Conn>(
             &ids,
         )
         .await?;
-    let from_ids: BTreeSet<i64> = pairs.values().filter_map(|(f, _)| *f).collect();
-    let to_ids: BTreeSet<i64> = pairs.values().map(|(_, t)| *t).collect();
+    let (from_ids, to_ids) = side_ids(&pairs);
     let at = |d: Date| Timestamp::from_date(d + Duration::days(1));
     let mut certs_from: BTreeSet<(String, String)> = BTreeSet::new();
     let mut certificates = Vec::new();
@@ -657,6 +666,7 @@ async fn changes_report<C: Conn>(
     // Instances, by account and id.
     let pairs = comparable(&from_files, &to_files, &new, |f| &f.inventory);
     let (list, ids) = snapshot_list(&pairs);
+    let (from_ids, to_ids) = side_ids(&pairs);
     let rows: Vec<(i64, String, String, String, String, String)> = c
         .fetch_all(
             &format!(
