@@ -717,6 +717,11 @@ async fn what_changed_between_two_days_is_on_every_page(store: Store) {
         column(&default, "changes_new_accounts", "account_id"),
         [A, B]
     );
+    // On the page, an empty change table is its caption and why, without an empty table.
+    let html = body(app.get("/security", Some(&admin)).await).await;
+    assert!(html.contains("id=\"changes_findings-empty\">No change listed: every account"));
+    assert!(!html.contains("<table class=\"figures\" id=\"changes_findings\">"));
+    assert!(html.contains("<table class=\"figures\" id=\"changes_new_accounts\">"));
 
     // A viewer limited to one account gets no row of the other from any page, API or CSV.
     for (user, mine, other) in [("only-a", A, B), ("only-b", B, A)] {
