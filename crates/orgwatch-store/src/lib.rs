@@ -25,7 +25,7 @@ pub use error::StoreError;
 pub use read::{
     Access, AccountComplianceChange, AccountCost, AccountRef, AccountRules, AccountSides,
     AccountSummary, ActivityAlarm, ActivityListener, ActivityRange, ActivityReport,
-    ActivityVersion, AdvisorCheck, CallsPoint, CategoryLoad, Certificate, ChangeRange,
+    ActivityVersion, AdvisorCheck, CallsPoint, CategoryLoad, Certificate, ChangeKinds, ChangeRange,
     ChangedFinding, ChangedInstance, ChangesReport, Collection, ComplianceChange, ComplianceDay,
     ComplianceReport, CostMover, CostRange, CostReport, CriticalFinding, Cursor, DailyCost,
     DailyServiceCost, Empty, EventFilter, FailedFile, FindingChange, FindingsDay, Forecast,

@@ -6,8 +6,8 @@
 
 use orgwatch_model::AccountId;
 use orgwatch_store::{
-    Access, ChangesReport, ComplianceChange, FindingChange, InstanceChange, Limits, PageFilter,
-    Store,
+    Access, ChangeKinds, ChangesReport, ComplianceChange, FindingChange, InstanceChange, Limits,
+    PageFilter, Store,
 };
 use orgwatch_test_support::history::{two_days, A, B, FROM, TO};
 use orgwatch_test_support::on_both_backends;
@@ -48,9 +48,12 @@ fn ids(r: &ChangesReport) -> Vec<String> {
 
 async fn each_kind_of_change_between_two_days_is_listed_exactly(store: Store) {
     two_days(&store).await;
-    let r = store.changes_report(&Access::All, &range()).await.unwrap();
-    let range = r.range.unwrap();
-    assert_eq!((range.from, range.to), (FROM, TO));
+    let r = store
+        .changes_report(&Access::All, &range(), ChangeKinds::ALL)
+        .await
+        .unwrap();
+    let compared = r.range.unwrap();
+    assert_eq!((compared.from, compared.to), (FROM, TO));
 
     // The accounts and their sides: B is new since `FROM`.
     let sides: Vec<_> = r
@@ -219,6 +222,24 @@ async fn each_kind_of_change_between_two_days_is_listed_exactly(store: Store) {
     assert_eq!((r.inventory.from.files, r.inventory.from.failed), (3, 0));
     assert_eq!((r.security.to.files, r.security.to.failed), (4, 1));
 
+    // Only the kinds asked are read: the same cost movers, no other list.
+    let only_cost = store
+        .changes_report(
+            &Access::All,
+            &range(),
+            ChangeKinds {
+                cost: true,
+                ..ChangeKinds::NONE
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(only_cost.cost_movers, r.cost_movers);
+    assert!(only_cost.findings.is_empty() && only_cost.certificates.is_empty());
+    assert!(only_cost.instances.is_empty() && only_cost.account_compliance.is_empty());
+    assert!(only_cost.rule_compliance.is_empty());
+    assert_eq!(only_cost.accounts, r.accounts);
+
     // A day compared with itself: nothing changed.
     let back = store
         .changes_report(
@@ -228,6 +249,7 @@ async fn each_kind_of_change_between_two_days_is_listed_exactly(store: Store) {
                 to: Some(FROM),
                 ..PageFilter::default()
             },
+            ChangeKinds::ALL,
         )
         .await
         .unwrap();
@@ -244,10 +266,16 @@ async fn a_limited_viewer_sees_no_change_of_another_account(store: Store) {
             ..Limits::default()
         })
     };
-    let a = store.changes_report(&only(A), &range()).await.unwrap();
+    let a = store
+        .changes_report(&only(A), &range(), ChangeKinds::ALL)
+        .await
+        .unwrap();
     assert!(!a.findings.is_empty() && !a.cost_movers.is_empty());
     assert!(ids(&a).iter().all(|id| id == A), "{:?}", ids(&a));
-    let b = store.changes_report(&only(B), &range()).await.unwrap();
+    let b = store
+        .changes_report(&only(B), &range(), ChangeKinds::ALL)
+        .await
+        .unwrap();
     assert_eq!(ids(&b), [B], "B alone, and new");
     assert!(b.accounts[0].is_new());
     // A filter naming A adds nothing to a viewer of B.
@@ -255,14 +283,17 @@ async fn a_limited_viewer_sees_no_change_of_another_account(store: Store) {
         accounts: vec![AccountId::parse(A).unwrap()],
         ..range()
     };
-    let none = store.changes_report(&only(B), &filtered).await.unwrap();
+    let none = store
+        .changes_report(&only(B), &filtered, ChangeKinds::ALL)
+        .await
+        .unwrap();
     assert!(ids(&none).is_empty());
 }
 
 async fn without_a_range_the_last_day_is_compared_with_30_days_before(store: Store) {
     two_days(&store).await;
     let r = store
-        .changes_report(&Access::All, &PageFilter::default())
+        .changes_report(&Access::All, &PageFilter::default(), ChangeKinds::ALL)
         .await
         .unwrap();
     let range = r.range.unwrap();
@@ -273,7 +304,11 @@ async fn without_a_range_the_last_day_is_compared_with_30_days_before(store: Sto
     assert!(r.findings.is_empty() && r.cost_movers.is_empty() && r.instances.is_empty());
     // An empty store has no range, and says so.
     let empty = store
-        .changes_report(&Access::Limited(Limits::default()), &PageFilter::default())
+        .changes_report(
+            &Access::Limited(Limits::default()),
+            &PageFilter::default(),
+            ChangeKinds::ALL,
+        )
         .await
         .unwrap();
     assert_eq!(empty.range, None);

@@ -15,7 +15,7 @@ use crate::session::CurrentUser;
 use crate::table::{num, text, Cell, Row, Table};
 use crate::{AppState, WebError};
 use orgwatch_model::Day;
-use orgwatch_store::{ChangesReport, Collection, Empty, Sides, EXPIRY_WARNING_DAYS};
+use orgwatch_store::{ChangeKinds, ChangesReport, Collection, Empty, Sides, EXPIRY_WARNING_DAYS};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -38,15 +38,39 @@ pub(crate) struct Section {
     pub(crate) note: String,
 }
 
-/// The store's changes for the caller's access and the page's filter.
+impl Topic {
+    /// The kinds of change its section lists.
+    fn kinds(self) -> ChangeKinds {
+        let none = ChangeKinds::NONE;
+        match self {
+            Topic::Cost => ChangeKinds { cost: true, ..none },
+            Topic::Security => ChangeKinds {
+                findings: true,
+                certificates: true,
+                ..none
+            },
+            Topic::Compliance => ChangeKinds {
+                compliance: true,
+                ..none
+            },
+            Topic::Inventory => ChangeKinds {
+                instances: true,
+                ..none
+            },
+        }
+    }
+}
+
+/// The store's changes of `topic` for the caller's access and the page's filter.
 pub(crate) async fn read(
     state: &AppState,
     user: &CurrentUser,
     q: &PageQuery,
+    topic: Topic,
 ) -> Result<ChangesReport, WebError> {
     Ok(state
         .store()
-        .changes_report(&user.user.access, &q.filter)
+        .changes_report(&user.user.access, &q.filter, topic.kinds())
         .await?)
 }
 

@@ -429,7 +429,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Compliance, &ch));
     report::respond(
@@ -449,7 +449,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Compliance, &ch));
     report::respond("compliance", &q, t, Value::Null, true)
@@ -463,7 +463,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
     let parts = PageParts {
         current: "compliance",
         path: "/compliance",

@@ -376,7 +376,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Cost, &ch));
     report::respond("cost", &q, t, changes::annotate(figures(&r), &ch), false)
@@ -390,7 +390,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Cost, &ch));
     report::respond("cost", &q, t, Value::Null, true)
@@ -432,7 +432,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Cost, &ch));
     report::sort(&mut t, &q)?;

@@ -367,7 +367,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Inventory, &ch));
     report::respond(
@@ -387,7 +387,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Inventory, &ch));
     report::respond("inventory", &q, t, Value::Null, true)
@@ -411,7 +411,7 @@ pub(crate) async fn page(
         no_account: r.accounts.is_empty(),
         figures: figures(&r),
     };
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Inventory, &ch));
     report::render_with_changes(&user, &q, parts, t, changes::section(&ch))

@@ -11,7 +11,7 @@ use axum::response::Html;
 use axum::Json;
 use orgwatch_model::Day;
 use orgwatch_store::{Access, AccountSummary, OpenFindings, OrgSummary};
-use orgwatch_store::{ChangesReport, PageFilter};
+use orgwatch_store::{ChangeKinds, ChangesReport, PageFilter};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::Date;
@@ -76,7 +76,7 @@ async fn read_changes(
     };
     Ok(state
         .store()
-        .changes_report(&user.user.access, &filter)
+        .changes_report(&user.user.access, &filter, ChangeKinds::ALL)
         .await?)
 }
 

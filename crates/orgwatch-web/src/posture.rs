@@ -582,7 +582,7 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Security, &ch));
     report::respond(
@@ -602,7 +602,7 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Security, &ch));
     report::respond("security", &q, t, Value::Null, true)
@@ -639,7 +639,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    let ch = changes::read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
     let mut t = tables(&r);
     t.extend(changes::tables(Topic::Security, &ch));
     report::sort(&mut t, &q)?;

@@ -51,6 +51,41 @@ use orgwatch_model::{AccountId, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Duration, OffsetDateTime};
 
+/// Which kinds of change a caller needs: the others are neither read nor listed (a page
+/// shows its own topic; the Overview counts them all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeKinds {
+    /// New and resolved findings.
+    pub findings: bool,
+    /// Accounts and rules out of or back in Config compliance.
+    pub compliance: bool,
+    /// Cost movers.
+    pub cost: bool,
+    /// Certificates newly expiring.
+    pub certificates: bool,
+    /// New and removed instances.
+    pub instances: bool,
+}
+
+impl ChangeKinds {
+    /// Every kind.
+    pub const ALL: ChangeKinds = ChangeKinds {
+        findings: true,
+        compliance: true,
+        cost: true,
+        certificates: true,
+        instances: true,
+    };
+    /// None (each kind is then set by name).
+    pub const NONE: ChangeKinds = ChangeKinds {
+        findings: false,
+        compliance: false,
+        cost: false,
+        certificates: false,
+        instances: false,
+    };
+}
+
 /// The two days compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeRange {
@@ -276,15 +311,17 @@ impl ChangesReport {
 
 impl Store {
     /// What changed between the filter's first and last day for the accounts `access` sees
-    /// and `filter` names (see the module docs for the sides and each kind of change).
+    /// and `filter` names (see the module docs for the sides and each kind of change), of
+    /// the `kinds` asked (the other lists are empty).
     pub async fn changes_report(
         &self,
         access: &Access,
         filter: &PageFilter,
+        kinds: ChangeKinds,
     ) -> Result<ChangesReport, StoreError> {
         on_pool!(self, |p, b| {
             let mut tx = p.begin_with(b.begin_snapshot_read()).await?;
-            let out = changes_report(&mut *tx, access, filter).await?;
+            let out = changes_report(&mut *tx, access, filter, kinds).await?;
             tx.commit().await?;
             Ok(out)
         })
@@ -310,6 +347,10 @@ type FileRow = (
     Option<String>,
     Option<String>,
 );
+
+/// Account-region pairs compared, with their `from` snapshot (if the region had one) and
+/// their `to` snapshot.
+type Pairs = BTreeMap<(String, String), (Option<i64>, i64)>;
 
 /// (account, region) → its file on one side.
 type SideFiles = BTreeMap<(String, String), SideFile>;
@@ -372,7 +413,7 @@ fn comparable(
     to: &SideFiles,
     new: &BTreeSet<&str>,
     status: impl Fn(&SideFile) -> &Option<String>,
-) -> BTreeMap<(String, String), (Option<i64>, i64)> {
+) -> Pairs {
     let pass = |f: &SideFile| {
         status(f)
             .as_deref()
@@ -400,7 +441,7 @@ fn side_ids(
 }
 
 /// The snapshot ids of `pairs` as a SQL list of placeholders and their arguments.
-fn snapshot_list(pairs: &BTreeMap<(String, String), (Option<i64>, i64)>) -> (String, Vec<Val>) {
+fn snapshot_list(pairs: &Pairs) -> (String, Vec<Val>) {
     let ids: BTreeSet<i64> = pairs
         .values()
         .flat_map(|(f, t)| f.iter().copied().chain([*t]))
@@ -448,6 +489,7 @@ async fn changes_report<C: Conn>(
     c: &mut C,
     access: &Access,
     filter: &PageFilter,
+    kinds: ChangeKinds,
 ) -> Result<ChangesReport, sqlx::Error> {
     let (vis, vis_args) = visible(access, filter, "a");
     let (accounts, to) = accounts_and_day(c, &vis, &vis_args, filter).await?;
@@ -528,10 +570,22 @@ async fn changes_report<C: Conn>(
     let cost = sides(|f| &f.service);
     let inventory = sides(|f| &f.inventory);
 
-    let findings = changed_findings(c, &vis, &vis_args, from, to, &new).await?;
+    let findings = if kinds.findings {
+        changed_findings(c, &vis, &vis_args, from, to, &new).await?
+    } else {
+        Vec::new()
+    };
+    // A kind not asked compares no pair, so its queries read nothing.
+    let compared = |wanted: bool, status: fn(&SideFile) -> &Option<String>| {
+        if wanted {
+            comparable(&from_files, &to_files, &new, status)
+        } else {
+            Pairs::new()
+        }
+    };
 
     // Config: account sums and rules, over the pairs both sides may compare.
-    let pairs = comparable(&from_files, &to_files, &new, |f| &f.config);
+    let pairs = compared(kinds.compliance, |f| &f.config);
     let (list, ids) = snapshot_list(&pairs);
     let reports: BTreeMap<i64, (i64, i64)> = c
         .fetch_all::<(i64, i64, i64)>(
@@ -616,10 +670,14 @@ async fn changes_report<C: Conn>(
         });
     }
 
-    let cost_movers = cost_movers(c, &vis, &vis_args, from, to, &new).await?;
+    let cost_movers = if kinds.cost {
+        cost_movers(c, &vis, &vis_args, from, to, &new).await?
+    } else {
+        Vec::new()
+    };
 
     // Certificates: expiring at `to`, not at `from`, by account and ARN.
-    let pairs = comparable(&from_files, &to_files, &new, |f| &f.security);
+    let pairs = compared(kinds.certificates, |f| &f.security);
     let (list, ids) = snapshot_list(&pairs);
     let rows: Vec<CertRow> = c
         .fetch_all(
@@ -664,7 +722,7 @@ async fn changes_report<C: Conn>(
     certificates.dedup_by(|a, b| a.account_id == b.account_id && a.arn == b.arn);
 
     // Instances, by account and id.
-    let pairs = comparable(&from_files, &to_files, &new, |f| &f.inventory);
+    let pairs = compared(kinds.instances, |f| &f.inventory);
     let (list, ids) = snapshot_list(&pairs);
     let (from_ids, to_ids) = side_ids(&pairs);
     let rows: Vec<(i64, String, String, String, String, String)> = c

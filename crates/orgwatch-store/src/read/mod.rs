@@ -24,8 +24,8 @@ pub use activity::{
     TopItem, DEFAULT_MINUTES, MINUTE_BUCKETS_UP_TO, TOP,
 };
 pub use changes::{
-    AccountComplianceChange, AccountSides, ChangeRange, ChangedFinding, ChangedInstance,
-    ChangesReport, ComplianceChange, CostMover, FindingChange, InstanceChange,
+    AccountComplianceChange, AccountSides, ChangeKinds, ChangeRange, ChangedFinding,
+    ChangedInstance, ChangesReport, ComplianceChange, CostMover, FindingChange, InstanceChange,
     RuleComplianceChange, Sides,
 };
 pub use collection::{Collection, Empty};
