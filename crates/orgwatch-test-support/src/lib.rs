@@ -20,6 +20,7 @@ pub mod cli;
 pub mod cloudtrail;
 mod db;
 pub mod fs;
+pub mod history;
 pub mod http;
 pub mod moto;
 pub mod store;

@@ -2,6 +2,7 @@
 //! and `GET /api/compliance.csv`: the store's `compliance_report` for the caller's access and
 //! the page's filter, as of the range's last day.
 
+use crate::changes::{self, Topic};
 use crate::cost::why_empty;
 use crate::query::PageQuery;
 use crate::report::{self, Figure, PageParts};
@@ -437,7 +438,16 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("compliance", &q, tables(&r), document(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Compliance, &ch));
+    report::respond(
+        "compliance",
+        &q,
+        t,
+        changes::annotate(document(&r), &ch),
+        false,
+    )
 }
 
 /// `GET /api/compliance.csv?table=ID`: one table as CSV.
@@ -451,7 +461,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("compliance", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Compliance, &ch));
+    report::respond("compliance", &q, t, Value::Null, true)
 }
 
 /// `GET /compliance`: the Compliance page.
@@ -462,6 +475,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
     let parts = PageParts {
         current: "compliance",
         path: "/compliance",
@@ -472,5 +486,7 @@ pub(crate) async fn page(
         no_account: r.accounts.is_empty(),
         figures: figures(&r),
     };
-    report::render(&user, &q, parts, tables(&r))
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Compliance, &ch));
+    report::render_with_changes(&user, &q, parts, t, changes::section(&ch))
 }

@@ -2,6 +2,7 @@
 //! `GET /api/cost.csv`: the store's `cost_report` for the caller's access and the page's
 //! filter.
 
+use crate::changes::{self, Topic};
 use crate::query::{FilterForm, PageQuery};
 use crate::report;
 use crate::session::CurrentUser;
@@ -384,7 +385,10 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("cost", &q, tables(&r), figures(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Cost, &ch));
+    report::respond("cost", &q, t, changes::annotate(figures(&r), &ch), false)
 }
 
 /// `GET /api/cost.csv?table=ID`: one table as CSV.
@@ -398,7 +402,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("cost", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Cost, &ch));
+    report::respond("cost", &q, t, Value::Null, true)
 }
 
 #[derive(Template)]
@@ -426,6 +433,7 @@ struct CostPage<'a> {
     forecast: String,
     forecast_note: String,
     tables: Vec<TableView>,
+    changes: Option<changes::Section>,
 }
 
 /// `GET /cost`: the Cost page.
@@ -436,7 +444,9 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
     let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Cost, &ch));
     report::sort(&mut t, &q)?;
     let query = q.filter_query();
     let span = |(a, b): (time::Date, time::Date)| format!("{} – {}", day(a), day(b));
@@ -491,6 +501,7 @@ pub(crate) async fn page(
             )
         },
         tables: t.iter().map(|t| t.view(&query, q.sort_of(t.id))).collect(),
+        changes: changes::section(&ch),
     }
     .render()?;
     Ok(Html(page))

@@ -2,6 +2,7 @@
 //! and `GET /api/inventory.csv`: the store's `inventory_report` for the caller's access and
 //! the page's filter, as of the range's last day.
 
+use crate::changes::{self, Topic};
 use crate::compliance::{instant, why};
 use crate::query::PageQuery;
 use crate::report::{self, Figure, PageParts};
@@ -375,7 +376,16 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("inventory", &q, tables(&r), document(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Inventory, &ch));
+    report::respond(
+        "inventory",
+        &q,
+        t,
+        changes::annotate(document(&r), &ch),
+        false,
+    )
 }
 
 /// `GET /api/inventory.csv?table=ID`: one table as CSV.
@@ -389,7 +399,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("inventory", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Inventory, &ch));
+    report::respond("inventory", &q, t, Value::Null, true)
 }
 
 /// `GET /inventory`: the Inventory page.
@@ -410,5 +423,8 @@ pub(crate) async fn page(
         no_account: r.accounts.is_empty(),
         figures: figures(&r),
     };
-    report::render(&user, &q, parts, tables(&r))
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Inventory, &ch));
+    report::render_with_changes(&user, &q, parts, t, changes::section(&ch))
 }

@@ -34,6 +34,7 @@ mod activity;
 mod admin;
 mod assets;
 mod baseline;
+mod changes;
 mod compliance;
 mod cost;
 mod error;

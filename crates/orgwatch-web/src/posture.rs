@@ -2,6 +2,7 @@
 //! `GET /api/security.csv`: the store's `security_report` for the caller's access and the
 //! page's filter, as of the range's last day.
 
+use crate::changes::{self, Topic};
 use crate::cost::why_empty;
 use crate::query::{FilterForm, PageQuery};
 use crate::report;
@@ -590,7 +591,16 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("security", &q, tables(&r), figures(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Security, &ch));
+    report::respond(
+        "security",
+        &q,
+        t,
+        changes::annotate(figures(&r), &ch),
+        false,
+    )
 }
 
 /// `GET /api/security.csv?table=ID`: one table as CSV.
@@ -604,7 +614,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("security", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Security, &ch));
+    report::respond("security", &q, t, Value::Null, true)
 }
 
 #[derive(Template)]
@@ -627,6 +640,7 @@ struct SecurityPage<'a> {
     acls_unlogged: usize,
     trails_not_logging: usize,
     tables: Vec<TableView>,
+    changes: Option<changes::Section>,
 }
 
 /// `GET /security`: the Security page.
@@ -637,7 +651,9 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
     let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Security, &ch));
     report::sort(&mut t, &q)?;
     let query = q.filter_query();
     let empty = if r.accounts.is_empty() {
@@ -669,6 +685,7 @@ pub(crate) async fn page(
         acls_unlogged: totals.acls_unlogged,
         trails_not_logging: totals.trails_not_logging,
         tables: t.iter().map(|t| t.view(&query, q.sort_of(t.id))).collect(),
+        changes: changes::section(&ch),
     }
     .render()?;
     Ok(Html(page))

@@ -260,6 +260,7 @@ struct ReportPage<'a> {
     as_of_note: &'static str,
     figures: Vec<Figure>,
     tables: Vec<crate::table::TableView>,
+    changes: Option<crate::changes::Section>,
 }
 
 /// What a [`render`]ed page shows besides its tables.
@@ -280,7 +281,19 @@ pub(crate) fn render(
     user: &crate::session::CurrentUser,
     q: &PageQuery,
     parts: PageParts,
+    tables: Vec<Table>,
+) -> Result<axum::response::Html<String>, WebError> {
+    render_with_changes(user, q, parts, tables, None)
+}
+
+/// [`render`], with a "What changed" section heading the tables whose id starts with
+/// `changes_` (see [`crate::changes`]).
+pub(crate) fn render_with_changes(
+    user: &crate::session::CurrentUser,
+    q: &PageQuery,
+    parts: PageParts,
     mut tables: Vec<Table>,
+    changes: Option<crate::changes::Section>,
 ) -> Result<axum::response::Html<String>, WebError> {
     use askama::Template;
     sort(&mut tables, q)?;
@@ -315,6 +328,7 @@ pub(crate) fn render(
             .iter()
             .map(|t| t.view(&query, q.sort_of(t.id)))
             .collect(),
+        changes,
     }
     .render()?;
     Ok(axum::response::Html(page))
