@@ -12,7 +12,7 @@
 
 use crate::query::PageQuery;
 use crate::session::CurrentUser;
-use crate::table::{num, text, Cell, Row, Table};
+use crate::table::{flag, num, text, Cell, Row, Table};
 use crate::{AppState, WebError};
 use orgwatch_model::Day;
 use orgwatch_store::{ChangeKinds, ChangesReport, Collection, Empty, Sides, EXPIRY_WARNING_DAYS};
@@ -150,6 +150,11 @@ fn why(r: &ChangesReport, sides: &Sides, category: &str) -> String {
     )
 }
 
+/// `topic`'s tables with no row: their ids, columns and cell types (the API's document).
+pub(crate) fn shapes(topic: Topic) -> Vec<Table> {
+    tables(topic, &ChangesReport::default())
+}
+
 /// The tables of `topic`'s section: its changes, then the accounts new since `from`.
 pub(crate) fn tables(topic: Topic, r: &ChangesReport) -> Vec<Table> {
     let names: BTreeMap<&str, &str> = r
@@ -252,7 +257,7 @@ pub(crate) fn tables(topic: Topic, r: &ChangesReport) -> Vec<Table> {
                         text("arn", "ARN"),
                         text("expires", "Expires"),
                         num("days_left", "Days left at TO"),
-                        text("renewal", "ACM renews"),
+                        flag("renewal", "ACM renews"),
                     ],
                     rows: r
                         .certificates

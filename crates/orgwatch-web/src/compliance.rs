@@ -422,7 +422,9 @@ async fn read(
 
 /// The page's tables with no row: their ids and columns, for the OpenAPI document.
 pub(crate) fn shapes() -> Vec<Table> {
-    tables(&ComplianceReport::default())
+    let mut t = tables(&ComplianceReport::default());
+    t.extend(changes::shapes(Topic::Compliance));
+    t
 }
 
 /// `GET /api/compliance`: the figures and every table as JSON, or one table as CSV

@@ -369,7 +369,9 @@ async fn read(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Cos
 
 /// The page's tables with no row: their ids and columns, for the OpenAPI document.
 pub(crate) fn shapes() -> Vec<Table> {
-    tables(&CostReport::default())
+    let mut t = tables(&CostReport::default());
+    t.extend(changes::shapes(Topic::Cost));
+    t
 }
 
 /// `GET /api/cost`: the figures and every table as JSON, or one table as CSV

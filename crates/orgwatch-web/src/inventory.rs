@@ -360,7 +360,9 @@ async fn read(
 
 /// The page's tables with no row: their ids and columns, for the OpenAPI document.
 pub(crate) fn shapes() -> Vec<Table> {
-    tables(&InventoryReport::default())
+    let mut t = tables(&InventoryReport::default());
+    t.extend(changes::shapes(Topic::Inventory));
+    t
 }
 
 /// `GET /api/inventory`: the figures and every table as JSON, or one table as CSV

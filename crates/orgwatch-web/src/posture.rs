@@ -575,7 +575,9 @@ async fn read(
 
 /// The page's tables with no row: their ids and columns, for the OpenAPI document.
 pub(crate) fn shapes() -> Vec<Table> {
-    tables(&SecurityReport::default())
+    let mut t = tables(&SecurityReport::default());
+    t.extend(changes::shapes(Topic::Security));
+    t
 }
 
 /// `GET /api/security`: the figures and every table as JSON, or one table as CSV

@@ -268,7 +268,7 @@ pub struct ChangedInstance {
 }
 
 /// What changed between two days (see the module docs for each kind).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChangesReport {
     /// The days compared (`None`: no DAILY file of the accounts shown).
     pub range: Option<ChangeRange>,
