@@ -6,6 +6,8 @@
 //! - [`a360`] and [`cloudtrail`] read the samples in `testdata/`;
 //! - [`fs`] builds and lists directory fixtures;
 //! - [`moto`] runs an AWS API emulator (moto_server) for a test;
+//! - [`oidc`] runs an OpenID provider (the npm `oidc-provider`) for a test, and signs users in
+//!   at it;
 //! - [`store`] loads snapshot files and reads the schema's catalogue.
 //!
 //! PostgreSQL comes from `DATABASE_URL` (or `ORGWATCH_TEST_POSTGRES_URL`), as `scripts/test`
@@ -20,6 +22,7 @@ pub mod cloudtrail;
 mod db;
 pub mod fs;
 pub mod moto;
+pub mod oidc;
 pub mod store;
 
 pub use db::{postgres_admin_url, TestDb};

@@ -9,7 +9,8 @@
 //!   ([`serve_metrics`]): request counts and latencies by route template, and figures read
 //!   from the store at scrape time; never on the app's router.
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
-//!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
+//!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits;
+//!   [`oidc`] single sign-on with OpenID Connect (`/login/oidc`, its callback).
 //!
 //! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
 //! (`/compliance`), Inventory (`/inventory`), Operations (`/operations`) and the live
@@ -39,6 +40,7 @@ pub mod limit;
 pub mod live;
 mod login;
 mod metrics;
+pub mod oidc;
 mod operations;
 mod overview;
 pub mod password;
@@ -81,6 +83,8 @@ pub struct WebConfig {
     pub session: SessionConfig,
     /// Login rate limits.
     pub limits: limit::LoginLimits,
+    /// Single sign-on, if configured ([`oidc::Oidc::discover`]).
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 /// What every handler shares: the store, the configuration, the rate limiters, the clock.

@@ -151,6 +151,50 @@ pub struct WebArgs {
     /// scraper on a private network; never expose it publicly. Off by default.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Single sign-on.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Single sign-on with OpenID Connect (`serve` and `demo`); the client secret is read from
+/// ORGWATCH_OIDC_CLIENT_SECRET, never from the command line.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Single sign-on (OpenID Connect)")]
+pub struct OidcArgs {
+    /// The OpenID provider's issuer URL (its discovery document is at
+    /// ISSUER/.well-known/openid-configuration): turns single sign-on on, beside local users.
+    /// The client secret comes from the environment variable ORGWATCH_OIDC_CLIENT_SECRET.
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// orgwatch's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// Where the provider sends the browser back, as browsers reach this app (default:
+    /// http://LISTEN-ADDRESS/login/oidc/callback; needed behind a proxy or when listening on
+    /// 0.0.0.0).
+    #[arg(long, value_name = "URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+    /// The claim that lists a user's groups, in the ID token or at userinfo.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "groups",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups_claim: String,
+    /// What a provider group gives (repeatable): GROUP=admin, GROUP=viewer (every account)
+    /// or GROUP=viewer:account=ID,ou=OU,environment=ENV (only those). An admin group wins;
+    /// viewer groups add up; a user in no mapped group is refused.
+    #[arg(
+        long = "oidc-group",
+        value_name = "GROUP=ROLE[:LIMITS]",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups: Vec<String>,
+    /// A scope to ask for besides `openid` (repeatable; default: profile and email; some
+    /// providers need one, e.g. `groups`, for the groups claim: give them all then).
+    #[arg(long = "oidc-scope", value_name = "SCOPE", requires = "oidc_issuer")]
+    pub oidc_scopes: Vec<String>,
 }
 
 /// `--secure-cookies`.

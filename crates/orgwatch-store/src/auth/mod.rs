@@ -1,11 +1,14 @@
-//! Who may use the web app: local users (`users`), what a viewer may see (`user_scopes`) and
-//! server-side sessions (`sessions`), so that several `serve` processes on one database share
-//! them. The store keeps password hashes and session-id hashes only; hashing and checking
-//! passwords is the web crate's.
+//! Who may use the web app: local users and those of single sign-on (`users`; `oidc`: users
+//! known by their issuer and subject, and the logins under way), what a viewer may see
+//! (`user_scopes`) and server-side sessions (`sessions`), so that several `serve` processes
+//! on one database share them. The store keeps password hashes and session-id hashes only;
+//! hashing and checking passwords is the web crate's.
 
+mod oidc;
 mod sessions;
 mod users;
 
+pub use oidc::{OidcLogin, PendingLogin};
 pub use sessions::{NewSession, SessionRecord};
 pub use users::{Credentials, NewUser};
 
@@ -15,7 +18,7 @@ use orgwatch_model::AccountId;
 use std::fmt;
 
 /// The tables of this module (apart from the snapshot tables of [`crate::TABLES`]).
-pub const TABLES: &[&str] = &["sessions", "user_scopes", "users"];
+pub const TABLES: &[&str] = &["oidc_logins", "sessions", "user_scopes", "users"];
 
 /// A user's id in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
