@@ -7,6 +7,8 @@
 //! - [`fs`] builds and lists directory fixtures;
 //! - [`http`] speaks plain HTTP/1.1 to a running `serve` and logs in through its form;
 //! - [`moto`] runs an AWS API emulator (moto_server) for a test;
+//! - [`oidc`] runs an OpenID provider (the npm `oidc-provider`) for a test, and signs users in
+//!   at it;
 //! - [`store`] loads snapshot files and reads the schema's catalogue.
 //!
 //! PostgreSQL comes from `DATABASE_URL` (or `ORGWATCH_TEST_POSTGRES_URL`), as `scripts/test`
@@ -23,6 +25,7 @@ pub mod fs;
 pub mod history;
 pub mod http;
 pub mod moto;
+pub mod oidc;
 pub mod store;
 
 pub use db::{postgres_admin_url, TestDb};

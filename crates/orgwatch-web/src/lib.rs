@@ -11,7 +11,8 @@
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
 //!   CSRF check and the [`CurrentUser`] extractor; [`tokens`] makes API tokens and lets
 //!   `Authorization: Bearer` call the JSON API as the token's user; [`limit`] the login rate
-//!   limits.
+//!   limits;
+//!   [`oidc`] single sign-on with OpenID Connect (`/login/oidc`, its callback).
 //!
 //! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
 //! (`/compliance`), Inventory (`/inventory`), Operations (`/operations`) and the live
@@ -46,6 +47,7 @@ pub mod live;
 mod login;
 mod metrics;
 mod openapi;
+pub mod oidc;
 mod operations;
 mod overview;
 pub mod password;
@@ -95,6 +97,8 @@ pub struct WebConfig {
     /// Bytes of the load bench's baseline, `GET /bench/static/{bytes}` (0: no such route).
     /// Only `bench/web` sets it, through a hidden `serve` option.
     pub bench_static_bytes: usize,
+    /// Single sign-on, if configured ([`oidc::Oidc::discover`]).
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 /// What every handler shares: the store, the configuration, the rate limiters, the clock.

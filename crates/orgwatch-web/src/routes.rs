@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login, metrics,
-    openapi, operations, overview, posture, security, session, tokens, AppState,
+    activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login,
+    metrics, oidc, openapi, operations, overview, posture, security, session, tokens, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
@@ -57,10 +57,12 @@ pub struct RouteInfo {
     pub guard: Guard,
 }
 
-/// The paths anyone may call without a session: the login form, the health checks and the
-/// static assets. (Documented in DESIGN.md, "Web"; the route tests hold the table to it.)
+/// The paths anyone may call without a session: the login form, single sign-on's start and
+/// callback, the health checks and the static assets. (Documented in DESIGN.md, "Web"; the route tests hold the table to it.)
 pub const PUBLIC_PATHS: &[&str] = &[
     "/login",
+    oidc::START_PATH,
+    oidc::CALLBACK_PATH,
     "/healthz",
     "/readyz",
     "/static/app.css",
@@ -135,6 +137,8 @@ fn table() -> Vec<Entry> {
         entry(M::GET, openapi::OPENAPI_PATH, Api, openapi::serve),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
+        entry(M::GET, oidc::START_PATH, Public, oidc::start),
+        entry(M::GET, oidc::CALLBACK_PATH, Public, oidc::callback),
         entry(M::POST, "/logout", Page, login::logout),
         entry(M::GET, "/healthz", Public, health::healthz),
         entry(M::GET, "/readyz", Public, health::readyz),

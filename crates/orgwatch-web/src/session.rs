@@ -209,6 +209,20 @@ pub(crate) fn set_cookie(
     path: &str,
     max_age: Option<Duration>,
 ) -> HeaderValue {
+    cookie(state, request, name, value, path, max_age, SameSite::Strict)
+}
+
+/// [`set_cookie`] with another `SameSite` (single sign-on's flow cookie must come back on
+/// the provider's cross-site redirect: `Lax`).
+pub(crate) fn cookie(
+    state: &AppState,
+    request: &HeaderMap,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<Duration>,
+    same_site: SameSite,
+) -> HeaderValue {
     let secure = match state.config().session.secure {
         SecureCookies::Always => true,
         SecureCookies::Auto => request
@@ -218,7 +232,7 @@ pub(crate) fn set_cookie(
     };
     let mut c = Cookie::build((name, value))
         .http_only(true)
-        .same_site(SameSite::Strict)
+        .same_site(same_site)
         .path(path)
         .secure(secure);
     if let Some(age) = max_age {

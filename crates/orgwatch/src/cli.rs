@@ -158,6 +158,50 @@ pub struct WebArgs {
     #[arg(long, hide = true, default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=64 * 1024 * 1024))]
     pub bench_static_bytes: u64,
+    /// Single sign-on.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Single sign-on with OpenID Connect (`serve` and `demo`); the client secret is read from
+/// ORGWATCH_OIDC_CLIENT_SECRET, never from the command line.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Single sign-on (OpenID Connect)")]
+pub struct OidcArgs {
+    /// The OpenID provider's issuer URL (its discovery document is at
+    /// ISSUER/.well-known/openid-configuration): turns single sign-on on, beside local users.
+    /// The client secret comes from the environment variable ORGWATCH_OIDC_CLIENT_SECRET.
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// orgwatch's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// Where the provider sends the browser back, as browsers reach this app (default:
+    /// http://LISTEN-ADDRESS/login/oidc/callback; needed behind a proxy or when listening on
+    /// 0.0.0.0).
+    #[arg(long, value_name = "URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+    /// The claim that lists a user's groups, in the ID token or at userinfo.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "groups",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups_claim: String,
+    /// What a provider group gives (repeatable): GROUP=admin, GROUP=viewer (every account)
+    /// or GROUP=viewer:account=ID,ou=OU,environment=ENV (only those). An admin group wins;
+    /// viewer groups add up; a user in no mapped group is refused.
+    #[arg(
+        long = "oidc-group",
+        value_name = "GROUP=ROLE[:LIMITS]",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups: Vec<String>,
+    /// A scope to ask for besides `openid` (repeatable; default: profile and email; some
+    /// providers need one, e.g. `groups`, for the groups claim: give them all then).
+    #[arg(long = "oidc-scope", value_name = "SCOPE", requires = "oidc_issuer")]
+    pub oidc_scopes: Vec<String>,
 }
 
 /// `--secure-cookies`.

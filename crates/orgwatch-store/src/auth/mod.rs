@@ -1,15 +1,18 @@
-//! Who may use the web app: local users (`users`), what a viewer may see (`user_scopes`) and
-//! server-side sessions (`sessions`), so that several `serve` processes on one database share
-//! them, and API tokens (`api_tokens`). The store keeps password hashes, session-id hashes
-//! and token hashes only; hashing and checking passwords and making tokens is the web
-//! crate's.
+//! Who may use the web app: local users and those of single sign-on (`users`; `oidc`: users
+//! known by their issuer and subject, and the logins under way), what a viewer may see
+//! (`user_scopes`), server-side sessions (`sessions`), so that several `serve` processes on
+//! one database share them, and API tokens (`api_tokens`). The store keeps password hashes,
+//! session-id hashes and token hashes only; hashing and checking passwords and making tokens
+//! is the web crate's.
 
 mod admin;
+mod oidc;
 mod sessions;
 mod tokens;
 mod users;
 
 pub use admin::{AdminChange, UserSummary};
+pub use oidc::{OidcLogin, PendingLogin};
 pub use sessions::{NewSession, SessionRecord};
 pub use tokens::{NewToken, Revoked, TokenId, TokenInfo, TokenUser};
 pub use users::{Credentials, NewUser};
@@ -20,7 +23,7 @@ use orgwatch_model::AccountId;
 use std::fmt;
 
 /// The tables of this module (apart from the snapshot tables of [`crate::TABLES`]).
-pub const TABLES: &[&str] = &["api_tokens", "sessions", "user_scopes", "users"];
+pub const TABLES: &[&str] = &["api_tokens", "oidc_logins", "sessions", "user_scopes", "users"];
 
 /// A user's id in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

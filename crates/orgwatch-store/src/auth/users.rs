@@ -108,13 +108,16 @@ impl Store {
         })
     }
 
-    /// The user of a login name and their password hash.
+    /// The user of a login name and their password hash; never a user of single sign-on,
+    /// whom no local password logs in.
     pub async fn credentials(&self, name: &str) -> Result<Option<Credentials>, StoreError> {
         on_pool!(self, |p, _b| {
             let mut c = p.acquire().await?;
             let row = c
                 .fetch_optional(
-                    &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?"),
+                    &format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE name = ? AND source = 'local'"
+                    ),
                     &[Val::str(name)],
                 )
                 .await?;
