@@ -3,8 +3,8 @@
 //! twice.
 
 use crate::{
-    activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login,
-    metrics, oidc, openapi, operations, overview, posture, security, session, tokens, AppState,
+    activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login, metrics,
+    oidc, openapi, operations, overview, posture, security, session, tokens, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};

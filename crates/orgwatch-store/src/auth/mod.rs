@@ -23,7 +23,13 @@ use orgwatch_model::AccountId;
 use std::fmt;
 
 /// The tables of this module (apart from the snapshot tables of [`crate::TABLES`]).
-pub const TABLES: &[&str] = &["api_tokens", "oidc_logins", "sessions", "user_scopes", "users"];
+pub const TABLES: &[&str] = &[
+    "api_tokens",
+    "oidc_logins",
+    "sessions",
+    "user_scopes",
+    "users",
+];
 
 /// A user's id in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
