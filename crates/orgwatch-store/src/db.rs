@@ -5,7 +5,7 @@
 use crate::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, PgPool, SqlitePool};
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
@@ -136,6 +136,18 @@ async fn open_sqlite(url: &str) -> Result<Pool, StoreError> {
     // its page cache, prepared statements and worker thread (bench/activity).
     let pool = SqlitePoolOptions::new()
         .max_connections(if memory { 1 } else { 2 })
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // A transaction dropped unfinished (a request cancelled when its client went
+                // away) only queues its ROLLBACK on the connection's worker; a `begin_with`
+                // on the connection before the worker ran it fails ("non-zero transaction
+                // depth"). A round trip runs it first, so no request inherits it.
+                if conn.is_in_transaction() {
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        })
         .connect_with(opts)
         .await
         .map_err(|e| connect_error(url, e))?;
