@@ -7,18 +7,19 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use orgwatch_store::auth::{NewUser, Role};
-use orgwatch_store::{Access, Limits, Store};
+use common::router::{add_user, login};
+use orgwatch_store::auth::Role;
+use orgwatch_store::{Access, Limits};
 use orgwatch_test_support::cli::{text, Served};
 use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
-
-const PASSWORD: &str = "a long enough password";
 
 /// The APIs that answer tables (`/api/NAME`).
 const TABLE_APIS: &[&str] = &[
@@ -30,57 +31,6 @@ const TABLE_APIS: &[&str] = &[
     "activity",
     "ingest",
 ];
-
-async fn add_user(store: &Store, name: &str, role: Role, access: &Access) {
-    let hash = orgwatch_web::password::hash(PASSWORD).unwrap();
-    let new = NewUser {
-        name,
-        password_hash: &hash,
-        role,
-        access,
-        now: orgwatch::serve::now(),
-    };
-    store.add_user(&new).await.unwrap().unwrap();
-}
-
-/// The value of the `name=` cookie a response sets.
-fn set_cookie(res: &axum::response::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-/// Logs `user` in through the login form; the session cookie.
-async fn login(app: &Router, user: &str) -> String {
-    let form = app
-        .clone()
-        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let token = set_cookie(&form, "orgwatch_login_csrf").unwrap();
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("orgwatch_login_csrf={token}"))
-                .body(Body::from(format!(
-                    "csrf_token={token}&username={user}&password={}",
-                    PASSWORD.replace(' ', "+")
-                )))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    format!(
-        "orgwatch_session={}",
-        set_cookie(&res, "orgwatch_session").unwrap()
-    )
-}
 
 /// GET `path` with the session; status and body.
 async fn get(app: &Router, path: &str, cookie: &str) -> (StatusCode, String) {

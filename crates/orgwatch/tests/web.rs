@@ -10,8 +10,9 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::router::{add_user, login};
 use common::{cents, expected};
-use orgwatch_store::auth::{NewUser, Role};
+use orgwatch_store::auth::Role;
 use orgwatch_store::{Access, Limits, Store};
 use orgwatch_test_support::cli::{text, Served};
 use orgwatch_test_support::http::{http_get, http_login};
@@ -21,60 +22,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use tower::ServiceExt;
 
-const PASSWORD: &str = "a long enough password";
-
 // ------------------------------------------------------------------ through the router
-
-async fn add_user(store: &Store, name: &str, role: Role, access: &Access) {
-    let hash = orgwatch_web::password::hash(PASSWORD).unwrap();
-    let new = NewUser {
-        name,
-        password_hash: &hash,
-        role,
-        access,
-        now: orgwatch::serve::now(),
-    };
-    store.add_user(&new).await.unwrap().unwrap();
-}
-
-/// The value of the `name=` cookie a response sets.
-fn set_cookie(res: &axum::response::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-/// Logs `user` in through the login form; the session cookie.
-async fn login(app: &Router, user: &str) -> String {
-    let form = app
-        .clone()
-        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let token = set_cookie(&form, "orgwatch_login_csrf").unwrap();
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("orgwatch_login_csrf={token}"))
-                .body(Body::from(format!(
-                    "csrf_token={token}&username={user}&password={}",
-                    PASSWORD.replace(' ', "+")
-                )))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    format!(
-        "orgwatch_session={}",
-        set_cookie(&res, "orgwatch_session").unwrap()
-    )
-}
 
 async fn get(app: &Router, path: &str, cookie: &str) -> String {
     // Whole tables (the API pages them by 500 rows): these tests compare them with the files.

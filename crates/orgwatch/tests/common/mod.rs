@@ -4,6 +4,8 @@
 // Each test crate uses part of it.
 #![allow(dead_code)]
 
+pub mod router;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use time::macros::format_description;
