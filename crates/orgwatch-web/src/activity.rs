@@ -5,6 +5,8 @@
 //!
 //! Every figure is the store's `activity_report` for the caller's access and the page's
 //! filter (in the SQL); a stream computes each message with its own connection's access.
+//! Requests for the same view while the stored activity is unchanged share one computation
+//! (`shared`).
 
 use crate::query::PageQuery;
 use crate::session::CurrentUser;
@@ -21,6 +23,7 @@ use orgwatch_model::Timestamp;
 use orgwatch_store::{Access, ActivityReport, Cursor, EventFilter, RecentEvent, TopItem, MAX_PAGE};
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one stream lasts before the browser reconnects (and the session and the user's
@@ -370,8 +373,12 @@ async fn read(
     state: &AppState,
     access: &Access,
     q: &PageQuery,
-) -> Result<ActivityReport, WebError> {
-    Ok(state.store().activity_report(access, &q.filter).await?)
+) -> Result<Arc<ActivityReport>, WebError> {
+    state
+        .activity_reports()
+        .get(state.store(), access, &q.filter)
+        .await
+        .map_err(WebError::Shared)
 }
 
 /// The whole document with its tables, as the API and the stream send it.

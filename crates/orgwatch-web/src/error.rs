@@ -17,6 +17,9 @@ pub enum WebError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] orgwatch_store::StoreError),
+    /// The store failed computing a result that several requests shared.
+    #[error("store: {0}")]
+    Shared(std::sync::Arc<orgwatch_store::StoreError>),
     /// A template failed to render.
     #[error("template: {0}")]
     Template(#[from] askama::Error),

@@ -57,6 +57,7 @@ mod report;
 mod routes;
 mod security;
 pub mod session;
+mod shared;
 mod table;
 pub mod tokens;
 
@@ -120,6 +121,8 @@ struct Inner {
     http: metrics::HttpMetrics,
     /// The load bench's baseline body (empty unless configured).
     bench: axum::body::Bytes,
+    /// Activity reports shared by the requests that want the same one at once.
+    activity: shared::ActivityReports,
 }
 
 impl AppState {
@@ -146,6 +149,7 @@ impl AppState {
                 signal,
                 stopping: CancellationToken::new(),
                 http: metrics::HttpMetrics::new(),
+                activity: shared::ActivityReports::default(),
             }),
         }
     }
@@ -178,6 +182,10 @@ impl AppState {
 
     pub(crate) fn http_metrics(&self) -> &metrics::HttpMetrics {
         &self.inner.http
+    }
+
+    pub(crate) fn activity_reports(&self) -> &shared::ActivityReports {
+        &self.inner.activity
     }
 
     pub(crate) fn now(&self) -> i64 {
