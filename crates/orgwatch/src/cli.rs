@@ -70,6 +70,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the web app's local users.
     Users(UsersArgs),
+    /// Manage API tokens (`Authorization: Bearer` on the web app's JSON API).
+    Tokens(TokensArgs),
     /// Read AWS accounts (the caller's, a list, or the organisation's) through the AWS SDK
     /// and write A360 snapshots under DIR/data/ (or s3://BUCKET/PREFIX/data/) for `ingest`.
     Collect(CollectArgs),
@@ -160,6 +162,55 @@ pub struct WebArgs {
     /// scraper on a private network; never expose it publicly. Off by default.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// For `bench/web` only: also serve `GET /bench/static/{bytes}`, that many bytes (up to
+    /// this many) from memory behind the same session check, the baseline of the load bench.
+    #[arg(long, hide = true, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=64 * 1024 * 1024))]
+    pub bench_static_bytes: u64,
+    /// Single sign-on.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Single sign-on with OpenID Connect (`serve` and `demo`); the client secret is read from
+/// ORGWATCH_OIDC_CLIENT_SECRET, never from the command line.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Single sign-on (OpenID Connect)")]
+pub struct OidcArgs {
+    /// The OpenID provider's issuer URL (its discovery document is at
+    /// ISSUER/.well-known/openid-configuration): turns single sign-on on, beside local users.
+    /// The client secret comes from the environment variable ORGWATCH_OIDC_CLIENT_SECRET.
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// orgwatch's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// Where the provider sends the browser back, as browsers reach this app (default:
+    /// http://LISTEN-ADDRESS/login/oidc/callback; needed behind a proxy or when listening on
+    /// 0.0.0.0).
+    #[arg(long, value_name = "URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+    /// The claim that lists a user's groups, in the ID token or at userinfo.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "groups",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups_claim: String,
+    /// What a provider group gives (repeatable): GROUP=admin, GROUP=viewer (every account)
+    /// or GROUP=viewer:account=ID,ou=OU,environment=ENV (only those). An admin group wins;
+    /// viewer groups add up; a user in no mapped group is refused.
+    #[arg(
+        long = "oidc-group",
+        value_name = "GROUP=ROLE[:LIMITS]",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups: Vec<String>,
+    /// A scope to ask for besides `openid` (repeatable; default: profile and email; some
+    /// providers need one, e.g. `groups`, for the groups claim: give them all then).
+    #[arg(long = "oidc-scope", value_name = "SCOPE", requires = "oidc_issuer")]
+    pub oidc_scopes: Vec<String>,
 }
 
 /// `--secure-cookies`.
@@ -252,6 +303,42 @@ pub enum UsersCommand {
         /// Limits of a viewer.
         #[command(flatten)]
         scope: ScopeArgs,
+    },
+}
+
+/// `orgwatch tokens`
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TokensCommand,
+}
+
+/// `orgwatch tokens …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Make an API token for a user and print it (once: only its hash is stored). It acts
+    /// with the user's role and limits as they are at each request.
+    Create {
+        /// Login name of the token's user.
+        user: String,
+        /// What the token is for (e.g. ci, grafana).
+        #[arg(long)]
+        name: String,
+        /// Days until it stops working. Default: never (until revoked).
+        #[arg(long, value_name = "DAYS",
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(orgwatch_web::MAX_EXPIRY_DAYS)))]
+        expires_in: Option<u32>,
+    },
+    /// List tokens (of one user, or all): id, user, name, prefix, times; never the token.
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a token (by the id `tokens list` shows): it opens nothing from then on.
+    Revoke {
+        /// Token id.
+        id: i64,
     },
 }
 

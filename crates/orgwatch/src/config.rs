@@ -2,8 +2,8 @@
 //! checked, conflicting options refused, before any database is opened.
 
 use crate::cli::{
-    ActivityArgs, Cli, CollectArgs, Command, DemoArgs, IamPolicyArgs, IngestArgs, PeriodArg,
-    ReportFormat, RoleArg, ScopeArgs, UsersCommand, WebArgs,
+    ActivityArgs, Cli, CollectArgs, Command, DemoArgs, IamPolicyArgs, IngestArgs, OidcArgs,
+    PeriodArg, ReportFormat, RoleArg, ScopeArgs, TokensCommand, UsersCommand, WebArgs,
 };
 use crate::demo::generate::DemoOptions;
 use crate::demo::replay::{Bursts, ReplayOptions};
@@ -47,6 +47,8 @@ pub enum Task {
     Serve(ServeConfig),
     /// `orgwatch users …`.
     Users(UsersTask),
+    /// `orgwatch tokens …`.
+    Tokens(TokensTask),
     /// `orgwatch collect`.
     Collect(Box<CollectConfig>),
     /// `orgwatch iam-policy`.
@@ -84,7 +86,24 @@ pub struct ServeConfig {
     pub secure: orgwatch_web::SecureCookies,
     /// Where `/metrics` is served (no session: a private address), if anywhere.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The load bench's baseline route (hidden `--bench-static-bytes`; 0: off).
+    pub bench_static_bytes: usize,
+    /// Single sign-on, if configured (discovered at startup: [`crate::serve::sso`]).
+    pub oidc: Option<OidcConfig>,
 }
+
+/// Single sign-on, validated (but not discovered yet).
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The provider and the mappings; `redirect_url` empty until the listener is bound when
+    /// it derives from the listen address.
+    pub settings: orgwatch_web::oidc::OidcSettings,
+    /// Derive the redirect URL from the bound address (no `--oidc-redirect-url`).
+    pub derive_redirect: bool,
+}
+
+/// The environment variable of the OIDC client secret.
+pub const OIDC_SECRET_ENV: &str = "ORGWATCH_OIDC_CLIENT_SECRET";
 
 /// `orgwatch users …`, validated.
 #[derive(Debug)]
@@ -122,6 +141,30 @@ pub enum UsersTask {
         role: Role,
         /// What a viewer may see.
         access: Access,
+    },
+}
+
+/// `orgwatch tokens …`, validated.
+#[derive(Debug)]
+pub enum TokensTask {
+    /// Make a token.
+    Create {
+        /// Its user's login name.
+        user: String,
+        /// Its name.
+        name: String,
+        /// Days until it expires (`None`: never).
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (of one user).
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// Its id.
+        id: orgwatch_store::auth::TokenId,
     },
 }
 
@@ -330,8 +373,9 @@ impl Config {
             Command::Ingest(args) => Task::Ingest(ingest(args)?),
             Command::Activity(args) => Task::Activity(activity(args)?),
             Command::Migrate => Task::Migrate,
-            Command::Serve(args) => Task::Serve(web(&args.web)),
+            Command::Serve(args) => Task::Serve(web(&args.web)?),
             Command::Users(args) => Task::Users(users(args.command)?),
+            Command::Tokens(args) => Task::Tokens(tokens(args.command)?),
             Command::Collect(args) => Task::Collect(Box::new(collect(args)?)),
             Command::IamPolicy(args) => Task::IamPolicy(iam_policy(args)?),
         };
@@ -368,7 +412,7 @@ fn demo(args: DemoArgs) -> Result<DemoConfig> {
         },
         dir: args.dir,
         generate_only: args.generate_only,
-        serve: serving.then(|| web(&args.web)),
+        serve: if serving { Some(web(&args.web)?) } else { None },
         replay: (serving && !args.no_replay).then(|| ReplayOptions {
             bursts: Bursts {
                 every_minutes: args.burst_every,
@@ -479,15 +523,79 @@ fn iam_policy(args: IamPolicyArgs) -> Result<IamPolicyConfig> {
     })
 }
 
-fn web(args: &WebArgs) -> ServeConfig {
-    ServeConfig {
+fn web(args: &WebArgs) -> Result<ServeConfig> {
+    let secret = std::env::var(OIDC_SECRET_ENV).ok();
+    Ok(ServeConfig {
         listen: args.listen,
         metrics_listen: args.metrics_listen,
+        bench_static_bytes: usize::try_from(args.bench_static_bytes).unwrap_or(usize::MAX),
         secure: match args.secure_cookies {
             crate::cli::SecureCookies::Auto => orgwatch_web::SecureCookies::Auto,
             crate::cli::SecureCookies::Always => orgwatch_web::SecureCookies::Always,
         },
+        oidc: oidc(&args.oidc, args.listen, secret)?,
+    })
+}
+
+/// Single sign-on from its flags and the secret of the environment: `None` without
+/// `--oidc-issuer`; an error naming the flag when something is missing or does not parse.
+fn oidc(
+    args: &OidcArgs,
+    listen: std::net::SocketAddr,
+    secret: Option<String>,
+) -> Result<Option<OidcConfig>> {
+    let Some(issuer) = &args.oidc_issuer else {
+        return Ok(None);
+    };
+    let Some(client_id) = args.oidc_client_id.clone().filter(|c| !c.trim().is_empty()) else {
+        bail!("--oidc-issuer needs --oidc-client-id (orgwatch's client id at the provider)");
+    };
+    let Some(client_secret) = secret.filter(|s| !s.is_empty()) else {
+        bail!(
+            "--oidc-issuer needs the client secret in the environment variable \
+             {OIDC_SECRET_ENV} (never on the command line)"
+        );
+    };
+    if args.oidc_groups.is_empty() {
+        bail!(
+            "--oidc-issuer needs at least one --oidc-group GROUP=admin|viewer[:LIMITS]: \
+             without one, nobody could log in by single sign-on"
+        );
     }
+    let groups = args
+        .oidc_groups
+        .iter()
+        .map(|g| g.parse())
+        .collect::<Result<Vec<orgwatch_web::oidc::GroupMapping>, _>>()
+        .map_err(|e| anyhow::anyhow!("--oidc-group: {e}"))?;
+    let derive_redirect = args.oidc_redirect_url.is_none();
+    if derive_redirect && listen.ip().is_unspecified() {
+        bail!(
+            "--oidc-redirect-url is needed when listening on {}: the redirect URL must be \
+             the address browsers reach this app at (…/login/oidc/callback)",
+            listen.ip()
+        );
+    }
+    let scopes = if args.oidc_scopes.is_empty() {
+        vec!["profile".to_owned(), "email".to_owned()]
+    } else {
+        args.oidc_scopes.clone()
+    };
+    if args.oidc_groups_claim.trim().is_empty() {
+        bail!("--oidc-groups-claim is empty");
+    }
+    Ok(Some(OidcConfig {
+        settings: orgwatch_web::oidc::OidcSettings {
+            issuer: issuer.clone(),
+            client_id,
+            client_secret,
+            redirect_url: args.oidc_redirect_url.clone().unwrap_or_default(),
+            groups_claim: args.oidc_groups_claim.clone(),
+            scopes,
+            groups,
+        },
+        derive_redirect,
+    }))
 }
 
 fn role(r: RoleArg) -> Role {
@@ -499,11 +607,8 @@ fn role(r: RoleArg) -> Role {
 
 /// A login name: 1 to 64 characters, no spaces or control characters.
 fn user_name(name: String) -> Result<String> {
-    if name.is_empty() || name.chars().count() > 64 {
-        bail!("a user name has 1 to 64 characters; {name:?} has not");
-    }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("a user name has no spaces or control characters: {name:?}");
+    if let Some(problem) = orgwatch_store::auth::user_name_problem(&name) {
+        bail!("{problem}");
     }
     Ok(name)
 }
@@ -562,6 +667,30 @@ fn users(command: UsersCommand) -> Result<UsersTask> {
             name,
             role: role(r),
             access: access(role(r), scope)?,
+        },
+    })
+}
+
+fn tokens(command: TokensCommand) -> Result<TokensTask> {
+    Ok(match command {
+        TokensCommand::Create {
+            user,
+            name,
+            expires_in,
+        } => {
+            let name = name.trim().to_owned();
+            if let Some(problem) = orgwatch_web::token_name_problem(&name) {
+                bail!("--name: {problem}");
+            }
+            TokensTask::Create {
+                user,
+                name,
+                expires_in_days: expires_in,
+            }
+        }
+        TokensCommand::List { user } => TokensTask::List { user },
+        TokensCommand::Revoke { id } => TokensTask::Revoke {
+            id: orgwatch_store::auth::TokenId(id),
         },
     })
 }
@@ -698,6 +827,102 @@ mod tests {
         }
         let bad = config(&["orgwatch", "serve", "--metrics-listen", "localhost"]);
         assert!(bad.unwrap_err().to_string().contains("--metrics-listen"));
+    }
+
+    /// The single sign-on part of `serve ARGS` (or `demo ARGS`) with this secret in the
+    /// environment.
+    fn sso(command: &str, args: &[&str], secret: Option<&str>) -> Result<Option<OidcConfig>> {
+        let cli = Cli::try_parse_from([&["orgwatch", command], args].concat())?;
+        let web = match cli.command {
+            Command::Serve(a) => a.web,
+            Command::Demo(a) => a.web,
+            _ => unreachable!(),
+        };
+        oidc(&web.oidc, web.listen, secret.map(str::to_owned))
+    }
+
+    const SSO: [&str; 8] = [
+        "--oidc-issuer",
+        "https://id.example.com/realms/ops",
+        "--oidc-client-id",
+        "orgwatch",
+        "--oidc-group",
+        "ops=admin",
+        "--oidc-group",
+        "cn=sales,ou=groups=viewer:account=111111111111,environment=prod",
+    ];
+
+    #[test]
+    fn single_sign_on_is_configured_alike_for_serve_and_demo() {
+        for command in ["serve", "demo"] {
+            assert!(sso(command, &[], None).unwrap().is_none(), "off by default");
+            let c = sso(command, &SSO, Some("s3cret")).unwrap().unwrap();
+            let s = &c.settings;
+            assert_eq!(s.issuer, "https://id.example.com/realms/ops");
+            assert_eq!(
+                (s.client_id.as_str(), s.client_secret.as_str()),
+                ("orgwatch", "s3cret")
+            );
+            assert_eq!(s.groups_claim, "groups");
+            assert_eq!(s.scopes, ["profile", "email"]);
+            assert_eq!(s.groups.len(), 2);
+            assert_eq!(s.groups[1].group, "cn=sales,ou=groups");
+            assert!(c.derive_redirect, "from the bound listener");
+            assert!(
+                !format!("{c:?}").contains("s3cret"),
+                "the secret is never shown"
+            );
+            let more = [
+                "--oidc-redirect-url",
+                "https://ow.example.com/login/oidc/callback",
+                "--oidc-groups-claim",
+                "roles",
+                "--oidc-scope",
+                "openid-groups",
+                "--listen",
+                "0.0.0.0:8080",
+            ];
+            let c = sso(command, &[&SSO[..], &more].concat(), Some("s"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                c.settings.redirect_url,
+                "https://ow.example.com/login/oidc/callback"
+            );
+            assert_eq!(c.settings.groups_claim, "roles");
+            assert_eq!(c.settings.scopes, ["openid-groups"]);
+            assert!(!c.derive_redirect);
+        }
+    }
+
+    #[test]
+    fn single_sign_on_settings_that_cannot_work_are_refused_by_name() {
+        let err = |args: &[&str], secret: Option<&str>| {
+            sso("serve", args, secret).unwrap_err().to_string()
+        };
+        let e = err(&SSO, None);
+        assert!(e.contains("ORGWATCH_OIDC_CLIENT_SECRET"), "{e}");
+        assert!(err(&SSO, Some("")).contains("ORGWATCH_OIDC_CLIENT_SECRET"));
+        let e = err(&[&SSO[..2], &SSO[4..]].concat(), Some("s"));
+        assert!(e.contains("--oidc-client-id"), "{e}");
+        let e = err(&SSO[..4], Some("s"));
+        assert!(e.contains("at least one --oidc-group"), "{e}");
+        let e = err(
+            &[&SSO[..4], &["--oidc-group", "ops=superuser"]].concat(),
+            Some("s"),
+        );
+        assert!(
+            e.contains("--oidc-group") && e.contains("ops=superuser"),
+            "{e}"
+        );
+        let e = err(
+            &[&SSO[..], &["--listen", "0.0.0.0:8080"]].concat(),
+            Some("s"),
+        );
+        assert!(e.contains("--oidc-redirect-url is needed"), "{e}");
+        // The other flags mean nothing without an issuer.
+        let e = err(&["--oidc-client-id", "orgwatch"], Some("s"));
+        assert!(e.contains("--oidc-issuer"), "{e}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod source;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 use anyhow::{Context, Result};
@@ -72,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Demo(demo) => run_demo(demo, &config).await,
         Task::Serve(serve) => {
             let listeners = serve::bind(serve).await?;
+            let oidc = serve::sso(serve, &listeners).await?;
             let store = open_store(db_flag).await?;
             let password = serve::first_admin(&store).await?;
             let served = serve::run(
@@ -81,6 +83,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 password,
                 shutdown::on_signal(),
                 orgwatch_web::ActivitySignal::new(),
+                oidc,
             )
             .await;
             store.close().await;
@@ -91,6 +94,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Users(task) => {
             let store = open_store(db_flag).await?;
             let done = users::run(task, &store).await;
+            store.close().await;
+            done.map(|()| ExitCode::SUCCESS)
+        }
+        Task::Tokens(task) => {
+            let store = open_store(db_flag).await?;
+            let done = tokens::run(task, &store).await;
             store.close().await;
             done.map(|()| ExitCode::SUCCESS)
         }
@@ -183,6 +192,11 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
         Some(serve) => Some(serve::bind(serve).await?),
         None => None,
     };
+    // Before minutes of loading too: a provider that cannot be reached fails at once.
+    let oidc = match (&args.serve, &listeners) {
+        (Some(serve), Some(listeners)) => serve::sso(serve, listeners).await?,
+        _ => None,
+    };
     let store = open_store(config.database_url.as_deref()).await?;
     let summary = demo::run(&store, &args.options, &dir, config.progress).await?;
     crate::outln!("ingest: {summary}")?;
@@ -203,6 +217,7 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
             Some(password),
             stop.clone(),
             signal.clone(),
+            oidc.clone(),
         )
         .await;
         // The replay stops with the server (a signal, or the server failing).
