@@ -4,10 +4,13 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use common::{body, cookie, location, set_cookie_header};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Store};
 use orgwatch_test_support::on_both_backends;
@@ -117,40 +120,6 @@ impl App {
         let at = page.find("name=\"csrf_token\" value=\"").expect("a token") + 25;
         page[at..at + 64].to_owned()
     }
-}
-
-/// The value a response sets for cookie `name` (empty values, i.e. deletions, skipped).
-fn cookie(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-fn set_cookie_header(res: &Response, name: &str) -> String {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no Set-Cookie {name}"))
-        .to_owned()
-}
-
-async fn body(res: Response) -> String {
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn location(res: &Response) -> &str {
-    res.headers()
-        .get(header::LOCATION)
-        .map_or("", |v| v.to_str().unwrap())
 }
 
 fn request(method: &Method, path: &str) -> Request<Body> {

@@ -8,10 +8,13 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use common::{body, cookie, location, set_cookie_header};
 use orgwatch_model::AccountId;
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Limits, Store};
@@ -172,39 +175,6 @@ impl App {
     fn advance(&self, secs: i64) {
         self.clock.fetch_add(secs, Ordering::SeqCst);
     }
-}
-
-fn cookie(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-fn set_cookie_header(res: &Response, name: &str) -> String {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no Set-Cookie {name}"))
-        .to_owned()
-}
-
-fn location(res: &Response) -> &str {
-    res.headers()
-        .get(header::LOCATION)
-        .map_or("", |v| v.to_str().unwrap())
-}
-
-async fn body(res: Response) -> String {
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 /// The accounts `/api/overview` lists for a session.

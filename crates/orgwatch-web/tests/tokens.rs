@@ -6,10 +6,13 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use common::{body, cookie, location};
 use futures_util::StreamExt;
 use orgwatch_model::{AccountId, ActivityEvent};
 use orgwatch_store::activity::ActivityFile;
@@ -214,28 +217,6 @@ impl App {
     async fn login(&self, user: &str) -> String {
         self.try_login(user, PASSWORD).await.expect("logged in")
     }
-}
-
-fn cookie(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-async fn body(res: Response) -> String {
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn location(res: &Response) -> &str {
-    res.headers()
-        .get(header::LOCATION)
-        .map_or("", |v| v.to_str().unwrap())
 }
 
 /// The secret a response page shows once.
