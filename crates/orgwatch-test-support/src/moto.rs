@@ -177,17 +177,33 @@ impl Moto {
         target: &str,
         body: &str,
     ) -> Option<u16> {
+        self.json_request(account, region, service, target, "1.1", body)
+            .map(|(status, _)| status)
+    }
+
+    /// [`Moto::json_call`] in JSON protocol `version` (`1.0` for SQS, `1.1` for the others):
+    /// the status code and the body.
+    fn json_request(
+        &self,
+        account: &str,
+        region: &str,
+        service: &str,
+        target: &str,
+        version: &str,
+        body: &str,
+    ) -> Option<(u16, String)> {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, \
              SignedHeaders=host, Signature=0"
         );
-        self.raw(
+        let content_type = format!("application/x-amz-json-{version}");
+        self.request(
             "POST",
             "/",
             &[
                 ("x-moto-account-id", account),
                 ("X-Amz-Target", target),
-                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Type", &content_type),
                 ("Authorization", &auth),
             ],
             body,
@@ -202,20 +218,13 @@ impl Moto {
     /// A JSON-protocol call (`application/x-amz-json-1.0`, as SQS speaks it) in moto's
     /// default account and [`REGION`]; panics unless it answers 200. The answer, parsed.
     pub fn json(&self, service: &str, target: &str, body: &serde_json::Value) -> serde_json::Value {
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/{service}/aws4_request, \
-             SignedHeaders=host, Signature=0"
-        );
         let (status, answer) = self
-            .request(
-                "POST",
-                "/",
-                &[
-                    ("x-moto-account-id", MANAGEMENT),
-                    ("X-Amz-Target", target),
-                    ("Content-Type", "application/x-amz-json-1.0"),
-                    ("Authorization", &auth),
-                ],
+            .json_request(
+                MANAGEMENT,
+                REGION,
+                service,
+                target,
+                "1.0",
                 &body.to_string(),
             )
             .unwrap_or_else(|| panic!("{target}: no answer"));
@@ -311,20 +320,13 @@ impl Moto {
 
     /// Creates a KMS key in [`REGION`]; its id.
     pub fn create_kms_key(&self) -> String {
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/kms/aws4_request, \
-             SignedHeaders=host, Signature=0"
-        );
         let (status, answer) = self
-            .request(
-                "POST",
-                "/",
-                &[
-                    ("x-moto-account-id", MANAGEMENT),
-                    ("X-Amz-Target", "TrentService.CreateKey"),
-                    ("Content-Type", "application/x-amz-json-1.1"),
-                    ("Authorization", &auth),
-                ],
+            .json_request(
+                MANAGEMENT,
+                REGION,
+                "kms",
+                "TrentService.CreateKey",
+                "1.1",
                 r#"{"Description": "orgwatch snapshots"}"#,
             )
             .unwrap();
