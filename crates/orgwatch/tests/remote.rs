@@ -97,6 +97,18 @@ async fn download_tree(b: &Bucket, prefix: &str, dir: &Path) {
     }
 }
 
+/// Asserts that object `key` is encrypted with SSE-KMS under the key `key_id`.
+async fn assert_sse_kms(b: &Bucket, key: &str, key_id: &str) {
+    let enc = b.encryption(key).await.unwrap().unwrap();
+    assert_eq!(enc.algorithm.as_deref(), Some("aws:kms"), "{key}");
+    assert!(
+        enc.kms_key_id
+            .as_deref()
+            .is_some_and(|k| k.contains(key_id)),
+        "{key}: {enc:?}"
+    );
+}
+
 /// The counts of a directory ingest of `dir` into a fresh database.
 async fn counts_of_a_directory_ingest(
     backend: Backend,
@@ -277,18 +289,7 @@ async fn collect_to_a_bucket_then_ingest_its_notifications_through_a_kill(backen
     let collected = keys(&b, "org/data/").await;
     assert_eq!(collected.len(), 2, "{collected:?}");
     for rel in &collected {
-        let enc = b
-            .encryption(&format!("org/data/{rel}"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(enc.algorithm.as_deref(), Some("aws:kms"), "{rel}");
-        assert!(
-            enc.kms_key_id
-                .as_deref()
-                .is_some_and(|k| k.contains(&key_id)),
-            "{enc:?}"
-        );
+        assert_sse_kms(&b, &format!("org/data/{rel}"), &key_id).await;
     }
 
     // Enough more files (a demo organisation's) that the kill lands in the middle.
@@ -357,17 +358,7 @@ async fn collect_to_a_bucket_then_ingest_its_notifications_through_a_kill(backen
     assert_eq!(keys(&b, "org/data/").await, Vec::<String>::new());
     assert_eq!(keys(&b, "org/loaded/").await.len(), uploaded);
     // A moved object keeps its KMS key.
-    let enc = b
-        .encryption(&format!("org/loaded/{}", collected[0]))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        enc.kms_key_id
-            .as_deref()
-            .is_some_and(|k| k.contains(&key_id)),
-        "{enc:?}"
-    );
+    assert_sse_kms(&b, &format!("org/loaded/{}", collected[0]), &key_id).await;
 
     let copy = tempfile::tempdir().unwrap();
     download_tree(&b, "org/loaded", copy.path()).await;
