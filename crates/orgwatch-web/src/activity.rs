@@ -5,11 +5,13 @@
 //!
 //! Every figure is the store's `activity_report` for the caller's access and the page's
 //! filter (in the SQL); a stream computes each message with its own connection's access.
-//! Requests for the same view while the stored activity is unchanged share one computation
-//! (`shared`).
+//! Requests for the same view share one computation at a time (`shared`); the API, the page
+//! and the CSV take the latest report after `STALE_AFTER` while a newer one is computed, the
+//! stream always waits for the fresh one.
 
 use crate::query::PageQuery;
 use crate::session::CurrentUser;
+use crate::shared::{Wait, STALE_AFTER};
 use crate::table::{flag, num, text, Cell, Row, Table};
 use crate::{report, AppState, WebError};
 use askama::Template;
@@ -369,25 +371,29 @@ fn document(r: &ActivityReport, access: &Access, q: &PageQuery) -> (Value, Vec<T
     (doc, t)
 }
 
+/// The shared report of the view (`shared`): a request of the API, the page or the CSV takes
+/// the latest one after [`STALE_AFTER`] while a newer one is computed.
 async fn read(
     state: &AppState,
     access: &Access,
     q: &PageQuery,
+    wait: Wait,
 ) -> Result<Arc<ActivityReport>, WebError> {
     state
         .activity_reports()
-        .get(state.store(), access, &q.filter)
+        .get(state.store(), access, &q.filter, wait)
         .await
         .map_err(WebError::Shared)
 }
 
-/// The whole document with its tables, as the API and the stream send it.
+/// The whole document with its tables, as the stream sends it: always of a report at least
+/// as new as the call (the stream is woken because events were stored).
 async fn full_document(
     state: &AppState,
     access: &Access,
     q: &PageQuery,
 ) -> Result<Value, WebError> {
-    let r = read(state, access, q).await?;
+    let r = read(state, access, q, Wait::Fresh).await?;
     let (mut doc, mut t) = document(&r, access, q);
     report::sort(&mut t, q)?;
     let all: serde_json::Map<String, Value> =
@@ -417,13 +423,13 @@ pub(crate) async fn api(
     let q = PageQuery::parse(raw.as_deref())?;
     report::sort(&mut tables(&ActivityReport::default(), None), &q)?;
     let access = &user.user.access;
-    let r = read(&state, access, &q).await?;
+    let r = read(&state, access, &q, Wait::AtMost(STALE_AFTER)).await?;
     let (doc, t) = document(&r, access, &q);
     report::respond("activity", &q, t, doc, false)
 }
 
 async fn csv_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Response, WebError> {
-    let r = read(state, &user.user.access, q).await?;
+    let r = read(state, &user.user.access, q, Wait::AtMost(STALE_AFTER)).await?;
     let (_, t) = document(&r, &user.user.access, q);
     report::respond("activity", q, t, Value::Null, true)
 }
@@ -481,7 +487,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let access = &user.user.access;
-    let r = read(&state, access, &q).await?;
+    let r = read(&state, access, &q, Wait::AtMost(STALE_AFTER)).await?;
     let (mut doc, mut t) = document(&r, access, &q);
     report::sort(&mut t, &q)?;
     let all: serde_json::Map<String, Value> =

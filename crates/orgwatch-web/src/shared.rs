@@ -1,113 +1,241 @@
-//! One computation of the Activity report per view and stored version, shared by every
-//! request that asks for it while it is current.
+//! One computation of the Activity report per view at a time, shared by every request that
+//! asks for it, and the latest one served while a newer one is computed.
 //!
 //! The Activity page's API, page, CSV and live streams all ask for the same report, often at
 //! once (every open page refreshes when events are stored), and the report counts the recent
 //! events of its range: seconds with a million events in the hour. A view (the caller's
-//! access and the page's filter) is computed once per [`ActivityVersion`] of the store — which
-//! changes whenever events are stored, scores saved or activity pruned, by any process — and
-//! the requests that want it meanwhile wait for that one computation.
+//! access and the page's filter) has at most one computation running; a request whose view is
+//! already computed for the store's current [`ActivityVersion`] (which changes whenever
+//! events are stored, scores saved or activity pruned, by any process) gets that report at
+//! once. Otherwise it asks for a report at least as new as itself: the view's worker computes
+//! one more time after its current run if anyone asked meanwhile (so a burst of stored batches
+//! costs one or two computations, not one per request).
 //!
-//! The computation runs in its own task, so a request whose client goes away does not cancel
-//! it for the others (nor leaves a store transaction half done). Hand-written: a map of shared
-//! futures (`futures_util::future::Shared`) with a bound on its size; a failed computation is
-//! not kept.
+//! How long a request waits is its [`Wait`]: a live stream waits for the fresh report
+//! ([`Wait::Fresh`]: it must show what was stored); a request of the API, the page or the CSV
+//! waits at most [`Wait::AtMost`] and then gets the latest report computed (a few seconds old
+//! while a writer stores continuously), so that a busy writer does not make every reader wait
+//! for a whole computation. A view never computed yet, or whose latest computation failed,
+//! is always waited for.
+//!
+//! The computation runs in a task of its own, so a request whose client goes away does not
+//! cancel it for the others (nor leaves a store transaction half done). Hand-written: a map
+//! of views, each with a `tokio::sync::watch` channel of its latest result and a ticket
+//! counter, with a bound on its size; a failed computation is reported to its waiters and
+//! not served to later requests.
 
-use futures_util::future::{BoxFuture, FutureExt, Shared};
 use orgwatch_store::{Access, ActivityReport, ActivityVersion, PageFilter, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// Views kept at most: a server has few users and each looks at a few ranges.
 const MAX_VIEWS: usize = 64;
 
-type Computation = Shared<BoxFuture<'static, Result<Arc<ActivityReport>, Arc<StoreError>>>>;
+/// How long a request of the API, the page or the CSV waits for a fresh report before it
+/// takes the latest one computed.
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(2);
 
-struct Entry {
-    version: ActivityVersion,
-    computation: Computation,
+/// How long a request waits for its view's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Until a report at least as new as the request is computed.
+    Fresh,
+    /// At most this long for one; then the latest report computed, if there is one.
+    AtMost(Duration),
+}
+
+type Outcome = Result<Arc<ActivityReport>, Arc<StoreError>>;
+
+/// A finished computation.
+struct Published {
+    /// The ticket it answers: every request with this ticket or an older one.
+    ticket: u64,
+    /// The store's version read before it started (`None` when that read failed).
+    version: Option<ActivityVersion>,
+    outcome: Outcome,
+}
+
+/// One view: its latest result and the requests waiting for a newer one.
+struct View {
+    /// Tells the worker it still serves this view (a view pushed out and made again is new).
+    id: u64,
+    /// Shared with the worker, so that waiters of a view pushed out still get their report.
+    published: Arc<watch::Sender<Option<Arc<Published>>>>,
+    /// The newest ticket handed out.
+    requested: u64,
+    /// The store's version its request read.
+    newest: Option<ActivityVersion>,
+    /// Whether its worker is running.
+    running: bool,
     used: Instant,
+}
+
+#[derive(Default)]
+struct Views {
+    map: HashMap<String, View>,
+    next_id: u64,
+    /// Computations started, for the tests.
+    computations: u64,
 }
 
 /// The shared Activity reports of a server.
 #[derive(Default)]
 pub(crate) struct ActivityReports {
-    views: Mutex<HashMap<String, Entry>>,
+    views: Arc<Mutex<Views>>,
+}
+
+fn lock(views: &Mutex<Views>) -> std::sync::MutexGuard<'_, Views> {
+    views.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl ActivityReports {
-    /// The report of `access` and `filter` as of the store's current version: the one being
-    /// computed or computed already for that version, or a new computation.
+    /// The report of `access` and `filter`: the one computed for the store's current version,
+    /// or a newer one, or after `wait` the latest one (see the module doc).
     pub(crate) async fn get(
         &self,
         store: &Store,
         access: &Access,
         filter: &PageFilter,
-    ) -> Result<Arc<ActivityReport>, Arc<StoreError>> {
+        wait: Wait,
+    ) -> Outcome {
         let version = store.activity_version().await.map_err(Arc::new)?;
         // Debug formats are complete and unambiguous for both (lists, ids and dates).
         let key = format!("{access:?}\n{filter:?}");
-        let computation = {
-            let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-            match views.get_mut(&key) {
-                Some(e) if e.version == version => {
-                    e.used = Instant::now();
-                    e.computation.clone()
-                }
-                _ => {
-                    if views.len() >= MAX_VIEWS && !views.contains_key(&key) {
-                        let oldest = views
-                            .iter()
-                            .min_by_key(|(_, e)| e.used)
-                            .map(|(k, _)| k.clone());
-                        if let Some(k) = oldest {
-                            views.remove(&k);
-                        }
+        let (mut rx, ticket) = {
+            let mut views = lock(&self.views);
+            let view = views.view(&key);
+            view.used = Instant::now();
+            if let Some(p) = view.published.borrow().as_ref() {
+                if let (Some(v), Ok(report)) = (p.version, &p.outcome) {
+                    if v == version {
+                        return Ok(report.clone());
                     }
-                    let computation = compute(store.clone(), access.clone(), filter.clone());
-                    views.insert(
-                        key.clone(),
-                        Entry {
-                            version,
-                            computation: computation.clone(),
-                            used: Instant::now(),
-                        },
-                    );
-                    computation
                 }
             }
+            view.requested += 1;
+            view.newest = Some(version);
+            let ticket = view.requested;
+            let rx = view.published.subscribe();
+            if !view.running {
+                view.running = true;
+                let (id, published) = (view.id, view.published.clone());
+                views.computations += 1;
+                tokio::spawn(work(
+                    self.views.clone(),
+                    key,
+                    id,
+                    published,
+                    (store.clone(), access.clone(), filter.clone()),
+                ));
+            }
+            (rx, ticket)
         };
-        let out = computation.clone().await;
-        if out.is_err() {
-            // Not kept: the next request tries again.
-            let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-            if views
-                .get(&key)
-                .is_some_and(|e| e.computation.ptr_eq(&computation))
-            {
-                views.remove(&key);
+        // A computation started after the request, or one of the same version.
+        let answers = |p: &Option<Arc<Published>>| {
+            p.as_ref().is_some_and(|p| {
+                p.ticket >= ticket || (p.version == Some(version) && p.outcome.is_ok())
+            })
+        };
+        if let Wait::AtMost(limit) = wait {
+            if let Ok(done) = tokio::time::timeout(limit, rx.wait_for(answers)).await {
+                return outcome(done.map(|p| p.clone()));
+            }
+            let latest = rx.borrow().clone();
+            if let Some(Ok(report)) = latest.as_ref().map(|p| &p.outcome) {
+                return Ok(report.clone());
             }
         }
-        out
+        outcome(rx.wait_for(answers).await.map(|p| p.clone()))
     }
 }
 
-/// The report computed in a task of its own (see the module doc).
-fn compute(store: Store, access: Access, filter: PageFilter) -> Computation {
-    let task = tokio::spawn(async move { store.activity_report(&access, &filter).await });
-    async move {
-        match task.await {
+/// The outcome of a finished computation, or why none came.
+fn outcome(done: Result<Option<Arc<Published>>, watch::error::RecvError>) -> Outcome {
+    match done {
+        Ok(Some(p)) => p.outcome.clone(),
+        // The worker was dropped: the runtime is shutting down.
+        Ok(None) | Err(_) => Err(Arc::new(StoreError::Invalid(
+            "the activity report's computation ended without a result".to_owned(),
+        ))),
+    }
+}
+
+impl Views {
+    /// `key`'s view, made (pushing out the least recently used beyond the bound) if absent.
+    fn view(&mut self, key: &str) -> &mut View {
+        if self.map.len() >= MAX_VIEWS && !self.map.contains_key(key) {
+            let oldest = self
+                .map
+                .iter()
+                .min_by_key(|(_, v)| v.used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.map.remove(&k);
+            }
+        }
+        let next_id = &mut self.next_id;
+        self.map.entry(key.to_owned()).or_insert_with(|| {
+            *next_id += 1;
+            View {
+                id: *next_id,
+                published: Arc::new(watch::channel(None).0),
+                requested: 0,
+                newest: None,
+                running: false,
+                used: Instant::now(),
+            }
+        })
+    }
+}
+
+/// A view's worker: computes until it has answered the newest request, then stops.
+async fn work(
+    views: Arc<Mutex<Views>>,
+    key: String,
+    id: u64,
+    published: Arc<watch::Sender<Option<Arc<Published>>>>,
+    (store, access, filter): (Store, Access, PageFilter),
+) {
+    let mut ticket = match lock(&views).map.get(&key) {
+        Some(v) if v.id == id => v.requested,
+        _ => return,
+    };
+    loop {
+        let version = store.activity_version().await.ok();
+        // In a task of its own: a panic is a failed computation, not a worker that never
+        // answers.
+        let task = {
+            let (store, access, filter) = (store.clone(), access.clone(), filter.clone());
+            tokio::spawn(async move { store.activity_report(&access, &filter).await })
+        };
+        let outcome = match task.await {
             Ok(Ok(report)) => Ok(Arc::new(report)),
             Ok(Err(e)) => Err(Arc::new(e)),
-            // The task panicked (or the runtime is shutting down): a failure like the store's.
             Err(e) => Err(Arc::new(StoreError::Invalid(format!(
                 "the activity report's task failed: {e}"
             )))),
+        };
+        let ok = outcome.is_ok();
+        published.send_replace(Some(Arc::new(Published {
+            ticket,
+            version,
+            outcome,
+        })));
+        let mut guard = lock(&views);
+        let Some(view) = guard.map.get_mut(&key).filter(|v| v.id == id) else {
+            return;
+        };
+        // Versions only move forward: when the newest request read the version computed,
+        // so did every request since this computation started.
+        if view.requested == ticket || (ok && version.is_some() && view.newest == version) {
+            view.running = false;
+            return;
         }
+        ticket = view.requested;
+        guard.computations += 1;
     }
-    .boxed()
-    .shared()
 }
 
 #[cfg(test)]
@@ -146,12 +274,16 @@ mod tests {
 
         // At once and one after the other: one computation.
         let (a, b) = tokio::join!(
-            reports.get(&store, &all, &filter),
-            reports.get(&store, &all, &filter)
+            reports.get(&store, &all, &filter, Wait::Fresh),
+            reports.get(&store, &all, &filter, Wait::Fresh)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
-        let c = reports.get(&store, &all, &filter).await.unwrap();
+        let c = reports
+            .get(&store, &all, &filter, Wait::Fresh)
+            .await
+            .unwrap();
         assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&a, &c));
+        assert_eq!(computations(&reports), 1);
         assert_eq!(*a, direct(&store, &all).await);
         assert_eq!(a.events, 25);
 
@@ -160,8 +292,12 @@ mod tests {
             .store_activity(&[activity_file("rest", rest)])
             .await
             .unwrap();
-        let d = reports.get(&store, &all, &filter).await.unwrap();
+        let d = reports
+            .get(&store, &all, &filter, Wait::Fresh)
+            .await
+            .unwrap();
         assert!(!Arc::ptr_eq(&a, &d));
+        assert_eq!(computations(&reports), 2);
         assert_eq!(*d, direct(&store, &all).await);
         assert_eq!(d.events, 40);
 
@@ -174,10 +310,90 @@ mod tests {
             .await
             .unwrap();
         assert!(pruned.events > 0);
-        let e = reports.get(&store, &all, &filter).await.unwrap();
+        let e = reports
+            .get(&store, &all, &filter, Wait::Fresh)
+            .await
+            .unwrap();
         assert!(!Arc::ptr_eq(&d, &e));
         assert_eq!(*e, direct(&store, &all).await);
         assert_eq!(e.events, 40 - pruned.events);
+    }
+
+    fn computations(reports: &ActivityReports) -> u64 {
+        lock(&reports.views).computations
+    }
+
+    #[tokio::test]
+    async fn a_request_that_will_not_wait_gets_the_latest_report_while_a_newer_one_is_computed() {
+        // One thread: the computation cannot finish before the request stops waiting.
+        let store = store().await;
+        let events = mixed_events();
+        let (first, rest) = events.split_at(25);
+        store
+            .store_activity(&[activity_file("first", first)])
+            .await
+            .unwrap();
+        let reports = ActivityReports::default();
+        let (all, filter) = (Access::All, PageFilter::default());
+        let now = Wait::AtMost(Duration::ZERO);
+
+        // Nothing computed yet: waited for, however short the wait.
+        let a = reports.get(&store, &all, &filter, now).await.unwrap();
+        assert_eq!(a.events, 25);
+
+        store
+            .store_activity(&[activity_file("rest", rest)])
+            .await
+            .unwrap();
+        let stale = reports.get(&store, &all, &filter, now).await.unwrap();
+        assert!(Arc::ptr_eq(&a, &stale), "the latest report, at once");
+        // The computation that request started is the one a live stream waits for.
+        let fresh = reports
+            .get(&store, &all, &filter, Wait::Fresh)
+            .await
+            .unwrap();
+        assert_eq!(fresh.events, 40);
+        assert_eq!(*fresh, direct(&store, &all).await);
+        assert_eq!(computations(&reports), 2);
+        // Nothing stored since: the fresh one, without computing again.
+        let again = reports.get(&store, &all, &filter, now).await.unwrap();
+        assert!(Arc::ptr_eq(&fresh, &again));
+        assert_eq!(computations(&reports), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_requests_while_batches_are_stored_start_one_computation_at_a_time() {
+        let store = store().await;
+        let events = mixed_events();
+        let reports = Arc::new(ActivityReports::default());
+        let mut tasks = Vec::new();
+        for (i, batch) in events.chunks(4).enumerate() {
+            store
+                .store_activity(&[activity_file(&format!("batch-{i}"), batch)])
+                .await
+                .unwrap();
+            for _ in 0..8 {
+                let (reports, store) = (reports.clone(), store.clone());
+                tasks.push(tokio::spawn(async move {
+                    reports
+                        .get(&store, &Access::All, &PageFilter::default(), Wait::Fresh)
+                        .await
+                        .unwrap()
+                }));
+            }
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let batches = events.chunks(4).count() as u64;
+        let n = computations(&reports);
+        // Each batch's requests want at most the running computation and one more.
+        assert!(n <= 2 * batches, "{n} computations for {batches} batches");
+        let last = reports
+            .get(&store, &Access::All, &PageFilter::default(), Wait::Fresh)
+            .await
+            .unwrap();
+        assert_eq!(*last, direct(&store, &Access::All).await);
     }
 
     #[tokio::test]
@@ -193,8 +409,14 @@ mod tests {
             ..Limits::default()
         });
         let filter = PageFilter::default();
-        let everything = reports.get(&store, &Access::All, &filter).await.unwrap();
-        let theirs = reports.get(&store, &limited, &filter).await.unwrap();
+        let everything = reports
+            .get(&store, &Access::All, &filter, Wait::Fresh)
+            .await
+            .unwrap();
+        let theirs = reports
+            .get(&store, &limited, &filter, Wait::Fresh)
+            .await
+            .unwrap();
         assert_eq!(*theirs, direct(&store, &limited).await);
         assert_eq!(*everything, direct(&store, &Access::All).await);
         assert_ne!(theirs.events, everything.events);
@@ -203,7 +425,10 @@ mod tests {
             from: time::Date::from_calendar_date(2024, time::Month::March, 1).ok(),
             ..PageFilter::default()
         };
-        let of_the_day = reports.get(&store, &Access::All, &day).await.unwrap();
+        let of_the_day = reports
+            .get(&store, &Access::All, &day, Wait::Fresh)
+            .await
+            .unwrap();
         assert!(!Arc::ptr_eq(&everything, &of_the_day));
         assert_eq!(
             *of_the_day,
@@ -216,18 +441,26 @@ mod tests {
         let store = store().await;
         let reports = ActivityReports::default();
         let first = PageFilter::default();
-        let kept = reports.get(&store, &Access::All, &first).await.unwrap();
+        let kept = reports
+            .get(&store, &Access::All, &first, Wait::Fresh)
+            .await
+            .unwrap();
         for day in 1..=MAX_VIEWS as u8 {
             let filter = PageFilter {
                 from: time::Date::from_calendar_date(2024, time::Month::January, day % 28 + 1).ok(),
                 to: time::Date::from_calendar_date(2025, time::Month::January, day / 28 + 1).ok(),
                 ..PageFilter::default()
             };
-            reports.get(&store, &Access::All, &filter).await.unwrap();
+            reports
+                .get(&store, &Access::All, &filter, Wait::Fresh)
+                .await
+                .unwrap();
         }
-        let views = reports.views.lock().unwrap();
-        assert_eq!(views.len(), MAX_VIEWS);
-        assert!(!views.contains_key(&format!("{:?}\n{first:?}", Access::All)));
+        let views = lock(&reports.views);
+        assert_eq!(views.map.len(), MAX_VIEWS);
+        assert!(!views
+            .map
+            .contains_key(&format!("{:?}\n{first:?}", Access::All)));
         drop(kept);
     }
 }
