@@ -34,6 +34,18 @@ fn change(now: f64, before: f64) -> Cell {
     }
 }
 
+/// Why the organisation's month-over-month change is not shown, or nothing.
+fn change_note(r: &CostReport) -> String {
+    if r.range.is_none() || r.comparable() {
+        return String::new();
+    }
+    let (now, now_of) = r.month_to_date_account_days();
+    let (before, before_of) = r.previous_month_to_date_account_days();
+    format!(
+        "Not compared: days are missing (month to date {now} of {now_of} account-days          loaded, the same days of last month {before} of {before_of}); see the accounts'          days loaded below."
+    )
+}
+
 fn forecast_source(s: ForecastSource) -> &'static str {
     match s {
         ForecastSource::CostExplorer => "Cost Explorer",
@@ -83,6 +95,8 @@ fn tables(r: &CostReport) -> Vec<Table> {
             num("month_to_date", "Month to date $"),
             num("previous_month_to_date", "Same days last month $"),
             num("change_percent", "Change %"),
+            num("month_to_date_days", "Days loaded this month"),
+            num("previous_month_to_date_days", "Days loaded last month"),
             num("forecast", "Forecast $"),
             text("forecast_source", "Forecast from"),
         ],
@@ -98,7 +112,14 @@ fn tables(r: &CostReport) -> Vec<Table> {
                     Cell::Money(a.range_cost),
                     Cell::Money(a.month_to_date),
                     Cell::Money(a.previous_month_to_date),
-                    change(a.month_to_date, a.previous_month_to_date),
+                    // Missing days would show as growth or decline: no change then.
+                    if r.range.is_some_and(|g| a.comparable(&g)) {
+                        change(a.month_to_date, a.previous_month_to_date)
+                    } else {
+                        Cell::Missing
+                    },
+                    Cell::Int(i64::from(a.month_to_date_days)),
+                    Cell::Int(i64::from(a.previous_month_to_date_days)),
                     Cell::opt_money(a.forecast.map(|f| f.month)),
                     Cell::opt_text(a.forecast.map(|f| forecast_source(f.source).to_owned())),
                 ])
@@ -127,7 +148,11 @@ fn tables(r: &CostReport) -> Vec<Table> {
                     Cell::Money(s.range_cost),
                     Cell::Money(s.month_to_date),
                     Cell::Money(s.previous_month_to_date),
-                    change(s.month_to_date, s.previous_month_to_date),
+                    if r.comparable() {
+                        change(s.month_to_date, s.previous_month_to_date)
+                    } else {
+                        Cell::Missing
+                    },
                 ])
             })
             .collect(),
@@ -135,10 +160,12 @@ fn tables(r: &CostReport) -> Vec<Table> {
         page_rows: Some(TOP),
     };
     // Movers: services and accounts by how much their month to date moved against the same
-    // days of last month, largest move (up or down) first.
+    // days of last month, largest move (up or down) first; only what compares like for like
+    // (a service over every account shown, an account on its own).
     let mut movers: Vec<(&str, String, String, f64, f64)> = r
         .services
         .iter()
+        .filter(|_| r.comparable())
         .map(|s| {
             (
                 "service",
@@ -148,15 +175,20 @@ fn tables(r: &CostReport) -> Vec<Table> {
                 s.previous_month_to_date,
             )
         })
-        .chain(r.accounts.iter().map(|a| {
-            (
-                "account",
-                a.account_id.to_string(),
-                a.name.clone(),
-                a.month_to_date,
-                a.previous_month_to_date,
-            )
-        }))
+        .chain(
+            r.accounts
+                .iter()
+                .filter(|a| r.range.is_some_and(|g| a.comparable(&g)))
+                .map(|a| {
+                    (
+                        "account",
+                        a.account_id.to_string(),
+                        a.name.clone(),
+                        a.month_to_date,
+                        a.previous_month_to_date,
+                    )
+                }),
+        )
         .collect();
     movers.sort_by(|a, b| (b.3 - b.4).abs().total_cmp(&(a.3 - a.4).abs()));
     let movers = Table {
@@ -189,7 +221,13 @@ fn tables(r: &CostReport) -> Vec<Table> {
         } else {
             Vec::new()
         },
-        empty: no_cost.clone(),
+        empty: if r.range.is_some() {
+            "No like-for-like comparison: no account has a daily report for every day of \
+             the month to date and of the same days of last month."
+                .to_owned()
+        } else {
+            no_cost.clone()
+        },
         page_rows: Some(TOP),
     };
     let mut totals: BTreeMap<time::Date, f64> = BTreeMap::new();
@@ -354,6 +392,16 @@ fn figures(r: &CostReport) -> Value {
             "range_cost": r.range_cost(),
             "month_to_date": r.month_to_date(),
             "previous_month_to_date": r.previous_month_to_date(),
+            // Like for like only when every account has every day of both spans.
+            "month_over_month_comparable": r.comparable(),
+            "month_to_date_account_days": {
+                "loaded": r.month_to_date_account_days().0,
+                "of": r.month_to_date_account_days().1,
+            },
+            "previous_month_to_date_account_days": {
+                "loaded": r.previous_month_to_date_account_days().0,
+                "of": r.previous_month_to_date_account_days().1,
+            },
             "forecast": r.range.map(|_| r.forecast()),
             "forecast_run_rate_accounts": r.run_rate_forecasts(),
         },
@@ -432,6 +480,8 @@ struct CostPage<'a> {
     total_month_to_date: String,
     total_previous_month_to_date: String,
     total_change: String,
+    /// Why the change is not shown, when it is not.
+    change_note: String,
     forecast: String,
     forecast_note: String,
     tables: Vec<TableView>,
@@ -489,9 +539,10 @@ pub(crate) async fn page(
         total_month_to_date: money(r.month_to_date()),
         total_previous_month_to_date: money(r.previous_month_to_date()),
         total_change: match change(r.month_to_date(), r.previous_month_to_date()) {
-            Cell::Ratio(x) => format!("{x:+.1} %"),
+            Cell::Ratio(x) if r.comparable() => format!("{x:+.1} %"),
             _ => "–".to_owned(),
         },
+        change_note: change_note(&r),
         forecast: money(r.forecast()),
         forecast_note: if run_rate == 0 {
             "Month to date plus Cost Explorer's forecast of the rest of the month.".to_owned()

@@ -311,14 +311,28 @@ fn run_backend(
     let (status, _) = http_get(&addr, "/", &cookie);
     assert_eq!(status, 200, "the session outlived the run");
     assert!(served.stop().success());
-    (
-        rows,
-        Pipeline {
-            backend,
-            alone,
-            loaded,
-            mix,
-        },
+    let pipeline = Pipeline {
+        backend,
+        alone,
+        loaded,
+        mix,
+    };
+    // Printed as measured too (see the rows).
+    println!("{}", pipeline_line(&pipeline));
+    (rows, pipeline)
+}
+
+/// One row of the pipeline's table.
+fn pipeline_line(p: &Pipeline) -> String {
+    format!(
+        "| {} | {:.0} | {:.0} | {:.2} | {:.0}, {:.2}, {} |",
+        p.backend,
+        p.alone,
+        p.loaded,
+        p.loaded / p.alone,
+        p.mix.per_second,
+        p.mix.p99_ms,
+        p.mix.errors
     )
 }
 
@@ -438,16 +452,7 @@ fn main() {
     println!("| backend | activity alone, events/s | under load, events/s | ratio | mixed load: req/s, p99 ms, errors |");
     println!("|---|---:|---:|---:|---|");
     for p in &pipelines {
-        println!(
-            "| {} | {:.0} | {:.0} | {:.2} | {:.0}, {:.2}, {} |",
-            p.backend,
-            p.alone,
-            p.loaded,
-            p.loaded / p.alone,
-            p.mix.per_second,
-            p.mix.p99_ms,
-            p.mix.errors
-        );
+        println!("{}", pipeline_line(p));
     }
     let errors: u64 = rows
         .iter()

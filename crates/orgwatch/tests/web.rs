@@ -514,6 +514,43 @@ async fn the_cost_and_security_figures_are_the_files(
         "accounts whose file holds no forecast"
     );
     assert!(want.forecast > want.month_to_date || day.day() == day.month().length(day.year()));
+    // Like for like: the account-days of each span that have a file, and the change only
+    // when none is missing.
+    let (year, month) = match day.month() {
+        time::Month::January => (day.year() - 1, time::Month::December),
+        m => (day.year(), m.previous()),
+    };
+    let previous_first = time::Date::from_calendar_date(year, month, 1).unwrap();
+    let previous_last =
+        previous_first + time::Duration::days(i64::from(day.day().min(month.length(year))) - 1);
+    let accounts = totals["accounts"].as_u64().unwrap() as usize;
+    let loaded = |a: time::Date, b: time::Date| {
+        want.cost
+            .keys()
+            .filter(|(_, d)| (a..=b).contains(d))
+            .count()
+    };
+    let days_of = |a: time::Date, b: time::Date| ((b - a).whole_days() + 1) as usize;
+    let month_first = day.replace_day(1).unwrap();
+    let now = (
+        loaded(month_first, day),
+        accounts * days_of(month_first, day),
+    );
+    let before = (
+        loaded(previous_first, previous_last),
+        accounts * days_of(previous_first, previous_last),
+    );
+    let spans = |k: &str| {
+        let v = &totals[k];
+        (
+            v["loaded"].as_u64().unwrap() as usize,
+            v["of"].as_u64().unwrap() as usize,
+        )
+    };
+    assert_eq!(spans("month_to_date_account_days"), now);
+    assert_eq!(spans("previous_month_to_date_account_days"), before);
+    let comparable = now.0 == now.1 && before.0 == before.1;
+    assert_eq!(totals["month_over_month_comparable"], comparable);
     // The daily tables, per account and per service, over the default 30 days.
     let from = day - time::Duration::days(29);
     let in_range = |d: &time::Date| (from..=day).contains(d);
@@ -566,6 +603,29 @@ async fn the_cost_and_security_figures_are_the_files(
         by_id(&page, "total-forecast"),
         format!("{:.2}", want.forecast)
     );
+    if comparable {
+        let pct = (want.month_to_date - want.previous_month_to_date) / want.previous_month_to_date
+            * 100.0;
+        assert_eq!(by_id(&page, "total-change"), format!("{pct:+.1} %"));
+        assert!(!page.contains("id=\"change-note\""));
+    } else {
+        assert_eq!(by_id(&page, "total-change"), "–");
+        assert!(by_id(&page, "change-note").contains(&format!(
+            "same days of last month {} of {}",
+            before.0, before.1
+        )));
+        // An account missing days has no change and is no mover.
+        for a in rows(&cost, "accounts") {
+            let full = a["month_to_date_days"] == now.1 / accounts
+                && a["previous_month_to_date_days"] == before.1 / accounts;
+            assert_eq!(
+                !a["change_percent"].is_null(),
+                full && a["previous_month_to_date"] != 0.0,
+                "{a}"
+            );
+        }
+        assert!(rows(&cost, "movers").iter().all(|m| m["kind"] == "account"));
+    }
     for nav in [
         "href=\"/\"",
         "href=\"/cost\" aria-current=\"page\"",

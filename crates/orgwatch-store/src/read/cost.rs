@@ -8,6 +8,11 @@
 //! - **month to date** / **previous month to date**: the DAILY costs from the first of
 //!   `to`'s month to `to`, and over the same days of the month before (clamped to its
 //!   length), as [`Store::org_summary`] defines them;
+//! - **like for like**: an account's month to date and previous month to date compare only
+//!   when each day of both spans has its DAILY report ([`AccountCost::comparable`]); a
+//!   history that starts within the previous month (a new account, a new installation), or
+//!   a day not delivered, would otherwise show a growth that is only missing data. The days
+//!   loaded are counted per account and span;
 //! - **forecast** of `to`'s month: month to date plus Cost Explorer's forecast for the rest
 //!   of the month, the forecast of `to`'s DAILY report when it covers exactly `to + 1` to the
 //!   first of the next month ([`ForecastSource::CostExplorer`]); when `to` is the month's
@@ -96,6 +101,10 @@ pub struct AccountCost {
     pub month_to_date: f64,
     /// Same days of the previous month.
     pub previous_month_to_date: f64,
+    /// Days of the month to date with a DAILY report of the account.
+    pub month_to_date_days: u32,
+    /// Days of the same days of the previous month with one.
+    pub previous_month_to_date_days: u32,
     /// Month-end forecast (`None` only without any cost in the month).
     pub forecast: Option<Forecast>,
 }
@@ -192,7 +201,56 @@ pub struct CostReport {
     pub savings_collection: Collection,
 }
 
+impl CostRange {
+    /// Days of the month to date.
+    pub fn month_to_date_days(&self) -> u32 {
+        span_days(self.month_to_date)
+    }
+    /// Days of the same days of the previous month.
+    pub fn previous_month_to_date_days(&self) -> u32 {
+        span_days(self.previous_month_to_date)
+    }
+}
+
+/// Days of an inclusive span.
+fn span_days((a, b): (Date, Date)) -> u32 {
+    u32::try_from((b - a).whole_days() + 1).unwrap_or(0)
+}
+
+impl AccountCost {
+    /// Whether the month to date and the same days of the previous month both have every
+    /// day's report, so that their change is a change of cost, not of data.
+    pub fn comparable(&self, range: &CostRange) -> bool {
+        self.month_to_date_days == range.month_to_date_days()
+            && self.previous_month_to_date_days == range.previous_month_to_date_days()
+    }
+}
+
 impl CostReport {
+    /// Whether every account shown compares like for like ([`AccountCost::comparable`]).
+    pub fn comparable(&self) -> bool {
+        self.range
+            .is_some_and(|g| self.accounts.iter().all(|a| a.comparable(&g)))
+    }
+    /// Account-days of the month to date with a DAILY report, and how many there are.
+    pub fn month_to_date_account_days(&self) -> (u32, u32) {
+        let of_each = self.range.map_or(0, |g| g.month_to_date_days());
+        (
+            self.accounts.iter().map(|a| a.month_to_date_days).sum(),
+            of_each * self.accounts.len() as u32,
+        )
+    }
+    /// Account-days of the same days of the previous month with one, and how many there are.
+    pub fn previous_month_to_date_account_days(&self) -> (u32, u32) {
+        let of_each = self.range.map_or(0, |g| g.previous_month_to_date_days());
+        (
+            self.accounts
+                .iter()
+                .map(|a| a.previous_month_to_date_days)
+                .sum(),
+            of_each * self.accounts.len() as u32,
+        )
+    }
     /// The organisation's cost of `to`.
     pub fn day_cost(&self) -> f64 {
         self.accounts.iter().filter_map(|a| a.day_cost).sum()
@@ -297,6 +355,8 @@ async fn cost_report<C: Conn>(
                     range_cost: 0.0,
                     month_to_date: 0.0,
                     previous_month_to_date: 0.0,
+                    month_to_date_days: 0,
+                    previous_month_to_date_days: 0,
                     forecast: None,
                 })
             })
@@ -390,6 +450,10 @@ async fn cost_report<C: Conn>(
                 .sum()
         };
         let month_to_date = sum(mtd);
+        let loaded = |span: (Date, Date)| -> u32 {
+            // One row per account and day (grouped in the query).
+            days.iter().filter(|(d, _)| within(*d, span)).count() as u32
+        };
         let any_this_month = days.iter().any(|(d, _)| within(*d, mtd));
         let forecast = if to == month_end(to) {
             Some(Forecast {
@@ -418,6 +482,8 @@ async fn cost_report<C: Conn>(
             range_cost: sum((from, to)),
             month_to_date,
             previous_month_to_date: sum(previous),
+            month_to_date_days: loaded(mtd),
+            previous_month_to_date_days: loaded(previous),
             forecast,
         });
     }
