@@ -42,7 +42,9 @@ fn change_note(r: &CostReport) -> String {
     let (now, now_of) = r.month_to_date_account_days();
     let (before, before_of) = r.previous_month_to_date_account_days();
     format!(
-        "Not compared: days are missing (month to date {now} of {now_of} account-days          loaded, the same days of last month {before} of {before_of}); see the accounts'          days loaded below."
+        "Not compared: days are missing (month to date {now} of {now_of} account-days \
+         loaded, the same days of last month {before} of {before_of}); see the accounts' \
+         days loaded below."
     )
 }
 
