@@ -259,15 +259,21 @@ mod tests {
             .unwrap()
     }
 
-    #[tokio::test]
-    async fn requests_for_one_view_share_one_report_until_the_stored_activity_changes() {
+    /// A store holding the first 25 of the mixed events, and the other 15 to store later.
+    async fn first_25_stored() -> (Store, Vec<orgwatch_model::ActivityEvent>) {
         let store = store().await;
-        let events = mixed_events();
-        let (first, rest) = events.split_at(25);
+        let mut events = mixed_events();
+        let rest = events.split_off(25);
         store
-            .store_activity(&[activity_file("first", first)])
+            .store_activity(&[activity_file("first", &events)])
             .await
             .unwrap();
+        (store, rest)
+    }
+
+    #[tokio::test]
+    async fn requests_for_one_view_share_one_report_until_the_stored_activity_changes() {
+        let (store, rest) = first_25_stored().await;
         let reports = ActivityReports::default();
         let all = Access::All;
         let filter = PageFilter::default();
@@ -289,7 +295,7 @@ mod tests {
 
         // Events stored: a new report with them.
         store
-            .store_activity(&[activity_file("rest", rest)])
+            .store_activity(&[activity_file("rest", &rest)])
             .await
             .unwrap();
         let d = reports
@@ -326,13 +332,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_that_will_not_wait_gets_the_latest_report_while_a_newer_one_is_computed() {
         // One thread: the computation cannot finish before the request stops waiting.
-        let store = store().await;
-        let events = mixed_events();
-        let (first, rest) = events.split_at(25);
-        store
-            .store_activity(&[activity_file("first", first)])
-            .await
-            .unwrap();
+        let (store, rest) = first_25_stored().await;
         let reports = ActivityReports::default();
         let (all, filter) = (Access::All, PageFilter::default());
         let now = Wait::AtMost(Duration::ZERO);
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(a.events, 25);
 
         store
-            .store_activity(&[activity_file("rest", rest)])
+            .store_activity(&[activity_file("rest", &rest)])
             .await
             .unwrap();
         let stale = reports.get(&store, &all, &filter, now).await.unwrap();
