@@ -101,3 +101,37 @@ pub fn replay_files(dir: &Path, n: usize, id_prefix: &str) -> usize {
     }
     total
 }
+
+/// `record` as an EventBridge rule delivers it (to a queue, say): the envelope CloudTrail's
+/// events have, with event id `id`, the `detail-type` of the record's `eventType`, the
+/// `source` of its `eventSource` (`s3.amazonaws.com` is `aws.s3`), its time, and the account
+/// and region it names (`recipientAccountId`, else `userIdentity.accountId`, else
+/// `111111111111`; `awsRegion`, else `us-east-1`); `detail` is the record, unchanged.
+pub fn eventbridge_event(record: &Value, id: &str) -> Value {
+    let text = |k: &str| record.get(k).and_then(Value::as_str);
+    let detail_type = match text("eventType") {
+        Some("AwsConsoleSignIn") => "AWS Console Sign In via CloudTrail",
+        Some("AwsServiceEvent") => "AWS Service Event via CloudTrail",
+        Some("AwsConsoleAction") => "AWS Console Action via CloudTrail",
+        _ => "AWS API Call via CloudTrail",
+    };
+    let service = text("eventSource").unwrap_or("cloudtrail.amazonaws.com");
+    let account = text("recipientAccountId")
+        .or_else(|| {
+            record
+                .pointer("/userIdentity/accountId")
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("111111111111");
+    json!({
+        "version": "0",
+        "id": id,
+        "detail-type": detail_type,
+        "source": format!("aws.{}", service.split('.').next().unwrap_or(service)),
+        "account": account,
+        "time": text("eventTime").unwrap_or("2023-07-10T00:00:00Z"),
+        "region": text("awsRegion").unwrap_or("us-east-1"),
+        "resources": [],
+        "detail": record,
+    })
+}

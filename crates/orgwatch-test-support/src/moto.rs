@@ -273,6 +273,24 @@ impl Moto {
         );
     }
 
+    /// Sends `bodies` to a queue in order, ten to a request (SendMessageBatch).
+    pub fn send_messages(&self, url: &str, bodies: &[String]) {
+        for (n, chunk) in bodies.chunks(10).enumerate() {
+            let entries: Vec<serde_json::Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, body)| serde_json::json!({ "Id": format!("m{n}-{i}"), "MessageBody": body }))
+                .collect();
+            let answer = self.json(
+                "sqs",
+                "AmazonSQS.SendMessageBatch",
+                &serde_json::json!({ "QueueUrl": url, "Entries": entries }),
+            );
+            let failed = answer["Failed"].as_array().map_or(0, Vec::len);
+            assert_eq!(failed, 0, "SendMessageBatch: {answer}");
+        }
+    }
+
     /// Receives up to 10 messages of a queue, making them invisible for `visibility` seconds:
     /// each as (body, its `orgwatch-reason` attribute).
     pub fn receive(&self, url: &str, visibility: u32) -> Vec<(String, Option<String>)> {

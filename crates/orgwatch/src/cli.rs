@@ -432,8 +432,9 @@ pub struct IngestArgs {
 pub struct ActivityArgs {
     /// A CloudTrail file, a directory read recursively (e.g. an S3 export under
     /// AWSLogs/{account}/CloudTrail/...), `-` for stdin, an organisation trail's bucket
-    /// `s3://BUCKET[/PREFIX]`, or `sqs://QUEUE_URL` (its S3 event notifications). Without it,
-    /// the report comes from the database.
+    /// `s3://BUCKET[/PREFIX]`, or `sqs://QUEUE_URL` (its S3 event notifications, and
+    /// EventBridge CloudTrail events an EventBridge rule sends to it). Without it, the report
+    /// comes from the database.
     #[arg(long, value_name = "FILE|DIR|-|s3://…|sqs://…")]
     pub from: Option<PathBuf>,
     /// Only report on what was read; open no database.

@@ -10,6 +10,8 @@
 //! - `ingest --from s3://…` moves each object to loaded/ or failed/ (with its reason).
 //! - `activity --from s3://…` and `--from sqs://…` with a file delivered late and one
 //!   delivered twice: the counts of the directory pipeline on the same files.
+//! - `activity --from sqs://…` of EventBridge CloudTrail events, some delivered twice, one
+//!   batch redelivered: the counts of the directory pipeline on the same records.
 // Integration tests link every dependency of the package and use a few.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,6 +29,7 @@ on_both_backends!(
     a_bucket_listing_loads_each_object_and_moves_it_to_loaded_or_failed,
     collect_to_a_bucket_then_ingest_its_notifications_through_a_kill,
     cloudtrail_from_a_bucket_and_a_queue_counts_like_the_directory,
+    eventbridge_cloudtrail_events_on_a_queue_count_like_the_directory,
 );
 
 /// The binary, pointed at `moto` by the environment alone, on `db`.
@@ -637,4 +640,165 @@ async fn collect_with_ingest_loads_what_it_wrote_to_the_bucket() {
         .unwrap();
     store.close().await;
     assert_eq!(rows, [[Some("3".to_owned())]], "kms rows");
+}
+
+/// The run's summary line figures `(new, duplicates)`, from its stderr.
+fn new_and_duplicates(out: &Output) -> (u64, u64) {
+    let stderr = text(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("activity: "))
+        .unwrap_or_else(|| panic!("no summary line: {stderr}"));
+    let figure = |after: &str| -> u64 {
+        let (head, _) = line
+            .split_once(after)
+            .unwrap_or_else(|| panic!("{after:?} in {line}"));
+        head.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    (figure(" new,"), figure(" duplicates,"))
+}
+
+/// The accounts stored for the sample record without `recipientAccountId` (ListAllMyBuckets
+/// at 2023-03-01T00:00:00Z).
+async fn accounts_of_the_record_without_one(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    let store = db.store().await;
+    let rows = store
+        .raw_query_text(
+            "SELECT account FROM activity_events \
+             WHERE event_time = 1677628800000 AND api LIKE '%ListAllMyBuckets'",
+            &[],
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    rows
+}
+
+/// The sample files other than the invictus-ir set, copied into a directory: 232 records,
+/// with the samples' repeated event ids and the record without `recipientAccountId`. (Not
+/// all 2,245 records: moto's ReceiveMessage scans the whole queue, 1.7 s a receive at 2,500
+/// messages, which made one run take 15 minutes.)
+fn some_samples() -> (tempfile::TempDir, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = Vec::new();
+    for f in cloudtrail::files() {
+        if f.to_string_lossy().contains("invictus-ir") {
+            continue;
+        }
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+        records.extend(cloudtrail::records_of(&f));
+    }
+    (dir, records)
+}
+
+async fn eventbridge_cloudtrail_events_on_a_queue_count_like_the_directory(backend: Backend) {
+    let moto = Moto::start();
+    let (samples, records) = some_samples();
+    assert_eq!(records.len(), 232);
+    let want_db = TestDb::new(backend).await;
+    // The samples span years and repeat ids across them: de-duplication must reach back
+    // over all of them, not the 7 days (from the newest event) kept by default, since a
+    // queue is read in many passes, each pruning what is older.
+    let keep = ["--keep-events", "forever"];
+    let out = orgwatch!(
+        &want_db,
+        &[
+            "activity",
+            "--from",
+            samples.path().to_str().unwrap(),
+            keep[0],
+            keep[1]
+        ]
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = activity_counts(&want_db).await;
+    let (want_new, want_duplicates) = new_and_duplicates(&out);
+    assert_eq!(
+        want[1][1].as_deref(),
+        Some(want_new.to_string().as_str()),
+        "the ledger's new events"
+    );
+
+    // Every record as an EventBridge rule delivers it; every seventh twice (EventBridge
+    // delivers at least once), the copy a hundred messages later.
+    let events: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| cloudtrail::eventbridge_event(r, &format!("eb-{i}")).to_string())
+        .collect();
+    let copies: Vec<String> = events.iter().step_by(7).cloned().collect();
+    let mut bodies = events.clone();
+    for (n, copy) in copies.iter().enumerate() {
+        bodies.insert((n * 8 + 100).min(bodies.len()), copy.clone());
+    }
+    let (queue, dlq) = queue_with_dead_letters(&moto, "trail-events", 5, 30);
+    moto.send_messages(&queue, &bodies);
+    assert_eq!(moto.queue_depth(&queue), (bodies.len() as u64, 0));
+
+    let db = TestDb::new(backend).await;
+    let from = format!("sqs://{queue}");
+    let out = run(&moto, &db, &["activity", "--from", &from, keep[0], keep[1]]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(moto.queue_depth(&queue), (0, 0), "every message deleted");
+    assert_eq!(moto.queue_depth(&dlq), (0, 0), "none quarantined");
+    // Each event counted once: the copies are duplicates, as in the directory a repeated
+    // event id is.
+    assert_eq!(
+        new_and_duplicates(&out),
+        (want_new, want_duplicates + copies.len() as u64)
+    );
+    // The ledger has batches, not files: its rows differ; the events it counts do not.
+    let got = activity_counts(&db).await;
+    let events_and_rollups = |c: &[Vec<Option<String>>]| {
+        let mut c = c.to_vec();
+        c[1].remove(0);
+        c
+    };
+    assert_eq!(events_and_rollups(&got), events_and_rollups(&want));
+    let store = db.store().await;
+    let ledger = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT), CAST(SUM(events) AS TEXT), \
+             CAST(MIN(size) AS TEXT) FROM activity_files WHERE path LIKE 'sqs-events:trail-events/%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let batches: usize = ledger[0][0].as_deref().unwrap().parse().unwrap();
+    assert!(
+        (bodies.len().div_ceil(10)..=bodies.len()).contains(&batches)
+            && got[1][0].as_deref() == Some(batches.to_string().as_str()),
+        "{ledger:?} {got:?}"
+    );
+    assert_eq!(
+        ledger[0][1].as_deref(),
+        Some(bodies.len().to_string().as_str()),
+        "each batch's events"
+    );
+    assert_ne!(ledger[0][2].as_deref(), Some("0"), "{ledger:?}");
+    // A record without recipientAccountId is the envelope's account's, not nobody's.
+    assert_eq!(
+        accounts_of_the_record_without_one(&want_db).await,
+        [[Some("(none)".to_owned())]]
+    );
+    assert_eq!(
+        accounts_of_the_record_without_one(&db).await,
+        [[Some("111111111111".to_owned())]]
+    );
+
+    // A batch delivered again (as after a crash between the commit and the deletes): its
+    // events are found stored, nothing is counted.
+    moto.send_messages(&queue, &events[..10]);
+    let out = run(&moto, &db, &["activity", "--from", &from, keep[0], keep[1]]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(new_and_duplicates(&out), (0, 10));
+    assert_eq!(moto.queue_depth(&queue), (0, 0));
+    assert_eq!(activity_counts(&db).await[2..], got[2..], "a redelivery");
+    assert_eq!(activity_counts(&db).await[0], got[0], "a redelivery");
+    // And a rerun on the empty queue changes nothing.
+    let before = activity_counts(&db).await;
+    let out = run(&moto, &db, &["activity", "--from", &from, keep[0], keep[1]]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(activity_counts(&db).await, before, "a rerun");
 }

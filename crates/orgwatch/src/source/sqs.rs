@@ -1,5 +1,5 @@
 //! An SQS queue of S3 event notifications as a source, for snapshots (`ingest`) or
-//! CloudTrail files (`activity`).
+//! CloudTrail files (`activity`); for `activity`, also of EventBridge CloudTrail events.
 //!
 //! - A message is deleted only after what it names is committed: its snapshot loaded and
 //!   moved to `loaded/` (or quarantined in `failed/` with its reason), or its CloudTrail
@@ -15,7 +15,14 @@
 //!   the ledger) are deleted at once. A body that is not a notification is reported on
 //!   stderr, recorded in the database as a failure (`sqs:MESSAGE_ID`), and quarantined: sent
 //!   to the dead-letter queue with its reason in the `orgwatch-reason` attribute, then
-//!   deleted (without a dead-letter queue, deleted once recorded).
+//!   deleted (without a dead-letter queue, deleted once recorded). So is an EventBridge event
+//!   of another kind, a CloudTrail event on a queue of snapshots, and a CloudTrail event
+//!   whose record does not decode (a message, unlike a file, is gone once deleted).
+//! - EventBridge CloudTrail events (an EventBridge rule targeting the queue: one API call,
+//!   sign-in or service event per message) of one received batch become one item: a spooled
+//!   log file `{"Records": [...]}` of their records, named `sqs-events:QUEUE/FIRST_MESSAGE_ID`
+//!   in the ledger. Its messages are deleted once it is committed, like a file's; redelivered
+//!   after a crash, its events are found stored already (de-duplication) and count nothing.
 
 use super::claim::LogClaimer;
 use super::remote::{is_loaded, mark_loaded, quarantine, split_data, Spool};
@@ -27,7 +34,9 @@ use orgwatch_collect::remote::s3::Bucket;
 use orgwatch_collect::remote::sqs::{Message, Queue};
 use orgwatch_collect::remote::S3Url;
 use orgwatch_collect::SdkConfig;
+use orgwatch_model::ActivityEvent;
 use orgwatch_store::Store;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -58,17 +67,60 @@ pub struct SqsOptions {
 /// A message being worked on.
 struct InFlight {
     receipt: String,
+    /// How many times it was received, this time included.
+    receives: u32,
     /// Its items not acknowledged yet.
     remaining: usize,
     heartbeat: tokio::task::JoinHandle<()>,
 }
 
-/// An item given to the reader: the object and the messages that named it.
+/// What an item given to the reader is.
+enum What {
+    /// An object a notification named.
+    Object {
+        /// Its bucket.
+        bucket: String,
+        /// Its key.
+        key: String,
+    },
+    /// The records of a batch's EventBridge CloudTrail events, spooled as one log file.
+    Events,
+}
+
+/// An item given to the reader: what it is and the messages that named it.
 struct Given {
-    bucket: String,
-    key: String,
+    what: What,
     messages: Vec<String>,
     spool: PathBuf,
+}
+
+/// What a message asks of the source.
+enum Wanted {
+    /// Nothing to read (a test event, a removal, a file read already): delete it.
+    Nothing,
+    /// Quarantined (and deleted) already.
+    Quarantined,
+    /// Objects to read: (bucket, key).
+    Objects(Vec<(String, String)>),
+    /// A CloudTrail record, read with the batch's other events.
+    Event(Map<String, Value>),
+}
+
+/// The prefix of the ledger name of a batch's EventBridge CloudTrail events.
+pub const EVENTS_PREFIX: &str = "sqs-events:";
+
+/// Why a CloudTrail record an EventBridge event carries would not decode, if it would not:
+/// the activity decoder's own rule ([`ActivityEvent::from_cloudtrail`]). Insight events are
+/// fine: the decoder counts them as skipped, as in a log file.
+pub fn undecodable(record: &Map<String, Value>) -> Option<String> {
+    let insight = record.get("eventCategory").and_then(Value::as_str) == Some("Insight")
+        || record.contains_key("insightDetails");
+    if insight {
+        return None;
+    }
+    ActivityEvent::from_cloudtrail(record)
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// A queue of S3 notifications.
@@ -158,6 +210,7 @@ impl SqsSource {
             m.id.clone(),
             InFlight {
                 receipt: m.receipt.clone(),
+                receives: m.receives,
                 remaining: items,
                 heartbeat,
             },
@@ -237,16 +290,36 @@ impl SqsSource {
         Ok(())
     }
 
-    /// The objects of `m` this source reads, or `None` when the message is to be deleted.
-    async fn wanted(&self, m: &Message) -> Result<Option<Vec<(String, String)>>> {
-        let created = match notification::parse(&m.body) {
-            Ok(Notification::Test) => return Ok(None),
-            Ok(Notification::Created(c)) => c,
-            Err(e) => {
-                self.malformed(m, &e.to_string()).await?;
-                return Ok(None);
-            }
+    /// What `m` asks of this source.
+    async fn wanted(&self, m: &Message) -> Result<Wanted> {
+        let reason = match notification::parse(&m.body) {
+            Ok(Notification::Test) => return Ok(Wanted::Nothing),
+            Ok(Notification::Created(c)) => return self.objects(c).await,
+            Ok(Notification::CloudTrail(record)) => match (self.kind, undecodable(&record)) {
+                (Kind::Logs, None) => return Ok(Wanted::Event(record)),
+                (Kind::Logs, Some(why)) => {
+                    format!("an EventBridge CloudTrail event whose record does not decode: {why}")
+                }
+                (Kind::Snapshots, _) => "an EventBridge CloudTrail event, not an S3 event \
+                    notification: `ingest` reads notifications of snapshots (`activity` reads \
+                    CloudTrail events)"
+                    .to_owned(),
+            },
+            Ok(Notification::OtherEvent {
+                source,
+                detail_type,
+            }) => format!(
+                "an EventBridge {detail_type:?} event of {source}: neither an S3 event \
+                 notification nor a CloudTrail event"
+            ),
+            Err(e) => e.to_string(),
         };
+        self.malformed(m, &reason).await?;
+        Ok(Wanted::Quarantined)
+    }
+
+    /// The objects of a notification this source reads.
+    async fn objects(&self, created: Vec<notification::Created>) -> Result<Wanted> {
         let mut out = Vec::new();
         for c in created {
             let keep = match self.kind {
@@ -264,7 +337,43 @@ impl SqsSource {
                 out.push((c.bucket, c.key));
             }
         }
-        Ok((!out.is_empty()).then_some(out))
+        Ok(if out.is_empty() {
+            Wanted::Nothing
+        } else {
+            Wanted::Objects(out)
+        })
+    }
+
+    /// The item of a batch's CloudTrail records (`(message id, record)`, in the batch's
+    /// order): spooled as a log file, named after the queue and the first message.
+    fn events_item(&self, events: Vec<(String, Map<String, Value>)>) -> Result<Item> {
+        let queue = self.queue.url.rsplit('/').next().unwrap_or_default();
+        let name: Arc<str> = Arc::from(format!("{EVENTS_PREFIX}{queue}/{}", events[0].0));
+        let (messages, records): (Vec<String>, Vec<Value>) = events
+            .into_iter()
+            .map(|(id, record)| (id, Value::Object(record)))
+            .unzip();
+        let body = serde_json::to_vec(&serde_json::json!({ "Records": records }))?;
+        let spool = self.spool.file();
+        std::fs::write(&spool, &body)
+            .with_context(|| format!("cannot write {} to the spool", spool.display()))?;
+        self.given.lock().map_err(poisoned)?.insert(
+            name.clone(),
+            Given {
+                what: What::Events,
+                messages,
+                spool: spool.clone(),
+            },
+        );
+        Ok(Item {
+            name,
+            size: body.len() as u64,
+            input: Input::File(spool),
+            // Not claimed or checked against the ledger: nothing else reads this spool file,
+            // and a redelivered batch need not have the same messages (de-duplication keeps
+            // a second read from counting).
+            claimer: None,
+        })
     }
 }
 
@@ -284,11 +393,24 @@ impl Source for SqsSource {
         }
         let mut found = Found::default();
         let mut order: Vec<Arc<str>> = Vec::new();
+        let mut events = Vec::new();
         for m in &messages {
-            let Some(objects) = self.wanted(m).await? else {
-                self.queue.delete(&m.receipt).await?;
-                found.already += 1;
-                continue;
+            let objects = match self.wanted(m).await? {
+                Wanted::Nothing => {
+                    self.queue.delete(&m.receipt).await?;
+                    found.already += 1;
+                    continue;
+                }
+                Wanted::Quarantined => {
+                    found.already += 1;
+                    continue;
+                }
+                Wanted::Event(record) => {
+                    self.start(m, 1)?;
+                    events.push((m.id.clone(), record));
+                    continue;
+                }
+                Wanted::Objects(objects) => objects,
             };
             self.start(m, objects.len())?;
             for (bucket_name, key) in objects {
@@ -307,8 +429,10 @@ impl Source for SqsSource {
                     given.insert(
                         name.clone(),
                         Given {
-                            bucket: bucket_name,
-                            key,
+                            what: What::Object {
+                                bucket: bucket_name,
+                                key,
+                            },
                             messages: vec![m.id.clone()],
                             spool: self.spool.file(),
                         },
@@ -325,9 +449,12 @@ impl Source for SqsSource {
             let (bucket_name, key, spool, ids) = {
                 let g = self.given.lock().map_err(poisoned)?;
                 let g = g.get(&name).context("an item given vanished")?;
+                let What::Object { bucket, key } = &g.what else {
+                    anyhow::bail!("{name} was given as an object, but is not one");
+                };
                 (
-                    g.bucket.clone(),
-                    g.key.clone(),
+                    bucket.clone(),
+                    key.clone(),
                     g.spool.clone(),
                     g.messages.clone(),
                 )
@@ -358,9 +485,12 @@ impl Source for SqsSource {
             for id in ids {
                 match &failure {
                     None => self.done(&id).await?,
-                    Some(reason) => self.retry_later(&id, reason, &messages).await?,
+                    Some(reason) => self.retry_later(&id, reason).await?,
                 }
             }
+        }
+        if !events.is_empty() {
+            found.items.push(self.events_item(events)?);
         }
         Ok(Some(found))
     }
@@ -370,19 +500,28 @@ impl Source for SqsSource {
             return Ok(());
         };
         let _ = std::fs::remove_file(&given.spool);
-        match (self.kind, outcome) {
-            (Kind::Snapshots, Outcome::Done) => {
-                mark_loaded(&self.bucket(&given.bucket)?, &given.key).await?;
+        match (&given.what, self.kind, outcome) {
+            (What::Object { bucket, key }, Kind::Snapshots, Outcome::Done) => {
+                mark_loaded(&self.bucket(bucket)?, key).await?;
             }
-            (Kind::Snapshots, Outcome::Failed(reason)) => {
-                quarantine(&self.bucket(&given.bucket)?, &given.key, reason).await?;
+            (What::Object { bucket, key }, Kind::Snapshots, Outcome::Failed(reason)) => {
+                quarantine(&self.bucket(bucket)?, key, reason).await?;
             }
-            (Kind::Logs, Outcome::Failed(reason)) => {
+            (_, Kind::Logs, Outcome::Failed(reason)) => {
                 self.store
                     .activity_file_failed(&item.name, item.size, reason)
                     .await?;
+                if let What::Events = given.what {
+                    // The spool is this run's own file: whatever broke it, the messages are
+                    // the events' only copy. They come back (to the dead-letter queue after
+                    // maxReceiveCount) rather than being deleted.
+                    for id in &given.messages {
+                        self.retry_later(id, reason).await?;
+                    }
+                    return Ok(());
+                }
             }
-            (Kind::Logs, Outcome::Done) => {}
+            (What::Events, Kind::Snapshots, _) | (_, Kind::Logs, Outcome::Done) => {}
         }
         for id in &given.messages {
             self.done(id).await?;
@@ -394,12 +533,12 @@ impl Source for SqsSource {
 impl SqsSource {
     /// A message whose object could not be read: visible again after a back-off, so SQS
     /// counts its receives and moves it to the dead-letter queue after `maxReceiveCount`.
-    async fn retry_later(&self, id: &str, reason: &str, batch: &[Message]) -> Result<()> {
+    async fn retry_later(&self, id: &str, reason: &str) -> Result<()> {
         let Some(m) = self.in_flight.lock().map_err(poisoned)?.remove(id) else {
             return Ok(());
         };
         m.heartbeat.abort();
-        let receives = batch.iter().find(|b| b.id == id).map_or(1, |b| b.receives);
+        let receives = m.receives;
         eprintln!("orgwatch: message {id} (received {receives} times): {reason}; it will be received again");
         tracing::warn!(message = %id, receives, %reason, "message not processed");
         self.queue
@@ -412,6 +551,32 @@ impl SqsSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_eventbridge_record_is_refused_when_the_decoder_would_refuse_it() {
+        for (i, record) in orgwatch_test_support::cloudtrail::records()
+            .iter()
+            .enumerate()
+        {
+            let record = record.as_object().unwrap();
+            assert_eq!(undecodable(record), None, "sample record {i}");
+        }
+        let record = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let call = serde_json::json!({"eventTime": "2026-12-04T05:00:00Z",
+            "eventSource": "s3.amazonaws.com", "eventName": "PutObject", "eventID": "e1"});
+        assert_eq!(undecodable(&record(call.clone())), None);
+        let mut no_time = call.clone();
+        no_time.as_object_mut().unwrap().remove("eventTime");
+        let why = undecodable(&record(no_time)).unwrap();
+        assert!(why.contains("eventTime"), "{why}");
+        let mut bad_time = call.clone();
+        bad_time["eventTime"] = "yesterday".into();
+        let why = undecodable(&record(bad_time)).unwrap();
+        assert!(why.contains("yesterday"), "{why}");
+        // Insight events are skipped by the decoder and counted, as in a log file.
+        let insight = serde_json::json!({"eventCategory": "Insight", "eventVersion": "1.08"});
+        assert_eq!(undecodable(&record(insight)), None);
+    }
 
     #[test]
     fn a_failing_message_backs_off_doubling_up_to_about_eight_minutes() {
