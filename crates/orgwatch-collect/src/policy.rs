@@ -20,6 +20,11 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("sts:AssumeRole", Caller::Collector),
     ("organizations:ListAccounts", Caller::Collector),
     ("organizations:ListTagsForResource", Caller::Collector),
+    ("organizations:ListParents", Caller::Collector),
+    (
+        "organizations:DescribeOrganizationalUnit",
+        Caller::Collector,
+    ),
     ("account:ListRegions", Caller::Member),
     ("account:GetAccountInformation", Caller::Member),
     ("account:GetContactInformation", Caller::Member),

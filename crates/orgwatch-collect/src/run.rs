@@ -13,6 +13,7 @@ use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use orgwatch_model::category::account::Account;
 use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
+use orgwatch_model::category::organization::Organization;
 use orgwatch_model::category::security::Security;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ use tokio::sync::Semaphore;
 /// as not collected (no status, so readers report it as "not collected", not as failed).
 pub const COLLECTED: [Category; 2] = [Category::Account, Category::Security];
 
-/// The parts of `security` this version reads; the others are named in `logs` likewise.
+/// The parts of `security` this version reads, as the ledger names them.
 pub const SECURITY_PARTS: [&str; 4] = [
     "security.kms",
     "security.secrets_manager",
@@ -32,7 +33,8 @@ pub const SECURITY_PARTS: [&str; 4] = [
     "security.cloudtrail",
 ];
 
-/// The parts of `security` this version does not read yet.
+/// The parts of `security` this version does not read yet: absent from the files (not
+/// `[]`), and named in their `logs` as not collected.
 pub const SECURITY_NOT_COLLECTED: [&str; 5] = [
     "security_hub",
     "guard_duty",
@@ -127,7 +129,7 @@ pub async fn run(
     on_progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, CollectError> {
     let caller = accounts::caller(base).await.map_err(CollectError::Caller)?;
-    let targets = match &opts.accounts {
+    let mut targets = match &opts.accounts {
         accounts::Selection::Caller => vec![Target::bare(caller.account, true)],
         accounts::Selection::List(ids) => ids
             .iter()
@@ -136,6 +138,12 @@ pub async fn run(
         accounts::Selection::Organization => accounts::organization(base, &caller)
             .await
             .map_err(CollectError::Organization)?,
+    };
+    // Only Organizations knows OUs: with --account or the caller's own account, none.
+    let ou_failures = if opts.accounts == accounts::Selection::Organization {
+        accounts::ou_paths(base, &mut targets).await
+    } else {
+        Vec::new()
     };
     on_progress(Progress::Accounts(targets.len()));
     let shared = Shared {
@@ -147,6 +155,11 @@ pub async fn run(
         files: Mutex::new(Vec::new()),
         on_progress,
     };
+    for (account, e) in &ou_failures {
+        let mut entry = Entry::failed(*account, None, "organization", e);
+        entry.reason = Some(format!("OU path not read (the files have none): {e}"));
+        shared.record(entry);
+    }
     let count = targets.len();
     let results: Vec<Result<(), CollectError>> = stream::iter(targets)
         .map(|t| account(&shared, t))
@@ -226,7 +239,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         }
     };
     let results: Vec<Result<(), CollectError>> = stream::iter(regions)
-        .map(|r| region(shared, &config, &account, r))
+        .map(|r| region(shared, &config, &account, target.ou.as_ref(), r))
         .buffer_unordered(shared.opts.concurrency.max(1))
         .collect()
         .await;
@@ -277,6 +290,7 @@ async fn region(
     shared: &Shared<'_>,
     config: &SdkConfig,
     account: &Collected<Account>,
+    organization: Option<&Organization>,
     region: Region,
 ) -> Result<(), CollectError> {
     let Ok(_permit) = shared.permits.acquire().await else {
@@ -301,6 +315,8 @@ async fn region(
     let mut security = Security::default();
     let mut security_failed = 0;
     let mut security_problems = false;
+    // A part that failed stays absent from `security` (None), so a reader sees "not
+    // collected", never an empty list; its reason goes to `logs.message` and the ledger.
     let mut part = |name: &'static str, result: Result<(usize, Vec<CallError>), CallError>| {
         let key = name.trim_start_matches("security.");
         match result {
@@ -318,47 +334,29 @@ async fn region(
             }
         }
     };
-    part(
-        "security.kms",
-        kms.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.kms = c.items;
-            n
-        }),
-    );
+    fn keep<T>(slot: &mut Option<Vec<T>>, c: Collected<Vec<T>>) -> (usize, Vec<CallError>) {
+        let n = c.items.len();
+        *slot = Some(c.items);
+        (n, c.problems)
+    }
+    part("security.kms", kms.map(|c| keep(&mut security.kms, c)));
     part(
         "security.secrets_manager",
-        secrets.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.secrets_manager = c.items;
-            n
-        }),
+        secrets.map(|c| keep(&mut security.secrets_manager, c)),
     );
     part(
         "security.certificate_manager",
-        certs.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.certificate_manager = c.items;
-            n
-        }),
+        certs.map(|c| keep(&mut security.certificate_manager, c)),
     );
     part(
         "security.cloudtrail",
-        trails.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.cloudtrail = c.items;
-            n
-        }),
+        trails.map(|c| keep(&mut security.cloudtrail, c)),
     );
     let security_ok = security_failed == 0 && !security_problems;
     let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
-    let snapshot = assemble(account, &region, security, security_ok, log);
-    let location = SnapshotLocation {
-        account: id,
-        region: Some(region.clone()),
-        run_date: shared.opts.run_date,
-        granularity: shared.opts.granularity,
-    };
+    let mut snapshot = assemble(account, &region, security, security_ok, log);
+    snapshot.organization = organization.cloned();
+    let location = location(shared, id, &region);
     let path =
         crate::write::snapshot(&shared.opts.out, &location, &snapshot).map_err(|source| {
             CollectError::Write {
@@ -373,6 +371,16 @@ async fn region(
     Ok(())
 }
 
+/// Where an account-region's file goes (and so which window it covers).
+fn location(shared: &Shared<'_>, account: AccountId, region: &Region) -> SnapshotLocation {
+    SnapshotLocation {
+        account,
+        region: Some(region.clone()),
+        run_date: shared.opts.run_date,
+        granularity: shared.opts.granularity,
+    }
+}
+
 fn message(key: &str, text: &str) -> LogMessage {
     LogMessage {
         key: key.to_owned(),
@@ -384,9 +392,10 @@ fn message(key: &str, text: &str) -> LogMessage {
 pub const NOT_COLLECTED: &str =
     "not collected: orgwatch collect does not read this yet (see docs/collect.md)";
 
-/// One account-region's document: the account record, `security` (or `[]` when every part
-/// failed), and `logs` with a status for each category read and a message for each failure
-/// and for each category and `security` part not read by this version.
+/// One account-region's document: the account record, `security` (with the parts read, the
+/// others absent; `[]` when every part failed), and `logs` with a status for each category
+/// read and a message for each failure and for each category and `security` part not read
+/// by this version.
 fn assemble(
     account: &Collected<Account>,
     region: &Region,
@@ -439,5 +448,6 @@ fn assemble(
         config_inventory: None,
         support_tickets: None,
         logs: log,
+        organization: None,
     }
 }

@@ -47,6 +47,7 @@ fn found(s: &Snapshot) -> Seeded {
         keys: sec
             .kms
             .iter()
+            .flatten()
             .map(|k| {
                 (
                     k.description.clone().unwrap_or_default(),
@@ -57,11 +58,13 @@ fn found(s: &Snapshot) -> Seeded {
         secrets: sec
             .secrets_manager
             .iter()
+            .flatten()
             .map(|x| x.name.clone().unwrap())
             .collect(),
         certificates: sec
             .certificate_manager
             .iter()
+            .flatten()
             .map(|c| {
                 let mut sans = c.subject_alternative_names.clone();
                 sans.sort();
@@ -71,6 +74,7 @@ fn found(s: &Snapshot) -> Seeded {
         trails: sec
             .cloudtrail
             .iter()
+            .flatten()
             .map(|t| (t.name.clone().unwrap(), t.s3_bucket.clone().unwrap()))
             .collect(),
     }
@@ -227,6 +231,50 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         .await
         .unwrap();
 
+    // OUs: member 0 in Sales, member 1 in Sales/EU, member 2 directly under the root.
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let sales = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("Sales")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let eu = org
+        .create_organizational_unit()
+        .parent_id(&sales)
+        .name("EU")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    for (member, ou) in [(&members[0], &sales), (&members[1], &eu)] {
+        org.move_account()
+            .account_id(member)
+            .source_parent_id(&root)
+            .destination_parent_id(ou)
+            .send()
+            .await
+            .unwrap();
+    }
+    let placement = [
+        (Some(sales.clone()), "Sales"),
+        (Some(eu.clone()), "Sales/EU"),
+        (None, ""),
+    ];
+
     let mut seeded = BTreeMap::new();
     for (i, account) in members.iter().enumerate() {
         for (j, region) in REGIONS.iter().enumerate() {
@@ -279,6 +327,11 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             Some(&*format!("member-{i}"))
         );
         assert_eq!(snap.account.region.as_deref(), Some(*region));
+        // The OU path, outside `account` (the A360 receiver makes a column of each key there).
+        let (ou_id, ou_path) = &placement[i];
+        let org_key = snap.organization.as_ref().expect("organization recorded");
+        assert_eq!(org_key.ou_id.as_ref(), ou_id.as_ref());
+        assert_eq!(org_key.ou_path.as_deref(), Some(*ou_path));
         // Only what this version reads has a status; the rest is named as not collected.
         assert_eq!(
             snap.logs.statuses.get(&Category::Security),
@@ -296,13 +349,40 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
                 snap.logs.messages
             );
         }
-        // A secret's tags and a key's metadata come through.
+        // The parts not read are absent, not empty lists (a reader would count them as 0).
         let sec = snap.security.as_ref().unwrap();
+        assert_eq!(
+            sec.present_parts(),
+            [
+                "kms",
+                "cloudtrail",
+                "secrets_manager",
+                "certificate_manager"
+            ]
+        );
+        assert!(sec.guard_duty.is_none() && sec.security_hub.is_none() && sec.waf.is_none());
+        let written: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                out.path()
+                    .join("data")
+                    .join(account)
+                    .join(region)
+                    .join("2026-12-04_DAILY.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            written["security"].get("guard_duty").is_none(),
+            "absent from the file"
+        );
+        // A secret's tags and a key's metadata come through.
         assert!(sec
             .secrets_manager
             .iter()
+            .flatten()
             .all(|s| s.tags == serde_json::json!([{"Key": "Team", "Value": "payments"}])));
-        for k in &sec.kms {
+        for k in sec.kms.iter().flatten() {
             assert!(k
                 .arn
                 .as_deref()
