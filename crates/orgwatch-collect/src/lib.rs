@@ -7,6 +7,8 @@
 //!   classifies its failure; [`policy`] is the IAM policy for exactly those actions.
 //! - [`accounts`], [`regions`]: what a run reads; [`category`]: one module per category.
 //! - [`run`]: the run (bounded concurrency), [`ledger`]: what happened to each part.
+//! - [`write`]: where files go (a directory or `s3://`); [`remote`]: S3 buckets and SQS
+//!   queues, for `collect --out s3://` and the S3/SQS sources of `ingest` and `activity`.
 #![deny(missing_docs)]
 // Unit tests link the dev-dependencies of the integration tests too.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
@@ -18,6 +20,7 @@ pub mod category;
 pub mod ledger;
 pub mod policy;
 pub mod regions;
+pub mod remote;
 pub mod run;
 pub mod sdk_time;
 pub mod write;

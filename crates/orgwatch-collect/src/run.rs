@@ -58,8 +58,8 @@ pub struct CollectOptions {
     pub granularity: Granularity,
     /// The run date in the file names (today, UTC).
     pub run_date: Date,
-    /// Files go under `out/data/`.
-    pub out: PathBuf,
+    /// Files go under `data/` of this directory or bucket prefix.
+    pub out: crate::write::Out,
 }
 
 /// Why a run could not start (anything after discovery is a ledger entry, never fatal).
@@ -79,6 +79,14 @@ pub enum CollectError {
         /// The error.
         source: std::io::Error,
     },
+    /// A snapshot could not be put in its bucket.
+    #[error("cannot write {url}: {source}")]
+    Upload {
+        /// `s3://bucket/key`
+        url: String,
+        /// The error.
+        source: CallError,
+    },
 }
 
 /// What a run did.
@@ -86,7 +94,7 @@ pub enum CollectError {
 pub struct Report {
     /// Accounts considered (skipped ones included).
     pub accounts: usize,
-    /// Files written.
+    /// Files written (for an S3 output, as `s3://bucket/key`).
     pub files: Vec<PathBuf>,
     /// What happened to each part.
     pub ledger: Ledger,
@@ -357,13 +365,11 @@ async fn region(
     let mut snapshot = assemble(account, &region, security, security_ok, log);
     snapshot.organization = organization.cloned();
     let location = location(shared, id, &region);
-    let path =
-        crate::write::snapshot(&shared.opts.out, &location, &snapshot).map_err(|source| {
-            CollectError::Write {
-                path: shared.opts.out.join("data").join(location.relative_path()),
-                source,
-            }
-        })?;
+    let path = shared
+        .opts
+        .out
+        .write(shared.base, &location, &snapshot)
+        .await?;
     (shared.on_progress)(Progress::Written(path.clone()));
     if let Ok(mut f) = shared.files.lock() {
         f.push(path);

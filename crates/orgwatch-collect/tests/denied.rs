@@ -8,6 +8,7 @@ use aws_sdk_sts::config::Credentials;
 use common::{config, member, Moto, MANAGEMENT};
 use orgwatch_collect::aws::RoleOptions;
 use orgwatch_collect::call::Failure;
+use orgwatch_collect::write::Out;
 use orgwatch_collect::{accounts, policy, regions, CollectOptions, Status};
 use orgwatch_model::{AccountId, Granularity, Region};
 use orgwatch_test_support::moto::xml_text;
@@ -106,7 +107,7 @@ async fn a_role_without_the_policy_is_reported_denied_and_the_others_are_read() 
         concurrency: 2,
         granularity: Granularity::Daily,
         run_date: time::macros::date!(2026 - 12 - 04),
-        out: out.path().to_owned(),
+        out: Out::Dir(out.path().to_owned()),
     };
     let report = orgwatch_collect::run(&base, &opts, &|_| {}).await.unwrap();
     let of = |account: &str| -> Vec<_> {

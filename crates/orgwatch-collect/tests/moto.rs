@@ -9,6 +9,7 @@ use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
 use common::{management, member, Moto, MANAGEMENT};
 use orgwatch_collect::aws::RoleOptions;
 use orgwatch_collect::call::Failure;
+use orgwatch_collect::write::Out;
 use orgwatch_collect::{accounts, regions, CollectOptions, Status};
 use orgwatch_model::category::logs::CollectionStatus;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
@@ -296,7 +297,7 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         concurrency: 3,
         granularity: Granularity::Daily,
         run_date: time::macros::date!(2026 - 12 - 04),
-        out: out.path().to_owned(),
+        out: Out::Dir(out.path().to_owned()),
     };
     let report = orgwatch_collect::run(&mgmt, &opts, &|_| {}).await.unwrap();
 
@@ -469,7 +470,7 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
     let again = tempfile::tempdir().unwrap();
     let serial = CollectOptions {
         concurrency: 1,
-        out: again.path().to_owned(),
+        out: Out::Dir(again.path().to_owned()),
         ..opts.clone()
     };
     let second = orgwatch_collect::run(&mgmt, &serial, &|_| {})
@@ -504,7 +505,7 @@ async fn regions_all_needs_list_regions_and_an_emulator_without_it_is_reported_n
         concurrency: 2,
         granularity: Granularity::Monthly,
         run_date: time::macros::date!(2026 - 12 - 04),
-        out: out.path().to_owned(),
+        out: Out::Dir(out.path().to_owned()),
     };
     let report = orgwatch_collect::run(&mgmt, &opts, &|_| {}).await.unwrap();
     assert_eq!(report.accounts, 1);

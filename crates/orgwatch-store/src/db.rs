@@ -5,7 +5,7 @@
 use crate::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, PgPool, SqlitePool};
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool, TransactionManager};
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
@@ -136,6 +136,22 @@ async fn open_sqlite(url: &str) -> Result<Pool, StoreError> {
     // its page cache, prepared statements and worker thread (bench/activity).
     let pool = SqlitePoolOptions::new()
         .max_connections(if memory { 1 } else { 2 })
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // A request cancelled when its client went away can leave its connection in a
+                // transaction: dropped unfinished, its ROLLBACK is only queued on the
+                // connection's worker; cancelled inside `begin_with`, its BEGIN may still run
+                // after the connection came back. The next `begin_with` on it would fail
+                // ("non-zero transaction depth"). A round trip runs what is queued; a
+                // transaction still open then is rolled back, so no request inherits it.
+                conn.ping().await?;
+                if conn.is_in_transaction() {
+                    <sqlx::Sqlite as sqlx::Database>::TransactionManager::start_rollback(conn);
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        })
         .connect_with(opts)
         .await
         .map_err(|e| connect_error(url, e))?;

@@ -23,18 +23,20 @@ mod value;
 pub use db::Backend;
 pub use error::StoreError;
 pub use read::{
-    Access, AccountCost, AccountRef, AccountRules, AccountSummary, ActivityAlarm, ActivityListener,
-    ActivityRange, ActivityReport, ActivityVersion, AdvisorCheck, CallsPoint, CategoryLoad,
-    Certificate, Collection, ComplianceDay, ComplianceReport, CostRange, CostReport,
-    CriticalFinding, Cursor, DailyCost, DailyServiceCost, Empty, EventFilter, FailedFile,
-    FindingsDay, Forecast, ForecastSource, HealthEvent, IngestReport, InvalidCursor,
-    InventoryReport, KeyedCount, KmsKey, LedgerFile, Limits, LoadStatus, ManagedInstance,
-    MarketplaceCost, MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page,
-    PageFilter, PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
-    RuleCounts, Saving, Secret, SecurityReport, ServiceCost, SignalService, SourceFindings,
-    StoreGauges, SupportCase, TableCount, TopItem, Trail, WebAcl, DEFAULT_MINUTES,
-    DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, LEDGER_ROWS, MAX_PAGE, MINUTE_BUCKETS_UP_TO,
-    NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TOP, TREND_DAYS,
+    Access, AccountComplianceChange, AccountCost, AccountRef, AccountRules, AccountSides,
+    AccountSummary, ActivityAlarm, ActivityListener, ActivityRange, ActivityReport,
+    ActivityVersion, AdvisorCheck, CallsPoint, CategoryLoad, Certificate, ChangeKinds, ChangeRange,
+    ChangedFinding, ChangedInstance, ChangesReport, Collection, ComplianceChange, ComplianceDay,
+    ComplianceReport, CostMover, CostRange, CostReport, CriticalFinding, Cursor, DailyCost,
+    DailyServiceCost, Empty, EventFilter, FailedFile, FindingChange, FindingsDay, Forecast,
+    ForecastSource, HealthEvent, IngestReport, InstanceChange, InvalidCursor, InventoryReport,
+    KeyedCount, KmsKey, LedgerFile, Limits, LoadStatus, ManagedInstance, MarketplaceCost,
+    MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page, PageFilter,
+    PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
+    RuleComplianceChange, RuleCounts, Saving, Secret, SecurityReport, ServiceCost, Sides,
+    SignalService, SourceFindings, StoreGauges, SupportCase, TableCount, TopItem, Trail, WebAcl,
+    DEFAULT_MINUTES, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, LEDGER_ROWS, MAX_PAGE,
+    MINUTE_BUCKETS_UP_TO, NEWEST_CRITICAL, PATCH_NON_COMPLIANT, TABLES, TOP, TREND_DAYS,
 };
 
 use db::{on_pool, Pool};

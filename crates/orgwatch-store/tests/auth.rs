@@ -6,7 +6,7 @@
 
 use orgwatch_model::category::organization::Organization;
 use orgwatch_model::AccountId;
-use orgwatch_store::auth::{NewSession, NewUser, Role};
+use orgwatch_store::auth::{AdminChange, NewSession, NewToken, NewUser, Revoked, Role, TokenId};
 use orgwatch_store::{Access, Limits, PageFilter, Store};
 use orgwatch_test_support::{a360, on_both_backends, store::load_new};
 
@@ -340,4 +340,229 @@ on_both_backends!(store:
     sessions_end_by_age_idleness_password_change_and_removal,
     the_summary_holds_only_what_the_access_sees,
     an_ou_limit_sees_exactly_the_accounts_in_it_and_in_its_nested_ous,
+);
+
+fn token<'a>(user: orgwatch_store::auth::UserId, name: &'a str, hash: &'a str) -> NewToken<'a> {
+    NewToken {
+        user,
+        name,
+        prefix: "ow_0123abcd",
+        token_hash: hash,
+        now: 1_000,
+        expires_at: None,
+    }
+}
+
+async fn tokens_act_as_their_user_until_revoked_expired_or_removed(store: Store) {
+    let a = AccountId::parse("111111111111").unwrap();
+    let b = AccountId::parse("222222222222").unwrap();
+    let only = |acc| {
+        Access::Limited(Limits {
+            accounts: vec![acc],
+            ..Limits::default()
+        })
+    };
+    let v = store
+        .add_user(&viewer("v", &only(a)))
+        .await
+        .unwrap()
+        .unwrap();
+    let w = store
+        .add_user(&viewer("w", &Access::All))
+        .await
+        .unwrap()
+        .unwrap();
+    let t1 = store.create_token(&token(v, "ci", "h1")).await.unwrap();
+    let t2 = store
+        .create_token(&NewToken {
+            expires_at: Some(2_000),
+            ..token(v, "short", "h2")
+        })
+        .await
+        .unwrap();
+    let t3 = store
+        .create_token(&token(w, "grafana", "h3"))
+        .await
+        .unwrap();
+    assert!(t1 < t2 && t2 < t3, "ids in order of creation");
+
+    // A token is its user, with the scope stored now: narrowing the grant narrows it.
+    let found = store.token_user("h1", 1_500).await.unwrap().unwrap();
+    assert_eq!((found.token, found.user.id), (t1, v));
+    assert_eq!(found.user.access, only(a));
+    assert_eq!(found.last_used_at, None);
+    assert!(store
+        .grant("v", Role::Viewer, &only(b), 1_600)
+        .await
+        .unwrap());
+    let found = store.token_user("h1", 1_700).await.unwrap().unwrap();
+    assert_eq!(found.user.access, only(b));
+    assert!(store
+        .token_user("no such hash", 1_700)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Expiry: live up to the second before it.
+    assert!(store.token_user("h2", 1_999).await.unwrap().is_some());
+    assert!(store.token_user("h2", 2_000).await.unwrap().is_none());
+
+    // Uses are recorded forward only.
+    store.touch_token(t1, 1_800).await.unwrap();
+    store.touch_token(t1, 1_790).await.unwrap();
+    let listed = store.tokens(Some("v")).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![t1, t2]
+    );
+    assert_eq!(listed[0].last_used_at, Some(1_800));
+    assert_eq!(
+        (
+            listed[0].name.as_str(),
+            listed[0].prefix.as_str(),
+            listed[0].user_name.as_str()
+        ),
+        ("ci", "ow_0123abcd", "v")
+    );
+    assert!(listed[0].is_live(1_800));
+    assert!(!listed[1].is_live(2_000), "expired");
+    let all = store.tokens(None).await.unwrap();
+    assert_eq!(
+        all.iter().map(|t| t.user_name.as_str()).collect::<Vec<_>>(),
+        vec!["v", "v", "w"]
+    );
+    assert!(store.tokens(Some("nobody")).await.unwrap().is_empty());
+
+    // Revoked: kept and listed with its time, opening nothing.
+    assert_eq!(store.revoke_token(t1, 1_900).await.unwrap(), Revoked::Now);
+    assert_eq!(
+        store.revoke_token(t1, 1_950).await.unwrap(),
+        Revoked::Already(1_900)
+    );
+    assert_eq!(
+        store.revoke_token(TokenId(999_999), 1_950).await.unwrap(),
+        Revoked::NoSuchToken
+    );
+    assert!(store.token_user("h1", 1_901).await.unwrap().is_none());
+    let revoked = store.token(t1).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(1_900));
+    assert!(!revoked.is_live(1_901));
+
+    // Removing a user removes their tokens.
+    assert!(store.token_user("h3", 1_000).await.unwrap().is_some());
+    assert!(store.remove_user("w").await.unwrap());
+    assert!(store.token_user("h3", 1_000).await.unwrap().is_none());
+    assert!(store.token(t3).await.unwrap().is_none());
+    assert_eq!(store.tokens(None).await.unwrap().len(), 2);
+}
+
+async fn the_last_admin_is_neither_removed_nor_demoted(store: Store) {
+    let admin = |name| NewUser {
+        role: Role::Admin,
+        ..viewer(name, &Access::All)
+    };
+    store.add_user(&admin("a")).await.unwrap().unwrap();
+    store.add_user(&admin("b")).await.unwrap().unwrap();
+    store
+        .add_user(&viewer("v", &Access::All))
+        .await
+        .unwrap()
+        .unwrap();
+    let limited = Access::Limited(Limits {
+        accounts: vec![AccountId::parse("111111111111").unwrap()],
+        ..Limits::default()
+    });
+    // With two admins, one may go.
+    assert_eq!(
+        store
+            .grant_keeping_an_admin("a", Role::Viewer, &limited, 300)
+            .await
+            .unwrap(),
+        AdminChange::Done
+    );
+    let a = store.credentials("a").await.unwrap().unwrap().user;
+    assert_eq!((a.role, a.access), (Role::Viewer, limited.clone()));
+    // Then b is the last: neither demoted nor removed, and unchanged.
+    for change in [
+        store
+            .grant_keeping_an_admin("b", Role::Viewer, &Access::All, 300)
+            .await
+            .unwrap(),
+        store.remove_user_keeping_an_admin("b").await.unwrap(),
+    ] {
+        assert_eq!(change, AdminChange::LastAdmin);
+    }
+    assert_eq!(
+        store.credentials("b").await.unwrap().unwrap().user.role,
+        Role::Admin
+    );
+    // Regranting the last admin as admin, and changing viewers, is fine.
+    assert_eq!(
+        store
+            .grant_keeping_an_admin("b", Role::Admin, &Access::All, 300)
+            .await
+            .unwrap(),
+        AdminChange::Done
+    );
+    assert_eq!(
+        store.remove_user_keeping_an_admin("v").await.unwrap(),
+        AdminChange::Done
+    );
+    assert_eq!(
+        store.remove_user_keeping_an_admin("v").await.unwrap(),
+        AdminChange::NoSuchUser
+    );
+    assert_eq!(
+        store
+            .grant_keeping_an_admin("nobody", Role::Admin, &Access::All, 300)
+            .await
+            .unwrap(),
+        AdminChange::NoSuchUser
+    );
+    // A promoted viewer makes the old admin removable.
+    assert_eq!(
+        store
+            .grant_keeping_an_admin("a", Role::Admin, &Access::All, 400)
+            .await
+            .unwrap(),
+        AdminChange::Done
+    );
+    assert_eq!(
+        store.remove_user_keeping_an_admin("b").await.unwrap(),
+        AdminChange::Done
+    );
+    let names: Vec<String> = store
+        .user_summaries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.user.name)
+        .collect();
+    assert_eq!(names, vec!["a".to_owned()]);
+}
+
+async fn a_login_is_recorded_as_the_users_last(store: Store) {
+    let id = store
+        .add_user(&viewer("v", &Access::All))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = store.user_summaries().await.unwrap();
+    assert_eq!((before[0].created_at, before[0].last_login_at), (100, None));
+    store
+        .create_session(&session("s1", id, 5_000))
+        .await
+        .unwrap();
+    store
+        .create_session(&session("s2", id, 6_000))
+        .await
+        .unwrap();
+    let after = store.user_summaries().await.unwrap();
+    assert_eq!(after[0].last_login_at, Some(6_000));
+}
+
+on_both_backends!(store:
+    tokens_act_as_their_user_until_revoked_expired_or_removed,
+    the_last_admin_is_neither_removed_nor_demoted,
+    a_login_is_recorded_as_the_users_last,
 );

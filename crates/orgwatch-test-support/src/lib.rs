@@ -5,7 +5,10 @@
 //! - [`orgwatch!`] runs the binary of the calling test crate ([`cli`]);
 //! - [`a360`] and [`cloudtrail`] read the samples in `testdata/`;
 //! - [`fs`] builds and lists directory fixtures;
+//! - [`http`] speaks plain HTTP/1.1 to a running `serve` and logs in through its form;
 //! - [`moto`] runs an AWS API emulator (moto_server) for a test;
+//! - [`oidc`] runs an OpenID provider (the npm `oidc-provider`) for a test, and signs users in
+//!   at it;
 //! - [`store`] loads snapshot files and reads the schema's catalogue.
 //!
 //! PostgreSQL comes from `DATABASE_URL` (or `ORGWATCH_TEST_POSTGRES_URL`), as `scripts/test`
@@ -19,7 +22,10 @@ pub mod cli;
 pub mod cloudtrail;
 mod db;
 pub mod fs;
+pub mod history;
+pub mod http;
 pub mod moto;
+pub mod oidc;
 pub mod store;
 
 pub use db::{postgres_admin_url, TestDb};

@@ -177,21 +177,177 @@ impl Moto {
         target: &str,
         body: &str,
     ) -> Option<u16> {
+        self.json_request(account, region, service, target, "1.1", body)
+            .map(|(status, _)| status)
+    }
+
+    /// [`Moto::json_call`] in JSON protocol `version` (`1.0` for SQS, `1.1` for the others):
+    /// the status code and the body.
+    fn json_request(
+        &self,
+        account: &str,
+        region: &str,
+        service: &str,
+        target: &str,
+        version: &str,
+        body: &str,
+    ) -> Option<(u16, String)> {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, \
              SignedHeaders=host, Signature=0"
         );
-        self.raw(
+        let content_type = format!("application/x-amz-json-{version}");
+        self.request(
             "POST",
             "/",
             &[
                 ("x-moto-account-id", account),
                 ("X-Amz-Target", target),
-                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Type", &content_type),
                 ("Authorization", &auth),
             ],
             body,
         )
+    }
+}
+
+/// The region the S3 and SQS helpers work in.
+pub const REGION: &str = "us-east-1";
+
+impl Moto {
+    /// A JSON-protocol call (`application/x-amz-json-1.0`, as SQS speaks it) in moto's
+    /// default account and [`REGION`]; panics unless it answers 200. The answer, parsed.
+    pub fn json(&self, service: &str, target: &str, body: &serde_json::Value) -> serde_json::Value {
+        let (status, answer) = self
+            .json_request(
+                MANAGEMENT,
+                REGION,
+                service,
+                target,
+                "1.0",
+                &body.to_string(),
+            )
+            .unwrap_or_else(|| panic!("{target}: no answer"));
+        assert_eq!(status, 200, "{target}: {answer}");
+        serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Creates an SQS queue with `attributes` (strings, as SQS takes them); its URL.
+    pub fn create_queue(&self, name: &str, attributes: serde_json::Value) -> String {
+        let answer = self.json(
+            "sqs",
+            "AmazonSQS.CreateQueue",
+            &serde_json::json!({ "QueueName": name, "Attributes": attributes }),
+        );
+        answer["QueueUrl"].as_str().unwrap().to_owned()
+    }
+
+    /// The ARN of the queue `name` in moto's default account and [`REGION`].
+    pub fn queue_arn(name: &str) -> String {
+        format!("arn:aws:sqs:{REGION}:{MANAGEMENT}:{name}")
+    }
+
+    /// A queue's messages: (visible, in flight).
+    pub fn queue_depth(&self, url: &str) -> (u64, u64) {
+        let answer = self.json(
+            "sqs",
+            "AmazonSQS.GetQueueAttributes",
+            &serde_json::json!({
+                "QueueUrl": url,
+                "AttributeNames": ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            }),
+        );
+        let n = |k: &str| answer["Attributes"][k].as_str().unwrap().parse().unwrap();
+        (
+            n("ApproximateNumberOfMessages"),
+            n("ApproximateNumberOfMessagesNotVisible"),
+        )
+    }
+
+    /// Sends `body` to a queue.
+    pub fn send_message(&self, url: &str, body: &str) {
+        self.json(
+            "sqs",
+            "AmazonSQS.SendMessage",
+            &serde_json::json!({ "QueueUrl": url, "MessageBody": body }),
+        );
+    }
+
+    /// Receives up to 10 messages of a queue, making them invisible for `visibility` seconds:
+    /// each as (body, its `orgwatch-reason` attribute).
+    pub fn receive(&self, url: &str, visibility: u32) -> Vec<(String, Option<String>)> {
+        let answer = self.json(
+            "sqs",
+            "AmazonSQS.ReceiveMessage",
+            &serde_json::json!({
+                "QueueUrl": url,
+                "MaxNumberOfMessages": 10,
+                "VisibilityTimeout": visibility,
+                "MessageAttributeNames": ["All"],
+            }),
+        );
+        answer["Messages"]
+            .as_array()
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| {
+                        let reason = m["MessageAttributes"]["orgwatch-reason"]["StringValue"]
+                            .as_str()
+                            .map(str::to_owned);
+                        (m["Body"].as_str().unwrap_or_default().to_owned(), reason)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Has S3 notify the queue `queue_arn` of every object created in `bucket` under `prefix`.
+    pub fn notify_queue(&self, bucket: &str, queue_arn: &str, prefix: &str) {
+        let xml = format!(
+            "<NotificationConfiguration><QueueConfiguration><Id>orgwatch</Id>\
+             <Queue>{queue_arn}</Queue><Event>s3:ObjectCreated:*</Event>\
+             <Filter><S3Key><FilterRule><Name>prefix</Name><Value>{prefix}</Value></FilterRule>\
+             </S3Key></Filter></QueueConfiguration></NotificationConfiguration>"
+        );
+        let status = self.raw(
+            "PUT",
+            &format!("/{bucket}?notification"),
+            &[("x-moto-account-id", MANAGEMENT)],
+            &xml,
+        );
+        assert_eq!(status, Some(200), "notifications of {bucket}");
+    }
+
+    /// Creates a KMS key in [`REGION`]; its id.
+    pub fn create_kms_key(&self) -> String {
+        let (status, answer) = self
+            .json_request(
+                MANAGEMENT,
+                REGION,
+                "kms",
+                "TrentService.CreateKey",
+                "1.1",
+                r#"{"Description": "orgwatch snapshots"}"#,
+            )
+            .unwrap();
+        assert_eq!(status, 200, "{answer}");
+        let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
+    }
+
+    /// The environment that points the AWS SDK (of the binary, or of a test) at this moto and
+    /// at nothing of the machine's own AWS set-up.
+    pub fn sdk_env(&self) -> Vec<(&'static str, String)> {
+        let none = std::env::temp_dir().join("orgwatch-no-aws-config");
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_REGION", REGION.to_owned()),
+            ("AWS_CONFIG_FILE", none.display().to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", none.display().to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
     }
 }
 

@@ -5,10 +5,12 @@
 //!
 //! Every figure is the store's `activity_report` for the caller's access and the page's
 //! filter (in the SQL); a stream computes each message with its own connection's access.
+//! Requests for the same view while the stored activity is unchanged share one computation
+//! (`shared`).
 
 use crate::query::PageQuery;
 use crate::session::CurrentUser;
-use crate::table::{num, text, Cell, Row, Table};
+use crate::table::{flag, num, text, Cell, Row, Table};
 use crate::{report, AppState, WebError};
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -21,6 +23,7 @@ use orgwatch_model::Timestamp;
 use orgwatch_store::{Access, ActivityReport, Cursor, EventFilter, RecentEvent, TopItem, MAX_PAGE};
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one stream lasts before the browser reconnects (and the session and the user's
@@ -128,7 +131,7 @@ fn tables(r: &ActivityReport, why: Option<&str>) -> Vec<Table> {
             num("calls", "Calls"),
             num("errors", "Errors"),
             num("score", "Anomaly score"),
-            text("alarm", "Alarm"),
+            flag("alarm", "Alarm"),
         ],
         rows: r
             .calls
@@ -370,8 +373,12 @@ async fn read(
     state: &AppState,
     access: &Access,
     q: &PageQuery,
-) -> Result<ActivityReport, WebError> {
-    Ok(state.store().activity_report(access, &q.filter).await?)
+) -> Result<Arc<ActivityReport>, WebError> {
+    state
+        .activity_reports()
+        .get(state.store(), access, &q.filter)
+        .await
+        .map_err(WebError::Shared)
 }
 
 /// The whole document with its tables, as the API and the stream send it.
@@ -391,8 +398,17 @@ async fn full_document(
     Ok(doc)
 }
 
-/// `GET /api/activity`: the figures, charts and every table as JSON, or one table as CSV
-/// (`format=csv&table=ID`).
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    tables(&ActivityReport::default(), None)
+}
+
+/// `GET /api/activity`: the figures, charts and a page of every table as JSON, or one table
+/// as CSV (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/activity", operation_id = "activity", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Activity page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -400,10 +416,10 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     report::sort(&mut tables(&ActivityReport::default(), None), &q)?;
-    if q.csv {
-        return csv_of(&state, &user, &q).await;
-    }
-    Ok(Json(full_document(&state, &user.user.access, &q).await?).into_response())
+    let access = &user.user.access;
+    let r = read(&state, access, &q).await?;
+    let (doc, t) = document(&r, access, &q);
+    report::respond("activity", &q, t, doc, false)
 }
 
 async fn csv_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Response, WebError> {
@@ -413,6 +429,9 @@ async fn csv_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<R
 }
 
 /// `GET /api/activity.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/activity.csv", operation_id = "activity_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Activity page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -518,6 +537,11 @@ pub(crate) async fn page(
 /// document (a client that reconnects gets the current state); then one each time events
 /// are stored, computed for this connection's access and filter. Keep-alive comments every
 /// [`KEEP_ALIVE`]; the stream ends after [`STREAM_LIFETIME`] and the browser reconnects.
+#[utoipa::path(get, path = "/api/activity/stream", operation_id = "activity_stream",
+    tag = "pages", params(crate::openapi::Filter, crate::openapi::Sort),
+    responses((status = 200, description = "Server-sent events: `summary` messages, each the \
+        whole `/api/activity` document with every table whole (not paged); `failed` when one \
+        cannot be read. Ends after 5 minutes.", content_type = "text/event-stream", body = String)))]
 pub(crate) async fn stream(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -574,13 +598,21 @@ fn parse_events_query(raw: Option<&str>) -> Result<EventsQuery, WebError> {
     let mut after = None;
     let mut limit = DEFAULT_PAGE;
     let epoch = |k: &str, v: &str| -> Result<Timestamp, WebError> {
-        v.parse::<i64>()
-            .ok()
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse::<i64>().ok())
+            .flatten()
             .and_then(|s| from_epoch_s(s).ok())
             .ok_or_else(|| WebError::BadRequest(format!("{k}={v:?} is not a time (epoch seconds)")))
     };
     for (k, v) in pairs {
         if v.is_empty() {
+            // Links set these: empty is a mistake. (An empty text filter is no filter.)
+            if matches!(k.as_str(), "since" | "until" | "after" | "cursor" | "limit") {
+                return Err(WebError::BadRequest(format!(
+                    "{k}= is empty: give a value or leave {k} out"
+                )));
+            }
             continue;
         }
         match k.as_str() {
@@ -591,16 +623,19 @@ fn parse_events_query(raw: Option<&str>) -> Result<EventsQuery, WebError> {
             "error_code" => filter.error_code = Some(v),
             "since" => filter.since = Some(epoch(&k, &v)?),
             "until" => filter.until = Some(epoch(&k, &v)?),
-            "after" => {
+            // `cursor` as every API calls it; `after` as the drill-down's links did.
+            "after" | "cursor" => {
                 after = Some(
                     v.parse::<Cursor>()
-                        .map_err(|e| WebError::BadRequest(format!("after: {e}")))?,
+                        .map_err(|e| WebError::BadRequest(format!("{k}: {e}")))?,
                 )
             }
             "limit" => {
                 limit = v
-                    .parse::<u32>()
-                    .ok()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| v.parse::<u32>().ok())
+                    .flatten()
                     .filter(|n| (1..=MAX_PAGE).contains(n))
                     .ok_or_else(|| {
                         WebError::BadRequest(format!("limit={v:?}: use 1 to {MAX_PAGE}"))
@@ -628,30 +663,64 @@ fn parse_events_query(raw: Option<&str>) -> Result<EventsQuery, WebError> {
     })
 }
 
-fn event_json(e: &RecentEvent) -> Value {
-    json!({
-        "time": rfc3339(e.time),
-        "account": e.account,
-        "event_id": e.event_id,
-        "region": e.region,
-        "service": e.service,
-        "api": e.api,
-        "principal": e.principal,
-        "principal_type": e.principal_type,
-        "source_ip": e.source_ip,
-        "user_agent_family": e.user_agent_family,
-        "error_code": e.error_code,
-        "read_only": e.read_only,
-        "event_type": e.event_type,
-    })
+/// One recent event, as `/api/activity/events` lists it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct EventJson {
+    /// When (RFC 3339, UTC).
+    time: String,
+    /// The account (12 digits).
+    account: String,
+    event_id: String,
+    region: String,
+    /// The service (`ec2.amazonaws.com`).
+    service: String,
+    /// The API (`RunInstances`).
+    api: String,
+    principal: String,
+    principal_type: String,
+    source_ip: Option<String>,
+    user_agent_family: String,
+    /// None when the call succeeded.
+    error_code: Option<String>,
+    read_only: Option<bool>,
+    event_type: Option<String>,
+}
+
+/// A page of recent events.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct EventsJson {
+    /// The events, newest first.
+    events: Vec<EventJson>,
+    /// The next page's `cursor`; null on the last page.
+    next_cursor: Option<String>,
+    /// The next page's URL (this query with `cursor` set); null on the last page.
+    next_url: Option<String>,
+}
+
+fn event_json(e: &RecentEvent) -> EventJson {
+    EventJson {
+        time: rfc3339(e.time),
+        account: e.account.clone(),
+        event_id: e.event_id.clone(),
+        region: e.region.clone(),
+        service: e.service.clone(),
+        api: e.api.clone(),
+        principal: e.principal.clone(),
+        principal_type: e.principal_type.clone(),
+        source_ip: e.source_ip.clone(),
+        user_agent_family: e.user_agent_family.clone(),
+        error_code: e.error_code.clone(),
+        read_only: e.read_only,
+        event_type: e.event_type.clone(),
+    }
 }
 
 /// The query string of the next page: this one's, with `after` replaced.
 fn next_query(raw: Option<&str>, cursor: &Cursor) -> String {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-    pairs.retain(|(k, _)| k != "after");
-    pairs.push(("after".to_owned(), cursor.to_string()));
+    pairs.retain(|(k, _)| k != "after" && k != "cursor");
+    pairs.push(("cursor".to_owned(), cursor.to_string()));
     serde_urlencoded::to_string(&pairs).unwrap_or_default()
 }
 
@@ -667,13 +736,20 @@ async fn events_of(
 }
 
 /// `GET /api/activity/events`: the matching recent events, newest first, a page at a time
-/// (`limit`, default 100, at most 1000; `after` = the previous page's `next`).
+/// (`limit`, default 100, at most 1000; `cursor` = the previous page's `next_cursor`).
+#[utoipa::path(get, path = "/api/activity/events", operation_id = "activity_events",
+    tag = "pages", params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Events),
+    responses((status = 200, description = "The matching recent events, newest first, a page at \
+        a time (JSON), or this page of them as CSV (`format=csv` or `table=events`)",
+        body = EventsJson)))]
 pub(crate) async fn events_api(
     State(state): State<AppState>,
     user: CurrentUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q = parse_events_query(raw.as_deref())?;
+    // The sort orders the CSV (the JSON is newest first); a bad one is a 400 either way.
+    report::sort(&mut [events_table(&[])], &q.page)?;
     let page = events_of(&state, &user.user.access, &q).await?;
     if q.page.csv || q.page.table.is_some() {
         // This page of events as CSV (`table=events`), in the order asked.
@@ -689,11 +765,11 @@ pub(crate) async fn events_api(
         .next
         .as_ref()
         .map(|c| format!("/api/activity/events?{}", next_query(raw.as_deref(), c)));
-    Ok(Json(json!({
-        "events": page.items.iter().map(event_json).collect::<Vec<_>>(),
-        "next": page.next.as_ref().map(ToString::to_string),
-        "next_url": next_url,
-    }))
+    Ok(Json(EventsJson {
+        events: page.items.iter().map(event_json).collect(),
+        next_cursor: page.next.as_ref().map(ToString::to_string),
+        next_url,
+    })
     .into_response())
 }
 
@@ -710,6 +786,11 @@ struct EventsPage<'a> {
     csv_path: &'static str,
     next: Option<String>,
     back: String,
+}
+
+/// The drill-down's table with no row, for the OpenAPI document.
+pub(crate) fn events_shape() -> Table {
+    events_table(&[])
 }
 
 fn events_table(items: &[RecentEvent]) -> Table {
@@ -838,6 +919,9 @@ mod tests {
             ("since=yesterday", "since=\"yesterday\""),
             ("limit=0", "limit=\"0\""),
             ("limit=1001", "limit=\"1001\""),
+            ("limit=%2B5", "limit=\"+5\""),
+            ("since=", "since= is empty"),
+            ("until=%2B1", "until=\"+1\""),
             ("after=nonsense", "after:"),
             ("account=12", "account=\"12\""),
         ] {

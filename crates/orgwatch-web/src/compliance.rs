@@ -2,6 +2,7 @@
 //! and `GET /api/compliance.csv`: the store's `compliance_report` for the caller's access and
 //! the page's filter, as of the range's last day.
 
+use crate::changes::{self, Topic};
 use crate::cost::why_empty;
 use crate::query::PageQuery;
 use crate::report::{self, Figure, PageParts};
@@ -419,8 +420,19 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    let mut t = tables(&ComplianceReport::default());
+    t.extend(changes::shapes(Topic::Compliance));
+    t
+}
+
 /// `GET /api/compliance`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/compliance", operation_id = "compliance", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Compliance page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -428,10 +440,22 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("compliance", &q, tables(&r), document(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Compliance, &ch));
+    report::respond(
+        "compliance",
+        &q,
+        t,
+        changes::annotate(document(&r), &ch),
+        false,
+    )
 }
 
 /// `GET /api/compliance.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/compliance.csv", operation_id = "compliance_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Compliance page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -439,7 +463,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("compliance", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Compliance, &ch));
+    report::respond("compliance", &q, t, Value::Null, true)
 }
 
 /// `GET /compliance`: the Compliance page.
@@ -450,6 +477,7 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Compliance).await?;
     let parts = PageParts {
         current: "compliance",
         path: "/compliance",
@@ -460,5 +488,7 @@ pub(crate) async fn page(
         no_account: r.accounts.is_empty(),
         figures: figures(&r),
     };
-    report::render(&user, &q, parts, tables(&r))
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Compliance, &ch));
+    report::render_with_changes(&user, &q, parts, t, changes::section(&ch))
 }

@@ -2,6 +2,7 @@
 //! `GET /api/cost.csv`: the store's `cost_report` for the caller's access and the page's
 //! filter.
 
+use crate::changes::{self, Topic};
 use crate::query::{FilterForm, PageQuery};
 use crate::report;
 use crate::session::CurrentUser;
@@ -366,8 +367,19 @@ async fn read(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Cos
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    let mut t = tables(&CostReport::default());
+    t.extend(changes::shapes(Topic::Cost));
+    t
+}
+
 /// `GET /api/cost`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/cost", operation_id = "cost", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Cost page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -375,10 +387,16 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("cost", &q, tables(&r), figures(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Cost, &ch));
+    report::respond("cost", &q, t, changes::annotate(figures(&r), &ch), false)
 }
 
 /// `GET /api/cost.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/cost.csv", operation_id = "cost_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Cost page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -386,7 +404,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("cost", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Cost, &ch));
+    report::respond("cost", &q, t, Value::Null, true)
 }
 
 #[derive(Template)]
@@ -414,6 +435,7 @@ struct CostPage<'a> {
     forecast: String,
     forecast_note: String,
     tables: Vec<TableView>,
+    changes: Option<changes::Section>,
 }
 
 /// `GET /cost`: the Cost page.
@@ -424,7 +446,9 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Cost).await?;
     let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Cost, &ch));
     report::sort(&mut t, &q)?;
     let query = q.filter_query();
     let span = |(a, b): (time::Date, time::Date)| format!("{} – {}", day(a), day(b));
@@ -479,6 +503,7 @@ pub(crate) async fn page(
             )
         },
         tables: t.iter().map(|t| t.view(&query, q.sort_of(t.id))).collect(),
+        changes: changes::section(&ch),
     }
     .render()?;
     Ok(Html(page))

@@ -11,9 +11,15 @@ pub enum WebError {
     /// A query parameter the app cannot use; the message names it.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A cursor of a table that changed since it was issued (409): start again without it.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] orgwatch_store::StoreError),
+    /// The store failed computing a result that several requests shared.
+    #[error("store: {0}")]
+    Shared(std::sync::Arc<orgwatch_store::StoreError>),
     /// A template failed to render.
     #[error("template: {0}")]
     Template(#[from] askama::Error),
@@ -24,8 +30,14 @@ pub enum WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if let WebError::BadRequest(why) = self {
-            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+        match self {
+            WebError::BadRequest(why) => {
+                return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
+            }
+            WebError::Conflict(why) => {
+                return (StatusCode::CONFLICT, format!("{why}\n")).into_response()
+            }
+            _ => {}
         }
         tracing::error!(error = %self, "request failed");
         (

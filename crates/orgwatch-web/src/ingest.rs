@@ -276,8 +276,17 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    tables(&IngestReport::default())
+}
+
 /// `GET /api/ingest`: the figures and every table as JSON (the ledger's newest
 /// [`LEDGER_ROWS`]), or one table as CSV (`format=csv&table=ID`, the whole ledger).
+#[utoipa::path(get, path = "/api/ingest", operation_id = "ingest", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Ingest status page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -296,6 +305,9 @@ pub(crate) async fn api(
 }
 
 /// `GET /api/ingest.csv?table=ID`: one table as CSV (the whole ledger).
+#[utoipa::path(get, path = "/api/ingest.csv", operation_id = "ingest_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Ingest status page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -2,11 +2,12 @@
 //! and `GET /api/inventory.csv`: the store's `inventory_report` for the caller's access and
 //! the page's filter, as of the range's last day.
 
+use crate::changes::{self, Topic};
 use crate::compliance::{instant, why};
 use crate::query::PageQuery;
 use crate::report::{self, Figure, PageParts};
 use crate::session::CurrentUser;
-use crate::table::{num, text, Cell, Row, Table};
+use crate::table::{flag, num, text, Cell, Row, Table};
 use crate::{AppState, WebError};
 use axum::extract::{RawQuery, State};
 use axum::response::{Html, Response};
@@ -123,7 +124,7 @@ fn tables(r: &InventoryReport) -> Vec<Table> {
             text("computer_name", "Computer name"),
             text("platform", "Platform"),
             text("agent_version", "Agent"),
-            text("latest_agent", "Latest agent"),
+            flag("latest_agent", "Latest agent"),
             text("ping_status", "Ping"),
             text("last_ping", "Last ping"),
             text("association_status", "Association"),
@@ -357,8 +358,19 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    let mut t = tables(&InventoryReport::default());
+    t.extend(changes::shapes(Topic::Inventory));
+    t
+}
+
 /// `GET /api/inventory`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/inventory", operation_id = "inventory", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Inventory page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -366,10 +378,22 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("inventory", &q, tables(&r), document(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Inventory, &ch));
+    report::respond(
+        "inventory",
+        &q,
+        t,
+        changes::annotate(document(&r), &ch),
+        false,
+    )
 }
 
 /// `GET /api/inventory.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/inventory.csv", operation_id = "inventory_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Inventory page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -377,7 +401,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("inventory", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Inventory, &ch));
+    report::respond("inventory", &q, t, Value::Null, true)
 }
 
 /// `GET /inventory`: the Inventory page.
@@ -398,5 +425,8 @@ pub(crate) async fn page(
         no_account: r.accounts.is_empty(),
         figures: figures(&r),
     };
-    report::render(&user, &q, parts, tables(&r))
+    let ch = changes::read(&state, &user, &q, Topic::Inventory).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Inventory, &ch));
+    report::render_with_changes(&user, &q, parts, t, changes::section(&ch))
 }

@@ -9,7 +9,10 @@
 //!   ([`serve_metrics`]): request counts and latencies by route template, and figures read
 //!   from the store at scrape time; never on the app's router.
 //! - [`password`] hashes and checks passwords (argon2id); [`session`] is the session layer,
-//!   CSRF check and the [`CurrentUser`] extractor; [`limit`] the login rate limits.
+//!   CSRF check and the [`CurrentUser`] extractor; [`tokens`] makes API tokens and lets
+//!   `Authorization: Bearer` call the JSON API as the token's user; [`limit`] the login rate
+//!   limits;
+//!   [`oidc`] single sign-on with OpenID Connect (`/login/oidc`, its callback).
 //!
 //! Pages: Overview (`/`), Cost (`/cost`), Security (`/security`), Compliance
 //! (`/compliance`), Inventory (`/inventory`), Operations (`/operations`) and the live
@@ -17,7 +20,8 @@
 //! `/api/activity/stream`, woken by an [`ActivitySignal`] and by [`live`]'s watch of the
 //! database), each with its JSON API (`/api/overview`, `/api/cost`, …) and, but for the
 //! Overview, every table as CSV (`/api/cost.csv?table=ID`); the filter and sort are query
-//! parameters (`query.rs`). Charts are drawn by the vendored Apache ECharts
+//! parameters (`query.rs`). Admins also have Users & tokens (`/admin/users`,
+//! `/api/admin/users`). Charts are drawn by the vendored Apache ECharts
 //! (`vendor/echarts/`) from `static/app.js`: no inline script.
 //!
 //! Every page and `/api/*` route requires a session except the public ones (`/login`,
@@ -28,7 +32,10 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod activity;
+mod admin;
 mod assets;
+mod baseline;
+mod changes;
 mod compliance;
 mod cost;
 mod error;
@@ -39,6 +46,8 @@ pub mod limit;
 pub mod live;
 mod login;
 mod metrics;
+pub mod oidc;
+mod openapi;
 mod operations;
 mod overview;
 pub mod password;
@@ -48,12 +57,17 @@ mod report;
 mod routes;
 mod security;
 pub mod session;
+mod shared;
 mod table;
+pub mod tokens;
 
+pub use admin::{describe as describe_access, token_name_problem, MAX_EXPIRY_DAYS};
 pub use assets::ECHARTS_VERSION;
 pub use error::WebError;
 pub use live::ActivitySignal;
 pub use metrics::{METRICS_PATH, UNMATCHED};
+pub use openapi::OPENAPI_PATH;
+pub use report::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use routes::{routes, Guard, RouteInfo, ECHARTS_PATH, PUBLIC_PATHS};
 pub use session::{CurrentUser, SecureCookies, SessionConfig};
 
@@ -81,6 +95,11 @@ pub struct WebConfig {
     pub session: SessionConfig,
     /// Login rate limits.
     pub limits: limit::LoginLimits,
+    /// Bytes of the load bench's baseline, `GET /bench/static/{bytes}` (0: no such route).
+    /// Only `bench/web` sets it, through a hidden `serve` option.
+    pub bench_static_bytes: usize,
+    /// Single sign-on, if configured ([`oidc::Oidc::discover`]).
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 /// What every handler shares: the store, the configuration, the rate limiters, the clock.
@@ -100,6 +119,10 @@ struct Inner {
     stopping: CancellationToken,
     /// Request counts and latencies, read by the metrics listener.
     http: metrics::HttpMetrics,
+    /// The load bench's baseline body (empty unless configured).
+    bench: axum::body::Bytes,
+    /// Activity reports shared by the requests that want the same one at once.
+    activity: shared::ActivityReports,
 }
 
 impl AppState {
@@ -119,12 +142,14 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 limiter: limit::LoginLimiter::new(&config.limits),
+                bench: baseline::buffer(config.bench_static_bytes),
                 store,
                 config,
                 clock,
                 signal,
                 stopping: CancellationToken::new(),
                 http: metrics::HttpMetrics::new(),
+                activity: shared::ActivityReports::default(),
             }),
         }
     }
@@ -143,6 +168,10 @@ impl AppState {
         &self.inner.config
     }
 
+    pub(crate) fn bench_buffer(&self) -> &axum::body::Bytes {
+        &self.inner.bench
+    }
+
     pub(crate) fn limiter(&self) -> &limit::LoginLimiter {
         &self.inner.limiter
     }
@@ -153,6 +182,10 @@ impl AppState {
 
     pub(crate) fn http_metrics(&self) -> &metrics::HttpMetrics {
         &self.inner.http
+    }
+
+    pub(crate) fn activity_reports(&self) -> &shared::ActivityReports {
+        &self.inner.activity
     }
 
     pub(crate) fn now(&self) -> i64 {

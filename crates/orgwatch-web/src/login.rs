@@ -6,10 +6,10 @@ use crate::session::{self, ClientIp, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COO
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use orgwatch_store::auth::NewSession;
+use orgwatch_store::auth::{NewSession, User};
 use std::time::Duration;
 
 /// The login form's token lives this long.
@@ -21,6 +21,8 @@ struct LoginPage<'a> {
     csrf_token: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    /// Single sign-on is configured: the page offers it beside the form.
+    sso: bool,
 }
 
 /// The form a login posts.
@@ -44,6 +46,7 @@ fn login_page(
         csrf_token: &token,
         username,
         error,
+        sso: state.config().oidc.is_some(),
     }
     .render()?;
     let cookie = session::set_cookie(
@@ -114,23 +117,8 @@ pub(crate) async fn submit(
             );
         }
     };
-    // A session id the browser brought is never promoted: it is deleted, and a new one made.
-    if let Some(old) = session::cookie_value(&headers, SESSION_COOKIE) {
-        state.store().delete_session(&session::digest(&old)).await?;
-    }
-    let id = session::token();
-    let csrf_token = session::token();
-    state
-        .store()
-        .create_session(&NewSession {
-            id_hash: &session::digest(&id),
-            user: user.id,
-            csrf_token: &csrf_token,
-            now: state.now(),
-        })
-        .await?;
+    let set = new_session(&state, &headers, &user).await?;
     tracing::info!(user = %user.name, "logged in");
-    let set = session::set_cookie(&state, &headers, SESSION_COOKIE, &id, "/", None);
     let clear = session::set_cookie(
         &state,
         &headers,
@@ -147,12 +135,45 @@ pub(crate) async fn submit(
         .into_response())
 }
 
+/// Starts a session for `user` (a password or single sign-on login) under a new id, and
+/// deletes the one the browser brought: a session id is never promoted. The `Set-Cookie` of
+/// the new one.
+pub(crate) async fn new_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+) -> Result<HeaderValue, WebError> {
+    if let Some(old) = session::cookie_value(headers, SESSION_COOKIE) {
+        state.store().delete_session(&session::digest(&old)).await?;
+    }
+    let id = session::token();
+    let csrf_token = session::token();
+    state
+        .store()
+        .create_session(&NewSession {
+            id_hash: &session::digest(&id),
+            user: user.id,
+            csrf_token: &csrf_token,
+            now: state.now(),
+        })
+        .await?;
+    Ok(session::set_cookie(
+        state,
+        headers,
+        SESSION_COOKIE,
+        &id,
+        "/",
+        None,
+    ))
+}
+
 /// The user name to fill the form with again (bounded: it is echoed into the page).
 fn echoed_name(name: &str) -> String {
     name.chars().take(64).collect()
 }
 
-/// `POST /logout`: deletes the session on the server and the cookie in the browser.
+/// `POST /logout`: deletes the session on the server and the cookie in the browser; a
+/// single sign-on user goes on to the provider's logout, if it has one.
 pub(crate) async fn logout(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -170,5 +191,6 @@ pub(crate) async fn logout(
         "/",
         Some(Duration::ZERO),
     );
-    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+    let next = crate::oidc::after_logout(&state, &user.user).await?;
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to(&next)).into_response())
 }

@@ -378,8 +378,17 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    tables(&OperationsReport::default())
+}
+
 /// `GET /api/operations`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/operations", operation_id = "operations", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Operations page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -397,6 +406,9 @@ pub(crate) async fn api(
 }
 
 /// `GET /api/operations.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/operations.csv", operation_id = "operations_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Operations page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,

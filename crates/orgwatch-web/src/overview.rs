@@ -1,19 +1,23 @@
 //! The Overview page and `GET /api/overview`: the store's `org_summary` for the caller's
 //! access, per account and for the organisation.
 
+use crate::changes::{self, Count, Section};
+use crate::query::PageQuery;
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Html;
 use axum::Json;
 use orgwatch_model::Day;
 use orgwatch_store::{Access, AccountSummary, OpenFindings, OrgSummary};
+use orgwatch_store::{ChangeKinds, ChangesReport, PageFilter};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use time::Date;
 
 /// The overview as JSON: the same figures as the page, unformatted.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OverviewJson {
     /// The latest complete day with cost (`YYYY-MM-DD`), or null without daily cost.
     pub day: Option<String>,
@@ -25,10 +29,59 @@ pub struct OverviewJson {
     pub totals: TotalsJson,
     /// One object per account the caller sees, by account id.
     pub accounts: Vec<AccountJson>,
+    /// What changed between the range's first and last day (null: no daily file).
+    pub changes: Option<ChangesJson>,
+}
+
+/// The counts of each kind of change between two days.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChangesJson {
+    /// First day compared (`YYYY-MM-DD`).
+    pub from: String,
+    /// Last day compared.
+    pub to: String,
+    /// Changes of each kind (`new_findings`, `resolved_findings`, `accounts_fell_out`,
+    /// `accounts_came_back`, `cost_movers`, `certificates_newly_expiring`, `new_instances`,
+    /// `removed_instances`, `new_accounts`).
+    pub counts: BTreeMap<String, usize>,
+}
+
+impl ChangesJson {
+    /// The counts of `r` (`None`: no range, no daily file).
+    fn of(r: &ChangesReport) -> Option<ChangesJson> {
+        let range = r.range?;
+        Some(ChangesJson {
+            from: day(range.from),
+            to: day(range.to),
+            counts: changes::counts(r)
+                .into_iter()
+                .map(|c| (c.id.replace('-', "_"), c.count))
+                .collect(),
+        })
+    }
+}
+
+/// The changes the Overview counts: every account the caller sees, over the query's
+/// `from` and `to` (else the default range); a bad range is a 400 that names it.
+async fn read_changes(
+    state: &AppState,
+    user: &CurrentUser,
+    raw: Option<&str>,
+) -> Result<ChangesReport, WebError> {
+    let q = PageQuery::parse(raw)?;
+    let filter = PageFilter {
+        from: q.filter.from,
+        to: q.filter.to,
+        ..PageFilter::default()
+    };
+    Ok(state
+        .store()
+        .changes_report(&user.user.access, &filter, ChangeKinds::ALL)
+        .await?)
 }
 
 /// Organisation totals.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TotalsJson {
     /// Accounts.
     pub accounts: usize,
@@ -43,7 +96,7 @@ pub struct TotalsJson {
 }
 
 /// Open findings by severity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FindingsJson {
     /// CRITICAL.
     pub critical: i64,
@@ -58,7 +111,7 @@ pub struct FindingsJson {
 }
 
 /// One account.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountJson {
     /// 12-digit id.
     pub account_id: String,
@@ -99,6 +152,7 @@ fn findings(f: OpenFindings) -> FindingsJson {
 }
 
 impl From<&OrgSummary> for OverviewJson {
+    /// The figures, without changes.
     fn from(org: &OrgSummary) -> OverviewJson {
         OverviewJson {
             day: org.day.map(day),
@@ -128,17 +182,31 @@ impl From<&OrgSummary> for OverviewJson {
                     last_loaded_run: a.last_loaded_run.map(day),
                 })
                 .collect(),
+            changes: None,
         }
     }
 }
 
-/// `GET /api/overview`.
+/// `GET /api/overview` (`from`, `to`: the days whose changes it counts).
+#[utoipa::path(get, path = "/api/overview", operation_id = "overview", tag = "pages",
+    params(
+        ("from" = Option<String>, Query, description = "First day whose changes are counted \
+            (`YYYY-MM-DD`; empty: 29 days before `to`)"),
+        ("to" = Option<String>, Query, description = "Last day (`YYYY-MM-DD`; empty: the \
+            latest day with a daily file), not before `from`"),
+    ),
+    responses((status = 200, description = "The Overview: every account of the caller's access \
+        with its cost, open findings, compliance and health", body = OverviewJson)))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<OverviewJson>, WebError> {
+    let ch = read_changes(&state, &user, raw.as_deref()).await?;
     let org = state.store().org_summary(&user.user.access).await?;
-    Ok(Json(OverviewJson::from(&org)))
+    let mut json = OverviewJson::from(&org);
+    json.changes = ChangesJson::of(&ch);
+    Ok(Json(json))
 }
 
 /// One account's line, formatted for the page.
@@ -212,6 +280,8 @@ struct OverviewPage<'a> {
     total_change: String,
     total_findings: OpenFindings,
     rows: Vec<Row>,
+    changes: Option<Section>,
+    change_counts: Vec<Count>,
 }
 
 /// Why a page has no account: none loaded, none in the caller's access, or (when
@@ -241,11 +311,13 @@ pub(crate) fn empty_reason(access: &Access, filtered: bool) -> String {
     }
 }
 
-/// `GET /`: the Overview page.
+/// `GET /`: the Overview page (`from`, `to`: the days whose changes it counts).
 pub(crate) async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
+    RawQuery(raw): RawQuery,
 ) -> Result<Html<String>, WebError> {
+    let ch = read_changes(&state, &user, raw.as_deref()).await?;
     let org = state.store().org_summary(&user.user.access).await?;
     let span = |r: Option<(Date, Date)>| {
         r.map_or_else(String::new, |(a, b)| format!("{} – {}", day(a), day(b)))
@@ -272,6 +344,8 @@ pub(crate) async fn page(
         total_change: change(org.month_to_date_cost(), org.previous_month_to_date_cost()),
         total_findings: org.open_findings(),
         rows: org.accounts.iter().map(Row::from).collect(),
+        changes: changes::section(&ch),
+        change_counts: changes::counts(&ch),
     }
     .render()?;
     Ok(Html(page))

@@ -2,11 +2,12 @@
 //! `GET /api/security.csv`: the store's `security_report` for the caller's access and the
 //! page's filter, as of the range's last day.
 
+use crate::changes::{self, Topic};
 use crate::cost::why_empty;
 use crate::query::{FilterForm, PageQuery};
 use crate::report;
 use crate::session::CurrentUser;
-use crate::table::{num, text, Cell, Row, Table, TableView};
+use crate::table::{flag, num, text, Cell, Row, Table, TableView};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -368,7 +369,7 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
             num("rules", "Rules"),
             num("non_compliant_rules", "Non-compliant rules"),
             num("associated_resources", "Resources"),
-            text("logging", "Logging"),
+            flag("logging", "Logging"),
         ],
         rows: r
             .web_acls
@@ -401,10 +402,10 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
             text("account_id", "Account"),
             text("name", "Account name"),
             text("trail", "Trail"),
-            text("logging", "Logging"),
-            text("multi_region", "Multi-region"),
-            text("log_file_validation", "Log file validation"),
-            text("encrypted", "KMS encrypted"),
+            flag("logging", "Logging"),
+            flag("multi_region", "Multi-region"),
+            flag("log_file_validation", "Log file validation"),
+            flag("encrypted", "KMS encrypted"),
             text("latest_delivery", "Latest delivery"),
             text("stopped_at", "Stopped at"),
         ],
@@ -446,8 +447,8 @@ fn tables(r: &SecurityReport) -> Vec<Table> {
             text("type", "Type"),
             text("not_after", "Expires"),
             num("days_left", "Days left"),
-            text("renewal_eligible", "ACM renews"),
-            text("expiring_30_days", "Expiring ≤30 d"),
+            flag("renewal_eligible", "ACM renews"),
+            flag("expiring_30_days", "Expiring ≤30 d"),
         ],
         rows: r
             .certificates
@@ -572,8 +573,19 @@ async fn read(
         .await?)
 }
 
+/// The page's tables with no row: their ids and columns, for the OpenAPI document.
+pub(crate) fn shapes() -> Vec<Table> {
+    let mut t = tables(&SecurityReport::default());
+    t.extend(changes::shapes(Topic::Security));
+    t
+}
+
 /// `GET /api/security`: the figures and every table as JSON, or one table as CSV
 /// (`format=csv&table=ID`).
+#[utoipa::path(get, path = "/api/security", operation_id = "security", tag = "pages",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::Tables),
+    responses((status = 200, description = "The Security page's figures and a page of rows of \
+        each table (JSON), or one table as CSV (`format=csv&table=ID`)")))]
 pub(crate) async fn api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -581,10 +593,22 @@ pub(crate) async fn api(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("security", &q, tables(&r), figures(&r), false)
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Security, &ch));
+    report::respond(
+        "security",
+        &q,
+        t,
+        changes::annotate(figures(&r), &ch),
+        false,
+    )
 }
 
 /// `GET /api/security.csv?table=ID`: one table as CSV.
+#[utoipa::path(get, path = "/api/security.csv", operation_id = "security_csv", tag = "csv",
+    params(crate::openapi::Filter, crate::openapi::Sort, crate::openapi::CsvTable),
+    responses((status = 200, description = "One table of the Security page as CSV, every row")))]
 pub(crate) async fn csv(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -592,7 +616,10 @@ pub(crate) async fn csv(
 ) -> Result<Response, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
-    report::respond("security", &q, tables(&r), Value::Null, true)
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
+    let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Security, &ch));
+    report::respond("security", &q, t, Value::Null, true)
 }
 
 #[derive(Template)]
@@ -615,6 +642,7 @@ struct SecurityPage<'a> {
     acls_unlogged: usize,
     trails_not_logging: usize,
     tables: Vec<TableView>,
+    changes: Option<changes::Section>,
 }
 
 /// `GET /security`: the Security page.
@@ -625,7 +653,9 @@ pub(crate) async fn page(
 ) -> Result<Html<String>, WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let r = read(&state, &user, &q).await?;
+    let ch = changes::read(&state, &user, &q, Topic::Security).await?;
     let mut t = tables(&r);
+    t.extend(changes::tables(Topic::Security, &ch));
     report::sort(&mut t, &q)?;
     let query = q.filter_query();
     let empty = if r.accounts.is_empty() {
@@ -657,6 +687,7 @@ pub(crate) async fn page(
         acls_unlogged: totals.acls_unlogged,
         trails_not_logging: totals.trails_not_logging,
         tables: t.iter().map(|t| t.view(&query, q.sort_of(t.id))).collect(),
+        changes: changes::section(&ch),
     }
     .render()?;
     Ok(Html(page))

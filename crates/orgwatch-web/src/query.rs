@@ -1,7 +1,8 @@
 //! The query parameters the Cost and Security pages and their API share: the filter
 //! (`account`, `ou`, `environment`, each repeatable or comma-separated, `from`, `to` as
-//! `YYYY-MM-DD`), `sort=TABLE.COLUMN` with `dir=asc|desc`, and for downloads `table=ID`
-//! and `format=csv|json`.
+//! `YYYY-MM-DD`), `sort=TABLE.COLUMN` with `dir=asc|desc`, for downloads `table=ID`
+//! and `format=csv|json`, and for the API's pages of rows `limit` and `cursor` (checked
+//! where the tables are known: `report::respond`).
 
 use crate::WebError;
 use orgwatch_model::AccountId;
@@ -12,6 +13,9 @@ use time::Date;
 /// Longest range a page reads, in days (a year and a day: a leap year's worth).
 pub(crate) const MAX_RANGE_DAYS: i64 = 366;
 
+/// The parameters that may not be empty (the filter's may: an empty form field).
+const STRICT: &[&str] = &["sort", "dir", "table", "format", "limit", "cursor"];
+
 /// A page's parsed query.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PageQuery {
@@ -20,6 +24,10 @@ pub(crate) struct PageQuery {
     pub(crate) sort: Option<(String, String, bool)>,
     pub(crate) table: Option<String>,
     pub(crate) csv: bool,
+    /// `limit=`, as given (the API checks it: `report::Paging`).
+    pub(crate) limit: Option<String>,
+    /// `cursor=`, as given (opaque: the API decodes it).
+    pub(crate) cursor: Option<String>,
 }
 
 fn day(key: &str, v: &str) -> Result<Date, WebError> {
@@ -36,7 +44,17 @@ impl PageQuery {
         let mut sort = None;
         let mut desc = false;
         for (key, value) in &pairs {
-            let values = value.split(',').map(str::trim).filter(|v| !v.is_empty());
+            // ASCII white space only, as the OpenAPI document's patterns say.
+            let values = value
+                .split(',')
+                .map(|v| v.trim_matches(|c: char| c.is_ascii_whitespace()))
+                .filter(|v| !v.is_empty());
+            // Links set these (never a form's empty field): empty is a mistake, not "none".
+            if value.is_empty() && STRICT.contains(&key.as_str()) {
+                return Err(WebError::BadRequest(format!(
+                    "{key}= is empty: give a value or leave {key} out"
+                )));
+            }
             match key.as_str() {
                 "account" => {
                     for v in values {
@@ -51,12 +69,24 @@ impl PageQuery {
                 "environment" => q.filter.environments.extend(values.map(str::to_owned)),
                 "from" if !value.is_empty() => q.filter.from = Some(day(key, value)?),
                 "to" if !value.is_empty() => q.filter.to = Some(day(key, value)?),
-                "sort" if !value.is_empty() => sort = Some(value.clone()),
-                "dir" => desc = value == "desc",
-                "table" if !value.is_empty() => q.table = Some(value.clone()),
+                "sort" => sort = Some(value.clone()),
+                "dir" => {
+                    desc = match value.as_str() {
+                        "desc" => true,
+                        "asc" => false,
+                        other => {
+                            return Err(WebError::BadRequest(format!(
+                                "dir={other:?}: use asc or desc"
+                            )))
+                        }
+                    }
+                }
+                "limit" => q.limit = Some(value.clone()),
+                "cursor" => q.cursor = Some(value.clone()),
+                "table" => q.table = Some(value.clone()),
                 "format" => match value.as_str() {
                     "csv" => q.csv = true,
-                    "json" | "" => q.csv = false,
+                    "json" => q.csv = false,
                     other => {
                         return Err(WebError::BadRequest(format!(
                             "format={other:?}: use csv or json"
@@ -178,6 +208,9 @@ mod tests {
             ("from=2024-01-01&to=2025-12-31", "longer than 366 days"),
             ("sort=cost", "TABLE.COLUMN"),
             ("format=xml", "format=\"xml\""),
+            ("dir=up", "dir=\"up\""),
+            ("sort=", "sort= is empty"),
+            ("limit=&account=", "limit= is empty"),
         ] {
             match PageQuery::parse(Some(query)) {
                 Err(WebError::BadRequest(m)) => assert!(m.contains(says), "{query}: {m}"),

@@ -38,9 +38,166 @@ fn unknown_table(table: &str, ids: String) -> WebError {
     WebError::BadRequest(format!("table={table:?}: the tables are {ids}"))
 }
 
+/// Rows per table in one JSON answer when the query gives no `limit`.
+pub const DEFAULT_LIMIT: usize = 500;
+/// The largest `limit` a JSON answer takes.
+pub const MAX_LIMIT: usize = 5000;
+
+/// Where a page of one table's rows starts: what `next_cursor` encodes. Opaque to clients
+/// (base64url of `v1`, the API, the table, the position, a digest of the query's filter
+/// and sort, and a digest of the table's rows), so a cursor of another API, table, filter
+/// or sort is a 400 and one of a table that changed since is a 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TableCursor {
+    page: String,
+    table: String,
+    offset: usize,
+    query: String,
+    rows: String,
+}
+
+impl TableCursor {
+    fn encode(&self) -> String {
+        use base64::Engine;
+        let raw = format!(
+            "v1\n{}\n{}\n{}\n{}\n{}",
+            self.page, self.table, self.offset, self.query, self.rows
+        );
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    fn decode(s: &str) -> Option<TableCursor> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.split('\n');
+        if parts.next()? != "v1" {
+            return None;
+        }
+        let cursor = TableCursor {
+            page: parts.next()?.to_owned(),
+            table: parts.next()?.to_owned(),
+            offset: parts.next()?.parse().ok()?,
+            query: parts.next()?.to_owned(),
+            rows: parts.next()?.to_owned(),
+        };
+        parts.next().is_none().then_some(cursor)
+    }
+}
+
+/// The digest of what orders and selects a table's rows: the API, the table, the filter and
+/// the sort (not `limit`: a client may change its page size between pages).
+fn query_digest(page: &str, table: &str, q: &PageQuery) -> String {
+    use sha2::{Digest, Sha256};
+    let sort = q
+        .sort
+        .as_ref()
+        .map_or_else(String::new, |(t, c, d)| format!("{t}.{c}.{d}"));
+    let h = Sha256::digest(format!("{page}\n{table}\n{}\n{sort}", q.filter_query()));
+    hex::encode(&h[..8])
+}
+
+/// The `limit` of a query: [`DEFAULT_LIMIT`] when absent, else 1 to [`MAX_LIMIT`].
+fn limit_of(q: &PageQuery) -> Result<usize, WebError> {
+    match q.limit.as_deref() {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => v
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| v.parse::<usize>().ok())
+            .flatten()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| WebError::BadRequest(format!("limit={v:?}: use 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// The tables of a JSON answer, each a page of at most `limit` rows with its
+/// `next_cursor` (null on the last page): every table from its first row, or (`table=ID`)
+/// that one, or (`cursor=`) the one table the cursor names from where it points.
+pub(crate) fn tables_json(
+    page: &'static str,
+    q: &PageQuery,
+    tables: &[Table],
+) -> Result<serde_json::Map<String, Value>, WebError> {
+    let limit = limit_of(q)?;
+    let ids = tables_ids_of(tables);
+    let find = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t.id == name)
+            .ok_or_else(|| unknown_table(name, ids.clone()))
+    };
+    let (selected, start): (Vec<&Table>, usize) = match q.cursor.as_deref() {
+        Some(raw) => {
+            let c = TableCursor::decode(raw).ok_or_else(|| {
+                WebError::BadRequest(
+                    "cursor: not a cursor of this API (pass next_cursor as it came)".to_owned(),
+                )
+            })?;
+            if c.page != page {
+                return Err(WebError::BadRequest(format!(
+                    "cursor: a cursor of /api/{}, not of /api/{page}",
+                    c.page
+                )));
+            }
+            if let Some(t) = q.table.as_deref().filter(|t| *t != c.table) {
+                return Err(WebError::BadRequest(format!(
+                    "cursor: a cursor of table {}, not of table={t}",
+                    c.table
+                )));
+            }
+            let t = find(&c.table)?;
+            if c.query != query_digest(page, t.id, q) {
+                return Err(WebError::BadRequest(
+                    "cursor: issued for another filter or sort: repeat the query that \
+                     returned it, changing only cursor (and limit)"
+                        .to_owned(),
+                ));
+            }
+            if c.rows != t.fingerprint() || c.offset > t.rows.len() {
+                return Err(WebError::Conflict(format!(
+                    "cursor: table {} changed since this cursor was issued: start again \
+                     without cursor",
+                    t.id
+                )));
+            }
+            (vec![t], c.offset)
+        }
+        None => match q.table.as_deref() {
+            Some(name) => (vec![find(name)?], 0),
+            None => (tables.iter().collect(), 0),
+        },
+    };
+    let mut out = serde_json::Map::new();
+    for t in selected {
+        let end = start.saturating_add(limit);
+        let mut json = t.slice_json(start, end);
+        let next = (end < t.rows.len()).then(|| {
+            TableCursor {
+                page: page.to_owned(),
+                table: t.id.to_owned(),
+                offset: end,
+                query: query_digest(page, t.id, q),
+                rows: t.fingerprint(),
+            }
+            .encode()
+        });
+        if let Value::Object(m) = &mut json {
+            m.insert(
+                "next_cursor".to_owned(),
+                next.map_or(Value::Null, Value::from),
+            );
+        }
+        out.insert(t.id.to_owned(), json);
+    }
+    Ok(out)
+}
+
 /// The API's answer, its tables sorted as the query asks ([`sort`]): one table as CSV when
-/// asked (`csv`, or `format=csv`), else the JSON document `json` with every table under
-/// `"tables"`.
+/// asked (`csv`, or `format=csv`; always whole), else the JSON document `json` with the
+/// tables under `"tables"`, a page of each ([`tables_json`]).
 pub(crate) fn respond(
     page: &'static str,
     q: &PageQuery,
@@ -71,10 +228,7 @@ pub(crate) fn respond(
         )
             .into_response());
     }
-    let all: serde_json::Map<String, Value> = tables
-        .iter()
-        .map(|t| (t.id.to_owned(), t.to_json()))
-        .collect();
+    let all = tables_json(page, q, tables)?;
     if let Value::Object(m) = &mut json {
         m.insert("tables".to_owned(), Value::Object(all));
     }
@@ -106,6 +260,7 @@ struct ReportPage<'a> {
     as_of_note: &'static str,
     figures: Vec<Figure>,
     tables: Vec<crate::table::TableView>,
+    changes: Option<crate::changes::Section>,
 }
 
 /// What a [`render`]ed page shows besides its tables.
@@ -126,7 +281,19 @@ pub(crate) fn render(
     user: &crate::session::CurrentUser,
     q: &PageQuery,
     parts: PageParts,
+    tables: Vec<Table>,
+) -> Result<axum::response::Html<String>, WebError> {
+    render_with_changes(user, q, parts, tables, None)
+}
+
+/// [`render`], with a "What changed" section heading the tables whose id starts with
+/// `changes_` (see [`crate::changes`]).
+pub(crate) fn render_with_changes(
+    user: &crate::session::CurrentUser,
+    q: &PageQuery,
+    parts: PageParts,
     mut tables: Vec<Table>,
+    changes: Option<crate::changes::Section>,
 ) -> Result<axum::response::Html<String>, WebError> {
     use askama::Template;
     sort(&mut tables, q)?;
@@ -161,6 +328,7 @@ pub(crate) fn render(
             .iter()
             .map(|t| t.view(&query, q.sort_of(t.id)))
             .collect(),
+        changes,
     }
     .render()?;
     Ok(axum::response::Html(page))

@@ -3,14 +3,16 @@
 //! twice.
 
 use crate::{
-    activity, assets, compliance, cost, health, ingest, inventory, login, metrics, operations,
-    overview, posture, security, session, AppState,
+    activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login, metrics,
+    oidc, openapi, operations, overview, posture, security, session, tokens, AppState,
 };
 use axum::handler::Handler;
 use axum::http::{Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -22,8 +24,26 @@ pub enum Guard {
     Public,
     /// A logged-in user; without a session, a redirect to `/login`.
     Page,
-    /// A logged-in user; without a session, 401.
+    /// A logged-in user (by session or API token); without one, 401.
     Api,
+    /// A logged-in admin (a page): without a session, a redirect to `/login`; a viewer gets
+    /// 403.
+    Admin,
+    /// A logged-in admin (JSON, by session or API token): without one, 401; a viewer gets
+    /// 403.
+    AdminApi,
+}
+
+impl Guard {
+    /// Whether the route is JSON API: 401 without a user, and an API token is accepted.
+    pub fn is_api(self) -> bool {
+        matches!(self, Guard::Api | Guard::AdminApi)
+    }
+
+    /// Whether only admins may call the route.
+    pub fn admin_only(self) -> bool {
+        matches!(self, Guard::Admin | Guard::AdminApi)
+    }
 }
 
 /// One route: method, path and guard.
@@ -37,10 +57,12 @@ pub struct RouteInfo {
     pub guard: Guard,
 }
 
-/// The paths anyone may call without a session: the login form, the health checks and the
-/// static assets. (Documented in DESIGN.md, "Web"; the route tests hold the table to it.)
+/// The paths anyone may call without a session: the login form, single sign-on's start and
+/// callback, the health checks and the static assets. (Documented in DESIGN.md, "Web"; the route tests hold the table to it.)
 pub const PUBLIC_PATHS: &[&str] = &[
     "/login",
+    oidc::START_PATH,
+    oidc::CALLBACK_PATH,
     "/healthz",
     "/readyz",
     "/static/app.css",
@@ -75,7 +97,7 @@ where
 
 /// The table: each route once.
 fn table() -> Vec<Entry> {
-    use Guard::{Api, Page, Public};
+    use Guard::{Admin, AdminApi, Api, Page, Public};
     use Method as M;
     vec![
         entry(M::GET, "/", Page, overview::page),
@@ -104,8 +126,19 @@ fn table() -> Vec<Entry> {
         entry(M::GET, "/ingest", Page, ingest::page),
         entry(M::GET, "/api/ingest", Api, ingest::api),
         entry(M::GET, "/api/ingest.csv", Api, ingest::csv),
+        entry(M::GET, "/admin/users", Admin, admin::page),
+        entry(M::POST, "/admin/users", Admin, admin::add_user),
+        entry(M::POST, "/admin/users/grant", Admin, admin::grant),
+        entry(M::POST, "/admin/users/password", Admin, admin::password),
+        entry(M::POST, "/admin/users/remove", Admin, admin::remove),
+        entry(M::POST, "/admin/tokens", Admin, admin::create_token),
+        entry(M::POST, "/admin/tokens/revoke", Admin, admin::revoke_token),
+        entry(M::GET, "/api/admin/users", AdminApi, admin::api),
+        entry(M::GET, openapi::OPENAPI_PATH, Api, openapi::serve),
         entry(M::GET, "/login", Public, login::form),
         entry(M::POST, "/login", Public, login::submit),
+        entry(M::GET, oidc::START_PATH, Public, oidc::start),
+        entry(M::GET, oidc::CALLBACK_PATH, Public, oidc::callback),
         entry(M::POST, "/logout", Page, login::logout),
         entry(M::GET, "/healthz", Public, health::healthz),
         entry(M::GET, "/readyz", Public, health::readyz),
@@ -120,20 +153,45 @@ pub fn routes() -> Vec<RouteInfo> {
     table().into_iter().map(|(info, _)| info).collect()
 }
 
+/// The guard of the route `method path` (`path` as routed: the template), if it is one.
+pub(crate) fn guard_of(method: &Method, path: &str) -> Option<Guard> {
+    static GUARDS: OnceLock<HashMap<(Method, &'static str), Guard>> = OnceLock::new();
+    GUARDS
+        .get_or_init(|| {
+            routes()
+                .into_iter()
+                .map(|r| ((r.method, r.path), r.guard))
+                .collect()
+        })
+        .get(&(method.clone(), path))
+        .copied()
+}
+
 pub(crate) fn build(state: AppState) -> Router {
     let mut router = Router::new();
     for (info, method_router) in table() {
         // The guard is a layer of the route itself, so a handler that forgot to take
         // `CurrentUser` is still protected.
+        // Route layers run last added first: the session, then the role.
         let method_router = match info.guard {
             Guard::Public => method_router,
             Guard::Page | Guard::Api => method_router.route_layer(from_fn(session::require)),
+            Guard::Admin | Guard::AdminApi => method_router
+                .route_layer(from_fn(admin::require))
+                .route_layer(from_fn(session::require)),
         };
         router = router.route(info.path, method_router);
+    }
+    if state.config().bench_static_bytes > 0 {
+        router = router.route(
+            baseline::PATH,
+            axum::routing::get(baseline::serve).route_layer(from_fn(session::require)),
+        );
     }
     // Layers run outside in: the last added first.
     let mut router = router
         .layer(from_fn(session::csrf))
+        .layer(from_fn_with_state(state.clone(), tokens::bearer))
         .layer(from_fn_with_state(state.clone(), session::load))
         .with_state(state.clone());
     for layer in security::headers() {

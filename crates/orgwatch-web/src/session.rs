@@ -85,18 +85,56 @@ impl SessionConfig {
 /// How often the last request of a session is written.
 const TOUCH_EVERY: i64 = 60;
 
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A session cookie.
+    Cookie,
+    /// An API token (`crate::tokens`): no cookie, so no CSRF token is needed.
+    Bearer,
+}
+
 /// A logged-in session, as the layer found it.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
     /// Who.
     pub(crate) user: User,
-    /// Its CSRF token.
+    /// Its CSRF token (empty for a bearer).
     pub(crate) csrf_token: String,
+    /// Cookie or bearer.
+    pub(crate) via: Via,
 }
 
 /// The session of a request, if any (an extension the session layer sets).
 #[derive(Debug, Clone)]
 struct Loaded(Option<Session>);
+
+/// Makes `user` the request's user (the bearer layer, after checking a token).
+pub(crate) fn authenticate(req: &mut Request, user: User, via: Via) {
+    req.extensions_mut().insert(Loaded(Some(Session {
+        user,
+        csrf_token: String::new(),
+        via,
+    })));
+}
+
+/// Whether the request brought a session cookie that names no live session (expired,
+/// logged out, forged).
+pub(crate) fn stale_cookie(req: &Request) -> bool {
+    cookie_value(req.headers(), SESSION_COOKIE).is_some()
+        && matches!(req.extensions().get::<Loaded>(), Some(Loaded(None)))
+}
+
+/// The request's user, if it has one.
+pub(crate) fn current_of(req: &Request) -> Option<CurrentUser> {
+    match req.extensions().get::<Loaded>() {
+        Some(Loaded(Some(s))) => Some(CurrentUser {
+            user: s.user.clone(),
+            csrf_token: s.csrf_token.clone(),
+        }),
+        _ => None,
+    }
+}
 
 /// The logged-in user of a request: a handler that takes it requires a session. Without
 /// one, pages redirect to `/login` and `/api/*` answers 401.
@@ -171,6 +209,20 @@ pub(crate) fn set_cookie(
     path: &str,
     max_age: Option<Duration>,
 ) -> HeaderValue {
+    cookie(state, request, name, value, path, max_age, SameSite::Strict)
+}
+
+/// [`set_cookie`] with another `SameSite` (single sign-on's flow cookie must come back on
+/// the provider's cross-site redirect: `Lax`).
+pub(crate) fn cookie(
+    state: &AppState,
+    request: &HeaderMap,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<Duration>,
+    same_site: SameSite,
+) -> HeaderValue {
     let secure = match state.config().session.secure {
         SecureCookies::Always => true,
         SecureCookies::Auto => request
@@ -180,7 +232,7 @@ pub(crate) fn set_cookie(
     };
     let mut c = Cookie::build((name, value))
         .http_only(true)
-        .same_site(SameSite::Strict)
+        .same_site(same_site)
         .path(path)
         .secure(secure);
     if let Some(age) = max_age {
@@ -222,6 +274,7 @@ async fn lookup(state: &AppState, id: &str) -> Result<Option<Session>, WebError>
     Ok(Some(Session {
         user: record.user,
         csrf_token: record.csrf_token,
+        via: Via::Cookie,
     }))
 }
 
@@ -236,6 +289,8 @@ pub(crate) async fn csrf(req: Request, next: Next) -> Response {
     }
     let login = req.uri().path() == "/login";
     let expected = match req.extensions().get::<Loaded>() {
+        // A bearer cannot be forged by another site (see `crate::tokens`).
+        Some(Loaded(Some(s))) if s.via == Via::Bearer => return next.run(req).await,
         _ if login => cookie_value(req.headers(), LOGIN_CSRF_COOKIE),
         Some(Loaded(Some(s))) => Some(s.csrf_token.clone()),
         _ => return unauthenticated(req.uri().path()),

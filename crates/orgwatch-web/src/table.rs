@@ -5,13 +5,37 @@
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
-/// A column: its key (in `sort=`, CSV headers and JSON), its label and whether it holds
-/// numbers (aligned right, sorted as numbers).
+/// A column: its key (in `sort=`, CSV headers and JSON), its label, whether it holds
+/// numbers (aligned right, sorted as numbers) and what its cells are in JSON (the OpenAPI
+/// document's row schema says so).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Column {
     pub(crate) key: &'static str,
     pub(crate) label: &'static str,
     pub(crate) numeric: bool,
+    pub(crate) kind: Kind,
+}
+
+/// What a column's cells are in JSON (each may also be `null`: not reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Strings (names, ids, dates, times).
+    Text,
+    /// Numbers (money, ratios, counts).
+    Number,
+    /// Booleans.
+    Flag,
+}
+
+impl Kind {
+    /// The JSON Schema type of a cell of this kind.
+    pub(crate) fn json_type(self) -> &'static str {
+        match self {
+            Kind::Text => "string",
+            Kind::Number => "number",
+            Kind::Flag => "boolean",
+        }
+    }
 }
 
 /// A text column.
@@ -20,6 +44,7 @@ pub(crate) const fn text(key: &'static str, label: &'static str) -> Column {
         key,
         label,
         numeric: false,
+        kind: Kind::Text,
     }
 }
 
@@ -29,6 +54,17 @@ pub(crate) const fn num(key: &'static str, label: &'static str) -> Column {
         key,
         label,
         numeric: true,
+        kind: Kind::Number,
+    }
+}
+
+/// A yes/no column (`true`/`false` in JSON and CSV).
+pub(crate) const fn flag(key: &'static str, label: &'static str) -> Column {
+    Column {
+        key,
+        label,
+        numeric: false,
+        kind: Kind::Flag,
     }
 }
 
@@ -207,8 +243,15 @@ impl Table {
 
     /// The table as JSON: `{"rows": [{column: value, …}], "empty": why or null}`.
     pub(crate) fn to_json(&self) -> Value {
-        let rows: Vec<Value> = self
-            .rows
+        self.slice_json(0, self.rows.len())
+    }
+
+    /// Rows `start .. end` (clamped to the rows there are) as [`Table::to_json`] writes
+    /// them; `empty` says why only of a table with no row at all.
+    pub(crate) fn slice_json(&self, start: usize, end: usize) -> Value {
+        let end = end.min(self.rows.len());
+        let start = start.min(end);
+        let rows: Vec<Value> = self.rows[start..end]
             .iter()
             .map(|r| {
                 let mut m = Map::new();
@@ -224,6 +267,22 @@ impl Table {
             Value::Null
         };
         serde_json::json!({ "rows": rows, "empty": empty })
+    }
+
+    /// A digest of the rows in their order (hex, 64 bits): a cursor carries it, so a page
+    /// asked after the table changed is refused rather than skipping or repeating rows.
+    pub(crate) fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for row in &self.rows {
+            for cell in &row.cells {
+                // The JSON form is exact (money unrounded) and tells the kinds apart.
+                h.update(cell.json().to_string().as_bytes());
+                h.update([0x1f]);
+            }
+            h.update([0x1e]);
+        }
+        hex::encode(&h.finalize()[..8])
     }
 
     /// The table as the page renders it, with header links that sort it (keeping `query`,

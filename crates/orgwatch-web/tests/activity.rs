@@ -5,9 +5,12 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::cookie;
 use futures_util::StreamExt;
 use orgwatch_model::ActivityEvent;
 use orgwatch_store::activity::{ActivityFile, AlarmKind, Anomaly, DetectorToSave, Explanation};
@@ -194,7 +197,7 @@ impl App {
 
     async fn login(&self, user: &str) -> String {
         let form = self.send(Request::get("/login"), "").await;
-        let token = cookie(&form, "orgwatch_login_csrf");
+        let token = cookie(&form, "orgwatch_login_csrf").unwrap();
         let res = self
             .router
             .clone()
@@ -211,7 +214,10 @@ impl App {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        format!("orgwatch_session={}", cookie(&res, "orgwatch_session"))
+        format!(
+            "orgwatch_session={}",
+            cookie(&res, "orgwatch_session").unwrap()
+        )
     }
 
     async fn send(
@@ -253,16 +259,6 @@ impl App {
             buf: String::new(),
         }
     }
-}
-
-fn cookie(res: &axum::response::Response, name: &str) -> String {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-        .unwrap()
 }
 
 type BodyStream = std::pin::Pin<

@@ -4,10 +4,13 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use common::{body, cookie, location, set_cookie_header};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Store};
 use orgwatch_test_support::on_both_backends;
@@ -119,40 +122,6 @@ impl App {
     }
 }
 
-/// The value a response sets for cookie `name` (empty values, i.e. deletions, skipped).
-fn cookie(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-fn set_cookie_header(res: &Response, name: &str) -> String {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no Set-Cookie {name}"))
-        .to_owned()
-}
-
-async fn body(res: Response) -> String {
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn location(res: &Response) -> &str {
-    res.headers()
-        .get(header::LOCATION)
-        .map_or("", |v| v.to_str().unwrap())
-}
-
 fn request(method: &Method, path: &str) -> Request<Body> {
     Request::builder()
         .method(method)
@@ -191,6 +160,9 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
         "/api/activity.csv",
         "/api/activity/events",
         "/api/activity/stream",
+        "/admin/users",
+        "/api/admin/users",
+        "/admin/tokens",
     ] {
         assert!(all.iter().any(|r| r.path == path), "{path} is routed");
     }
@@ -203,6 +175,15 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
             route.method,
             route.path
         );
+        if !public {
+            assert_eq!(
+                route.guard.is_api(),
+                route.path.starts_with("/api/"),
+                "{} {}: JSON routes are the /api/ ones",
+                route.method,
+                route.path
+            );
+        }
         let res = app.send(request(&route.method, route.path)).await;
         let what = format!("{} {} -> {}", route.method, route.path, res.status());
         if public {
@@ -260,6 +241,55 @@ async fn every_route_needs_a_session_except_the_public_ones(store: Store) {
     assert!(std::str::from_utf8(&library[..400])
         .unwrap()
         .contains("Apache Software Foundation"));
+}
+
+async fn a_viewer_gets_403_on_every_admin_route(store: Store) {
+    let app = App::new(store).await;
+    let viewer = app.login("viewer").await;
+    let token = app.csrf_token(&viewer).await;
+    let cookies = format!("{SESSION_COOKIE}={viewer}");
+    let admin_only: Vec<_> = routes()
+        .into_iter()
+        .filter(|r| r.guard.admin_only())
+        .collect();
+    assert!(admin_only.len() >= 8, "{admin_only:?}");
+    for route in &admin_only {
+        // With the right CSRF token, so that only the role refuses it.
+        let req = Request::builder()
+            .method(&route.method)
+            .uri(route.path)
+            .header(header::COOKIE, &cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf_token={token}&name=admin&user=admin&role=viewer&id=1"
+            )))
+            .unwrap();
+        let res = app.send(req).await;
+        let what = format!("{} {}", route.method, route.path);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{what}");
+        let text = body(res).await;
+        if route.guard.is_api() {
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(
+                json["error"].as_str().unwrap().contains("admins only"),
+                "{what}"
+            );
+        } else {
+            assert!(text.contains("This page is for admins"), "{what}: {text}");
+            // In the app's layout, with its nav (which has no admin entry for a viewer).
+            assert!(text.contains("href=\"/activity\""), "{what}");
+            assert!(!text.contains("href=\"/admin/users\""), "{what}");
+        }
+    }
+    // Nothing changed: the admin is still one, and no token was made.
+    let admin = app.login("admin").await;
+    let page = body(app.get("/admin/users", Some(&admin)).await).await;
+    assert!(
+        page.contains("href=\"/admin/users\" aria-current=\"page\""),
+        "{page}"
+    );
+    assert!(page.contains("admin has no API token."), "{page}");
+    assert!(page.contains("<td>admin</td><td>admin</td>"), "{page}");
 }
 
 async fn every_state_changing_route_needs_the_sessions_csrf_token(store: Store) {
@@ -542,8 +572,278 @@ async fn every_page_of_an_empty_store_says_why(store: Store) {
     }
 }
 
+async fn the_benchs_baseline_route_exists_only_when_configured_and_needs_a_session(store: Store) {
+    let config = WebConfig {
+        bench_static_bytes: 1000,
+        ..WebConfig::default()
+    };
+    let app = App::with(store.clone(), config).await;
+    let res = app.get("/bench/static/100", None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/login");
+    let session = app.login("viewer").await;
+    let res = app.get("/bench/static/100", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body(res).await.len(), 100);
+    let res = app.get("/bench/static/1001", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // The same store and session, an app without the option: no such route.
+    let plain = App {
+        router: orgwatch_web::router(AppState::new(store, WebConfig::default(), Arc::new(|| T0))),
+        clock: Arc::new(AtomicI64::new(T0)),
+    };
+    let res = plain.get("/bench/static/100", Some(&session)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+/// The JSON of `path` for `session`, which must answer 200.
+async fn api_json(app: &App, path: &str, session: &str) -> serde_json::Value {
+    let res = app.get(path, Some(session)).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    serde_json::from_str(&body(res).await).unwrap()
+}
+
+/// The values of `column` in table `table` of a page's JSON.
+fn column(doc: &serde_json::Value, table: &str, column: &str) -> Vec<String> {
+    doc["tables"][table]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no table {table}"))
+        .iter()
+        .map(|r| match &r[column] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+async fn what_changed_between_two_days_is_on_every_page(store: Store) {
+    use orgwatch_test_support::history::{day, two_days, A, B, FROM, TO};
+    two_days(&store).await;
+    let limited = |id: &str| {
+        Access::Limited(orgwatch_store::Limits {
+            accounts: vec![orgwatch_model::AccountId::parse(id).unwrap()],
+            ..Default::default()
+        })
+    };
+    for (name, id) in [("only-a", A), ("only-b", B)] {
+        store
+            .add_user(&NewUser {
+                name,
+                password_hash: &orgwatch_web::password::hash(PASSWORD).unwrap(),
+                role: Role::Viewer,
+                access: &limited(id),
+                now: T0,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let app = App::new(store).await;
+    let admin = app.login("admin").await;
+    let range = format!("from={}&to={}", day(FROM), day(TO));
+
+    // Security: findings new and resolved, certificates newly expiring, B new.
+    let security = api_json(&app, &format!("/api/security?{range}"), &admin).await;
+    assert_eq!(
+        security["changes"],
+        serde_json::json!({"from": day(FROM), "to": day(TO)})
+    );
+    assert_eq!(
+        column(&security, "changes_findings", "finding_id"),
+        ["f-new", "f-suppressed", "f-resolved"]
+    );
+    assert_eq!(
+        column(&security, "changes_findings", "change"),
+        ["new", "new", "resolved"]
+    );
+    assert_eq!(
+        column(&security, "changes_certificates", "arn"),
+        ["c-new", "c-soon"]
+    );
+    assert_eq!(
+        column(&security, "changes_certificates", "days_left"),
+        ["1", "24"]
+    );
+    assert_eq!(column(&security, "changes_new_accounts", "account_id"), [B]);
+    // Compliance: A fell out, with its rule.
+    let compliance = api_json(&app, &format!("/api/compliance?{range}"), &admin).await;
+    assert_eq!(
+        column(&compliance, "changes_compliance_accounts", "change"),
+        ["fell out"]
+    );
+    assert_eq!(
+        column(&compliance, "changes_compliance_rules", "rule"),
+        ["encrypted-volumes"]
+    );
+    // Cost: movers, biggest first; sortable like any table.
+    let cost = api_json(&app, &format!("/api/cost?{range}"), &admin).await;
+    assert_eq!(
+        column(&cost, "changes_cost", "service"),
+        ["EC2", "Lambda", "KMS"]
+    );
+    assert_eq!(
+        column(&cost, "changes_cost", "change"),
+        ["5.5", "1.25", "-0.5"]
+    );
+    let sorted = api_json(
+        &app,
+        &format!("/api/cost?{range}&sort=changes_cost.change&dir=asc"),
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        column(&sorted, "changes_cost", "service"),
+        ["KMS", "Lambda", "EC2"]
+    );
+    // Inventory: one new instance, one removed.
+    let inventory = api_json(&app, &format!("/api/inventory?{range}"), &admin).await;
+    assert_eq!(
+        column(&inventory, "changes_instances", "instance_id"),
+        ["i-south-new", "i-new", "i-south-old", "i-gone"]
+    );
+    // The Overview counts each kind and links to its table.
+    let overview = api_json(&app, &format!("/api/overview?{range}"), &admin).await;
+    assert_eq!(
+        overview["changes"],
+        serde_json::json!({"from": day(FROM), "to": day(TO), "counts": {
+            "new_findings": 2, "resolved_findings": 1, "accounts_fell_out": 1,
+            "accounts_came_back": 0, "cost_movers": 3, "certificates_newly_expiring": 2,
+            "new_instances": 2, "removed_instances": 2, "new_accounts": 1,
+        }})
+    );
+    let page = body(app.get(&format!("/?{range}"), Some(&admin)).await).await;
+    let heading = format!("What changed between {} and {}", day(FROM), day(TO));
+    assert!(page.contains(&heading), "{page}");
+    assert!(page.contains("id=\"changes-new-findings\">2<"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "href=\"/security?from={}&#38;to={}#changes_findings\"",
+            day(FROM),
+            day(TO)
+        )),
+        "{page}"
+    );
+    // Each page shows its section under that heading, with its tables and CSV.
+    for (path, tables) in [
+        ("cost", &["changes_cost"][..]),
+        (
+            "security",
+            &["changes_findings", "changes_certificates"][..],
+        ),
+        (
+            "compliance",
+            &["changes_compliance_accounts", "changes_compliance_rules"][..],
+        ),
+        ("inventory", &["changes_instances"][..]),
+    ] {
+        let html = body(app.get(&format!("/{path}?{range}"), Some(&admin)).await).await;
+        let section = &html[html.find("id=\"changes-heading\"").expect(path)..];
+        assert!(section.contains(&heading), "{path}");
+        for t in tables.iter().chain(&["changes_new_accounts"]) {
+            assert!(
+                section.contains(&format!("<table class=\"figures\" id=\"{t}\">")),
+                "{path} {t}"
+            );
+            let csv = body(
+                app.get(&format!("/api/{path}.csv?{range}&table={t}"), Some(&admin))
+                    .await,
+            )
+            .await;
+            let doc = api_json(&app, &format!("/api/{path}?{range}"), &admin).await;
+            let n = doc["tables"][t]["rows"].as_array().unwrap().len();
+            assert!(n > 0, "{path} {t}");
+            assert_eq!(csv.lines().count(), n + 1, "{path} {t}: {csv}");
+        }
+    }
+    // Without a range: the last day against 29 days before, where every account is new.
+    let default = api_json(&app, "/api/security", &admin).await;
+    assert_eq!(default["changes"]["to"], day(TO));
+    assert_eq!(
+        default["changes"]["from"],
+        day(TO - time::Duration::days(29))
+    );
+    assert_eq!(column(&default, "changes_findings", "finding_id").len(), 0);
+    assert!(default["tables"]["changes_findings"]["empty"]
+        .as_str()
+        .unwrap()
+        .contains("first loaded after"));
+    assert_eq!(
+        column(&default, "changes_new_accounts", "account_id"),
+        [A, B]
+    );
+    // On the page, an empty change table is its caption and why, without an empty table.
+    let html = body(app.get("/security", Some(&admin)).await).await;
+    assert!(html.contains("id=\"changes_findings-empty\">No change listed: every account"));
+    assert!(!html.contains("<table class=\"figures\" id=\"changes_findings\">"));
+    assert!(html.contains("<table class=\"figures\" id=\"changes_new_accounts\">"));
+
+    // A viewer limited to one account gets no row of the other from any page, API or CSV.
+    for (user, mine, other) in [("only-a", A, B), ("only-b", B, A)] {
+        let session = app.login(user).await;
+        for path in ["/", "/cost", "/security", "/compliance", "/inventory"] {
+            let html = body(app.get(&format!("{path}?{range}"), Some(&session)).await).await;
+            assert!(!html.contains(other), "{user}: {other} leaked into {path}");
+        }
+        for path in ["cost", "security", "compliance", "inventory"] {
+            let doc = api_json(&app, &format!("/api/{path}?{range}"), &session).await;
+            for (id, _) in doc["tables"].as_object().unwrap() {
+                if !id.starts_with("changes_") {
+                    continue;
+                }
+                let ids = column(&doc, id, "account_id");
+                assert!(ids.iter().all(|a| a == mine), "{user} {path} {id}: {ids:?}");
+                let csv = body(
+                    app.get(
+                        &format!("/api/{path}.csv?{range}&table={id}"),
+                        Some(&session),
+                    )
+                    .await,
+                )
+                .await;
+                assert!(
+                    !csv.contains(other),
+                    "{user}: {other} leaked into {path} {id}"
+                );
+            }
+        }
+    }
+    let only_b = app.login("only-b").await;
+    let overview = api_json(&app, &format!("/api/overview?{range}"), &only_b).await;
+    let counts = overview["changes"]["counts"].as_object().unwrap();
+    for (kind, n) in counts {
+        let want = u64::from(kind == "new_accounts");
+        assert_eq!(n.as_u64(), Some(want), "only-b: {kind}");
+    }
+
+    // A range whose start is after its end is a 400 that names it, on pages and APIs.
+    let backwards = format!("from={}&to={}", day(TO), day(FROM));
+    for path in [
+        "/",
+        "/api/overview",
+        "/security",
+        "/api/cost",
+        "/api/inventory.csv",
+    ] {
+        let res = app
+            .get(
+                &format!("{path}?{backwards}&table=changes_instances"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+        let why = body(res).await;
+        assert!(
+            why.contains(&format!("from={} is after to={}", day(TO), day(FROM))),
+            "{path}: {why}"
+        );
+    }
+}
+
 on_both_backends!(store:
+    the_benchs_baseline_route_exists_only_when_configured_and_needs_a_session,
     every_route_needs_a_session_except_the_public_ones,
+    a_viewer_gets_403_on_every_admin_route,
     every_state_changing_route_needs_the_sessions_csrf_token,
     login_issues_a_new_session_id_and_ends_the_one_it_was_given,
     cookies_are_secure_behind_https,
@@ -552,4 +852,5 @@ on_both_backends!(store:
     logins_are_rate_limited_per_user_name_and_per_address,
     the_overview_of_an_empty_store_says_why,
     every_page_of_an_empty_store_says_why,
+    what_changed_between_two_days_is_on_every_page,
 );

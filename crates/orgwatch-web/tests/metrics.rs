@@ -5,9 +5,12 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::cookie;
 use orgwatch_model::activity::epoch_ms;
 use orgwatch_store::activity::{AlarmKind, Anomaly, DetectorToSave, Explanation};
 use orgwatch_store::auth::{NewUser, Role};
@@ -167,7 +170,7 @@ impl App {
         let form = self
             .send(Request::get("/login").body(Body::empty()).unwrap())
             .await;
-        let token = cookie(&form, "orgwatch_login_csrf");
+        let token = cookie(&form, "orgwatch_login_csrf").unwrap();
         let res = self
             .send(
                 Request::post("/login")
@@ -181,7 +184,10 @@ impl App {
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        format!("orgwatch_session={}", cookie(&res, "orgwatch_session"))
+        format!(
+            "orgwatch_session={}",
+            cookie(&res, "orgwatch_session").unwrap()
+        )
     }
 
     /// A scrape: status, content type and body.
@@ -203,17 +209,6 @@ impl App {
             .unwrap();
         (status, kind, String::from_utf8(body.to_vec()).unwrap())
     }
-}
-
-fn cookie(res: &axum::response::Response, name: &str) -> String {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-        .unwrap()
 }
 
 fn alarm(minute: u32, scope: &str, kind: Option<AlarmKind>) -> Anomaly {

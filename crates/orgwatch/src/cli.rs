@@ -56,7 +56,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Generate a synthetic organisation, load it into the database and summarise it.
     Demo(DemoArgs),
-    /// Load every A360 snapshot under DIR/data/ (moving each to loaded/ or failed/).
+    /// Load every A360 snapshot under DIR/data/ or s3://BUCKET/PREFIX/data/ (moving each to
+    /// loaded/ or failed/), or those a queue of S3 notifications names.
     Ingest(IngestArgs),
     /// Read CloudTrail (S3 log files, EventBridge envelopes, NDJSON) into the database with
     /// live windows and anomaly scores, or print a triage report (--no-store, or from the
@@ -69,8 +70,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the web app's local users.
     Users(UsersArgs),
+    /// Manage API tokens (`Authorization: Bearer` on the web app's JSON API).
+    Tokens(TokensArgs),
     /// Read AWS accounts (the caller's, a list, or the organisation's) through the AWS SDK
-    /// and write A360 snapshots under DIR/data/ for `ingest --from DIR`.
+    /// and write A360 snapshots under DIR/data/ (or s3://BUCKET/PREFIX/data/) for `ingest`.
     Collect(CollectArgs),
     /// Print the least-privilege IAM policies for `collect`: the collector's, the member
     /// role's, and the member role's trust policy.
@@ -102,9 +105,17 @@ pub struct CollectArgs {
     /// The interval in the file names: daily or monthly.
     #[arg(long, value_enum, default_value_t = PeriodArg::Daily)]
     pub period: PeriodArg,
-    /// Directory the files are written under (DIR/data/{account}/{region}/{date}_{INTERVAL}.json).
-    #[arg(long, value_name = "DIR")]
+    /// Directory the files are written under (DIR/data/{account}/{region}/{date}_{INTERVAL}.json),
+    /// or a bucket `s3://BUCKET/PREFIX` (the same layout under PREFIX/, one PutObject per file).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub out: PathBuf,
+    /// With --out s3://: encrypt each file with this KMS key (SSE-KMS; key id, ARN or alias).
+    #[arg(long, value_name = "KEY")]
+    pub kms_key: Option<String>,
+    /// Also load what was collected into the database, as `ingest --from OUT` does (files
+    /// move to OUT's loaded/ or failed/).
+    #[arg(long)]
+    pub ingest: bool,
     /// A profile of the AWS config files; default: the standard credential chain.
     #[arg(long)]
     pub profile: Option<String>,
@@ -151,6 +162,55 @@ pub struct WebArgs {
     /// scraper on a private network; never expose it publicly. Off by default.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// For `bench/web` only: also serve `GET /bench/static/{bytes}`, that many bytes (up to
+    /// this many) from memory behind the same session check, the baseline of the load bench.
+    #[arg(long, hide = true, default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=64 * 1024 * 1024))]
+    pub bench_static_bytes: u64,
+    /// Single sign-on.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Single sign-on with OpenID Connect (`serve` and `demo`); the client secret is read from
+/// ORGWATCH_OIDC_CLIENT_SECRET, never from the command line.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Single sign-on (OpenID Connect)")]
+pub struct OidcArgs {
+    /// The OpenID provider's issuer URL (its discovery document is at
+    /// ISSUER/.well-known/openid-configuration): turns single sign-on on, beside local users.
+    /// The client secret comes from the environment variable ORGWATCH_OIDC_CLIENT_SECRET.
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// orgwatch's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// Where the provider sends the browser back, as browsers reach this app (default:
+    /// http://LISTEN-ADDRESS/login/oidc/callback; needed behind a proxy or when listening on
+    /// 0.0.0.0).
+    #[arg(long, value_name = "URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+    /// The claim that lists a user's groups, in the ID token or at userinfo.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "groups",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups_claim: String,
+    /// What a provider group gives (repeatable): GROUP=admin, GROUP=viewer (every account)
+    /// or GROUP=viewer:account=ID,ou=OU,environment=ENV (only those). An admin group wins;
+    /// viewer groups add up; a user in no mapped group is refused.
+    #[arg(
+        long = "oidc-group",
+        value_name = "GROUP=ROLE[:LIMITS]",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_groups: Vec<String>,
+    /// A scope to ask for besides `openid` (repeatable; default: profile and email; some
+    /// providers need one, e.g. `groups`, for the groups claim: give them all then).
+    #[arg(long = "oidc-scope", value_name = "SCOPE", requires = "oidc_issuer")]
+    pub oidc_scopes: Vec<String>,
 }
 
 /// `--secure-cookies`.
@@ -246,6 +306,42 @@ pub enum UsersCommand {
     },
 }
 
+/// `orgwatch tokens`
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TokensCommand,
+}
+
+/// `orgwatch tokens …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Make an API token for a user and print it (once: only its hash is stored). It acts
+    /// with the user's role and limits as they are at each request.
+    Create {
+        /// Login name of the token's user.
+        user: String,
+        /// What the token is for (e.g. ci, grafana).
+        #[arg(long)]
+        name: String,
+        /// Days until it stops working. Default: never (until revoked).
+        #[arg(long, value_name = "DAYS",
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(orgwatch_web::MAX_EXPIRY_DAYS)))]
+        expires_in: Option<u32>,
+    },
+    /// List tokens (of one user, or all): id, user, name, prefix, times; never the token.
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a token (by the id `tokens list` shows): it opens nothing from then on.
+    Revoke {
+        /// Token id.
+        id: i64,
+    },
+}
+
 /// `orgwatch demo`
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -303,9 +399,15 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 /// `orgwatch ingest`
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Directory holding data/ (A360 layout: data/{account}/[{region}/]{date}_{INTERVAL}.json).
-    #[arg(long, value_name = "DIR")]
+    /// Directory holding data/ (A360 layout: data/{account}/[{region}/]{date}_{INTERVAL}.json),
+    /// a bucket `s3://BUCKET/PREFIX` (its PREFIX/data/, objects moved to loaded/ or failed/),
+    /// or `sqs://QUEUE_URL`, a queue of the bucket's S3 event notifications.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX|sqs://QUEUE_URL")]
     pub from: PathBuf,
+    /// With sqs://: seconds a received message stays invisible to other readers, extended
+    /// every half of it while its file is loaded.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(2..=43_200))]
+    pub visibility_timeout: u64,
     /// Keep polling for new files until interrupted.
     #[arg(long)]
     pub watch: bool,
@@ -329,9 +431,10 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct ActivityArgs {
     /// A CloudTrail file, a directory read recursively (e.g. an S3 export under
-    /// AWSLogs/{account}/CloudTrail/...), or `-` for stdin. Without it, the report comes from
-    /// the database.
-    #[arg(long, value_name = "FILE|DIR|-")]
+    /// AWSLogs/{account}/CloudTrail/...), `-` for stdin, an organisation trail's bucket
+    /// `s3://BUCKET[/PREFIX]`, or `sqs://QUEUE_URL` (its S3 event notifications). Without it,
+    /// the report comes from the database.
+    #[arg(long, value_name = "FILE|DIR|-|s3://…|sqs://…")]
     pub from: Option<PathBuf>,
     /// Only report on what was read; open no database.
     #[arg(long, requires = "from")]

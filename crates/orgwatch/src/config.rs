@@ -2,8 +2,8 @@
 //! checked, conflicting options refused, before any database is opened.
 
 use crate::cli::{
-    ActivityArgs, Cli, CollectArgs, Command, DemoArgs, IamPolicyArgs, IngestArgs, PeriodArg,
-    ReportFormat, RoleArg, ScopeArgs, UsersCommand, WebArgs,
+    ActivityArgs, Cli, CollectArgs, Command, DemoArgs, IamPolicyArgs, IngestArgs, OidcArgs,
+    PeriodArg, ReportFormat, RoleArg, ScopeArgs, TokensCommand, UsersCommand, WebArgs,
 };
 use crate::demo::generate::DemoOptions;
 use crate::demo::replay::{Bursts, ReplayOptions};
@@ -47,6 +47,8 @@ pub enum Task {
     Serve(ServeConfig),
     /// `orgwatch users …`.
     Users(UsersTask),
+    /// `orgwatch tokens …`.
+    Tokens(TokensTask),
     /// `orgwatch collect`.
     Collect(Box<CollectConfig>),
     /// `orgwatch iam-policy`.
@@ -60,6 +62,8 @@ pub struct CollectConfig {
     pub aws: orgwatch_collect::aws::AwsOptions,
     /// What to read and where to write it.
     pub options: orgwatch_collect::CollectOptions,
+    /// `--ingest`: load what was written into the database too.
+    pub ingest: bool,
 }
 
 /// `orgwatch iam-policy`, validated.
@@ -82,7 +86,24 @@ pub struct ServeConfig {
     pub secure: orgwatch_web::SecureCookies,
     /// Where `/metrics` is served (no session: a private address), if anywhere.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The load bench's baseline route (hidden `--bench-static-bytes`; 0: off).
+    pub bench_static_bytes: usize,
+    /// Single sign-on, if configured (discovered at startup: [`crate::serve::sso`]).
+    pub oidc: Option<OidcConfig>,
 }
+
+/// Single sign-on, validated (but not discovered yet).
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The provider and the mappings; `redirect_url` empty until the listener is bound when
+    /// it derives from the listen address.
+    pub settings: orgwatch_web::oidc::OidcSettings,
+    /// Derive the redirect URL from the bound address (no `--oidc-redirect-url`).
+    pub derive_redirect: bool,
+}
+
+/// The environment variable of the OIDC client secret.
+pub const OIDC_SECRET_ENV: &str = "ORGWATCH_OIDC_CLIENT_SECRET";
 
 /// `orgwatch users …`, validated.
 #[derive(Debug)]
@@ -123,6 +144,30 @@ pub enum UsersTask {
     },
 }
 
+/// `orgwatch tokens …`, validated.
+#[derive(Debug)]
+pub enum TokensTask {
+    /// Make a token.
+    Create {
+        /// Its user's login name.
+        user: String,
+        /// Its name.
+        name: String,
+        /// Days until it expires (`None`: never).
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (of one user).
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// Its id.
+        id: orgwatch_store::auth::TokenId,
+    },
+}
+
 /// `orgwatch demo`, validated.
 #[derive(Debug)]
 pub struct DemoConfig {
@@ -138,11 +183,105 @@ pub struct DemoConfig {
     pub replay: Option<ReplayOptions>,
 }
 
+/// A place on AWS a source reads (`--from s3://…` or `sqs://…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    /// A bucket and prefix, listed.
+    S3(orgwatch_collect::remote::S3Url),
+    /// A queue of S3 event notifications, by its URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`).
+    Sqs(String),
+}
+
+impl Remote {
+    /// How to reach it: the standard chain, in the queue's own region when its URL names one.
+    pub fn aws(&self) -> orgwatch_collect::aws::AwsOptions {
+        let region = match self {
+            Remote::Sqs(url) => queue_region(url),
+            Remote::S3(_) => None,
+        };
+        orgwatch_collect::aws::AwsOptions {
+            profile: None,
+            region,
+        }
+    }
+}
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Remote::S3(url) => write!(f, "{url}"),
+            Remote::Sqs(url) => write!(f, "sqs://{url}"),
+        }
+    }
+}
+
+/// The region in a queue URL's host (`sqs.REGION.amazonaws.com`, or the legacy
+/// `REGION.queue.amazonaws.com`).
+fn queue_region(url: &str) -> Option<String> {
+    let host = url.split("://").nth(1)?.split('/').next()?;
+    let parts: Vec<&str> = host.split('.').collect();
+    let region = match parts.as_slice() {
+        ["sqs", region, "amazonaws", ..] => region,
+        [region, "queue", "amazonaws", ..] => region,
+        _ => return None,
+    };
+    orgwatch_model::Region::parse(region)
+        .ok()
+        .map(|r| r.as_str().to_owned())
+}
+
+/// The remote place a `--from` names (`s3://BUCKET[/PREFIX]`, `sqs://QUEUE_URL`, where the
+/// queue URL's `https://` may be left out), `None` for a local path.
+fn remote(from: &Path) -> Result<Option<Remote>> {
+    let Some(text) = from.to_str() else {
+        return Ok(None);
+    };
+    if text.starts_with("s3://") {
+        return Ok(Some(Remote::S3(orgwatch_collect::remote::S3Url::parse(
+            text,
+        )?)));
+    }
+    let Some(rest) = text.strip_prefix("sqs://") else {
+        return Ok(None);
+    };
+    let url = if rest.starts_with("https://") || rest.starts_with("http://") {
+        rest.to_owned()
+    } else {
+        format!("https://{rest}")
+    };
+    // https://HOST/ACCOUNT/NAME
+    let path: Vec<&str> = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .skip(1)
+        .collect();
+    let valid = matches!(path.as_slice(), [account, name]
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty());
+    if !valid {
+        bail!("{text:?} is not sqs://QUEUE_URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)");
+    }
+    Ok(Some(Remote::Sqs(url)))
+}
+
+/// Where `orgwatch ingest` reads snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestFrom {
+    /// The directory holding `data/` (it exists and has `data/`).
+    Dir(PathBuf),
+    /// A bucket's `PREFIX/data/`, or a queue of its notifications.
+    Remote(Remote),
+}
+
 /// `orgwatch ingest`, validated.
 #[derive(Debug)]
 pub struct IngestConfig {
-    /// The directory holding `data/` (it exists and has `data/`).
-    pub root: PathBuf,
+    /// Where the snapshots are.
+    pub from: IngestFrom,
+    /// With `--from sqs://`: how long a message stays invisible while its file is loaded
+    /// (extended every half of it).
+    pub visibility: Duration,
     /// With `--watch`, the pause between passes.
     pub watch: Option<Duration>,
     /// Files above this size are quarantined unread.
@@ -160,6 +299,8 @@ pub enum ReadFrom {
     Stdin,
     /// A file or a directory (it exists).
     Path(PathBuf),
+    /// An organisation trail's bucket, or a queue of its notifications (into the store only).
+    Remote(Remote),
 }
 
 /// What `orgwatch activity` does.
@@ -232,8 +373,9 @@ impl Config {
             Command::Ingest(args) => Task::Ingest(ingest(args)?),
             Command::Activity(args) => Task::Activity(activity(args)?),
             Command::Migrate => Task::Migrate,
-            Command::Serve(args) => Task::Serve(web(&args.web)),
+            Command::Serve(args) => Task::Serve(web(&args.web)?),
             Command::Users(args) => Task::Users(users(args.command)?),
+            Command::Tokens(args) => Task::Tokens(tokens(args.command)?),
             Command::Collect(args) => Task::Collect(Box::new(collect(args)?)),
             Command::IamPolicy(args) => Task::IamPolicy(iam_policy(args)?),
         };
@@ -270,7 +412,7 @@ fn demo(args: DemoArgs) -> Result<DemoConfig> {
         },
         dir: args.dir,
         generate_only: args.generate_only,
-        serve: serving.then(|| web(&args.web)),
+        serve: if serving { Some(web(&args.web)?) } else { None },
         replay: (serving && !args.no_replay).then(|| ReplayOptions {
             bursts: Bursts {
                 every_minutes: args.burst_every,
@@ -326,11 +468,23 @@ fn collect(args: CollectArgs) -> Result<CollectConfig> {
         regions::Selection::List(list)
     };
     let run_date = time::OffsetDateTime::now_utc().date();
-    let out = args.out;
-    if out.exists() && !out.is_dir() {
-        bail!("--out {} is not a directory", out.display());
-    }
+    let out = match args.out.to_str().filter(|o| o.starts_with("s3://")) {
+        Some(url) => orgwatch_collect::write::Out::S3 {
+            url: orgwatch_collect::remote::S3Url::parse(url)?,
+            kms_key: args.kms_key,
+        },
+        None => {
+            if args.kms_key.is_some() {
+                bail!("--kms-key encrypts objects in S3: it needs --out s3://BUCKET/PREFIX");
+            }
+            if args.out.exists() && !args.out.is_dir() {
+                bail!("--out {} is not a directory", args.out.display());
+            }
+            orgwatch_collect::write::Out::Dir(args.out)
+        }
+    };
     Ok(CollectConfig {
+        ingest: args.ingest,
         aws: orgwatch_collect::aws::AwsOptions {
             profile: args.profile,
             region: args.region,
@@ -369,15 +523,79 @@ fn iam_policy(args: IamPolicyArgs) -> Result<IamPolicyConfig> {
     })
 }
 
-fn web(args: &WebArgs) -> ServeConfig {
-    ServeConfig {
+fn web(args: &WebArgs) -> Result<ServeConfig> {
+    let secret = std::env::var(OIDC_SECRET_ENV).ok();
+    Ok(ServeConfig {
         listen: args.listen,
         metrics_listen: args.metrics_listen,
+        bench_static_bytes: usize::try_from(args.bench_static_bytes).unwrap_or(usize::MAX),
         secure: match args.secure_cookies {
             crate::cli::SecureCookies::Auto => orgwatch_web::SecureCookies::Auto,
             crate::cli::SecureCookies::Always => orgwatch_web::SecureCookies::Always,
         },
+        oidc: oidc(&args.oidc, args.listen, secret)?,
+    })
+}
+
+/// Single sign-on from its flags and the secret of the environment: `None` without
+/// `--oidc-issuer`; an error naming the flag when something is missing or does not parse.
+fn oidc(
+    args: &OidcArgs,
+    listen: std::net::SocketAddr,
+    secret: Option<String>,
+) -> Result<Option<OidcConfig>> {
+    let Some(issuer) = &args.oidc_issuer else {
+        return Ok(None);
+    };
+    let Some(client_id) = args.oidc_client_id.clone().filter(|c| !c.trim().is_empty()) else {
+        bail!("--oidc-issuer needs --oidc-client-id (orgwatch's client id at the provider)");
+    };
+    let Some(client_secret) = secret.filter(|s| !s.is_empty()) else {
+        bail!(
+            "--oidc-issuer needs the client secret in the environment variable \
+             {OIDC_SECRET_ENV} (never on the command line)"
+        );
+    };
+    if args.oidc_groups.is_empty() {
+        bail!(
+            "--oidc-issuer needs at least one --oidc-group GROUP=admin|viewer[:LIMITS]: \
+             without one, nobody could log in by single sign-on"
+        );
     }
+    let groups = args
+        .oidc_groups
+        .iter()
+        .map(|g| g.parse())
+        .collect::<Result<Vec<orgwatch_web::oidc::GroupMapping>, _>>()
+        .map_err(|e| anyhow::anyhow!("--oidc-group: {e}"))?;
+    let derive_redirect = args.oidc_redirect_url.is_none();
+    if derive_redirect && listen.ip().is_unspecified() {
+        bail!(
+            "--oidc-redirect-url is needed when listening on {}: the redirect URL must be \
+             the address browsers reach this app at (…/login/oidc/callback)",
+            listen.ip()
+        );
+    }
+    let scopes = if args.oidc_scopes.is_empty() {
+        vec!["profile".to_owned(), "email".to_owned()]
+    } else {
+        args.oidc_scopes.clone()
+    };
+    if args.oidc_groups_claim.trim().is_empty() {
+        bail!("--oidc-groups-claim is empty");
+    }
+    Ok(Some(OidcConfig {
+        settings: orgwatch_web::oidc::OidcSettings {
+            issuer: issuer.clone(),
+            client_id,
+            client_secret,
+            redirect_url: args.oidc_redirect_url.clone().unwrap_or_default(),
+            groups_claim: args.oidc_groups_claim.clone(),
+            scopes,
+            groups,
+        },
+        derive_redirect,
+    }))
 }
 
 fn role(r: RoleArg) -> Role {
@@ -389,11 +607,8 @@ fn role(r: RoleArg) -> Role {
 
 /// A login name: 1 to 64 characters, no spaces or control characters.
 fn user_name(name: String) -> Result<String> {
-    if name.is_empty() || name.chars().count() > 64 {
-        bail!("a user name has 1 to 64 characters; {name:?} has not");
-    }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("a user name has no spaces or control characters: {name:?}");
+    if let Some(problem) = orgwatch_store::auth::user_name_problem(&name) {
+        bail!("{problem}");
     }
     Ok(name)
 }
@@ -456,6 +671,30 @@ fn users(command: UsersCommand) -> Result<UsersTask> {
     })
 }
 
+fn tokens(command: TokensCommand) -> Result<TokensTask> {
+    Ok(match command {
+        TokensCommand::Create {
+            user,
+            name,
+            expires_in,
+        } => {
+            let name = name.trim().to_owned();
+            if let Some(problem) = orgwatch_web::token_name_problem(&name) {
+                bail!("--name: {problem}");
+            }
+            TokensTask::Create {
+                user,
+                name,
+                expires_in_days: expires_in,
+            }
+        }
+        TokensCommand::List { user } => TokensTask::List { user },
+        TokensCommand::Revoke { id } => TokensTask::Revoke {
+            id: orgwatch_store::auth::TokenId(id),
+        },
+    })
+}
+
 /// Refuses a `--from` path that is not there, before anything is opened.
 fn must_exist(path: &Path) -> Result<()> {
     if !path.exists() {
@@ -465,15 +704,22 @@ fn must_exist(path: &Path) -> Result<()> {
 }
 
 fn ingest(args: IngestArgs) -> Result<IngestConfig> {
-    must_exist(&args.from)?;
-    if !args.from.join("data").is_dir() {
-        bail!(
-            "{} has no data/ directory (expected DIR/data/{{account}}/...)",
-            args.from.display()
-        );
-    }
+    let from = match remote(&args.from)? {
+        Some(r) => IngestFrom::Remote(r),
+        None => {
+            must_exist(&args.from)?;
+            if !args.from.join("data").is_dir() {
+                bail!(
+                    "{} has no data/ directory (expected DIR/data/{{account}}/...)",
+                    args.from.display()
+                );
+            }
+            IngestFrom::Dir(args.from)
+        }
+    };
     Ok(IngestConfig {
-        root: args.from,
+        from,
+        visibility: Duration::from_secs(args.visibility_timeout),
         watch: args.watch.then(|| Duration::from_secs(args.poll_seconds)),
         max_file_bytes: args.max_file_bytes,
         jobs: args.jobs.map(usize::from),
@@ -502,10 +748,16 @@ fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
     let from = match args.from {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(ReadFrom::Stdin),
-        Some(p) => {
-            must_exist(&p)?;
-            Some(ReadFrom::Path(p))
-        }
+        Some(p) => match remote(&p)? {
+            Some(_) if args.no_store => {
+                bail!("--no-store reads local files or stdin; s3:// and sqs:// are read into the database")
+            }
+            Some(r) => Some(ReadFrom::Remote(r)),
+            None => {
+                must_exist(&p)?;
+                Some(ReadFrom::Path(p))
+            }
+        },
     };
     let mode = match from {
         Some(from) if args.no_store => ActivityMode::Triage {
@@ -577,6 +829,102 @@ mod tests {
         assert!(bad.unwrap_err().to_string().contains("--metrics-listen"));
     }
 
+    /// The single sign-on part of `serve ARGS` (or `demo ARGS`) with this secret in the
+    /// environment.
+    fn sso(command: &str, args: &[&str], secret: Option<&str>) -> Result<Option<OidcConfig>> {
+        let cli = Cli::try_parse_from([&["orgwatch", command], args].concat())?;
+        let web = match cli.command {
+            Command::Serve(a) => a.web,
+            Command::Demo(a) => a.web,
+            _ => unreachable!(),
+        };
+        oidc(&web.oidc, web.listen, secret.map(str::to_owned))
+    }
+
+    const SSO: [&str; 8] = [
+        "--oidc-issuer",
+        "https://id.example.com/realms/ops",
+        "--oidc-client-id",
+        "orgwatch",
+        "--oidc-group",
+        "ops=admin",
+        "--oidc-group",
+        "cn=sales,ou=groups=viewer:account=111111111111,environment=prod",
+    ];
+
+    #[test]
+    fn single_sign_on_is_configured_alike_for_serve_and_demo() {
+        for command in ["serve", "demo"] {
+            assert!(sso(command, &[], None).unwrap().is_none(), "off by default");
+            let c = sso(command, &SSO, Some("s3cret")).unwrap().unwrap();
+            let s = &c.settings;
+            assert_eq!(s.issuer, "https://id.example.com/realms/ops");
+            assert_eq!(
+                (s.client_id.as_str(), s.client_secret.as_str()),
+                ("orgwatch", "s3cret")
+            );
+            assert_eq!(s.groups_claim, "groups");
+            assert_eq!(s.scopes, ["profile", "email"]);
+            assert_eq!(s.groups.len(), 2);
+            assert_eq!(s.groups[1].group, "cn=sales,ou=groups");
+            assert!(c.derive_redirect, "from the bound listener");
+            assert!(
+                !format!("{c:?}").contains("s3cret"),
+                "the secret is never shown"
+            );
+            let more = [
+                "--oidc-redirect-url",
+                "https://ow.example.com/login/oidc/callback",
+                "--oidc-groups-claim",
+                "roles",
+                "--oidc-scope",
+                "openid-groups",
+                "--listen",
+                "0.0.0.0:8080",
+            ];
+            let c = sso(command, &[&SSO[..], &more].concat(), Some("s"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                c.settings.redirect_url,
+                "https://ow.example.com/login/oidc/callback"
+            );
+            assert_eq!(c.settings.groups_claim, "roles");
+            assert_eq!(c.settings.scopes, ["openid-groups"]);
+            assert!(!c.derive_redirect);
+        }
+    }
+
+    #[test]
+    fn single_sign_on_settings_that_cannot_work_are_refused_by_name() {
+        let err = |args: &[&str], secret: Option<&str>| {
+            sso("serve", args, secret).unwrap_err().to_string()
+        };
+        let e = err(&SSO, None);
+        assert!(e.contains("ORGWATCH_OIDC_CLIENT_SECRET"), "{e}");
+        assert!(err(&SSO, Some("")).contains("ORGWATCH_OIDC_CLIENT_SECRET"));
+        let e = err(&[&SSO[..2], &SSO[4..]].concat(), Some("s"));
+        assert!(e.contains("--oidc-client-id"), "{e}");
+        let e = err(&SSO[..4], Some("s"));
+        assert!(e.contains("at least one --oidc-group"), "{e}");
+        let e = err(
+            &[&SSO[..4], &["--oidc-group", "ops=superuser"]].concat(),
+            Some("s"),
+        );
+        assert!(
+            e.contains("--oidc-group") && e.contains("ops=superuser"),
+            "{e}"
+        );
+        let e = err(
+            &[&SSO[..], &["--listen", "0.0.0.0:8080"]].concat(),
+            Some("s"),
+        );
+        assert!(e.contains("--oidc-redirect-url is needed"), "{e}");
+        // The other flags mean nothing without an issuer.
+        let e = err(&["--oidc-client-id", "orgwatch"], Some("s"));
+        assert!(e.contains("--oidc-issuer"), "{e}");
+    }
+
     #[test]
     fn the_demo_replays_while_it_serves_unless_told_not_to() {
         let demo = |args: &[&str]| match config(&[&["orgwatch", "demo"], args].concat()) {
@@ -639,6 +987,61 @@ mod tests {
         assert_eq!(e.to_string(), "--from /no/such/dir does not exist");
         let e = config(&["orgwatch", "ingest", "--from", "/no/such/dir"]).unwrap_err();
         assert_eq!(e.to_string(), "--from /no/such/dir does not exist");
+    }
+
+    #[test]
+    fn buckets_and_queues_are_read_from_their_urls() {
+        let ingest = |from: &str| match config(&["orgwatch", "ingest", "--from", from]) {
+            Ok(Config {
+                task: Task::Ingest(i),
+                ..
+            }) => Ok(i.from),
+            Ok(_) => panic!("not ingest"),
+            Err(e) => Err(e.to_string()),
+        };
+        let s3 = |bucket: &str, prefix: &str| {
+            IngestFrom::Remote(Remote::S3(orgwatch_collect::remote::S3Url {
+                bucket: bucket.into(),
+                prefix: prefix.into(),
+            }))
+        };
+        assert_eq!(
+            ingest("s3://org-posture/a/b/"),
+            Ok(s3("org-posture", "a/b"))
+        );
+        let aws = "https://sqs.eu-west-1.amazonaws.com/123456789012/snapshots";
+        let queue = IngestFrom::Remote(Remote::Sqs(aws.into()));
+        assert_eq!(ingest(&format!("sqs://{aws}")), Ok(queue.clone()));
+        assert_eq!(
+            ingest("sqs://sqs.eu-west-1.amazonaws.com/123456789012/snapshots"),
+            Ok(queue)
+        );
+        assert_eq!(
+            ingest("sqs://http://127.0.0.1:5000/123456789012/q"),
+            Ok(IngestFrom::Remote(Remote::Sqs(
+                "http://127.0.0.1:5000/123456789012/q".into()
+            )))
+        );
+        assert!(ingest("sqs://sqs.eu-west-1.amazonaws.com/snapshots")
+            .unwrap_err()
+            .contains("is not sqs://QUEUE_URL"));
+        assert!(ingest("s3://Bad_Bucket/x")
+            .unwrap_err()
+            .contains("is not s3://BUCKET"));
+        assert_eq!(queue_region(aws).as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            queue_region("https://us-west-2.queue.amazonaws.com/123456789012/q").as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(queue_region("http://127.0.0.1:5000/123456789012/q"), None);
+        let e =
+            config(&["orgwatch", "activity", "--from", "s3://trail", "--no-store"]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("--no-store reads local files"),
+            "{e}"
+        );
+        let e = config(&["orgwatch", "collect", "--out", "/tmp", "--kms-key", "k"]).unwrap_err();
+        assert!(e.to_string().contains("needs --out s3://"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `orgwatch ingest`: load every snapshot under `DIR/data/`, moving each file to `loaded/`
 //! after its commit or to `failed/` (with the reason in the database, on stderr and in a
-//! `.error.txt` beside it).
+//! `.error.txt` beside it). The same from a bucket (`s3://BUCKET/PREFIX`: objects are moved
+//! alike) or a queue of its S3 notifications (`sqs://QUEUE_URL`: a message is deleted once
+//! its file is moved): [`from_remote`].
 //!
 //! Safe to kill at any moment: a file moves only after its transaction commits, and a file
 //! found again after a crash is recognised by its SHA-256 and only moved.
@@ -9,17 +11,22 @@
 //! [`crate::source::claim`]) before it is read and held until it has moved, and a file
 //! another run holds, or has moved meanwhile, is left to it and counted as taken.
 
+use crate::config::Remote;
 use crate::source::claim::{claim, Claim, Claimed};
 use crate::source::dir::DirSource;
+use crate::source::s3::S3Source;
+use crate::source::sqs::{Kind, SqsOptions, SqsSource};
 use crate::source::{Input, Item, Outcome, Receipt, Source};
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
+use orgwatch_collect::remote::s3::Bucket;
 use orgwatch_model::{read_located, AccountId, SnapshotLocation};
 use orgwatch_store::{LoadOutcome, SnapshotInput, Store, Strategy};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// How an ingest run behaves.
 #[derive(Debug, Clone)]
@@ -61,6 +68,21 @@ pub struct IngestSummary {
     pub rows: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+}
+
+impl IngestSummary {
+    /// Adds the counts of a later pass (a run reading a queue batch by batch).
+    pub fn add(&mut self, pass: IngestSummary) {
+        self.files += pass.files;
+        self.loaded += pass.loaded;
+        self.unchanged += pass.unchanged;
+        self.superseded += pass.superseded;
+        self.failed += pass.failed;
+        self.taken += pass.taken;
+        self.special.extend(pass.special);
+        self.rows += pass.rows;
+        self.seconds += pass.seconds;
+    }
 }
 
 impl std::fmt::Display for IngestSummary {
@@ -168,9 +190,9 @@ fn prepare(file: &Item, max_bytes: u64) -> Prepared {
 
 /// Records a file's failure in the database, then moves it to `failed/` with its reason
 /// (written first: see [`crate::source::dir::quarantine`]). The caller holds its claim.
-async fn quarantine(
+async fn quarantine<S: Source>(
     store: &Store,
-    source: &DirSource,
+    source: &S,
     file: &Receipt,
     account: Option<AccountId>,
     reason: &str,
@@ -221,7 +243,7 @@ impl ReadyFile {
 }
 
 /// Logs what a load did to a file and moves it to `loaded/`.
-async fn finish(source: &DirSource, f: &ReadyFile, outcome: LoadOutcome) -> Result<FileResult> {
+async fn finish<S: Source>(source: &S, f: &ReadyFile, outcome: LoadOutcome) -> Result<FileResult> {
     let name = &f.name;
     let result = match outcome {
         LoadOutcome::Loaded { rows, replaced, .. } => {
@@ -243,9 +265,9 @@ async fn finish(source: &DirSource, f: &ReadyFile, outcome: LoadOutcome) -> Resu
 
 /// Loads one file in its own transaction, quarantining it if the database refuses its data.
 /// An error means the database or the file system failed, not the file: it stays in `data/`.
-async fn load_one(
+async fn load_one<S: Source>(
     store: &Store,
-    source: &DirSource,
+    source: &S,
     opts: &IngestOptions,
     f: &ReadyFile,
 ) -> Result<FileResult> {
@@ -265,9 +287,9 @@ async fn load_one(
 
 /// Loads a worker's pending files: together in one transaction when there are several, one
 /// by one when that fails on a file's data (so only the bad file is quarantined).
-async fn load_pending(
+async fn load_pending<S: Source>(
     store: &Store,
-    source: &DirSource,
+    source: &S,
     opts: &IngestOptions,
     pending: &mut Vec<ReadyFile>,
     results: &tokio::sync::mpsc::UnboundedSender<Result<FileResult>>,
@@ -308,9 +330,9 @@ async fn load_pending(
 }
 
 /// Loads the files of the accounts routed to it, in arrival order, batching what is queued.
-async fn worker(
+async fn worker<S: Source + 'static>(
     store: Store,
-    source: Arc<DirSource>,
+    source: Arc<S>,
     opts: IngestOptions,
     mut queue: tokio::sync::mpsc::Receiver<(Receipt, Prepared)>,
     results: tokio::sync::mpsc::UnboundedSender<Result<FileResult>>,
@@ -328,7 +350,7 @@ async fn worker(
             if pending.is_empty() {
                 return;
             }
-            if !load_pending(&store, &source, &opts, &mut pending, &results).await {
+            if !load_pending(&store, &*source, &opts, &mut pending, &results).await {
                 return;
             }
             continue;
@@ -351,7 +373,7 @@ async fn worker(
                 reason,
                 claim,
             } => {
-                let r = quarantine(&store, &source, &file, account, &reason)
+                let r = quarantine(&store, &*source, &file, account, &reason)
                     .await
                     .map(|()| FileResult::Failed);
                 drop(claim);
@@ -375,7 +397,8 @@ async fn worker(
                         p.location.granularity,
                     ) == key
                 });
-                if conflict && !load_pending(&store, &source, &opts, &mut pending, &results).await {
+                if conflict && !load_pending(&store, &*source, &opts, &mut pending, &results).await
+                {
                     return;
                 }
                 let name = format!("data/{}", file.name);
@@ -389,7 +412,7 @@ async fn worker(
                     _claim: claim,
                 });
                 if pending.len() >= opts.batch_files.max(1)
-                    && !load_pending(&store, &source, &opts, &mut pending, &results).await
+                    && !load_pending(&store, &*source, &opts, &mut pending, &results).await
                 {
                     return;
                 }
@@ -420,9 +443,25 @@ pub async fn ingest_once(
     opts: &IngestOptions,
     stop: &mut (impl std::future::Future<Output = ()> + Unpin),
 ) -> Result<IngestSummary> {
-    let started = Instant::now();
     let source = Arc::new(DirSource::snapshots(&opts.root, opts.settle));
-    let found = source.list().await?;
+    let summary = ingest_from(store, &source, opts, stop).await?;
+    Ok(summary.unwrap_or_default())
+}
+
+/// One poll of `source` (a directory pass, a bucket listing, a batch of notifications):
+/// every snapshot it gives is loaded or quarantined, by `opts.jobs` workers, and
+/// acknowledged to it after its commit. `None` when the source is exhausted. Stops early
+/// (between files) when `stop` resolves.
+pub async fn ingest_from<S: Source + 'static>(
+    store: &Store,
+    source: &Arc<S>,
+    opts: &IngestOptions,
+    stop: &mut (impl std::future::Future<Output = ()> + Unpin),
+) -> Result<Option<IngestSummary>> {
+    let started = Instant::now();
+    let Some(found) = source.poll().await? else {
+        return Ok(None);
+    };
     let files = found.items;
     let mut summary = IngestSummary {
         files: files.len() as u64,
@@ -517,5 +556,77 @@ pub async fn ingest_once(
         return Err(e);
     }
     summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+    Ok(Some(summary))
+}
+
+/// How long a receive from a queue waits for a message (long polling): also how long a
+/// one-shot run waits before it decides the queue is empty, and how long Ctrl-C may wait.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// Reads a bucket's `PREFIX/data/` (once, or with `watch` every that often) or a queue of
+/// its notifications (until a receive finds nothing, or with `watch` until `stop`); with
+/// `watch`, each pass that found files is printed. Returns the counts of the whole run.
+pub async fn from_remote(
+    store: &Store,
+    remote: &Remote,
+    aws: &orgwatch_collect::aws::AwsOptions,
+    opts: &IngestOptions,
+    watch: Option<Duration>,
+    visibility: Duration,
+    stop: &CancellationToken,
+) -> Result<IngestSummary> {
+    let base = orgwatch_collect::aws::base_config(aws).await;
+    match remote {
+        Remote::S3(url) => {
+            let bucket = Bucket::new(&base, url.clone());
+            let source = Arc::new(S3Source::snapshots(bucket, watch.is_some())?);
+            passes(store, &source, opts, watch, stop).await
+        }
+        Remote::Sqs(url) => {
+            let sqs = SqsOptions {
+                wait: QUEUE_WAIT,
+                visibility,
+                follow: watch.is_some(),
+            };
+            let source = Arc::new(SqsSource::new(
+                &base,
+                url,
+                Kind::Snapshots,
+                store.clone(),
+                sqs,
+            )?);
+            // The receive's own wait paces the passes.
+            let pause = watch.map(|_| Duration::ZERO);
+            passes(store, &source, opts, pause, stop).await
+        }
+    }
+}
+
+/// Polls `source` until it is exhausted, or (with `watch`) until `stop`.
+async fn passes<S: Source + 'static>(
+    store: &Store,
+    source: &Arc<S>,
+    opts: &IngestOptions,
+    watch: Option<Duration>,
+    stop: &CancellationToken,
+) -> Result<IngestSummary> {
+    let mut total = IngestSummary::default();
+    loop {
+        let pass = ingest_from(store, source, opts, &mut std::pin::pin!(stop.cancelled())).await?;
+        let Some(pass) = pass else { break };
+        if watch.is_some() && pass.files > 0 {
+            crate::outln!("ingest: {pass}")?;
+        }
+        total.add(pass);
+        if stop.is_cancelled() {
+            break;
+        }
+        if let Some(pause) = watch.filter(|p| !p.is_zero()) {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+    Ok(total)
 }

@@ -22,11 +22,12 @@ pub mod settings;
 pub mod shutdown;
 pub mod source;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 use anyhow::{Context, Result};
 use cli::Cli;
-use config::{Config, DemoConfig, IngestConfig, Task};
+use config::{Config, DemoConfig, IngestConfig, IngestFrom, Task};
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -72,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Task::Demo(demo) => run_demo(demo, &config).await,
         Task::Serve(serve) => {
             let listeners = serve::bind(serve).await?;
+            let oidc = serve::sso(serve, &listeners).await?;
             let store = open_store(db_flag).await?;
             let password = serve::first_admin(&store).await?;
             let served = serve::run(
@@ -81,18 +83,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 password,
                 shutdown::on_signal(),
                 orgwatch_web::ActivitySignal::new(),
+                oidc,
             )
             .await;
             store.close().await;
             served.map(|()| ExitCode::SUCCESS)
         }
-        Task::Collect(collect) => {
-            collect::run(collect, config.progress || config.verbose > 0).await
-        }
+        Task::Collect(collect) => collect::run(collect, &config).await,
         Task::IamPolicy(policy) => collect::iam_policy(policy),
         Task::Users(task) => {
             let store = open_store(db_flag).await?;
             let done = users::run(task, &store).await;
+            store.close().await;
+            done.map(|()| ExitCode::SUCCESS)
+        }
+        Task::Tokens(task) => {
+            let store = open_store(db_flag).await?;
+            let done = tokens::run(task, &store).await;
             store.close().await;
             done.map(|()| ExitCode::SUCCESS)
         }
@@ -102,7 +109,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {
     let store = open_store(config.database_url.as_deref()).await?;
     let opts = ingest::IngestOptions {
-        root: args.root.clone(),
+        root: match &args.from {
+            IngestFrom::Dir(root) => root.clone(),
+            IngestFrom::Remote(_) => std::path::PathBuf::new(),
+        },
         max_file_bytes: args.max_file_bytes,
         settle: if args.watch.is_some() {
             Duration::from_secs(2)
@@ -116,6 +126,25 @@ async fn run_ingest(args: &IngestConfig, config: &Config) -> Result<ExitCode> {
     };
     let stop: CancellationToken = shutdown::on_signal();
     let mut failed = 0;
+    if let IngestFrom::Remote(remote) = &args.from {
+        let summary = ingest::from_remote(
+            &store,
+            remote,
+            &remote.aws(),
+            &opts,
+            args.watch,
+            args.visibility,
+            &stop,
+        )
+        .await?;
+        crate::outln!("ingest: {summary}")?;
+        store.close().await;
+        return Ok(if summary.failed > 0 {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     loop {
         let summary =
             ingest::ingest_once(&store, &opts, &mut std::pin::pin!(stop.cancelled())).await?;
@@ -163,6 +192,11 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
         Some(serve) => Some(serve::bind(serve).await?),
         None => None,
     };
+    // Before minutes of loading too: a provider that cannot be reached fails at once.
+    let oidc = match (&args.serve, &listeners) {
+        (Some(serve), Some(listeners)) => serve::sso(serve, listeners).await?,
+        _ => None,
+    };
     let store = open_store(config.database_url.as_deref()).await?;
     let summary = demo::run(&store, &args.options, &dir, config.progress).await?;
     crate::outln!("ingest: {summary}")?;
@@ -183,6 +217,7 @@ async fn run_demo(args: &DemoConfig, config: &Config) -> Result<ExitCode> {
             Some(password),
             stop.clone(),
             signal.clone(),
+            oidc.clone(),
         )
         .await;
         // The replay stops with the server (a signal, or the server failing).

@@ -5,7 +5,9 @@ use crate::config::ServeConfig;
 use anyhow::{Context, Result};
 use orgwatch_store::auth::{NewUser, Role};
 use orgwatch_store::{Access, Store};
+use orgwatch_web::oidc::Oidc;
 use orgwatch_web::{ActivitySignal, AppState, SessionConfig, WebConfig};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +38,32 @@ pub async fn bind(config: &ServeConfig) -> Result<Listeners> {
         None => None,
     };
     Ok(Listeners { app, metrics })
+}
+
+/// Discovers the single sign-on provider, if configured (after binding: the default redirect
+/// URL is the bound address's); an unreachable issuer or one that is not an OpenID provider
+/// is an error naming `--oidc-issuer`.
+pub async fn sso(config: &ServeConfig, listeners: &Listeners) -> Result<Option<Arc<Oidc>>> {
+    let Some(oidc) = &config.oidc else {
+        return Ok(None);
+    };
+    let mut settings = oidc.settings.clone();
+    if oidc.derive_redirect {
+        let addr = listeners
+            .app
+            .local_addr()
+            .context("cannot read the listening address")?;
+        settings.redirect_url = format!("http://{addr}{}", orgwatch_web::oidc::CALLBACK_PATH);
+    }
+    let redirect = settings.redirect_url.clone();
+    let discovered = Oidc::discover(settings)
+        .await
+        .context("single sign-on (--oidc-issuer) cannot start")?;
+    eprintln!(
+        "orgwatch: single sign-on with {} (redirect URL {redirect})",
+        discovered.issuer()
+    );
+    Ok(Some(Arc::new(discovered)))
 }
 
 /// With no user at all, creates `admin` with a random password; returns that password.
@@ -94,6 +122,7 @@ pub async fn run(
     password: Option<String>,
     stop: CancellationToken,
     signal: ActivitySignal,
+    oidc: Option<Arc<Oidc>>,
 ) -> Result<()> {
     let Listeners { app, metrics } = listeners;
     let addr = app
@@ -122,6 +151,8 @@ pub async fn run(
             secure: config.secure,
             ..SessionConfig::default()
         },
+        bench_static_bytes: config.bench_static_bytes,
+        oidc,
         ..WebConfig::default()
     };
     let state = AppState::with_signal(store.clone(), web, orgwatch_web::system_clock(), signal);

@@ -4,7 +4,8 @@ use crate::config::UsersTask;
 use crate::serve::now;
 use anyhow::{bail, Context, Result};
 use orgwatch_store::auth::NewUser;
-use orgwatch_store::{Access, Store};
+use orgwatch_store::Store;
+use orgwatch_web::describe_access;
 use std::io::BufRead;
 
 /// Runs one users command.
@@ -28,7 +29,7 @@ pub async fn run(task: &UsersTask, store: &Store) -> Result<()> {
             if store.add_user(&new).await?.is_none() {
                 bail!("user {name} already exists (change it with `orgwatch users grant` or `passwd`)");
             }
-            crate::outln!("added {name} ({role}, sees {})", describe(access))?;
+            crate::outln!("added {name} ({role}, sees {})", describe_access(access))?;
             if show {
                 crate::outln!("password: {password}")?;
             }
@@ -36,7 +37,12 @@ pub async fn run(task: &UsersTask, store: &Store) -> Result<()> {
         UsersTask::List => {
             crate::outln!("{:<24} {:<7} SEES", "NAME", "ROLE")?;
             for u in store.users().await? {
-                crate::outln!("{:<24} {:<7} {}", u.name, u.role, describe(&u.access))?;
+                crate::outln!(
+                    "{:<24} {:<7} {}",
+                    u.name,
+                    u.role,
+                    describe_access(&u.access)
+                )?;
             }
         }
         UsersTask::Remove { name } => {
@@ -63,7 +69,7 @@ pub async fn run(task: &UsersTask, store: &Store) -> Result<()> {
             if !store.grant(name, *role, access, now()).await? {
                 bail!("there is no user {name}");
             }
-            crate::outln!("{name} is now {role}, sees {}", describe(access))?;
+            crate::outln!("{name} is now {role}, sees {}", describe_access(access))?;
         }
     }
     Ok(())
@@ -85,22 +91,4 @@ fn password(from_stdin: bool) -> Result<(String, bool)> {
         bail!("the password from stdin is shorter than {min} characters");
     }
     Ok((password, false))
-}
-
-/// What an access lets a user see, in words.
-fn describe(access: &Access) -> String {
-    match access {
-        Access::All => "every account".to_owned(),
-        Access::Limited(l) => {
-            let mut parts: Vec<String> =
-                l.accounts.iter().map(|a| format!("account {a}")).collect();
-            parts.extend(l.ous.iter().map(|o| format!("OU {o}")));
-            parts.extend(l.environments.iter().map(|e| format!("environment {e}")));
-            if parts.is_empty() {
-                "no account".to_owned()
-            } else {
-                parts.join(", ")
-            }
-        }
-    }
 }

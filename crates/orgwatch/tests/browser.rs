@@ -32,6 +32,7 @@ const PAGES: &[&str] = &[
     "/operations",
     "/activity",
     "/ingest",
+    "/admin/users",
 ];
 
 /// ChromeDriver on a free loopback port, killed on drop.

@@ -97,7 +97,9 @@ async fn json_logs_are_one_object_per_line() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["demo", "ingest", "migrate", "activity", "serve", "users"] {
+    for cmd in [
+        "demo", "ingest", "migrate", "activity", "serve", "users", "tokens",
+    ] {
         let out = orgwatch!().args([cmd, "--help"]).output().unwrap();
         assert!(out.status.success(), "{cmd}");
         assert!(

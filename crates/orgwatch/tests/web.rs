@@ -10,72 +10,33 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::router::{add_user, login};
 use common::{cents, expected};
-use orgwatch_store::auth::{NewUser, Role};
+use orgwatch_store::auth::Role;
 use orgwatch_store::{Access, Limits, Store};
 use orgwatch_test_support::cli::{text, Served};
+use orgwatch_test_support::http::{http_get, http_login};
 use orgwatch_test_support::{on_both_backends, orgwatch, Backend, TestDb};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use tower::ServiceExt;
 
-const PASSWORD: &str = "a long enough password";
-
 // ------------------------------------------------------------------ through the router
 
-async fn add_user(store: &Store, name: &str, role: Role, access: &Access) {
-    let hash = orgwatch_web::password::hash(PASSWORD).unwrap();
-    let new = NewUser {
-        name,
-        password_hash: &hash,
-        role,
-        access,
-        now: orgwatch::serve::now(),
-    };
-    store.add_user(&new).await.unwrap().unwrap();
-}
-
-/// The value of the `name=` cookie a response sets.
-fn set_cookie(res: &axum::response::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-/// Logs `user` in through the login form; the session cookie.
-async fn login(app: &Router, user: &str) -> String {
-    let form = app
-        .clone()
-        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let token = set_cookie(&form, "orgwatch_login_csrf").unwrap();
-    let res = app
-        .clone()
-        .oneshot(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("orgwatch_login_csrf={token}"))
-                .body(Body::from(format!(
-                    "csrf_token={token}&username={user}&password={}",
-                    PASSWORD.replace(' ', "+")
-                )))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    format!(
-        "orgwatch_session={}",
-        set_cookie(&res, "orgwatch_session").unwrap()
-    )
-}
-
 async fn get(app: &Router, path: &str, cookie: &str) -> String {
+    // Whole tables (the API pages them by 500 rows): these tests compare them with the files.
+    let whole;
+    let path = if path.starts_with("/api/") && !path.contains("limit=") {
+        whole = format!(
+            "{path}{}limit={}",
+            if path.contains('?') { '&' } else { '?' },
+            orgwatch_web::MAX_LIMIT
+        );
+        whole.as_str()
+    } else {
+        path
+    };
     let res = app
         .clone()
         .oneshot(
@@ -279,56 +240,6 @@ fn start(args: &[&str]) -> Served {
     let mut cmd = orgwatch!();
     cmd.args(args);
     Served::start(cmd)
-}
-
-/// One HTTP/1.1 request on a fresh connection: (status, headers and body as text).
-fn http(addr: &str, request: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    (status, response)
-}
-
-fn http_get(addr: &str, path: &str, cookie: &str) -> (u16, String) {
-    http(
-        addr,
-        &format!(
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-        ),
-    )
-}
-
-fn cookie_in(response: &str, name: &str) -> Option<String> {
-    response
-        .lines()
-        .filter_map(|l| l.strip_prefix("set-cookie: "))
-        .filter_map(|v| v.split(';').next()?.split_once('='))
-        .find(|(n, v)| *n == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-/// Logs in over HTTP; the session cookie, or `None` when refused.
-fn http_login(addr: &str, user: &str, password: &str) -> Option<String> {
-    let (_, form) = http_get(addr, "/login", "");
-    let token = cookie_in(&form, "orgwatch_login_csrf").unwrap();
-    let body = format!("csrf_token={token}&username={user}&password={password}");
-    let (status, response) = http(
-        addr,
-        &format!(
-            "POST /login HTTP/1.1\r\nHost: {addr}\r\nCookie: orgwatch_login_csrf={token}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    (status == 303).then(|| {
-        format!(
-            "orgwatch_session={}",
-            cookie_in(&response, "orgwatch_session").unwrap()
-        )
-    })
 }
 
 #[test]
@@ -1952,3 +1863,247 @@ async fn the_ingest_page_is_the_files(backend: Backend) {
 }
 
 on_both_backends!(the_ingest_page_is_the_files);
+
+// ------------------------------------------------------------------ What changed
+
+/// A table's rows as tuples of the given columns, as text.
+fn keyed(doc: &Value, table: &str, columns: &[&str]) -> Vec<Vec<String>> {
+    rows(doc, table)
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| match &r[*c] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every "What changed" table of the pages and the Overview's counts between `from` and
+/// `to` (the pages' default range when `None`) against the files.
+async fn the_changes_are_the_files(
+    app: &Router,
+    admin: &str,
+    dir: &std::path::Path,
+    range: Option<(time::Date, time::Date)>,
+) -> common::ExpectedChanges {
+    use std::collections::{BTreeMap, BTreeSet};
+    let (from, to, q) = match range {
+        Some((from, to)) => (
+            from,
+            to,
+            format!(
+                "?from={}&to={}",
+                orgwatch_model::Day(from),
+                orgwatch_model::Day(to)
+            ),
+        ),
+        None => {
+            let to = common::expected(dir).security_day.unwrap();
+            (to - time::Duration::days(29), to, String::new())
+        }
+    };
+    let want = common::expected_changes(dir, from, to);
+    let set = |doc: &Value, table: &str, columns: &[&str]| -> BTreeSet<Vec<String>> {
+        let rows = keyed(doc, table, columns);
+        let set: BTreeSet<Vec<String>> = rows.iter().cloned().collect();
+        assert_eq!(set.len(), rows.len(), "{table}: a row listed twice");
+        set
+    };
+    let strings = |v: Vec<Vec<&str>>| -> BTreeSet<Vec<String>> {
+        v.into_iter()
+            .map(|r| r.into_iter().map(str::to_owned).collect())
+            .collect()
+    };
+
+    let security = json(app, &format!("/api/security{q}"), admin).await;
+    let range_json = serde_json::json!({
+        "from": orgwatch_model::Day(from).to_string(),
+        "to": orgwatch_model::Day(to).to_string(),
+    });
+    assert_eq!(security["changes"], range_json);
+    assert_eq!(
+        set(
+            &security,
+            "changes_findings",
+            &["account_id", "change", "finding_id"]
+        ),
+        strings(
+            want.findings
+                .iter()
+                .map(|(a, c, f)| vec![a.as_str(), c.as_str(), f.as_str()])
+                .collect()
+        )
+    );
+    assert_eq!(
+        set(&security, "changes_certificates", &["account_id", "arn"]),
+        strings(
+            want.certificates
+                .iter()
+                .map(|(a, arn)| vec![a.as_str(), arn.as_str()])
+                .collect()
+        )
+    );
+    assert_eq!(
+        set(&security, "changes_new_accounts", &["account_id"]),
+        strings(want.new_accounts.iter().map(|a| vec![a.as_str()]).collect())
+    );
+    let compliance = json(app, &format!("/api/compliance{q}"), admin).await;
+    let accounts: BTreeSet<Vec<String>> = want
+        .accounts
+        .iter()
+        .map(|(a, c, b, n)| vec![a.clone(), c.clone(), b.to_string(), n.to_string()])
+        .collect();
+    assert_eq!(
+        set(
+            &compliance,
+            "changes_compliance_accounts",
+            &[
+                "account_id",
+                "change",
+                "non_compliant_rules_from",
+                "non_compliant_rules_to"
+            ]
+        ),
+        accounts
+    );
+    assert_eq!(
+        set(
+            &compliance,
+            "changes_compliance_rules",
+            &["account_id", "region", "rule", "change"]
+        ),
+        strings(
+            want.rules
+                .iter()
+                .map(|(a, r, rule, c)| vec![a.as_str(), r.as_str(), rule.as_str(), c.as_str()])
+                .collect()
+        )
+    );
+    let cost = json(app, &format!("/api/cost{q}"), admin).await;
+    let movers = rows(&cost, "changes_cost");
+    let got: BTreeMap<(String, String), (i64, i64)> = movers
+        .iter()
+        .map(|m| {
+            (
+                (
+                    m["account_id"].as_str().unwrap().to_owned(),
+                    m["service"].as_str().unwrap().to_owned(),
+                ),
+                (
+                    cents(m["from_cost"].as_f64().unwrap()),
+                    cents(m["to_cost"].as_f64().unwrap()),
+                ),
+            )
+        })
+        // A change of less than half a cent is a mover the files round away.
+        .filter(|(_, (b, a))| b != a)
+        .collect();
+    assert_eq!(got, want.cost);
+    // Biggest absolute change first.
+    let changes: Vec<f64> = movers
+        .iter()
+        .map(|m| m["change"].as_f64().unwrap().abs())
+        .collect();
+    assert!(changes.windows(2).all(|w| w[0] >= w[1]), "{changes:?}");
+    let inventory = json(app, &format!("/api/inventory{q}"), admin).await;
+    assert_eq!(
+        set(
+            &inventory,
+            "changes_instances",
+            &["account_id", "change", "instance_id"]
+        ),
+        strings(
+            want.instances
+                .iter()
+                .map(|(a, c, i)| vec![a.as_str(), c.as_str(), i.as_str()])
+                .collect()
+        )
+    );
+    // The Overview counts the same.
+    let overview = json(app, &format!("/api/overview{q}"), admin).await;
+    let count = |kind: &str| overview["changes"]["counts"][kind].as_u64().unwrap() as usize;
+    let of = |change: &str| want.findings.iter().filter(|f| f.1 == change).count();
+    assert_eq!(count("new_findings"), of("new"));
+    assert_eq!(count("resolved_findings"), of("resolved"));
+    assert_eq!(
+        count("certificates_newly_expiring"),
+        want.certificates.len()
+    );
+    assert_eq!(count("new_accounts"), want.new_accounts.len());
+    assert_eq!(
+        count("new_instances") + count("removed_instances"),
+        want.instances.len()
+    );
+    assert_eq!(
+        count("accounts_fell_out") + count("accounts_came_back"),
+        want.accounts.len()
+    );
+    assert_eq!(count("cost_movers"), movers.len());
+    want
+}
+
+async fn the_changes_between_two_days_of_the_demo_are_its_files(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(backend).await;
+    load_demo(&db, dir.path(), "11", "4", "70", "2026-11-24");
+    let store = db.store().await;
+    add_user(&store, "admin", Role::Admin, &Access::All).await;
+    let app = orgwatch_web::router(orgwatch_web::AppState::new(
+        store.clone(),
+        orgwatch_web::WebConfig::default(),
+        orgwatch_web::system_clock(),
+    ));
+    let admin = login(&app, "admin").await;
+    let d = common::date;
+    // The default range: the demo's findings open and resolve, its costs move.
+    let want = the_changes_are_the_files(&app, &admin, dir.path(), None).await;
+    assert!(want.findings.iter().any(|f| f.1 == "new"), "{want:?}");
+    assert!(want.findings.iter().any(|f| f.1 == "resolved"), "{want:?}");
+    assert!(!want.cost.is_empty());
+    assert!(want.new_accounts.is_empty());
+    // Two other ranges, a long and a short one.
+    the_changes_are_the_files(
+        &app,
+        &admin,
+        dir.path(),
+        Some((d("2026-10-01"), d("2026-11-20"))),
+    )
+    .await;
+    the_changes_are_the_files(
+        &app,
+        &admin,
+        dir.path(),
+        Some((d("2026-11-22"), d("2026-11-23"))),
+    )
+    .await;
+    // From before the demo's first file: every account is new, nothing is a change.
+    let want = the_changes_are_the_files(
+        &app,
+        &admin,
+        dir.path(),
+        Some((d("2026-09-01"), d("2026-11-23"))),
+    )
+    .await;
+    assert_eq!(want.new_accounts.len(), 4);
+    assert!(want.findings.is_empty() && want.cost.is_empty());
+    // The pages show the section, its heading naming the range.
+    for page in ["/", "/cost", "/security", "/compliance", "/inventory"] {
+        let html = get(
+            &app,
+            &format!("{page}?from=2026-10-01&to=2026-11-20"),
+            &admin,
+        )
+        .await;
+        assert!(
+            html.contains("What changed between 2026-10-01 and 2026-11-20"),
+            "{page}"
+        );
+    }
+    store.close().await;
+}
+
+on_both_backends!(the_changes_between_two_days_of_the_demo_are_its_files);

@@ -93,6 +93,16 @@ impl Store {
                 )
                 .await?;
             }
+            if pruned.events + pruned.anomalies + pruned.rollups > 0 {
+                // What a report reads changed: its version must too (`activity_version`).
+                Conn::exec(
+                    &mut *tx,
+                    "UPDATE activity_state SET stored_batches = stored_batches + 1 \
+                     WHERE name = 'default'",
+                    &[],
+                )
+                .await?;
+            }
             tx.commit().await?;
         });
         Ok(pruned)

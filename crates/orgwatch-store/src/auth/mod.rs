@@ -1,12 +1,20 @@
-//! Who may use the web app: local users (`users`), what a viewer may see (`user_scopes`) and
-//! server-side sessions (`sessions`), so that several `serve` processes on one database share
-//! them. The store keeps password hashes and session-id hashes only; hashing and checking
-//! passwords is the web crate's.
+//! Who may use the web app: local users and those of single sign-on (`users`; `oidc`: users
+//! known by their issuer and subject, and the logins under way), what a viewer may see
+//! (`user_scopes`), server-side sessions (`sessions`), so that several `serve` processes on
+//! one database share them, and API tokens (`api_tokens`). The store keeps password hashes,
+//! session-id hashes and token hashes only; hashing and checking passwords and making tokens
+//! is the web crate's.
 
+mod admin;
+mod oidc;
 mod sessions;
+mod tokens;
 mod users;
 
+pub use admin::{AdminChange, UserSummary};
+pub use oidc::{OidcLogin, PendingLogin};
 pub use sessions::{NewSession, SessionRecord};
+pub use tokens::{NewToken, Revoked, TokenId, TokenInfo, TokenUser};
 pub use users::{Credentials, NewUser};
 
 use crate::read::{Access, Limits};
@@ -15,7 +23,13 @@ use orgwatch_model::AccountId;
 use std::fmt;
 
 /// The tables of this module (apart from the snapshot tables of [`crate::TABLES`]).
-pub const TABLES: &[&str] = &["sessions", "user_scopes", "users"];
+pub const TABLES: &[&str] = &[
+    "api_tokens",
+    "oidc_logins",
+    "sessions",
+    "user_scopes",
+    "users",
+];
 
 /// A user's id in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,4 +124,20 @@ fn scope_rows(access: &Access) -> Vec<(&'static str, String)> {
     rows.sort();
     rows.dedup();
     rows
+}
+
+/// What is wrong with a login name, if anything: it has 1 to 64 characters, no spaces or
+/// control characters (the one rule of the `users` commands and the admin page).
+pub fn user_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() || name.chars().count() > 64 {
+        return Some(format!(
+            "a user name has 1 to 64 characters; {name:?} has not"
+        ));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!(
+            "a user name has no spaces or control characters: {name:?}"
+        ));
+    }
+    None
 }

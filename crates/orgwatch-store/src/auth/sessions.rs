@@ -33,10 +33,15 @@ pub struct SessionRecord {
 }
 
 impl Store {
-    /// Stores a new session.
+    /// Stores a new session, and the login as the user's last.
     pub async fn create_session(&self, new: &NewSession<'_>) -> Result<(), StoreError> {
-        on_pool!(self, |p, _b| {
-            let mut c = p.acquire().await?;
+        on_pool!(self, |p, b| {
+            let mut c = p.begin_with(b.begin_write()).await?;
+            c.exec(
+                "UPDATE users SET last_login_at = ? WHERE id = ?",
+                &[Val::Int(new.now), Val::Int(new.user.0)],
+            )
+            .await?;
             c.exec(
                 "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at) \
                  VALUES (?, ?, ?, ?, ?)",
@@ -49,6 +54,7 @@ impl Store {
                 ],
             )
             .await?;
+            c.commit().await?;
             Ok(())
         })
     }

@@ -55,7 +55,11 @@ pub(super) async fn user_row<C: Conn>(
     })
 }
 
-async fn replace_scopes<C: Conn>(c: &mut C, id: i64, access: &Access) -> Result<(), sqlx::Error> {
+pub(super) async fn replace_scopes<C: Conn>(
+    c: &mut C,
+    id: i64,
+    access: &Access,
+) -> Result<(), sqlx::Error> {
     c.exec("DELETE FROM user_scopes WHERE user_id = ?", &[Val::Int(id)])
         .await?;
     for (kind, value) in scope_rows(access) {
@@ -104,13 +108,16 @@ impl Store {
         })
     }
 
-    /// The user of a login name and their password hash.
+    /// The user of a login name and their password hash; never a user of single sign-on,
+    /// whom no local password logs in.
     pub async fn credentials(&self, name: &str) -> Result<Option<Credentials>, StoreError> {
         on_pool!(self, |p, _b| {
             let mut c = p.acquire().await?;
             let row = c
                 .fetch_optional(
-                    &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?"),
+                    &format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE name = ? AND source = 'local'"
+                    ),
                     &[Val::str(name)],
                 )
                 .await?;

@@ -150,11 +150,11 @@ pub struct ActivityReport {
     pub console_sign_ins: Vec<TopItem>,
 }
 
-/// A caller's view, for polling: changes whenever events are stored or scores saved
-/// (see [`Store::activity_version`]).
+/// A caller's view, for polling: changes whenever events are stored, scores saved or
+/// activity pruned (see [`Store::activity_version`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ActivityVersion {
-    /// Store transactions of events committed so far.
+    /// Store transactions of events (or of a prune that deleted rows) committed so far.
     pub stored_batches: i64,
     /// Newest stored event time (ms).
     pub max_event_time: Option<i64>,
@@ -436,8 +436,9 @@ impl Store {
             .collect()
     }
 
-    /// What changes whenever events are stored (by any process on this database) or
-    /// anomaly scores saved: a server polls it to tell its live pages.
+    /// What changes whenever events are stored (by any process on this database), anomaly
+    /// scores saved or activity pruned: a server polls it to tell its live pages, and keys
+    /// the reports it shares by it.
     pub async fn activity_version(&self) -> Result<ActivityVersion, StoreError> {
         let rows: Vec<(i64, Option<i64>, Option<i64>)> = self
             .read_all(

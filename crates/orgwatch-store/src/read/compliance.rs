@@ -132,7 +132,7 @@ pub struct PendingPatch {
 }
 
 /// The Compliance page's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ComplianceReport {
     /// The day the figures describe (`None`: no DAILY file of the accounts shown).
     pub as_of: Option<Date>,

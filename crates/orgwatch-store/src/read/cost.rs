@@ -170,7 +170,7 @@ pub struct Saving {
 }
 
 /// The Cost page's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CostReport {
     /// The days covered (`None`: no DAILY cost for the accounts shown, and no range asked).
     pub range: Option<CostRange>,

@@ -138,7 +138,7 @@ impl LedgerFile {
 }
 
 /// The Ingest page's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct IngestReport {
     /// The day of the newest files the loads table shows (`None`: no DAILY file).
     pub as_of: Option<Date>,

@@ -87,7 +87,7 @@ pub struct Recommendation {
 }
 
 /// The Inventory page's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InventoryReport {
     /// The day the figures describe (`None`: no DAILY file of the accounts shown).
     pub as_of: Option<Date>,

@@ -5,6 +5,7 @@
 
 mod access;
 mod activity;
+mod changes;
 mod collection;
 mod compliance;
 mod cost;
@@ -21,6 +22,11 @@ pub use access::{Access, Limits};
 pub use activity::{
     ActivityAlarm, ActivityListener, ActivityRange, ActivityReport, ActivityVersion, CallsPoint,
     TopItem, DEFAULT_MINUTES, MINUTE_BUCKETS_UP_TO, TOP,
+};
+pub use changes::{
+    AccountComplianceChange, AccountSides, ChangeKinds, ChangeRange, ChangedFinding,
+    ChangedInstance, ChangesReport, ComplianceChange, CostMover, FindingChange, InstanceChange,
+    RuleComplianceChange, Sides,
 };
 pub use collection::{Collection, Empty};
 pub use compliance::{
@@ -53,6 +59,7 @@ use crate::{Store, StoreError};
 /// Every table orgwatch keeps snapshot data in, in load order.
 pub const TABLES: &[&str] = &[
     "accounts",
+    "account_ous",
     "contact_info",
     "alternate_contacts",
     "products",

@@ -129,7 +129,7 @@ impl SupportCase {
 }
 
 /// The Operations page's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OperationsReport {
     /// The day the figures describe (`None`: no DAILY file of the accounts shown).
     pub as_of: Option<Date>,

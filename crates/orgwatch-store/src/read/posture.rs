@@ -214,7 +214,7 @@ pub struct AccountRef {
 }
 
 /// The Security page's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecurityReport {
     /// The day the figures describe (`None`: no DAILY file of the accounts shown).
     pub as_of: Option<Date>,

@@ -39,7 +39,11 @@ pub enum Msg {
         claim: Option<Arc<Claim>>,
     },
     /// A file another run is reading or has read since it was listed: left to it.
-    Taken,
+    Taken {
+        /// Its name and size when the ledger has it read to its end already: its source may
+        /// forget it (a queue deletes its message, as for a file this run stored).
+        read: Option<(Arc<str>, u64)>,
+    },
 }
 
 /// Decoded events of one input.
@@ -213,8 +217,14 @@ fn decode_file(
     let claim = match claimer.map(|c| c.claim(name, path, size)) {
         None => None,
         Some(Ok(Claimed::Mine(claim))) => Some(Arc::new(claim)),
-        Some(Ok(Claimed::Busy | Claimed::Gone | Claimed::Read)) => {
-            let _ = tx.blocking_send(Msg::Taken);
+        Some(Ok(Claimed::Busy | Claimed::Gone)) => {
+            let _ = tx.blocking_send(Msg::Taken { read: None });
+            return events;
+        }
+        Some(Ok(Claimed::Read)) => {
+            let _ = tx.blocking_send(Msg::Taken {
+                read: Some((name.clone(), size)),
+            });
             return events;
         }
         Some(Err(e)) => {
@@ -442,7 +452,7 @@ mod tests {
             match msg {
                 Msg::Chunk(c) => events += c.events.len() + c.report.undecodable as usize,
                 Msg::Failed { path, reason, .. } => failure = Some((path, reason)),
-                Msg::Taken => unreachable!("a stream is never taken"),
+                Msg::Taken { .. } => unreachable!("a stream is never taken"),
             }
         }
         assert_eq!(events, 1, "the line before the error is kept");

@@ -13,13 +13,16 @@ use super::scoring::Scoring;
 use super::write::{OnStored, Totals, Writer};
 use super::TABLE_TOP;
 use crate::cli::ReportFormat;
-use crate::config::{ActivityConfig, Config, ReadFrom};
+use crate::config::{ActivityConfig, Config, ReadFrom, Remote};
 use crate::source::dir::DirSource;
+use crate::source::s3::S3Source;
+use crate::source::sqs::{Kind, SqsOptions, SqsSource};
 use crate::source::stdin::StdinSource;
 use crate::source::Source;
 use anyhow::Result;
 use indicatif::ProgressBar;
 use orgwatch_activity::live::Live;
+use orgwatch_collect::remote::s3::Bucket;
 use orgwatch_store::Store;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,6 +31,10 @@ use tokio_util::sync::CancellationToken;
 
 /// How often `--follow` looks for new files, and how long a file must be unchanged first.
 const POLL: Duration = Duration::from_secs(2);
+
+/// How long a message of a queue of CloudTrail deliveries stays invisible while its file is
+/// read (extended every half of it).
+const QUEUE_VISIBILITY: Duration = Duration::from_secs(300);
 
 /// Runs `orgwatch activity --from …` into the store.
 pub async fn run(
@@ -50,6 +57,30 @@ pub async fn run(
                 &stop,
             )
             .await?
+        }
+        ReadFrom::Remote(remote) => {
+            let base = orgwatch_collect::aws::base_config(&remote.aws()).await;
+            let label = remote.to_string();
+            match remote {
+                Remote::S3(url) => {
+                    let bucket = Bucket::new(&base, url.clone());
+                    let source = S3Source::logs(bucket, Some(store.clone()), follow)?;
+                    let reading = Reading::of(follow, &label, config);
+                    read(store, source, activity, &reading, &stop).await?
+                }
+                Remote::Sqs(url) => {
+                    let opts = SqsOptions {
+                        wait: crate::ingest::QUEUE_WAIT,
+                        visibility: QUEUE_VISIBILITY,
+                        follow,
+                    };
+                    let source = SqsSource::new(&base, url, Kind::Logs, store.clone(), opts)?;
+                    // Read batch after batch: the source itself says when the queue is
+                    // empty (or, followed, waits on it).
+                    let reading = Reading::of(true, &label, config);
+                    read(store, source, activity, &reading, &stop).await?
+                }
+            }
         }
         ReadFrom::Path(path) => {
             // The ledger keys on whole paths: the same file read from elsewhere is the same.
@@ -171,6 +202,10 @@ pub async fn read<S: Source + 'static>(
         // Quiet: score what closed, and save the detector if the last checkpoint is old.
         let scored = writer.scoring.finish(store, false).await?;
         writer.totals.scored(&scored, &writer.bar);
+        if pass.items > 0 {
+            // More may be waiting already (a queue gives ten messages at a time).
+            continue;
+        }
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep(POLL) => {}

@@ -32,6 +32,8 @@ pub async fn run(
                 .poll()
                 .await?
         }
+        // Refused by the configuration: a report without a store reads local input only.
+        ReadFrom::Remote(r) => bail!("--no-store cannot read {r}"),
     }
     .unwrap_or_default();
     let Found { items, ignored, .. } = found;
@@ -39,6 +41,7 @@ pub async fn run(
         let label = match from {
             ReadFrom::Stdin => "-".to_owned(),
             ReadFrom::Path(p) => p.display().to_string(),
+            ReadFrom::Remote(r) => r.to_string(),
         };
         bail!("no CloudTrail files (*.json, *.json.gz, *.jsonl, *.ndjson) under {label}");
     }

@@ -199,7 +199,15 @@ impl<S: Source + 'static> Writer<'_, S> {
                         self.totals.failed += 1;
                         self.bar.inc(1);
                     }
-                    Msg::Taken => {
+                    Msg::Taken { read } => {
+                        if let Some((name, size)) = read {
+                            let item = Receipt {
+                                name,
+                                size,
+                                path: None,
+                            };
+                            self.source.ack(&item, &Outcome::Done).await?;
+                        }
                         self.totals.taken += 1;
                         self.bar.inc(1);
                     }
@@ -317,7 +325,8 @@ fn files_of(batch: &[Chunk]) -> Vec<ActivityFile<'_>> {
 
 /// Stores a batch (one transaction) on a runtime worker, then tells the source of the
 /// inputs that failed (after the batch, so the ledger's error is not overwritten by the
-/// failed file's earlier chunks), and only then lets go of the failed files' `claims`.
+/// failed file's earlier chunks) and of those read to their end, and only then lets go of
+/// the failed files' `claims`.
 fn spawn_store<S: Source + 'static>(
     store: Store,
     source: Arc<S>,
@@ -332,6 +341,16 @@ fn spawn_store<S: Source + 'static>(
             .await?;
         for (item, outcome) in &failed {
             source.ack(item, outcome).await?;
+        }
+        // A file whose last chunk is committed is in the ledger now: its source may forget
+        // it (a queue deletes its message).
+        for c in batch.iter().filter(|c| c.complete) {
+            let item = Receipt {
+                name: c.path.clone(),
+                size: c.size,
+                path: None,
+            };
+            source.ack(&item, &Outcome::Done).await?;
         }
         drop(claims);
         Ok((batch, stored))

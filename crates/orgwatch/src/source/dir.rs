@@ -269,7 +269,7 @@ fn logs(
 
 /// The `yyyymmddThhmmZ` of a CloudTrail log file name
 /// (`{account}_CloudTrail_{region}_{yyyymmddThhmmZ}_{random}.json.gz`), if it has one.
-fn log_time(path: &Path) -> Option<String> {
+pub(crate) fn log_time(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
     name.split('_')
         .find(|part| {

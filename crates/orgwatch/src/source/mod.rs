@@ -1,12 +1,16 @@
 //! Where input comes from, for every pipeline: a [`Source`] yields [`Item`]s (a file, a
 //! stream) and is told, by [`Source::ack`], what became of each, so it can move, record or
-//! forget it. `ingest` and `activity` read directories ([`dir`]) and stdin ([`stdin`]) through
-//! it; remote sources (S3 listings, SQS notifications) fit the same shape: `poll` may wait on
-//! the network, an item may be a stream, and `ack` may delete a message.
+//! forget it. `ingest` and `activity` read directories ([`dir`]), stdin ([`stdin`]), S3
+//! buckets ([`s3`]) and SQS queues of S3 notifications ([`sqs`]) through it: `poll` may wait
+//! on the network, and `ack` may move an object or delete a message. Remote objects are
+//! downloaded to a local spool ([`remote`]) and read as files.
 
 pub mod claim;
 pub mod dir;
 pub mod name;
+pub mod remote;
+pub mod s3;
+pub mod sqs;
 pub mod stdin;
 
 use anyhow::Result;
@@ -108,6 +112,8 @@ pub struct Found {
 pub trait Source: Send + Sync {
     /// Items ready now; `None` once the source is exhausted.
     fn poll(&self) -> impl Future<Output = Result<Option<Found>>> + Send;
-    /// Records what became of `item` (e.g. moves a file to `loaded/` or `failed/`).
+    /// Records what became of `item` (e.g. moves a file to `loaded/` or `failed/`). The
+    /// activity writer also acknowledges each file read to its end (`Done`) once its last
+    /// chunk is committed.
     fn ack(&self, item: &Receipt, outcome: &Outcome) -> impl Future<Output = Result<()>> + Send;
 }

@@ -4,6 +4,8 @@
 // Each test crate uses part of it.
 #![allow(dead_code)]
 
+pub mod router;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use time::macros::format_description;
@@ -539,6 +541,232 @@ pub fn expected_operations(dir: &Path, from: Date, day: Date) -> ExpectedOperati
             }
         }
         out.services += doc["application"].as_array().map_or(0, Vec::len);
+    }
+    out
+}
+
+/// What the "What changed" sections show between `from` and `to`, computed from the files
+/// (`docs/web.md` defines each kind): sets of rows, as their key columns.
+#[derive(Debug, Default)]
+pub struct ExpectedChanges {
+    /// Accounts without a DAILY file on or before `from`.
+    pub new_accounts: std::collections::BTreeSet<String>,
+    /// (account, change, finding id).
+    pub findings: std::collections::BTreeSet<(String, String, String)>,
+    /// (account, change, non-compliant rules at `from`, at `to`).
+    pub accounts: std::collections::BTreeSet<(String, String, i64, i64)>,
+    /// (account, region, rule, change).
+    pub rules: std::collections::BTreeSet<(String, String, String, String)>,
+    /// (account, service) -> (cost of `from`, cost of `to`) in cents, where they differ.
+    pub cost: BTreeMap<(String, String), (i64, i64)>,
+    /// (account, ARN) of the certificates newly expiring.
+    pub certificates: std::collections::BTreeSet<(String, String)>,
+    /// (account, change, instance id).
+    pub instances: std::collections::BTreeSet<(String, String, String)>,
+}
+
+/// The changes between `from` and `to`, from the demo's loaded files alone.
+pub fn expected_changes(dir: &Path, from: Date, to: Date) -> ExpectedChanges {
+    use std::collections::BTreeSet;
+    let files = daily_files(dir);
+    let mut out = ExpectedChanges::default();
+    let accounts: BTreeSet<String> = files.iter().map(|f| f.0.clone()).collect();
+    let old: BTreeSet<String> = files
+        .iter()
+        .filter(|f| f.2 <= from)
+        .map(|f| f.0.clone())
+        .collect();
+    out.new_accounts = accounts
+        .iter()
+        .filter(|a| !old.contains(*a) && files.iter().any(|f| &f.0 == *a && f.2 <= to))
+        .cloned()
+        .collect();
+
+    // Findings: each one's latest row up to a day says whether it is open that day.
+    let e = expected(dir);
+    for ((account, id), rows) in &e.finding_rows {
+        if !old.contains(account) {
+            continue;
+        }
+        let open_on = |d: Date| {
+            rows.iter()
+                .filter(|(day, _, _)| *day <= d)
+                .max_by_key(|(day, _, _)| *day)
+                .is_some_and(|(_, _, open)| *open)
+        };
+        let change = match (open_on(from), open_on(to)) {
+            (false, true) => "new",
+            (true, false) => "resolved",
+            _ => continue,
+        };
+        out.findings
+            .insert((account.clone(), change.to_owned(), id.clone()));
+    }
+
+    // Each account and region's newest file on each side; compared for a category when
+    // the `to` file reports it as Pass and the `from` file (if any) too.
+    let before = newest_files(&files, from);
+    let after = newest_files(&files, to);
+    let pass = |doc: &serde_json::Value, status: &str| {
+        doc["logs"][status]
+            .as_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("pass"))
+    };
+    let compared = |status: &str| {
+        after
+            .iter()
+            .filter(|((account, _), doc)| old.contains(account) && pass(doc, status))
+            .filter_map(|(key, doc)| match before.get(key) {
+                Some(b) if pass(b, status) => Some((key.clone(), Some(*b), *doc)),
+                Some(_) => None,
+                None => Some((key.clone(), None, *doc)),
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // Config.
+    let mut sums: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
+    let bad_rules = |doc: &serde_json::Value| {
+        let mut m: BTreeMap<String, i64> = BTreeMap::new();
+        for r in doc["config"]["non_compliant_resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if r["compliance_type"] == "NON_COMPLIANT" {
+                *m.entry(r["rule_name"].as_str().unwrap_or_default().to_owned())
+                    .or_default() += 1;
+            }
+        }
+        m
+    };
+    for ((account, region), b, a) in compared("config_status") {
+        let line = sums.entry(account.clone()).or_default();
+        if let Some(n) = b.and_then(|b| rules_of(&b["config"])) {
+            *line.0.get_or_insert(0) += n.2;
+        }
+        if let Some(n) = rules_of(&a["config"]) {
+            *line.1.get_or_insert(0) += n.2;
+        }
+        let was = b.map(bad_rules).unwrap_or_default();
+        let is = bad_rules(a);
+        for rule in was.keys().chain(is.keys()) {
+            let change = match (was.contains_key(rule), is.contains_key(rule)) {
+                (false, true) => "fell out",
+                (true, false) => "came back",
+                _ => continue,
+            };
+            out.rules.insert((
+                account.clone(),
+                region.clone(),
+                rule.clone(),
+                change.to_owned(),
+            ));
+        }
+    }
+    for (account, (b, a)) in sums {
+        let (Some(b), Some(a)) = (b, a) else { continue };
+        let change = match (b > 0, a > 0) {
+            (false, true) => "fell out",
+            (true, false) => "came back",
+            _ => continue,
+        };
+        out.accounts.insert((account, change.to_owned(), b, a));
+    }
+
+    // Cost of each day per account and service: the services rows of any region's file of
+    // that day (a global category, the same in each; a failed one carries none).
+    let mut day_cost: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    let mut seen: BTreeSet<(String, Date)> = BTreeSet::new();
+    for (account, _, d, doc) in &files {
+        if !old.contains(account) || (*d != from && *d != to) {
+            continue;
+        }
+        let rows = doc["service"].as_array().cloned().unwrap_or_default();
+        if rows.is_empty() || !seen.insert((account.clone(), *d)) {
+            continue;
+        }
+        for r in rows {
+            let line = day_cost
+                .entry((account.clone(), r["service"].as_str().unwrap().to_owned()))
+                .or_default();
+            let c = r["cost"].as_f64().unwrap();
+            if *d == from {
+                line.0 += c;
+            }
+            if *d == to {
+                line.1 += c;
+            }
+        }
+    }
+    out.cost = day_cost
+        .into_iter()
+        .map(|(k, (b, a))| (k, (cents(b), cents(a))))
+        .filter(|(_, (b, a))| b != a)
+        .collect();
+
+    // Certificates expiring within 30 days of the end of `to`, not of the end of `from`.
+    let end = |d: Date| {
+        time::PrimitiveDateTime::new(d + Duration::days(1), time::Time::MIDNIGHT).assume_utc()
+    };
+    let expiring = |doc: &serde_json::Value, d: Date| -> BTreeSet<String> {
+        doc["security"]["certificate_manager"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| {
+                let n = orgwatch_model::Timestamp::parse(c["not_after"].as_str().unwrap())
+                    .unwrap()
+                    .get();
+                n > end(d) && n <= end(d) + Duration::days(30)
+            })
+            .map(|c| c["arn"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut was: BTreeSet<(String, String)> = BTreeSet::new();
+    for ((account, _), b, a) in compared("security_status") {
+        if let Some(b) = b {
+            was.extend(
+                expiring(b, from)
+                    .into_iter()
+                    .map(|arn| (account.clone(), arn)),
+            );
+        }
+        out.certificates.extend(
+            expiring(a, to)
+                .into_iter()
+                .map(|arn| (account.clone(), arn)),
+        );
+    }
+    out.certificates.retain(|c| !was.contains(c));
+
+    // Instances.
+    let ids = |doc: &serde_json::Value| -> BTreeSet<String> {
+        doc["inventory"]["instances"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|i| i["instance_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // (account, instance id) on each side.
+    let mut was: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut is: BTreeSet<(String, String)> = BTreeSet::new();
+    for ((account, _), b, a) in compared("inventory_status") {
+        if let Some(b) = b {
+            was.extend(ids(b).into_iter().map(|i| (account.clone(), i)));
+        }
+        is.extend(ids(a).into_iter().map(|i| (account.clone(), i)));
+    }
+    for (account, i) in is.difference(&was) {
+        out.instances
+            .insert((account.clone(), "new".to_owned(), i.clone()));
+    }
+    for (account, i) in was.difference(&is) {
+        out.instances
+            .insert((account.clone(), "removed".to_owned(), i.clone()));
     }
     out
 }
