@@ -6,6 +6,7 @@
 use crate::accounts::{self, Caller, Target};
 use crate::aws::{self, RoleOptions};
 use crate::call::{CallError, Failure};
+use crate::category::security_hub::Window;
 use crate::category::{self, Collected};
 use crate::ledger::{Entry, Ledger, Status};
 use crate::regions;
@@ -25,22 +26,17 @@ use tokio::sync::Semaphore;
 /// as not collected (no status, so readers report it as "not collected", not as failed).
 pub const COLLECTED: [Category; 2] = [Category::Account, Category::Security];
 
-/// The parts of `security` this version reads, as the ledger names them.
-pub const SECURITY_PARTS: [&str; 4] = [
+/// The parts of `security` this version reads, as the ledger names them (`security.waf`
+/// brings both `waf` and `waf_rules`): every part of the A360 document.
+pub const SECURITY_PARTS: [&str; 8] = [
+    "security.security_hub",
+    "security.guard_duty",
     "security.kms",
+    "security.waf",
+    "security.cloudtrail",
     "security.secrets_manager",
     "security.certificate_manager",
-    "security.cloudtrail",
-];
-
-/// The parts of `security` this version does not read yet: absent from the files (not
-/// `[]`), and named in their `logs` as not collected.
-pub const SECURITY_NOT_COLLECTED: [&str; 5] = [
-    "security_hub",
-    "guard_duty",
-    "waf",
-    "waf_rules",
-    "inspector",
+    "security.inspector",
 ];
 
 /// What a run does.
@@ -307,17 +303,31 @@ async fn region(
     let id = account.items.account_id;
     let r = region.as_str();
     let conf = aws::in_region(config, r);
-    let (kms, sm, acm, ct) = (
+    // Findings are read for the file's period, as `[start 00:00 UTC, end 00:00 UTC)`.
+    let (start, end) = location(shared, id, &region).period();
+    let window = Window {
+        start: start.midnight().assume_utc(),
+        end: end.midnight().assume_utc(),
+    };
+    let (hub, gd, kms, waf, sm, acm, ct, insp) = (
+        aws_sdk_securityhub::Client::new(&conf),
+        aws_sdk_guardduty::Client::new(&conf),
         aws_sdk_kms::Client::new(&conf),
+        aws_sdk_wafv2::Client::new(&conf),
         aws_sdk_secretsmanager::Client::new(&conf),
         aws_sdk_acm::Client::new(&conf),
         aws_sdk_cloudtrail::Client::new(&conf),
+        aws_sdk_inspector2::Client::new(&conf),
     );
-    let (kms, secrets, certs, trails) = tokio::join!(
+    let (hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+        category::security_hub::collect(&hub, id, window),
+        category::guard_duty::collect(&gd, window),
         category::kms::collect(&kms),
+        category::waf::collect(&waf, r),
         category::secrets_manager::collect(&sm),
         category::certificate_manager::collect(&acm),
         category::cloudtrail::collect(&ct),
+        category::inspector::collect(&insp, window),
     );
     let mut log = CollectionLog::default();
     let mut security = Security::default();
@@ -347,7 +357,29 @@ async fn region(
         *slot = Some(c.items);
         (n, c.problems)
     }
+    part(
+        "security.security_hub",
+        hub.map(|c| {
+            // Counted in findings, not in product summaries.
+            let n = c.items.iter().map(|s| s.findings.len()).sum::<usize>();
+            let (_, problems) = keep(&mut security.security_hub, c);
+            (n, problems)
+        }),
+    );
+    part(
+        "security.guard_duty",
+        guard_duty.map(|c| keep(&mut security.guard_duty, c)),
+    );
     part("security.kms", kms.map(|c| keep(&mut security.kms, c)));
+    part(
+        "security.waf",
+        waf.map(|c| {
+            let n = c.items.acls.len();
+            security.waf = Some(c.items.acls);
+            security.waf_rules = Some(c.items.rules);
+            (n, c.problems)
+        }),
+    );
     part(
         "security.secrets_manager",
         secrets.map(|c| keep(&mut security.secrets_manager, c)),
@@ -359,6 +391,10 @@ async fn region(
     part(
         "security.cloudtrail",
         trails.map(|c| keep(&mut security.cloudtrail, c)),
+    );
+    part(
+        "security.inspector",
+        inspector.map(|c| keep(&mut security.inspector, c)),
     );
     let security_ok = security_failed == 0 && !security_problems;
     let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
@@ -427,9 +463,6 @@ fn assemble(
         .map(|p| message("account", &p.to_string()))
         .collect();
     messages.append(&mut log.messages);
-    for part in SECURITY_NOT_COLLECTED {
-        messages.push(message(part, NOT_COLLECTED));
-    }
     for c in Category::ALL {
         if !COLLECTED.contains(&c) {
             messages.push(message(c.key(), NOT_COLLECTED));
