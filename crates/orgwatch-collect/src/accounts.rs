@@ -4,8 +4,10 @@
 use crate::aws_call;
 use crate::call::CallError;
 use aws_config::SdkConfig;
+use aws_sdk_organizations::types::ParentType;
+use orgwatch_model::category::organization::Organization;
 use orgwatch_model::{AccountId, Timestamp};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which accounts to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub struct Target {
     pub paths: Vec<String>,
     /// Its tags in Organizations.
     pub tags: BTreeMap<String, String>,
+    /// Its organisational unit, when discovered through Organizations (`--organization`).
+    pub ou: Option<Organization>,
     /// True for the caller's own account (read with the base credentials, no role).
     pub is_caller: bool,
 }
@@ -84,6 +88,7 @@ impl Target {
             joined_timestamp: None,
             paths: Vec::new(),
             tags: BTreeMap::new(),
+            ou: None,
             is_caller,
         }
     }
@@ -125,6 +130,7 @@ pub async fn organization(base: &SdkConfig, caller: &Caller) -> Result<Vec<Targe
                 joined_timestamp: crate::sdk_time::opt(a.joined_timestamp()),
                 paths: a.paths().to_vec(),
                 tags: BTreeMap::new(),
+                ou: None,
             });
         }
         next = page.next_token().map(str::to_owned);
@@ -159,4 +165,94 @@ async fn tags(
             return Ok(tags);
         }
     }
+}
+
+/// What Organizations says of one OU: its name and its parent (`None`: the root).
+#[derive(Debug, Clone)]
+struct Unit {
+    name: String,
+    parent: Option<String>,
+}
+
+/// The OU paths of the organisation's accounts, read with the collector's credentials:
+/// organizations:ListParents of each account, then, for each OU on the way up to the root,
+/// DescribeOrganizationalUnit (its name) and ListParents (its parent), each OU asked once per
+/// run (cached), so an organisation of N accounts in K OUs costs N + 2K calls.
+///
+/// An account whose path cannot be read keeps `ou: None` and its failure is returned; the
+/// run goes on (its file then has no `organization` key, and the store keeps the path it
+/// knew).
+pub async fn ou_paths(base: &SdkConfig, targets: &mut [Target]) -> Vec<(AccountId, CallError)> {
+    let org = aws_sdk_organizations::Client::new(base);
+    let mut units: HashMap<String, Unit> = HashMap::new();
+    let mut failed = Vec::new();
+    for target in targets.iter_mut().filter(|t| t.is_active()) {
+        match ou_of(&org, target.id.as_str(), &mut units).await {
+            Ok(ou) => target.ou = Some(ou),
+            Err(e) => failed.push((target.id, e)),
+        }
+    }
+    failed
+}
+
+/// The parent of an account or OU: `Some(ou id)`, or `None` for the root.
+async fn parent(
+    org: &aws_sdk_organizations::Client,
+    child: &str,
+) -> Result<Option<String>, CallError> {
+    // An account or OU has exactly one parent; the answer is one short page.
+    let page = aws_call!(
+        "organizations:ListParents",
+        org.list_parents().child_id(child)
+    )?;
+    let ou = page
+        .parents()
+        .iter()
+        .find(|p| p.r#type() == Some(&ParentType::OrganizationalUnit))
+        .and_then(|p| p.id())
+        .map(str::to_owned);
+    Ok(ou)
+}
+
+async fn ou_of(
+    org: &aws_sdk_organizations::Client,
+    account: &str,
+    units: &mut HashMap<String, Unit>,
+) -> Result<Organization, CallError> {
+    let first = parent(org, account).await?;
+    let mut names = Vec::new();
+    let mut next = first.clone();
+    // An OU tree is at most five levels deep; the bound only guards against a cycle in a
+    // misbehaving answer.
+    for _ in 0..16 {
+        let Some(id) = next else { break };
+        let unit = match units.get(&id) {
+            Some(u) => u.clone(),
+            None => {
+                let described = aws_call!(
+                    "organizations:DescribeOrganizationalUnit",
+                    org.describe_organizational_unit()
+                        .organizational_unit_id(&id)
+                )?;
+                let name = described
+                    .organizational_unit()
+                    .and_then(|u| u.name())
+                    .unwrap_or(&id)
+                    .to_owned();
+                let unit = Unit {
+                    name,
+                    parent: parent(org, &id).await?,
+                };
+                units.insert(id.clone(), unit.clone());
+                unit
+            }
+        };
+        names.push(unit.name);
+        next = unit.parent;
+    }
+    names.reverse();
+    Ok(Organization {
+        ou_id: first,
+        ou_path: Some(names.join("/")),
+    })
 }

@@ -87,6 +87,8 @@ const NOT_ENABLED: &[&str] = &[
     "UnrecognizedClientException",
     "InvalidSubscriptionException",
     "TrailNotProvidedException",
+    // Security Hub: "Account ... is not subscribed to AWS Security Hub".
+    "InvalidAccessException",
 ];
 
 /// Error codes of throttling that outlasted the retries.

@@ -20,6 +20,11 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("sts:AssumeRole", Caller::Collector),
     ("organizations:ListAccounts", Caller::Collector),
     ("organizations:ListTagsForResource", Caller::Collector),
+    ("organizations:ListParents", Caller::Collector),
+    (
+        "organizations:DescribeOrganizationalUnit",
+        Caller::Collector,
+    ),
     ("account:ListRegions", Caller::Member),
     ("account:GetAccountInformation", Caller::Member),
     ("account:GetContactInformation", Caller::Member),
@@ -32,6 +37,16 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("acm:DescribeCertificate", Caller::Member),
     ("cloudtrail:DescribeTrails", Caller::Member),
     ("cloudtrail:GetTrailStatus", Caller::Member),
+    ("securityhub:GetFindings", Caller::Member),
+    ("guardduty:ListDetectors", Caller::Member),
+    ("guardduty:ListFindings", Caller::Member),
+    ("guardduty:GetFindings", Caller::Member),
+    ("wafv2:ListWebACLs", Caller::Member),
+    ("wafv2:GetWebACL", Caller::Member),
+    ("wafv2:ListResourcesForWebACL", Caller::Member),
+    ("wafv2:GetLoggingConfiguration", Caller::Member),
+    ("wafv2:ListTagsForResource", Caller::Member),
+    ("inspector2:ListFindings", Caller::Member),
 ];
 
 fn actions(who: Caller) -> Vec<&'static str> {

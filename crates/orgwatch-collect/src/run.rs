@@ -6,6 +6,7 @@
 use crate::accounts::{self, Caller, Target};
 use crate::aws::{self, RoleOptions};
 use crate::call::{CallError, Failure};
+use crate::category::security_hub::Window;
 use crate::category::{self, Collected};
 use crate::ledger::{Entry, Ledger, Status};
 use crate::regions;
@@ -13,6 +14,7 @@ use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use orgwatch_model::category::account::Account;
 use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
+use orgwatch_model::category::organization::Organization;
 use orgwatch_model::category::security::Security;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
 use std::path::PathBuf;
@@ -24,21 +26,17 @@ use tokio::sync::Semaphore;
 /// as not collected (no status, so readers report it as "not collected", not as failed).
 pub const COLLECTED: [Category; 2] = [Category::Account, Category::Security];
 
-/// The parts of `security` this version reads; the others are named in `logs` likewise.
-pub const SECURITY_PARTS: [&str; 4] = [
+/// The parts of `security` this version reads, as the ledger names them (`security.waf`
+/// brings both `waf` and `waf_rules`): every part of the A360 document.
+pub const SECURITY_PARTS: [&str; 8] = [
+    "security.security_hub",
+    "security.guard_duty",
     "security.kms",
+    "security.waf",
+    "security.cloudtrail",
     "security.secrets_manager",
     "security.certificate_manager",
-    "security.cloudtrail",
-];
-
-/// The parts of `security` this version does not read yet.
-pub const SECURITY_NOT_COLLECTED: [&str; 5] = [
-    "security_hub",
-    "guard_duty",
-    "waf",
-    "waf_rules",
-    "inspector",
+    "security.inspector",
 ];
 
 /// What a run does.
@@ -135,7 +133,7 @@ pub async fn run(
     on_progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, CollectError> {
     let caller = accounts::caller(base).await.map_err(CollectError::Caller)?;
-    let targets = match &opts.accounts {
+    let mut targets = match &opts.accounts {
         accounts::Selection::Caller => vec![Target::bare(caller.account, true)],
         accounts::Selection::List(ids) => ids
             .iter()
@@ -144,6 +142,12 @@ pub async fn run(
         accounts::Selection::Organization => accounts::organization(base, &caller)
             .await
             .map_err(CollectError::Organization)?,
+    };
+    // Only Organizations knows OUs: with --account or the caller's own account, none.
+    let ou_failures = if opts.accounts == accounts::Selection::Organization {
+        accounts::ou_paths(base, &mut targets).await
+    } else {
+        Vec::new()
     };
     on_progress(Progress::Accounts(targets.len()));
     let shared = Shared {
@@ -155,6 +159,11 @@ pub async fn run(
         files: Mutex::new(Vec::new()),
         on_progress,
     };
+    for (account, e) in &ou_failures {
+        let mut entry = Entry::failed(*account, None, "organization", e);
+        entry.reason = Some(format!("OU path not read (the files have none): {e}"));
+        shared.record(entry);
+    }
     let count = targets.len();
     let results: Vec<Result<(), CollectError>> = stream::iter(targets)
         .map(|t| account(&shared, t))
@@ -234,7 +243,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         }
     };
     let results: Vec<Result<(), CollectError>> = stream::iter(regions)
-        .map(|r| region(shared, &config, &account, r))
+        .map(|r| region(shared, &config, &account, target.ou.as_ref(), r))
         .buffer_unordered(shared.opts.concurrency.max(1))
         .collect()
         .await;
@@ -285,6 +294,7 @@ async fn region(
     shared: &Shared<'_>,
     config: &SdkConfig,
     account: &Collected<Account>,
+    organization: Option<&Organization>,
     region: Region,
 ) -> Result<(), CollectError> {
     let Ok(_permit) = shared.permits.acquire().await else {
@@ -293,22 +303,38 @@ async fn region(
     let id = account.items.account_id;
     let r = region.as_str();
     let conf = aws::in_region(config, r);
-    let (kms, sm, acm, ct) = (
+    // Findings are read for the file's period, as `[start 00:00 UTC, end 00:00 UTC)`.
+    let (start, end) = location(shared, id, &region).period();
+    let window = Window {
+        start: start.midnight().assume_utc(),
+        end: end.midnight().assume_utc(),
+    };
+    let (hub, gd, kms, waf, sm, acm, ct, insp) = (
+        aws_sdk_securityhub::Client::new(&conf),
+        aws_sdk_guardduty::Client::new(&conf),
         aws_sdk_kms::Client::new(&conf),
+        aws_sdk_wafv2::Client::new(&conf),
         aws_sdk_secretsmanager::Client::new(&conf),
         aws_sdk_acm::Client::new(&conf),
         aws_sdk_cloudtrail::Client::new(&conf),
+        aws_sdk_inspector2::Client::new(&conf),
     );
-    let (kms, secrets, certs, trails) = tokio::join!(
+    let (hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+        category::security_hub::collect(&hub, id, window),
+        category::guard_duty::collect(&gd, window),
         category::kms::collect(&kms),
+        category::waf::collect(&waf, r),
         category::secrets_manager::collect(&sm),
         category::certificate_manager::collect(&acm),
         category::cloudtrail::collect(&ct),
+        category::inspector::collect(&insp, window),
     );
     let mut log = CollectionLog::default();
     let mut security = Security::default();
     let mut security_failed = 0;
     let mut security_problems = false;
+    // A part that failed stays absent from `security` (None), so a reader sees "not
+    // collected", never an empty list; its reason goes to `logs.message` and the ledger.
     let mut part = |name: &'static str, result: Result<(usize, Vec<CallError>), CallError>| {
         let key = name.trim_start_matches("security.");
         match result {
@@ -326,47 +352,55 @@ async fn region(
             }
         }
     };
+    fn keep<T>(slot: &mut Option<Vec<T>>, c: Collected<Vec<T>>) -> (usize, Vec<CallError>) {
+        let n = c.items.len();
+        *slot = Some(c.items);
+        (n, c.problems)
+    }
     part(
-        "security.kms",
-        kms.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.kms = c.items;
-            n
+        "security.security_hub",
+        hub.map(|c| {
+            // Counted in findings, not in product summaries.
+            let n = c.items.iter().map(|s| s.findings.len()).sum::<usize>();
+            let (_, problems) = keep(&mut security.security_hub, c);
+            (n, problems)
+        }),
+    );
+    part(
+        "security.guard_duty",
+        guard_duty.map(|c| keep(&mut security.guard_duty, c)),
+    );
+    part("security.kms", kms.map(|c| keep(&mut security.kms, c)));
+    part(
+        "security.waf",
+        waf.map(|c| {
+            let n = c.items.acls.len();
+            security.waf = Some(c.items.acls);
+            security.waf_rules = Some(c.items.rules);
+            (n, c.problems)
         }),
     );
     part(
         "security.secrets_manager",
-        secrets.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.secrets_manager = c.items;
-            n
-        }),
+        secrets.map(|c| keep(&mut security.secrets_manager, c)),
     );
     part(
         "security.certificate_manager",
-        certs.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.certificate_manager = c.items;
-            n
-        }),
+        certs.map(|c| keep(&mut security.certificate_manager, c)),
     );
     part(
         "security.cloudtrail",
-        trails.map(|c| {
-            let n = (c.items.len(), c.problems);
-            security.cloudtrail = c.items;
-            n
-        }),
+        trails.map(|c| keep(&mut security.cloudtrail, c)),
+    );
+    part(
+        "security.inspector",
+        inspector.map(|c| keep(&mut security.inspector, c)),
     );
     let security_ok = security_failed == 0 && !security_problems;
     let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
-    let snapshot = assemble(account, &region, security, security_ok, log);
-    let location = SnapshotLocation {
-        account: id,
-        region: Some(region.clone()),
-        run_date: shared.opts.run_date,
-        granularity: shared.opts.granularity,
-    };
+    let mut snapshot = assemble(account, &region, security, security_ok, log);
+    snapshot.organization = organization.cloned();
+    let location = location(shared, id, &region);
     let path = shared
         .opts
         .out
@@ -377,6 +411,16 @@ async fn region(
         f.push(path);
     }
     Ok(())
+}
+
+/// Where an account-region's file goes (and so which window it covers).
+fn location(shared: &Shared<'_>, account: AccountId, region: &Region) -> SnapshotLocation {
+    SnapshotLocation {
+        account,
+        region: Some(region.clone()),
+        run_date: shared.opts.run_date,
+        granularity: shared.opts.granularity,
+    }
 }
 
 fn message(key: &str, text: &str) -> LogMessage {
@@ -390,9 +434,10 @@ fn message(key: &str, text: &str) -> LogMessage {
 pub const NOT_COLLECTED: &str =
     "not collected: orgwatch collect does not read this yet (see docs/collect.md)";
 
-/// One account-region's document: the account record, `security` (or `[]` when every part
-/// failed), and `logs` with a status for each category read and a message for each failure
-/// and for each category and `security` part not read by this version.
+/// One account-region's document: the account record, `security` (with the parts read, the
+/// others absent; `[]` when every part failed), and `logs` with a status for each category
+/// read and a message for each failure and for each category and `security` part not read
+/// by this version.
 fn assemble(
     account: &Collected<Account>,
     region: &Region,
@@ -418,9 +463,6 @@ fn assemble(
         .map(|p| message("account", &p.to_string()))
         .collect();
     messages.append(&mut log.messages);
-    for part in SECURITY_NOT_COLLECTED {
-        messages.push(message(part, NOT_COLLECTED));
-    }
     for c in Category::ALL {
         if !COLLECTED.contains(&c) {
             messages.push(message(c.key(), NOT_COLLECTED));
@@ -445,5 +487,6 @@ fn assemble(
         config_inventory: None,
         support_tickets: None,
         logs: log,
+        organization: None,
     }
 }

@@ -6,6 +6,14 @@
 mod common;
 
 use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, RecordState, Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
+};
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, CountryCode, DefaultAction, GeoMatchStatement,
+    ManagedRuleGroupStatement, NoneAction, OverrideAction, RateBasedStatement,
+    RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement, VisibilityConfig,
+};
 use common::{management, member, Moto, MANAGEMENT};
 use orgwatch_collect::aws::RoleOptions;
 use orgwatch_collect::call::Failure;
@@ -28,6 +36,14 @@ struct Seeded {
     certificates: BTreeSet<(String, Vec<String>)>,
     /// (name, bucket)
     trails: BTreeSet<(String, String)>,
+    /// Security Hub findings of the window: (product, finding id, status)
+    findings: BTreeSet<(String, String, String)>,
+    /// Web ACLs: (name, scope, rules, blocked countries)
+    acls: BTreeSet<(String, String, i64, Vec<String>)>,
+    /// WAF rules: (ACL, rule, statement type, compliant)
+    waf_rules: BTreeSet<(String, String, String, bool)>,
+    /// Inspector findings of the window: (ARN, severity)
+    inspector: BTreeSet<(String, String)>,
 }
 
 fn read(out: &std::path::Path, account: &str, region: &str) -> Snapshot {
@@ -48,6 +64,7 @@ fn found(s: &Snapshot) -> Seeded {
         keys: sec
             .kms
             .iter()
+            .flatten()
             .map(|k| {
                 (
                     k.description.clone().unwrap_or_default(),
@@ -58,11 +75,13 @@ fn found(s: &Snapshot) -> Seeded {
         secrets: sec
             .secrets_manager
             .iter()
+            .flatten()
             .map(|x| x.name.clone().unwrap())
             .collect(),
         certificates: sec
             .certificate_manager
             .iter()
+            .flatten()
             .map(|c| {
                 let mut sans = c.subject_alternative_names.clone();
                 sans.sort();
@@ -72,9 +91,229 @@ fn found(s: &Snapshot) -> Seeded {
         trails: sec
             .cloudtrail
             .iter()
+            .flatten()
             .map(|t| (t.name.clone().unwrap(), t.s3_bucket.clone().unwrap()))
             .collect(),
+        findings: sec
+            .security_hub
+            .iter()
+            .flatten()
+            .flat_map(|s| {
+                s.findings.iter().map(|f| {
+                    (
+                        s.service.clone().unwrap(),
+                        f.finding_id.clone().unwrap(),
+                        f.status.clone().unwrap(),
+                    )
+                })
+            })
+            .collect(),
+        acls: sec
+            .waf
+            .iter()
+            .flatten()
+            .map(|a| {
+                (
+                    a.name.clone().unwrap(),
+                    a.scope.clone().unwrap(),
+                    a.rules_count.unwrap(),
+                    a.blocked_countries.clone(),
+                )
+            })
+            .collect(),
+        waf_rules: sec
+            .waf_rules
+            .iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r.web_acl_name.clone().unwrap(),
+                    r.rule_name.clone().unwrap(),
+                    r.statement_type.clone().unwrap(),
+                    r.is_compliant.unwrap(),
+                )
+            })
+            .collect(),
+        inspector: sec
+            .inspector
+            .iter()
+            .flatten()
+            .map(|f| (f.finding_arn.clone().unwrap(), f.severity.clone().unwrap()))
+            .collect(),
     }
+}
+
+/// An Inspector finding as ListFindings returns it (times in epoch seconds).
+fn inspector_finding(
+    account: &str,
+    region: &str,
+    n: usize,
+    severity: &str,
+    observed: (f64, f64),
+) -> serde_json::Value {
+    serde_json::json!({
+        "findingArn": format!("arn:aws:inspector2:{region}:{account}:finding/{n}"),
+        "awsAccountId": account,
+        "type": "PACKAGE_VULNERABILITY",
+        "description": "seeded",
+        "title": format!("CVE-2026-{n}"),
+        "severity": severity,
+        "firstObservedAt": observed.0,
+        "lastObservedAt": observed.1,
+        "status": "ACTIVE",
+        "resources": [{"type": "AWS_EC2_INSTANCE", "id": "i-0123456789abcdef0"}]
+    })
+}
+
+/// A Security Hub finding of `account` in `region`, created and updated at the given times.
+fn hub_finding(
+    account: &str,
+    region: &str,
+    id: &str,
+    product: &str,
+    label: SeverityLabel,
+    status: WorkflowStatus,
+    (created, updated): (&str, &str),
+) -> AwsSecurityFinding {
+    AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(id)
+        .product_arn(format!(
+            "arn:aws:securityhub:{region}::product/aws/securityhub"
+        ))
+        .product_name(product)
+        .company_name("AWS")
+        .generator_id("security-control/S3.5")
+        .aws_account_id(account)
+        .region(region)
+        .types("Software and Configuration Checks")
+        .created_at(created)
+        .updated_at(updated)
+        .severity(Severity::builder().label(label).build())
+        .title(format!("finding {id}"))
+        .description("seeded")
+        .workflow(Workflow::builder().status(status).build())
+        .record_state(RecordState::Active)
+        .resources(
+            Resource::builder()
+                .r#type("AwsS3Bucket")
+                .id(format!("arn:aws:s3:::bucket-{id}"))
+                .build(),
+        )
+        .build()
+}
+
+fn visibility(metric: &str) -> VisibilityConfig {
+    VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(metric)
+        .build()
+        .unwrap()
+}
+
+/// A web ACL with an AWS managed rule group, a rate limit and a geo block of `countries`.
+async fn web_acl(waf: &aws_sdk_wafv2::Client, name: &str, scope: Scope, countries: &[CountryCode]) {
+    let geo = Statement::builder()
+        .geo_match_statement(
+            GeoMatchStatement::builder()
+                .set_country_codes(Some(countries.to_vec()))
+                .build(),
+        )
+        .build();
+    let block = RuleAction::builder()
+        .block(BlockAction::builder().build())
+        .build();
+    waf.create_web_acl()
+        .name(name)
+        .scope(scope)
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
+        .visibility_config(visibility(name))
+        .rules(
+            Rule::builder()
+                .name("AWS-AWSManagedRulesCommonRuleSet")
+                .priority(0)
+                .statement(
+                    Statement::builder()
+                        .managed_rule_group_statement(
+                            ManagedRuleGroupStatement::builder()
+                                .vendor_name("AWS")
+                                .name("AWSManagedRulesCommonRuleSet")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .override_action(
+                    OverrideAction::builder()
+                        .none(NoneAction::builder().build())
+                        .build(),
+                )
+                .visibility_config(visibility("common"))
+                .build()
+                .unwrap(),
+        )
+        .rules(
+            Rule::builder()
+                .name("rate-limit")
+                .priority(1)
+                .statement(
+                    Statement::builder()
+                        .rate_based_statement(
+                            RateBasedStatement::builder()
+                                .limit(2000)
+                                .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .action(block.clone())
+                .visibility_config(visibility("rate"))
+                .build()
+                .unwrap(),
+        )
+        .rules(
+            Rule::builder()
+                .name("geo-block")
+                .priority(2)
+                .statement(geo)
+                .action(block)
+                .visibility_config(visibility("geo"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The rules `web_acl` creates, as `waf_rules` holds them.
+fn acl_rules(acl: &str) -> [(String, String, String, bool); 3] {
+    [
+        (
+            acl.to_owned(),
+            "AWS-AWSManagedRulesCommonRuleSet".to_owned(),
+            "ManagedRuleGroupStatement".to_owned(),
+            true,
+        ),
+        (
+            acl.to_owned(),
+            "rate-limit".to_owned(),
+            "RateBasedStatement".to_owned(),
+            true,
+        ),
+        (
+            acl.to_owned(),
+            "geo-block".to_owned(),
+            "GeoMatchStatement".to_owned(),
+            true,
+        ),
+    ]
 }
 
 /// Seeds account `i` in `region` (index `j`) with a different number of each kind of item.
@@ -162,6 +401,137 @@ async fn seed(moto: &Moto, account: &str, i: usize, j: usize) -> Seeded {
             .unwrap();
         seeded.trails.insert((name, bucket));
     }
+    // Security Hub (the run is on 2026-12-04, DAILY: the window is 2026-12-03). i + j new
+    // findings created in the window, one created before it (not read), an informational one
+    // (not read: the sender reads CRITICAL to LOW), and in the second region one resolved in
+    // the window though created long before (read by the second query).
+    let hub = aws_sdk_securityhub::Client::new(&cfg);
+    let in_window = ("2026-12-03T10:00:00Z", "2026-12-03T10:00:00Z");
+    let mut findings = Vec::new();
+    for n in 0..(i + j) {
+        let id = format!("{account}-{region}-new-{n}");
+        // Account 2's first region has a second product: one summary per product.
+        let product = if (i, j, n) == (2, 0, 1) {
+            "GuardDuty"
+        } else {
+            "Security Hub"
+        };
+        findings.push(hub_finding(
+            account,
+            region,
+            &id,
+            product,
+            SeverityLabel::High,
+            WorkflowStatus::New,
+            in_window,
+        ));
+        seeded
+            .findings
+            .insert((product.to_owned(), id, "NEW".to_owned()));
+    }
+    findings.push(hub_finding(
+        account,
+        region,
+        &format!("{account}-{region}-old"),
+        "Security Hub",
+        SeverityLabel::Critical,
+        WorkflowStatus::New,
+        ("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z"),
+    ));
+    findings.push(hub_finding(
+        account,
+        region,
+        &format!("{account}-{region}-info"),
+        "Security Hub",
+        SeverityLabel::Informational,
+        WorkflowStatus::New,
+        in_window,
+    ));
+    if j == 1 {
+        let id = format!("{account}-{region}-resolved");
+        findings.push(hub_finding(
+            account,
+            region,
+            &id,
+            "Security Hub",
+            SeverityLabel::Medium,
+            WorkflowStatus::Resolved,
+            ("2026-11-01T00:00:00Z", "2026-12-03T12:00:00.500Z"),
+        ));
+        seeded
+            .findings
+            .insert(("Security Hub".to_owned(), id, "RESOLVED".to_owned()));
+    }
+    hub.batch_import_findings()
+        .set_findings(Some(findings))
+        .send()
+        .await
+        .unwrap();
+    // Inspector: moto answers ListFindings from a queue set through its own API. Account 1's
+    // first region has one finding last seen in the window and one seen only before it.
+    if (i, j) == (1, 0) {
+        // 2026-12-03 01:00 and 2026-11-01 00:00 UTC.
+        let (dec3, nov1) = (1_796_259_600.0, 1_793_491_200.0);
+        let results = serde_json::json!({
+            "results": [[
+                inspector_finding(account, region, 1, "HIGH", (nov1, dec3)),
+                inspector_finding(account, region, 2, "LOW", (nov1, nov1)),
+            ]],
+            "account_id": account,
+            "region": region,
+        });
+        let status = moto.raw(
+            "POST",
+            "/moto-api/static/inspector2/findings-results",
+            &[("Content-Type", "application/json")],
+            &results.to_string(),
+        );
+        assert!(
+            matches!(status, Some(200 | 201)),
+            "seeding Inspector: {status:?}"
+        );
+        seeded.inspector.insert((
+            format!("arn:aws:inspector2:{region}:{account}:finding/1"),
+            "HIGH".to_owned(),
+        ));
+    }
+    // WAF: a regional web ACL where i == j; in account 0's us-east-1 also a CloudFront one,
+    // which only the us-east-1 file holds.
+    let waf = aws_sdk_wafv2::Client::new(&cfg);
+    if i == j {
+        let name = format!("acl-{i}");
+        web_acl(
+            &waf,
+            &name,
+            Scope::Regional,
+            &[CountryCode::Cn, CountryCode::Ru],
+        )
+        .await;
+        seeded.acls.insert((
+            name.clone(),
+            "REGIONAL".to_owned(),
+            3,
+            vec!["CN".to_owned(), "RU".to_owned()],
+        ));
+        seeded.waf_rules.extend(acl_rules(&name));
+    }
+    if (i, j) == (0, 0) {
+        web_acl(&waf, "edge", Scope::Cloudfront, &[CountryCode::Kp]).await;
+        seeded.acls.insert((
+            "edge".to_owned(),
+            "CLOUDFRONT".to_owned(),
+            3,
+            vec!["KP".to_owned()],
+        ));
+        seeded.waf_rules.extend(acl_rules("edge"));
+        // GuardDuty is on here only; the emulator has no ListFindings.
+        aws_sdk_guardduty::Client::new(&cfg)
+            .create_detector()
+            .enable(true)
+            .send()
+            .await
+            .unwrap();
+    }
     seeded
 }
 
@@ -228,6 +598,50 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         .await
         .unwrap();
 
+    // OUs: member 0 in Sales, member 1 in Sales/EU, member 2 directly under the root.
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let sales = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("Sales")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let eu = org
+        .create_organizational_unit()
+        .parent_id(&sales)
+        .name("EU")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    for (member, ou) in [(&members[0], &sales), (&members[1], &eu)] {
+        org.move_account()
+            .account_id(member)
+            .source_parent_id(&root)
+            .destination_parent_id(ou)
+            .send()
+            .await
+            .unwrap();
+    }
+    let placement = [
+        (Some(sales.clone()), "Sales"),
+        (Some(eu.clone()), "Sales/EU"),
+        (None, ""),
+    ];
+
     let mut seeded = BTreeMap::new();
     for (i, account) in members.iter().enumerate() {
         for (j, region) in REGIONS.iter().enumerate() {
@@ -280,14 +694,64 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             Some(&*format!("member-{i}"))
         );
         assert_eq!(snap.account.region.as_deref(), Some(*region));
+        // The OU path, outside `account` (the A360 receiver makes a column of each key there).
+        let (ou_id, ou_path) = &placement[i];
+        let org_key = snap.organization.as_ref().expect("organization recorded");
+        assert_eq!(org_key.ou_id.as_ref(), ou_id.as_ref());
+        assert_eq!(org_key.ou_path.as_deref(), Some(*ou_path));
         // Only what this version reads has a status; the rest is named as not collected.
+        // GuardDuty could not be read (no detector, or the emulator's missing ListFindings),
+        // so `security` is "Fail" and its guard_duty part absent, not an empty list.
         assert_eq!(
             snap.logs.statuses.get(&Category::Security),
-            Some(&CollectionStatus::Pass)
+            Some(&CollectionStatus::Fail)
         );
+        let sec = snap.security.as_ref().unwrap();
+        assert_eq!(sec.guard_duty, None);
+        assert_eq!(
+            sec.present_parts(),
+            [
+                "security_hub",
+                "kms",
+                "waf",
+                "waf_rules",
+                "cloudtrail",
+                "secrets_manager",
+                "certificate_manager",
+                "inspector"
+            ]
+        );
+        let gd = snap
+            .logs
+            .messages
+            .iter()
+            .find(|m| m.key == "guard_duty")
+            .unwrap();
+        let want = if (account.as_str(), *region) == (members[0].as_str(), "us-east-1") {
+            "guardduty:ListFindings error"
+        } else {
+            "guardduty:ListDetectors not enabled"
+        };
+        assert!(gd.text.starts_with(want), "{account} {region}: {}", gd.text);
+        let written: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                out.path()
+                    .join("data")
+                    .join(account)
+                    .join(region)
+                    .join("2026-12-04_DAILY.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            written["security"].get("guard_duty").is_none(),
+            "absent from the file, not []"
+        );
+        assert!(written["logs"]["security_status"] == "Fail");
         assert!(!snap.logs.statuses.contains_key(&Category::Cost));
         assert!(snap.cost.is_none() && snap.service.is_none() && snap.health.is_none());
-        for key in ["cost", "config", "guard_duty", "security_hub"] {
+        for key in ["cost", "config"] {
             assert!(
                 snap.logs
                     .messages
@@ -298,12 +762,12 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             );
         }
         // A secret's tags and a key's metadata come through.
-        let sec = snap.security.as_ref().unwrap();
         assert!(sec
             .secrets_manager
             .iter()
+            .flatten()
             .all(|s| s.tags == serde_json::json!([{"Key": "Team", "Value": "payments"}])));
-        for k in &sec.kms {
+        for k in sec.kms.iter().flatten() {
             assert!(k
                 .arn
                 .as_deref()
@@ -348,6 +812,32 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             want.certificates.len()
         );
         assert_eq!(count("security.cloudtrail"), want.trails.len());
+        assert_eq!(count("security.security_hub"), want.findings.len());
+        assert_eq!(count("security.inspector"), want.inspector.len());
+        // The emulator has no ListResourcesForWebACL: ACLs are read, their resources not.
+        let waf = report
+            .ledger
+            .entries
+            .iter()
+            .find(|e| {
+                e.account.as_str() == account
+                    && e.region.as_deref() == Some(*region)
+                    && e.part == "security.waf"
+            })
+            .unwrap();
+        if want.acls.is_empty() {
+            assert_eq!((waf.status, waf.items), (Status::Ok, 0), "{waf}");
+        } else {
+            assert_eq!(waf.status, Status::Partial, "{waf}");
+            assert_eq!(waf.items, want.acls.len());
+            assert!(
+                waf.reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("wafv2:ListResourcesForWebACL"),
+                "{waf}"
+            );
+        }
     }
     // The emulator has no GetContactInformation: the account record is kept, the call is
     // recorded as failed in the file's logs and the ledger, and the run is not "complete".

@@ -287,6 +287,13 @@ macro_rules! lenient_records {
                 <Option<$t> as serde::Deserialize>::deserialize(d)
             }
         }
+        impl $crate::lenient::Lenient for Option<Vec<$t>> {
+            /// A list that may be absent: only a missing key (serde's default) is `None`;
+            /// a present key is a list, `null` reading as empty as for every other list.
+            fn de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::lenient::list(d).map(Some)
+            }
+        }
     )*};
 }
 pub(crate) use lenient_records;

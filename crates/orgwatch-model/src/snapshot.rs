@@ -10,6 +10,7 @@ use crate::category::health::HealthEvent;
 use crate::category::inventory::Inventory;
 use crate::category::logs::CollectionLog;
 use crate::category::marketplace::MarketplaceUsage;
+use crate::category::organization::Organization;
 use crate::category::resilience_hub::ResilienceHubApp;
 use crate::category::ri_sp_savings::RiSpSaving;
 use crate::category::security::Security;
@@ -122,6 +123,10 @@ pub struct Snapshot {
     pub support_tickets: Option<Vec<SupportTicket>>,
     #[serde(default)]
     pub logs: CollectionLog,
+    /// Not an A360 key (see [`Organization`]): absent unless `orgwatch collect --organization`
+    /// wrote the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Organization>,
 }
 
 /// A present key holding a list (`null` reads as an empty list); an object or scalar is an error.

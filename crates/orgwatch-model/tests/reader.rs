@@ -4,6 +4,7 @@
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_model::category::logs::CollectionStatus;
+use orgwatch_model::category::security::PARTS;
 use orgwatch_model::{Category, Granularity, Snapshot, SnapshotError, SnapshotLocation};
 use orgwatch_test_support::a360::{DAILY, MONTHLY};
 use proptest::prelude::*;
@@ -33,11 +34,11 @@ fn reads_the_genuine_daily_file() {
         "2026-11-23"
     );
     let sec = s.security.as_ref().unwrap();
-    assert_eq!(sec.security_hub.len(), 2);
-    assert_eq!(sec.security_hub[0].findings.len(), 3);
-    assert_eq!(sec.kms.len(), 2);
-    assert_eq!(sec.cloudtrail.len(), 1);
-    assert_eq!(sec.inspector.len(), 1);
+    assert_eq!(sec.security_hub.as_ref().unwrap().len(), 2);
+    assert_eq!(sec.security_hub.as_ref().unwrap()[0].findings.len(), 3);
+    assert_eq!(sec.kms.as_ref().unwrap().len(), 2);
+    assert_eq!(sec.cloudtrail.as_ref().unwrap().len(), 1);
+    assert_eq!(sec.inspector.as_ref().unwrap().len(), 1);
     assert_eq!(s.service_resources.as_ref().unwrap().len(), 15);
     assert_eq!(s.logs.statuses.len(), 16);
     assert_eq!(s.logs.statuses[&Category::Config], CollectionStatus::Fail);
@@ -78,8 +79,10 @@ fn values_are_read_leniently() {
     assert_eq!(s.account.product, vec!["A".to_owned(), "B".to_owned()]);
     assert_eq!(s.service.unwrap()[0].cost, Some(12.5));
     let sec = s.security.unwrap();
-    assert_eq!(sec.kms[0].enabled, Some(true));
-    assert!(sec.guard_duty.is_empty());
+    assert_eq!(sec.kms.as_ref().unwrap()[0].enabled, Some(true));
+    assert_eq!(sec.guard_duty, Some(vec![]), "null reads as an empty list");
+    assert_eq!(sec.waf, None, "absent part: not collected");
+    assert_eq!(sec.present_parts(), vec!["guard_duty", "kms"]);
     assert!(s.inventory.is_none());
     assert_eq!(s.health, Some(vec![]));
     assert_eq!(s.ri_sp_savings, None, "absent key: not collected");
@@ -213,4 +216,24 @@ fn a_byte_order_mark_before_the_document_is_skipped() {
         Snapshot::from_json(&bom).unwrap(),
         Snapshot::from_json(DAILY).unwrap()
     );
+}
+
+#[test]
+fn a_security_part_that_was_not_collected_is_absent_not_empty() {
+    // orgwatch collect leaves out a part it could not read; a reader must not see "0 items".
+    let doc = br#"{"account": {"account_id": "123456789012"},
+                   "security": {"kms": [], "cloudtrail": [{"name": "t"}]}}"#;
+    let s = Snapshot::from_json(doc).unwrap();
+    let sec = s.security.as_ref().unwrap();
+    assert_eq!(sec.kms, Some(vec![]), "collected, none");
+    assert_eq!(sec.guard_duty, None, "not collected");
+    assert_eq!(sec.present_parts(), vec!["kms", "cloudtrail"]);
+    let written: serde_json::Value = serde_json::from_slice(&s.to_json_pretty()).unwrap();
+    let keys: Vec<&String> = written["security"].as_object().unwrap().keys().collect();
+    // (serde_json's Value sorts keys.)
+    assert_eq!(keys, ["cloudtrail", "kms"], "absent parts stay absent");
+    assert_eq!(Snapshot::from_json(&s.to_json_pretty()).unwrap(), s);
+    // The genuine sender's files hold every part.
+    let g = Snapshot::from_json(DAILY).unwrap();
+    assert_eq!(g.security.unwrap().present_parts(), PARTS);
 }

@@ -4,9 +4,10 @@
 // unwrap as the tests do.
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
+use orgwatch_model::category::organization::Organization;
 use orgwatch_model::AccountId;
 use orgwatch_store::auth::{AdminChange, NewSession, NewToken, NewUser, Revoked, Role, TokenId};
-use orgwatch_store::{Access, Limits, Store};
+use orgwatch_store::{Access, Limits, PageFilter, Store};
 use orgwatch_test_support::{a360, on_both_backends, store::load_new};
 
 fn viewer<'a>(name: &'a str, access: &'a Access) -> NewUser<'a> {
@@ -211,10 +212,134 @@ async fn the_summary_holds_only_what_the_access_sees(store: Store) {
     }
 }
 
+/// The genuine daily file as account `id`, with the `organization` key `collect
+/// --organization` writes (`None`: no key, as the A360 sender writes it).
+fn placed(id: &str, ou_path: Option<&str>) -> (String, Vec<u8>) {
+    let mut snap = orgwatch_model::Snapshot::from_json(a360::DAILY).unwrap();
+    snap.account.account_id = AccountId::parse(id).unwrap();
+    snap.organization = ou_path.map(|p| Organization {
+        ou_id: (!p.is_empty()).then(|| format!("ou-test-{id}")),
+        ou_path: Some(p.to_owned()),
+    });
+    let path = a360::DAILY_PATH.replace("210987654321", id);
+    (path, snap.to_json_pretty())
+}
+
+async fn an_ou_limit_sees_exactly_the_accounts_in_it_and_in_its_nested_ous(store: Store) {
+    // An OU covers the accounts directly in it and those of every OU below it; paths compare
+    // exactly (`SalesOps` is not under `Sales`, `_` and `%` are no wildcards); an account
+    // directly under the root, or with no recorded OU, is in none.
+    let accounts = [
+        ("100000000001", Some("Sales")),
+        ("100000000002", Some("Sales/EU")),
+        ("100000000003", Some("Sales/EU/Paris")),
+        ("100000000004", Some("SalesOps")),
+        ("100000000005", Some("")),
+        ("100000000006", None),
+        ("100000000007", Some("Sec_rity")),
+        ("100000000008", Some("sales")),
+    ];
+    for (id, ou) in accounts {
+        let (path, bytes) = placed(id, ou);
+        load_new(&store, &path, &bytes).await;
+    }
+    let ids = |v: &[&str]| -> Vec<String> { v.iter().map(|s| format!("1000000000{s}")).collect() };
+    let cases: [(&[&str], Vec<String>); 9] = [
+        (&["Sales"], ids(&["01", "02", "03"])),
+        (&["Sales/EU"], ids(&["02", "03"])),
+        (&["/Sales/EU/"], ids(&["02", "03"])),
+        (&["Sales/EU/Paris"], ids(&["03"])),
+        (&["Sales/E"], ids(&[])),
+        (&["Sec%", "Sec_"], ids(&[])),
+        (&["Sec_rity", "SalesOps"], ids(&["04", "07"])),
+        (&["sales"], ids(&["08"])),
+        (&["", "/"], ids(&[])),
+    ];
+    for (ous, want) in cases {
+        let ous: Vec<String> = ous.iter().map(|o| (*o).to_owned()).collect();
+        let access = Access::Limited(Limits {
+            ous: ous.clone(),
+            ..Limits::default()
+        });
+        let mut seen: Vec<String> = store
+            .org_summary(&access)
+            .await
+            .unwrap()
+            .accounts
+            .into_iter()
+            .map(|a| a.account_id)
+            .collect();
+        seen.sort();
+        assert_eq!(seen, want, "viewer limited to {ous:?}");
+        // The pages' `ou=` filter narrows the same way, within what the caller sees.
+        let filter = PageFilter {
+            ous: ous.clone(),
+            ..PageFilter::default()
+        };
+        let mut shown: Vec<String> = store
+            .inventory_report(&Access::All, &filter)
+            .await
+            .unwrap()
+            .accounts
+            .into_iter()
+            .map(|a| a.account_id.as_str().to_owned())
+            .collect();
+        shown.sort();
+        assert_eq!(shown, want, "ou={ous:?}");
+    }
+    // A limit and a filter together: the union of the limits, narrowed by the filter.
+    let access = Access::Limited(Limits {
+        ous: vec!["Sales".to_owned()],
+        accounts: vec![AccountId::parse("100000000004").unwrap()],
+        ..Limits::default()
+    });
+    let filter = PageFilter {
+        ous: vec!["Sales/EU".to_owned(), "SalesOps".to_owned()],
+        ..PageFilter::default()
+    };
+    let mut shown: Vec<String> = store
+        .inventory_report(&access, &filter)
+        .await
+        .unwrap()
+        .accounts
+        .into_iter()
+        .map(|a| a.account_id.as_str().to_owned())
+        .collect();
+    shown.sort();
+    assert_eq!(shown, ids(&["02", "03", "04"]));
+
+    // A later file without an OU (the A360 sender's) keeps the recorded path; one of
+    // `collect --organization` after a move replaces it.
+    let mut later = orgwatch_model::Snapshot::from_json(&placed("100000000002", None).1).unwrap();
+    later.account.account_name = Some("renamed".to_owned());
+    let path = "100000000002/us-east-1/2026-11-25_DAILY.json";
+    load_new(&store, path, &later.to_json_pretty()).await;
+    let in_eu = Access::Limited(Limits {
+        ous: vec!["Sales/EU".to_owned()],
+        ..Limits::default()
+    });
+    let seen = |s: orgwatch_store::OrgSummary| -> Vec<String> {
+        let mut v: Vec<String> = s.accounts.into_iter().map(|a| a.account_id).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        seen(store.org_summary(&in_eu).await.unwrap()),
+        ids(&["02", "03"])
+    );
+    let (_, moved) = placed("100000000002", Some("Marketing"));
+    let mut moved = orgwatch_model::Snapshot::from_json(&moved).unwrap();
+    moved.account.account_name = Some("moved".to_owned());
+    let path = "100000000002/us-east-1/2026-11-26_DAILY.json";
+    load_new(&store, path, &moved.to_json_pretty()).await;
+    assert_eq!(seen(store.org_summary(&in_eu).await.unwrap()), ids(&["03"]));
+}
+
 on_both_backends!(store:
     users_keep_their_role_and_scope,
     sessions_end_by_age_idleness_password_change_and_removal,
     the_summary_holds_only_what_the_access_sees,
+    an_ou_limit_sees_exactly_the_accounts_in_it_and_in_its_nested_ous,
 );
 
 fn token<'a>(user: orgwatch_store::auth::UserId, name: &'a str, hash: &'a str) -> NewToken<'a> {

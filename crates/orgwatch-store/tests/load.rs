@@ -30,6 +30,7 @@ on_both_backends!(store:
     failures_are_recorded_without_inventing_accounts,
     an_old_backfill_does_not_roll_the_account_back,
     a_batch_of_files_gives_what_loading_them_one_by_one_gives,
+    a_security_part_not_collected_writes_no_rows_and_keeps_the_others,
 );
 
 async fn load(store: &Store, path: &str, bytes: &[u8]) -> LoadOutcome {
@@ -104,6 +105,8 @@ async fn every_category_round_trips(store: Store) {
     );
     let expected: BTreeMap<&str, i64> = [
         ("accounts", 1),
+        // An A360 file has no `organization` key: no OU recorded.
+        ("account_ous", 0),
         ("contact_info", 1),
         ("alternate_contacts", 2),
         ("products", 2),
@@ -698,7 +701,15 @@ async fn a_batch_of_files_gives_what_loading_them_one_by_one_gives(store: Store)
     assert_eq!(c["cost_reports"], 4);
     let findings: usize = files
         .iter()
-        .flat_map(|f| &f.snapshot.security.as_ref().unwrap().security_hub)
+        .flat_map(|f| {
+            f.snapshot
+                .security
+                .as_ref()
+                .unwrap()
+                .security_hub
+                .iter()
+                .flatten()
+        })
         .map(|s| s.findings.len())
         .sum();
     assert_eq!(c["findings"] as usize, findings);
@@ -715,4 +726,26 @@ async fn a_batch_of_files_gives_what_loading_them_one_by_one_gives(store: Store)
         "{err}"
     );
     assert_eq!(counts(&store).await, batched.0, "nothing written");
+}
+
+async fn a_security_part_not_collected_writes_no_rows_and_keeps_the_others(store: Store) {
+    // `orgwatch collect` leaves out a part it could not read (GuardDuty, WAF here): nothing
+    // of it is stored, what was read is, and the file still loads.
+    let mut snap = orgwatch_model::Snapshot::from_json(EVERY).unwrap();
+    let sec = snap.security.as_mut().unwrap();
+    sec.guard_duty = None;
+    sec.waf = None;
+    sec.waf_rules = None;
+    let bytes = snap.to_json_pretty();
+    let written: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(written["security"].get("guard_duty").is_none());
+    assert!(written["security"].get("kms").is_some());
+    load(&store, EVERY_PATH, &bytes).await;
+    let c = counts(&store).await;
+    assert_eq!(c["guard_duty_findings"], 0);
+    assert_eq!(c["waf_rules"], 0);
+    assert_eq!(c["waf_rules_detailed"], 0);
+    assert_eq!(c["kms_keys"], 2);
+    assert_eq!(c["findings"], 4);
+    assert_eq!(c["inspector_findings"], 1);
 }

@@ -78,7 +78,8 @@ pub(crate) struct Filter {
     /// Accounts (12-digit ids): repeat the parameter or separate them with commas. Only
     /// narrows the caller's access; empty: no filter.
     account: Option<Vec<String>>,
-    /// Organizational units, by id or name (repeatable or comma-separated).
+    /// Organizational units, as paths from the root (`Sales/EU`), each covering its nested
+    /// OUs (repeatable or comma-separated).
     ou: Option<Vec<String>>,
     /// Environments (repeatable or comma-separated).
     environment: Option<Vec<String>>,

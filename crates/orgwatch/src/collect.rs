@@ -107,9 +107,8 @@ fn print_summary(report: &Report, config: &CollectConfig) -> Result<()> {
         .map(|c| c.key())
         .collect();
     crate::outln!(
-        "collect: not read by this version (named in each file's logs): {}, security.{}",
-        not_read.join(", "),
-        orgwatch_collect::run::SECURITY_NOT_COLLECTED.join(", security.")
+        "collect: not read by this version (named in each file's logs): {}",
+        not_read.join(", ")
     )?;
     Ok(())
 }

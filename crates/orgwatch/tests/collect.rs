@@ -127,8 +127,9 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
         .await
         .unwrap();
     assert_eq!(logs.len(), 2);
+    // `security` is "Fail": GuardDuty has no detector here, so that part was not read.
     for row in &logs {
-        assert_eq!(row[0].as_deref(), Some("Pass"));
+        assert_eq!(row[0].as_deref(), Some("Fail"));
         assert_eq!(row[1].as_deref(), Some("Fail"));
         assert_eq!(row[2], None);
     }
@@ -141,6 +142,15 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
         .await
         .unwrap();
     assert_eq!(reasons[0][0].as_deref(), Some("2"));
+    let guard_duty = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'guard_duty' \
+             AND message LIKE 'guardduty:ListDetectors not enabled%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(guard_duty[0][0].as_deref(), Some("2"));
     store.close().await;
 }
 

@@ -4,8 +4,12 @@
 pub mod account;
 pub mod certificate_manager;
 pub mod cloudtrail;
+pub mod guard_duty;
+pub mod inspector;
 pub mod kms;
 pub mod secrets_manager;
+pub mod security_hub;
+pub mod waf;
 
 use crate::call::CallError;
 

@@ -10,6 +10,7 @@ pub mod health;
 pub mod inventory;
 pub mod logs;
 pub mod marketplace;
+pub mod organization;
 pub mod resilience_hub;
 pub mod ri_sp_savings;
 pub mod security;

@@ -4,17 +4,84 @@ use crate::lenient::record;
 use crate::time::Timestamp;
 
 record! {
-    /// The `security` object (the sender writes `[]` when collection failed).
+    /// The `security` object (the sender writes `[]` for the whole object when collection
+    /// failed).
+    ///
+    /// Each part is `None` when its key is absent: the part was not collected (`null` reads
+    /// as empty, as for every list).
+    /// The A360 sender always writes all nine keys (`[]` for a part whose calls failed, with
+    /// the error in `logs.message`); `orgwatch collect` leaves out a part it did not read, so
+    /// a reader can tell "not collected" from "collected, none". An absent part serialises as
+    /// an absent key.
     pub struct Security {
-        security_hub: Vec<SecurityHubSummary>,
-        guard_duty: Vec<GuardDutyFinding>,
-        kms: Vec<KmsKey>,
-        waf: Vec<WebAcl>,
-        waf_rules: Vec<WafRule>,
-        cloudtrail: Vec<Trail>,
-        secrets_manager: Vec<Secret>,
-        certificate_manager: Vec<Certificate>,
-        inspector: Vec<InspectorFinding>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        security_hub: Option<Vec<SecurityHubSummary>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        guard_duty: Option<Vec<GuardDutyFinding>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kms: Option<Vec<KmsKey>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        waf: Option<Vec<WebAcl>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        waf_rules: Option<Vec<WafRule>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cloudtrail: Option<Vec<Trail>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secrets_manager: Option<Vec<Secret>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        certificate_manager: Option<Vec<Certificate>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        inspector: Option<Vec<InspectorFinding>>,
+    }
+}
+
+/// The nine parts of `security`, by their keys in the document.
+pub const PARTS: [&str; 9] = [
+    "security_hub",
+    "guard_duty",
+    "kms",
+    "waf",
+    "waf_rules",
+    "cloudtrail",
+    "secrets_manager",
+    "certificate_manager",
+    "inspector",
+];
+
+impl Security {
+    /// Every part present and empty (what a reader sees of a collector that found nothing).
+    pub fn empty() -> Self {
+        Security {
+            security_hub: Some(Vec::new()),
+            guard_duty: Some(Vec::new()),
+            kms: Some(Vec::new()),
+            waf: Some(Vec::new()),
+            waf_rules: Some(Vec::new()),
+            cloudtrail: Some(Vec::new()),
+            secrets_manager: Some(Vec::new()),
+            certificate_manager: Some(Vec::new()),
+            inspector: Some(Vec::new()),
+        }
+    }
+
+    /// The keys (of [`PARTS`]) of the parts this object holds, i.e. that were collected.
+    pub fn present_parts(&self) -> Vec<&'static str> {
+        let present = [
+            self.security_hub.is_some(),
+            self.guard_duty.is_some(),
+            self.kms.is_some(),
+            self.waf.is_some(),
+            self.waf_rules.is_some(),
+            self.cloudtrail.is_some(),
+            self.secrets_manager.is_some(),
+            self.certificate_manager.is_some(),
+            self.inspector.is_some(),
+        ];
+        PARTS
+            .iter()
+            .zip(present)
+            .filter_map(|(p, here)| here.then_some(*p))
+            .collect()
     }
 }
 

@@ -107,10 +107,16 @@ pub(super) async fn advance_run_date<C: Conn>(
     Ok(())
 }
 
-/// SHA-256 of the `account` object as orgwatch writes it.
+/// SHA-256 of the `account` object as orgwatch writes it, and of the `organization` object
+/// when the file has one (so a file of the A360 sender hashes as before, and an account
+/// moved to another OU is rewritten).
 fn profile_sha256(snap: &Snapshot) -> String {
-    let json = serde_json::to_vec(&snap.account).unwrap_or_default();
-    hex::encode(Sha256::digest(json))
+    let mut hash = Sha256::new();
+    hash.update(serde_json::to_vec(&snap.account).unwrap_or_default());
+    if let Some(org) = &snap.organization {
+        hash.update(serde_json::to_vec(org).unwrap_or_default());
+    }
+    hex::encode(hash.finalize())
 }
 
 pub(super) async fn load<C: Conn>(
@@ -164,6 +170,17 @@ pub(super) async fn load<C: Conn>(
         == 1;
     if !newest {
         return Ok(());
+    }
+
+    // A file without an OU (the A360 sender's, `collect --account`) keeps the path a file
+    // of `collect --organization` recorded.
+    if let Some(path) = snap.organization.as_ref().and_then(|o| o.ou_path.as_ref()) {
+        c.exec(
+            "INSERT INTO account_ous (account_id, ou_path) VALUES (?, ?) \
+             ON CONFLICT (account_id) DO UPDATE SET ou_path = excluded.ou_path",
+            &[Val::Int(ctx.account), Val::str(path)],
+        )
+        .await?;
     }
 
     // `{}` means the call failed: keep what we had.

@@ -15,7 +15,8 @@ pub(super) async fn load<C: Conn>(
     let Some(sec) = &snap.security else {
         return Ok(());
     };
-    security_hub(c, ctx, &sec.security_hub).await?;
+    // An absent part was not collected: it writes no rows (none is read as zero).
+    security_hub(c, ctx, sec.security_hub.as_deref().unwrap_or_default()).await?;
     let batches = [
         guard_duty(ctx, sec),
         kms(ctx, sec),
@@ -195,7 +196,7 @@ fn guard_duty(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "finding_updated_at",
         ],
     );
-    for f in &sec.guard_duty {
+    for f in sec.guard_duty.iter().flatten() {
         b.push(
             key(&[&f.id]),
             vec![
@@ -231,7 +232,7 @@ fn kms(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "region",
         ],
     );
-    for k in &sec.kms {
+    for k in sec.kms.iter().flatten() {
         b.push(
             key(&[&k.key_id]),
             vec![
@@ -277,7 +278,7 @@ fn waf(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "cloudwatch_metrics_enabled",
         ],
     );
-    for w in &sec.waf {
+    for w in sec.waf.iter().flatten() {
         b.push(
             key(&[&w.id, &w.scope]),
             vec![
@@ -334,7 +335,7 @@ fn waf_rules(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "scope",
         ],
     );
-    for r in &sec.waf_rules {
+    for r in sec.waf_rules.iter().flatten() {
         let (Some(acl), Some(rule)) = (&r.web_acl_name, &r.rule_name) else {
             continue;
         };
@@ -387,7 +388,7 @@ fn cloudtrail(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "stop_logging_time",
         ],
     );
-    for t in &sec.cloudtrail {
+    for t in sec.cloudtrail.iter().flatten() {
         b.push(
             key(&[&t.arn]),
             vec![
@@ -425,7 +426,7 @@ fn secrets(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "tags",
         ],
     );
-    for s in &sec.secrets_manager {
+    for s in sec.secrets_manager.iter().flatten() {
         b.push(
             key(&[&s.arn]),
             vec![
@@ -463,7 +464,7 @@ fn certificates(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "certificate_created_at",
         ],
     );
-    for cert in &sec.certificate_manager {
+    for cert in sec.certificate_manager.iter().flatten() {
         b.push(
             key(&[&cert.arn]),
             vec![
@@ -500,7 +501,7 @@ fn inspector(ctx: &Ctx<'_>, sec: &Security) -> Batch {
             "updated_at",
         ],
     );
-    for f in &sec.inspector {
+    for f in sec.inspector.iter().flatten() {
         b.push(
             key(&[&f.finding_arn]),
             vec![

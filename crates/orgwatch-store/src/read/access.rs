@@ -20,8 +20,11 @@ pub enum Access {
 pub struct Limits {
     /// Accounts by id.
     pub accounts: Vec<AccountId>,
-    /// Organizational units by name. The A360 format carries no OU, so no loaded account is
-    /// in one yet: an OU limit matches nothing until collection records OUs (it fails closed).
+    /// Organizational units, each an OU path from the root (`Sales`, `Sales/EU`): an OU
+    /// covers the accounts directly in it and in every OU nested in it (see
+    /// [`ou_condition`](super::filter::ou_condition)). Only files of `orgwatch collect
+    /// --organization` record an account's OU; an account with none is in no OU (the limit
+    /// fails closed).
     pub ous: Vec<String>,
     /// Environments (the account's `account_type`, compared without case).
     pub environments: Vec<String>,
@@ -63,7 +66,13 @@ impl Access {
                     .map(|e| Val::Text(e.to_uppercase())),
             );
         }
-        // OUs: no account records one yet (see `Limits::ous`), so they add no account.
+        if !limits.ous.is_empty() {
+            let (sql, more) = super::filter::ou_condition("aou.ou_path", &limits.ous);
+            parts.push(format!(
+                "{alias}.id IN (SELECT aou.account_id FROM account_ous aou WHERE {sql})"
+            ));
+            args.extend(more);
+        }
         if parts.is_empty() {
             return ("1 = 0".to_owned(), Vec::new());
         }

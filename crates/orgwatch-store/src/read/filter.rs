@@ -13,8 +13,9 @@ use time::Date;
 pub struct PageFilter {
     /// Only these accounts.
     pub accounts: Vec<AccountId>,
-    /// Only accounts in these organizational units. The A360 format carries no OU, so a
-    /// filter on one matches no account (as an OU limit of [`Access`] does).
+    /// Only accounts in these organizational units, each an OU path from the root
+    /// (`Sales`, `Sales/EU`; see [`ou_condition`]). Accounts whose OU no file recorded
+    /// (the A360 format has none; `orgwatch collect --organization` writes it) match none.
     pub ous: Vec<String>,
     /// Only accounts of these environments (`account_type`, compared without case).
     pub environments: Vec<String>,
@@ -53,8 +54,11 @@ impl PageFilter {
             );
         }
         if !self.ous.is_empty() {
-            // No account records an OU (see `ous`): the filter fails closed.
-            parts.push("1 = 0".to_owned());
+            let (sql, more) = ou_condition("aou.ou_path", &self.ous);
+            parts.push(format!(
+                "{alias}.id IN (SELECT aou.account_id FROM account_ous aou WHERE {sql})"
+            ));
+            args.extend(more);
         }
         if parts.is_empty() {
             return ("1 = 1".to_owned(), args);
@@ -74,6 +78,37 @@ pub(crate) fn visible(access: &Access, filter: &PageFilter, alias: &str) -> (Str
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
+}
+
+/// True for the accounts whose OU path (`column`) is one of `ous` or nested in one: `Sales`
+/// covers `Sales` and `Sales/EU`, not `SalesOps`. Paths compare exactly (OU names keep their
+/// case); slashes around a given path are ignored and a blank one names nothing. An account
+/// with no recorded path (NULL) matches none: the condition fails closed.
+///
+/// Written with `substr` rather than `LIKE`, which is case-insensitive on SQLite and
+/// case-sensitive on PostgreSQL and would read `_` and `%` in a name as wildcards.
+pub(crate) fn ou_condition(column: &str, ous: &[String]) -> (String, Vec<Val>) {
+    let mut parts = Vec::new();
+    let mut args = Vec::new();
+    for ou in ous {
+        let ou = ou.trim().trim_matches('/');
+        if ou.is_empty() {
+            continue;
+        }
+        let prefix = format!("{ou}/");
+        parts.push(format!(
+            "({column} = ? OR substr({column}, 1, CAST(? AS INTEGER)) = ?)"
+        ));
+        args.extend([
+            Val::str(ou),
+            Val::Int(prefix.chars().count() as i64),
+            Val::Text(prefix),
+        ]);
+    }
+    if parts.is_empty() {
+        return ("1 = 0".to_owned(), Vec::new());
+    }
+    (format!("({})", parts.join(" OR ")), args)
 }
 
 /// Decodes a stored 12-digit account id: the schema checks it, so another value is a corrupt
@@ -100,6 +135,14 @@ pub(crate) fn account_condition(
             placeholders(n)
         )
     };
+    let of_ous = |ous: &[String], args: &mut Vec<Val>| {
+        let (sql, more) = ou_condition("aou.ou_path", ous);
+        args.extend(more);
+        format!(
+            "{column} IN (SELECT e.account_id FROM accounts e \
+             JOIN account_ous aou ON aou.account_id = e.id WHERE {sql})"
+        )
+    };
     let upper =
         |v: &[String]| -> Vec<Val> { v.iter().map(|e| Val::Text(e.to_uppercase())).collect() };
     let ids = |v: &[AccountId]| -> Vec<Val> { v.iter().map(|a| Val::str(a.as_str())).collect() };
@@ -119,7 +162,9 @@ pub(crate) fn account_condition(
                 parts.push(of_environments(limits.environments.len()));
                 args.extend(upper(&limits.environments));
             }
-            // OUs: no account records one yet (see `Limits::ous`): they add no account.
+            if !limits.ous.is_empty() {
+                parts.push(of_ous(&limits.ous, &mut args));
+            }
             if parts.is_empty() {
                 "1 = 0".to_owned()
             } else {
@@ -140,7 +185,7 @@ pub(crate) fn account_condition(
         args.extend(upper(&filter.environments));
     }
     if !filter.ous.is_empty() {
-        named.push("1 = 0".to_owned());
+        named.push(of_ous(&filter.ous, &mut args));
     }
     (format!("({})", named.join(" AND ")), args)
 }

@@ -237,6 +237,15 @@ fn ledger_condition(access: &Access, filter: &PageFilter) -> (String, Vec<Val>) 
             path_of("e.account_id")
         )
     };
+    let by_ous = |ous: &[String], args: &mut Vec<Val>| {
+        let (sql, more) = super::filter::ou_condition("aou.ou_path", ous);
+        args.extend(more);
+        format!(
+            "EXISTS (SELECT 1 FROM accounts e JOIN account_ous aou ON aou.account_id = e.id \
+             WHERE {sql} AND {})",
+            path_of("e.account_id")
+        )
+    };
     let mut all = Vec::new();
     if let Access::Limited(limits) = access {
         let mut seen = Vec::new();
@@ -246,7 +255,9 @@ fn ledger_condition(access: &Access, filter: &PageFilter) -> (String, Vec<Val>) 
         if !limits.environments.is_empty() {
             seen.push(by_environments(&limits.environments, &mut args));
         }
-        // OUs: no account records one yet (see `Limits::ous`): they add no account.
+        if !limits.ous.is_empty() {
+            seen.push(by_ous(&limits.ous, &mut args));
+        }
         if seen.is_empty() {
             seen.push("1 = 0".to_owned());
         }
@@ -259,7 +270,7 @@ fn ledger_condition(access: &Access, filter: &PageFilter) -> (String, Vec<Val>) 
         all.push(by_environments(&filter.environments, &mut args));
     }
     if !filter.ous.is_empty() {
-        all.push("1 = 0".to_owned());
+        all.push(by_ous(&filter.ous, &mut args));
     }
     if all.is_empty() {
         return ("1 = 1".to_owned(), args);

@@ -59,6 +59,7 @@ use crate::{Store, StoreError};
 /// Every table orgwatch keeps snapshot data in, in load order.
 pub const TABLES: &[&str] = &[
     "accounts",
+    "account_ous",
     "contact_info",
     "alternate_contacts",
     "products",

@@ -328,7 +328,7 @@ fn documents_are_internally_consistent() {
             assert_eq!(config.date_from, Some(Day(from)));
         }
         if let Some(sec) = &s.security {
-            for hub in &sec.security_hub {
+            for hub in sec.security_hub.iter().flatten() {
                 let counts = hub.severity_counts.as_ref().unwrap();
                 let total: i64 = [
                     counts.critical,
@@ -413,7 +413,7 @@ fn gather() -> OrgFacts {
         let acct = f.location.account;
         let daily = f.location.granularity == Granularity::Daily;
         if let Some(sec) = &s.security {
-            for hub in &sec.security_hub {
+            for hub in sec.security_hub.iter().flatten() {
                 if hub.severity_counts.as_ref().unwrap().critical.unwrap() > 0 {
                     facts.critical_accounts.insert(acct);
                 }
@@ -427,7 +427,7 @@ fn gather() -> OrgFacts {
                 }
             }
             if f.location.run_date == o.end_date && daily {
-                for cert in &sec.certificate_manager {
+                for cert in sec.certificate_manager.iter().flatten() {
                     let left = cert.not_after.unwrap().get() - at(o.end_date, 0).get();
                     if left > Duration::ZERO && left <= Duration::days(30) {
                         facts.expiring += 1;
@@ -439,16 +439,19 @@ fn gather() -> OrgFacts {
                 facts.unrotated_keys += sec
                     .kms
                     .iter()
+                    .flatten()
                     .filter(|k| k.key_rotation_enabled == Some(false))
                     .count();
                 facts.noncompliant_waf_rules += sec
                     .waf_rules
                     .iter()
+                    .flatten()
                     .filter(|r| r.is_compliant == Some(false))
                     .count();
                 facts.compliant_waf_rules += sec
                     .waf_rules
                     .iter()
+                    .flatten()
                     .filter(|r| r.is_compliant == Some(true))
                     .count();
             }
@@ -456,6 +459,7 @@ fn gather() -> OrgFacts {
                 facts.trails_not_logging += sec
                     .cloudtrail
                     .iter()
+                    .flatten()
                     .filter(|t| t.is_logging == Some(false))
                     .count();
             }
@@ -638,7 +642,12 @@ fn findings_resolve_under_the_same_arn_with_a_later_update() {
     let mut new: HashMap<String, Timestamp> = HashMap::new();
     let mut checked = 0;
     for f in files(&o).filter(|f| f.location.granularity == Granularity::Daily) {
-        for hub in f.snapshot.security.iter().flat_map(|s| &s.security_hub) {
+        for hub in f
+            .snapshot
+            .security
+            .iter()
+            .flat_map(|s| s.security_hub.iter().flatten())
+        {
             for finding in &hub.findings {
                 let id = finding.finding_id.clone().unwrap();
                 match finding.status.as_deref() {

@@ -41,17 +41,18 @@ impl Ctx<'_> {
 }
 
 /// Empties what a failed collector leaves empty: `[]` for object categories, an empty list
-/// for list categories, one list of `security` for a sub-step.
+/// for list categories, one list of `security` for a sub-step (the A360 sender writes `[]`
+/// for a failed part, where `orgwatch collect` leaves it out).
 pub(super) fn apply_failure(s: &mut Snapshot, key: &str, category: Category) {
     if let Some(sec) = s.security.as_mut() {
         match key {
-            "guard_duty" => return sec.guard_duty.clear(),
-            "inspector" => return sec.inspector.clear(),
-            "kms" => return sec.kms.clear(),
-            "security_hub" => return sec.security_hub.clear(),
+            "guard_duty" => return sec.guard_duty = Some(Vec::new()),
+            "inspector" => return sec.inspector = Some(Vec::new()),
+            "kms" => return sec.kms = Some(Vec::new()),
+            "security_hub" => return sec.security_hub = Some(Vec::new()),
             "waf" => {
-                sec.waf.clear();
-                return sec.waf_rules.clear();
+                sec.waf = Some(Vec::new());
+                return sec.waf_rules = Some(Vec::new());
             }
             _ => {}
         }

@@ -146,6 +146,8 @@ impl<'a> Ctx<'a> {
             config_inventory: Some(self.config_inventory()),
             support_tickets: Some(self.support_tickets()),
             logs: CollectionLog::default(),
+            // The demo plays the A360 sender, which knows no OU.
+            organization: None,
         };
         let cost_failed = failures.iter().any(|f| f.category == Category::Cost);
         if let Some(note) = forecast_note.filter(|_| !cost_failed) {

@@ -59,16 +59,17 @@ impl Ctx<'_> {
             })
             .collect();
         let (waf, waf_rules) = self.waf();
+        // The demo plays the A360 sender, which writes every part.
         Security {
-            security_hub,
-            guard_duty,
-            kms: self.kms(),
-            waf,
-            waf_rules,
-            cloudtrail: self.cloudtrail(),
-            secrets_manager: self.secrets(),
-            certificate_manager: self.certificates(),
-            inspector,
+            security_hub: Some(security_hub),
+            guard_duty: Some(guard_duty),
+            kms: Some(self.kms()),
+            waf: Some(waf),
+            waf_rules: Some(waf_rules),
+            cloudtrail: Some(self.cloudtrail()),
+            secrets_manager: Some(self.secrets()),
+            certificate_manager: Some(self.certificates()),
+            inspector: Some(inspector),
         }
     }
 }
