@@ -32,7 +32,7 @@ pub use read::{
     ForecastSource, HealthEvent, IngestReport, InstanceChange, InvalidCursor, InventoryReport,
     KeyedCount, KmsKey, LedgerFile, Limits, LoadStatus, ManagedInstance, MarketplaceCost,
     MinutePoint, NonCompliant, OpenFindings, OperationsReport, OrgSummary, Page, PageFilter,
-    PatchCompliance, PendingPatch, RecentEvent, Recommendation, ResilienceApp,
+    PatchCompliance, PendingPatch, PostureVersion, RecentEvent, Recommendation, ResilienceApp,
     RuleComplianceChange, RuleCounts, Saving, Secret, SecurityReport, ServiceCost, Sides,
     SignalService, SourceFindings, StoreGauges, SupportCase, TableCount, TopItem, Trail, WebAcl,
     DEFAULT_MINUTES, DEFAULT_RANGE_DAYS, EXPIRY_WARNING_DAYS, LEDGER_ROWS, MAX_PAGE,
@@ -193,12 +193,17 @@ impl Store {
         on_pool!(self, |p, b| {
             if strategy == Strategy::RowByRow {
                 let mut conn = p.acquire().await?;
-                return Ok(load::load(&mut *conn, input, strategy, None).await?);
+                let outcome = load::load(&mut *conn, input, strategy, None).await?;
+                load::bump_posture_version(&mut *conn).await?;
+                return Ok(outcome);
             }
             let mut tx = p.begin_with(b.begin_write()).await?;
             let outcome = load::load(&mut *tx, input, strategy, None).await?;
             match outcome {
-                LoadOutcome::Loaded { .. } => tx.commit().await?,
+                LoadOutcome::Loaded { .. } => {
+                    load::bump_posture_version(&mut *tx).await?;
+                    tx.commit().await?
+                }
                 _ => tx.rollback().await?,
             }
             Ok(outcome)
@@ -253,6 +258,12 @@ impl Store {
                     .push(load::load(&mut *tx, input, Strategy::Bulk, Some(&mut deferred)).await?);
             }
             deferred.flush(&mut *tx).await?;
+            if outcomes
+                .iter()
+                .any(|o| matches!(o, LoadOutcome::Loaded { .. }))
+            {
+                load::bump_posture_version(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(outcomes)
         })
@@ -269,6 +280,7 @@ impl Store {
         on_pool!(self, |p, b| {
             let mut tx = p.begin_with(b.begin_write()).await?;
             let id = load::record_failure(&mut *tx, file_name, account, reason).await?;
+            load::bump_posture_version(&mut *tx).await?;
             tx.commit().await?;
             Ok(id)
         })

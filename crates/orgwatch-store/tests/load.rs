@@ -31,6 +31,7 @@ on_both_backends!(store:
     an_old_backfill_does_not_roll_the_account_back,
     a_batch_of_files_gives_what_loading_them_one_by_one_gives,
     a_security_part_not_collected_writes_no_rows_and_keeps_the_others,
+    the_posture_version_moves_with_every_change_of_the_data_and_only_then,
 );
 
 async fn load(store: &Store, path: &str, bytes: &[u8]) -> LoadOutcome {
@@ -748,4 +749,53 @@ async fn a_security_part_not_collected_writes_no_rows_and_keeps_the_others(store
     assert_eq!(c["kms_keys"], 2);
     assert_eq!(c["findings"], 4);
     assert_eq!(c["inspector_findings"], 1);
+}
+
+async fn the_posture_version_moves_with_every_change_of_the_data_and_only_then(store: Store) {
+    let version = || async { store.posture_version().await.unwrap().0 };
+    let v0 = version().await;
+    load(&store, MONTHLY_PATH, MONTHLY).await;
+    assert_eq!(version().await, v0 + 1, "a file loaded");
+    load(&store, MONTHLY_PATH, MONTHLY).await;
+    assert_eq!(version().await, v0 + 1, "the same file again: unchanged");
+
+    let newer = edit(MONTHLY, |v| v["service"].as_array_mut().unwrap().clear());
+    let newer_path = "210987654321/us-east-1/2026-11-30_MONTHLY.json";
+    load(&store, newer_path, &newer).await;
+    assert_eq!(version().await, v0 + 2, "a newer file replaced it");
+    load(&store, MONTHLY_PATH, MONTHLY).await;
+    assert_eq!(
+        version().await,
+        v0 + 2,
+        "an older file is refused: unchanged"
+    );
+
+    store
+        .record_failure("data/bad.json", None, "not JSON")
+        .await
+        .unwrap();
+    assert_eq!(version().await, v0 + 3, "a failed file recorded");
+
+    let files = [
+        owned(EVERY_PATH, EVERY),
+        owned(
+            "222222222222/us-east-1/2026-11-25_DAILY.json",
+            &for_account(EVERY, "222222222222"),
+        ),
+    ];
+    let inputs: Vec<SnapshotInput<'_>> = files.iter().map(input).collect();
+    store.load_batch(&inputs).await.unwrap();
+    assert_eq!(version().await, v0 + 4, "a batch: one transaction");
+    store.load_batch(&inputs).await.unwrap();
+    assert_eq!(version().await, v0 + 4, "the batch again: unchanged");
+
+    // A load that the database refuses late rolls back with everything else.
+    let bad = edit(EVERY, |v| {
+        v["support_tickets"][0]["date_from"] = "2026-12-01".into();
+    });
+    let bad = for_account(&bad, "333333333333");
+    try_load(&store, "333333333333/us-east-1/2026-11-25_DAILY.json", &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(version().await, v0 + 4, "a failed load: unchanged");
 }

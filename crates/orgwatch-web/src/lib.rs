@@ -54,6 +54,7 @@ pub mod password;
 mod posture;
 mod query;
 mod report;
+mod responses;
 mod routes;
 mod security;
 pub mod session;
@@ -123,6 +124,8 @@ struct Inner {
     bench: axum::body::Bytes,
     /// Activity reports shared by the requests that want the same one at once.
     activity: shared::ActivityReports,
+    /// The posture pages' answers, shared likewise until the data changes.
+    answers: responses::Answers,
 }
 
 impl AppState {
@@ -150,6 +153,7 @@ impl AppState {
                 stopping: CancellationToken::new(),
                 http: metrics::HttpMetrics::new(),
                 activity: shared::ActivityReports::default(),
+                answers: responses::Answers::default(),
             }),
         }
     }
@@ -186,6 +190,10 @@ impl AppState {
 
     pub(crate) fn activity_reports(&self) -> &shared::ActivityReports {
         &self.inner.activity
+    }
+
+    pub(crate) fn answers(&self) -> &responses::Answers {
+        &self.inner.answers
     }
 
     pub(crate) fn now(&self) -> i64 {

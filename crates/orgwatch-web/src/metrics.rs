@@ -165,8 +165,10 @@ async fn scrape(State(state): State<AppState>) -> Response {
         }
     };
     let store = store_registry(&gauges, state.now());
+    let shared = shared_registry(&state);
     let mut body = String::new();
     let encoded = prometheus_text::encode(&mut body, &state.http_metrics().registry)
+        .and_then(|()| prometheus_text::encode(&mut body, &shared))
         .and_then(|()| prometheus_text::encode(&mut body, &store));
     if let Err(e) = encoded {
         tracing::error!(error = %e, "metrics: cannot encode");
@@ -181,6 +183,38 @@ async fn scrape(State(state): State<AppState>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// How the shared computations (`shared`) fare: requests and computations started, for the
+/// Activity reports (`activity`) and the posture pages' answers (`posture`). Few
+/// computations per request: the requests share them.
+fn shared_registry(state: &AppState) -> Registry {
+    let requests = Family::<KindLabels, Counter>::default();
+    let computations = Family::<KindLabels, Counter>::default();
+    for (kind, (asked, computed)) in [
+        ("activity", state.activity_reports().counts()),
+        ("posture", state.answers().counts()),
+    ] {
+        let kind = KindLabels {
+            kind: kind.to_owned(),
+        };
+        requests.get_or_create(&kind).inc_by(asked);
+        computations.get_or_create(&kind).inc_by(computed);
+    }
+    let mut r = Registry::default();
+    r.register(
+        "orgwatch_web_shared_requests",
+        "Requests for a shared result: an Activity report (kind activity) or a posture page's \
+         answer (kind posture)",
+        requests,
+    );
+    r.register(
+        "orgwatch_web_shared_computations",
+        "Computations of a shared result started, by kind: the requests of a view share one \
+         until the data changes",
+        computations,
+    );
+    r
 }
 
 fn int_gauge(n: u64) -> Gauge {

@@ -4,14 +4,19 @@
 
 use crate::{
     activity, admin, assets, baseline, compliance, cost, health, ingest, inventory, login, metrics,
-    oidc, openapi, operations, overview, posture, security, session, tokens, AppState,
+    oidc, openapi, operations, overview, posture, responses, security, session, tokens, AppState,
+    WebError,
 };
+use axum::extract::{RawQuery, State};
 use axum::handler::Handler;
 use axum::http::{Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+use session::CurrentUser;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::OnceLock;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -95,27 +100,38 @@ where
     )
 }
 
+/// A GET route of posture data whose answers the requests of a view share while the data does
+/// not change ([`responses::shared`]).
+fn shared<H, Fut, R>(path: &'static str, guard: Guard, handler: H) -> Entry
+where
+    H: Fn(State<AppState>, CurrentUser, RawQuery) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, WebError>> + Send + 'static,
+    R: IntoResponse,
+{
+    entry(Method::GET, path, guard, responses::shared(path, handler))
+}
+
 /// The table: each route once.
 fn table() -> Vec<Entry> {
     use Guard::{Admin, AdminApi, Api, Page, Public};
     use Method as M;
     vec![
-        entry(M::GET, "/", Page, overview::page),
-        entry(M::GET, "/api/overview", Api, overview::api),
-        entry(M::GET, "/cost", Page, cost::page),
-        entry(M::GET, "/api/cost", Api, cost::api),
+        shared("/", Page, overview::page),
+        shared("/api/overview", Api, overview::api),
+        shared("/cost", Page, cost::page),
+        shared("/api/cost", Api, cost::api),
         entry(M::GET, "/api/cost.csv", Api, cost::csv),
-        entry(M::GET, "/security", Page, posture::page),
-        entry(M::GET, "/api/security", Api, posture::api),
+        shared("/security", Page, posture::page),
+        shared("/api/security", Api, posture::api),
         entry(M::GET, "/api/security.csv", Api, posture::csv),
-        entry(M::GET, "/compliance", Page, compliance::page),
-        entry(M::GET, "/api/compliance", Api, compliance::api),
+        shared("/compliance", Page, compliance::page),
+        shared("/api/compliance", Api, compliance::api),
         entry(M::GET, "/api/compliance.csv", Api, compliance::csv),
-        entry(M::GET, "/inventory", Page, inventory::page),
-        entry(M::GET, "/api/inventory", Api, inventory::api),
+        shared("/inventory", Page, inventory::page),
+        shared("/api/inventory", Api, inventory::api),
         entry(M::GET, "/api/inventory.csv", Api, inventory::csv),
-        entry(M::GET, "/operations", Page, operations::page),
-        entry(M::GET, "/api/operations", Api, operations::api),
+        shared("/operations", Page, operations::page),
+        shared("/api/operations", Api, operations::api),
         entry(M::GET, "/api/operations.csv", Api, operations::csv),
         entry(M::GET, "/activity", Page, activity::page),
         entry(M::GET, "/activity/events", Page, activity::events_page),

@@ -1,19 +1,20 @@
-//! One computation of the Activity report per view at a time, shared by every request that
-//! asks for it, and the latest one served while a newer one is computed.
+//! One computation per view at a time, shared by every request that asks for it, and the
+//! latest one served while a newer one is computed: the Activity report, and the answers of
+//! the posture pages (`responses`).
 //!
-//! The Activity page's API, page, CSV and live streams all ask for the same report, often at
-//! once (every open page refreshes when events are stored), and the report counts the recent
-//! events of its range: seconds with a million events in the hour. A view (the caller's
-//! access and the page's filter) has at most one computation running; a request whose view is
-//! already computed for the store's current [`ActivityVersion`] (which changes whenever
-//! events are stored, scores saved or activity pruned, by any process) gets that report at
-//! once. Otherwise it asks for a report at least as new as itself: the view's worker computes
-//! one more time after its current run if anyone asked meanwhile (so a burst of stored batches
-//! costs one or two computations, not one per request).
+//! Many requests often want the same thing at once (every open Activity page refreshes when
+//! events are stored; 32 clients load the Overview), and computing it reads the store for
+//! seconds at 1,000 accounts. A view (a key: the caller's access and the page's filter) has
+//! at most one computation running; a request whose view is already computed for the data's
+//! current version `V` (the store's [`ActivityVersion`] or posture version, which change
+//! whenever data is stored, by any process) gets that result at once. Otherwise it asks for a
+//! result at least as new as itself: the view's worker computes one more time after its
+//! current run if anyone asked meanwhile (so a burst of stored batches costs one or two
+//! computations, not one per request).
 //!
-//! How long a request waits is its [`Wait`]: a live stream waits for the fresh report
+//! How long a request waits is its [`Wait`]: a live stream waits for the fresh result
 //! ([`Wait::Fresh`]: it must show what was stored); a request of the API, the page or the CSV
-//! waits at most [`Wait::AtMost`] and then gets the latest report computed (a few seconds old
+//! waits at most [`Wait::AtMost`] and then gets the latest result computed (a few seconds old
 //! while a writer stores continuously), so that a busy writer does not make every reader wait
 //! for a whole computation. A view never computed yet, or whose latest computation failed,
 //! is always waited for.
@@ -22,10 +23,11 @@
 //! cancel it for the others (nor leaves a store transaction half done). Hand-written: a map
 //! of views, each with a `tokio::sync::watch` channel of its latest result and a ticket
 //! counter, with a bound on its size; a failed computation is reported to its waiters and
-//! not served to later requests.
+//! not served to later requests, nor is one whose version is unknown.
 
 use orgwatch_store::{Access, ActivityReport, ActivityVersion, PageFilter, Store, StoreError};
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -33,60 +35,86 @@ use tokio::sync::watch;
 /// Views kept at most: a server has few users and each looks at a few ranges.
 const MAX_VIEWS: usize = 64;
 
-/// How long a request of the API, the page or the CSV waits for a fresh report before it
+/// How long a request of the API, the page or the CSV waits for a fresh result before it
 /// takes the latest one computed.
 pub(crate) const STALE_AFTER: Duration = Duration::from_secs(2);
 
-/// How long a request waits for its view's report.
+/// How long a request waits for its view's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wait {
-    /// Until a report at least as new as the request is computed.
+    /// Until a result at least as new as the request is computed.
     Fresh,
-    /// At most this long for one; then the latest report computed, if there is one.
+    /// At most this long for one; then the latest result computed, if there is one.
     AtMost(Duration),
 }
 
-type Outcome = Result<Arc<ActivityReport>, Arc<StoreError>>;
+/// A computation's result, or why it failed.
+pub(crate) type Outcome<T, E> = Result<Arc<T>, Arc<E>>;
+
+/// What a computation returns: the data's version it read before it started (`None` when
+/// unknown: the result is then served to its waiters only) and its outcome.
+pub(crate) type Computed<V, T, E> = (Option<V>, Result<T, E>);
 
 /// A finished computation.
-struct Published {
+struct Published<V, T, E> {
     /// The ticket it answers: every request with this ticket or an older one.
     ticket: u64,
-    /// The store's version read before it started (`None` when that read failed).
-    version: Option<ActivityVersion>,
-    outcome: Outcome,
+    version: Option<V>,
+    outcome: Outcome<T, E>,
 }
 
+/// The latest finished computation of a view, if any.
+type Latest<V, T, E> = Option<Arc<Published<V, T, E>>>;
+
+type Channel<V, T, E> = Arc<watch::Sender<Latest<V, T, E>>>;
+
 /// One view: its latest result and the requests waiting for a newer one.
-struct View {
+struct View<V, T, E> {
     /// Tells the worker it still serves this view (a view pushed out and made again is new).
     id: u64,
-    /// Shared with the worker, so that waiters of a view pushed out still get their report.
-    published: Arc<watch::Sender<Option<Arc<Published>>>>,
+    /// Shared with the worker, so that waiters of a view pushed out still get their result.
+    published: Channel<V, T, E>,
     /// The newest ticket handed out.
     requested: u64,
-    /// The store's version its request read.
-    newest: Option<ActivityVersion>,
+    /// The data's version its request read.
+    newest: Option<V>,
     /// Whether its worker is running.
     running: bool,
     used: Instant,
 }
 
-#[derive(Default)]
-struct Views {
-    map: HashMap<String, View>,
+struct Views<V, T, E> {
+    map: HashMap<String, View<V, T, E>>,
     next_id: u64,
-    /// Computations started, for the tests.
+    /// Requests so far.
+    requests: u64,
+    /// Computations started so far.
     computations: u64,
 }
 
-/// The shared Activity reports of a server.
-#[derive(Default)]
-pub(crate) struct ActivityReports {
-    views: Arc<Mutex<Views>>,
+/// The shared results of one kind (`T`, failing with `E`) of a server, by view, for data
+/// versioned by `V`.
+pub(crate) struct Shared<V, T, E> {
+    views: Arc<Mutex<Views<V, T, E>>>,
 }
 
-fn lock(views: &Mutex<Views>) -> std::sync::MutexGuard<'_, Views> {
+impl<V, T, E> Default for Shared<V, T, E> {
+    fn default() -> Self {
+        Shared {
+            views: Arc::new(Mutex::new(Views {
+                map: HashMap::new(),
+                next_id: 0,
+                requests: 0,
+                computations: 0,
+            })),
+        }
+    }
+}
+
+/// The Activity reports of a server.
+pub(crate) type ActivityReports = Shared<ActivityVersion, ActivityReport, StoreError>;
+
+fn lock<V, T, E>(views: &Mutex<Views<V, T, E>>) -> std::sync::MutexGuard<'_, Views<V, T, E>> {
     views.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -99,18 +127,51 @@ impl ActivityReports {
         access: &Access,
         filter: &PageFilter,
         wait: Wait,
-    ) -> Outcome {
+    ) -> Outcome<ActivityReport, StoreError> {
         let version = store.activity_version().await.map_err(Arc::new)?;
         // Debug formats are complete and unambiguous for both (lists, ids and dates).
         let key = format!("{access:?}\n{filter:?}");
+        let (store, access, filter) = (store.clone(), access.clone(), filter.clone());
+        let compute = move || {
+            let (store, access, filter) = (store.clone(), access.clone(), filter.clone());
+            async move {
+                let version = store.activity_version().await.ok();
+                (version, store.activity_report(&access, &filter).await)
+            }
+        };
+        self.get_with(key, version, wait, compute).await
+    }
+}
+
+impl<V, T, E> Shared<V, T, E>
+where
+    V: Copy + Eq + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    E: From<NoResult> + Send + Sync + 'static,
+{
+    /// The result of view `key`: the one computed for `version` (read by the caller just
+    /// now), or a newer one, or after `wait` the latest one; `compute` reads the version and
+    /// computes (see the module doc).
+    pub(crate) async fn get_with<F, Fut>(
+        &self,
+        key: String,
+        version: V,
+        wait: Wait,
+        compute: F,
+    ) -> Outcome<T, E>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Computed<V, T, E>> + Send + 'static,
+    {
         let (mut rx, ticket) = {
             let mut views = lock(&self.views);
+            views.requests += 1;
             let view = views.view(&key);
             view.used = Instant::now();
             if let Some(p) = view.published.borrow().as_ref() {
-                if let (Some(v), Ok(report)) = (p.version, &p.outcome) {
+                if let (Some(v), Ok(result)) = (p.version, &p.outcome) {
                     if v == version {
-                        return Ok(report.clone());
+                        return Ok(result.clone());
                     }
                 }
             }
@@ -122,49 +183,72 @@ impl ActivityReports {
                 view.running = true;
                 let (id, published) = (view.id, view.published.clone());
                 views.computations += 1;
-                tokio::spawn(work(
-                    self.views.clone(),
-                    key,
-                    id,
-                    published,
-                    (store.clone(), access.clone(), filter.clone()),
-                ));
+                tokio::spawn(work(self.views.clone(), key, id, published, compute));
             }
             (rx, ticket)
         };
         // A computation started after the request, or one of the same version.
-        let answers = |p: &Option<Arc<Published>>| {
+        let answers = |p: &Latest<V, T, E>| {
             p.as_ref().is_some_and(|p| {
                 p.ticket >= ticket || (p.version == Some(version) && p.outcome.is_ok())
             })
         };
         if let Wait::AtMost(limit) = wait {
-            if let Ok(done) = tokio::time::timeout(limit, rx.wait_for(answers)).await {
-                return outcome(done.map(|p| p.clone()));
+            // Not waiting at all is not a timer of zero (it may first yield to the runtime).
+            let done = if limit.is_zero() {
+                let now = rx.borrow().clone();
+                answers(&now).then_some(Ok(now))
+            } else {
+                tokio::time::timeout(limit, rx.wait_for(answers))
+                    .await
+                    .ok()
+                    .map(|done| done.map(|p| p.clone()))
+            };
+            if let Some(done) = done {
+                return outcome(done);
             }
             let latest = rx.borrow().clone();
-            if let Some(Ok(report)) = latest.as_ref().map(|p| &p.outcome) {
-                return Ok(report.clone());
+            if let Some(Ok(result)) = latest.as_ref().map(|p| &p.outcome) {
+                return Ok(result.clone());
             }
         }
         outcome(rx.wait_for(answers).await.map(|p| p.clone()))
     }
-}
 
-/// The outcome of a finished computation, or why none came.
-fn outcome(done: Result<Option<Arc<Published>>, watch::error::RecvError>) -> Outcome {
-    match done {
-        Ok(Some(p)) => p.outcome.clone(),
-        // The worker was dropped: the runtime is shutting down.
-        Ok(None) | Err(_) => Err(Arc::new(StoreError::Invalid(
-            "the activity report's computation ended without a result".to_owned(),
-        ))),
+    /// Requests and computations started so far (`/metrics`: how well sharing works).
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let views = lock(&self.views);
+        (views.requests, views.computations)
     }
 }
 
-impl Views {
+/// Why a shared computation gave no result: its task panicked, or the runtime is shutting
+/// down. Each kind of result's error type can say so.
+#[derive(Debug)]
+pub(crate) struct NoResult(pub(crate) String);
+
+impl From<NoResult> for StoreError {
+    fn from(e: NoResult) -> StoreError {
+        StoreError::Invalid(e.0)
+    }
+}
+
+/// The outcome of a finished computation, or why none came.
+fn outcome<V, T, E: From<NoResult>>(
+    done: Result<Latest<V, T, E>, watch::error::RecvError>,
+) -> Outcome<T, E> {
+    match done {
+        Ok(Some(p)) => p.outcome.clone(),
+        // The worker was dropped: the runtime is shutting down.
+        Ok(None) | Err(_) => Err(Arc::new(E::from(NoResult(
+            "the shared computation ended without a result".to_owned(),
+        )))),
+    }
+}
+
+impl<V, T, E> Views<V, T, E> {
     /// `key`'s view, made (pushing out the least recently used beyond the bound) if absent.
-    fn view(&mut self, key: &str) -> &mut View {
+    fn view(&mut self, key: &str) -> &mut View<V, T, E> {
         if self.map.len() >= MAX_VIEWS && !self.map.contains_key(key) {
             let oldest = self
                 .map
@@ -191,31 +275,34 @@ impl Views {
 }
 
 /// A view's worker: computes until it has answered the newest request, then stops.
-async fn work(
-    views: Arc<Mutex<Views>>,
+async fn work<V, T, E, F, Fut>(
+    views: Arc<Mutex<Views<V, T, E>>>,
     key: String,
     id: u64,
-    published: Arc<watch::Sender<Option<Arc<Published>>>>,
-    (store, access, filter): (Store, Access, PageFilter),
-) {
+    published: Channel<V, T, E>,
+    compute: F,
+) where
+    V: Copy + Eq + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    E: From<NoResult> + Send + Sync + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Computed<V, T, E>> + Send + 'static,
+{
     let mut ticket = match lock(&views).map.get(&key) {
         Some(v) if v.id == id => v.requested,
         _ => return,
     };
     loop {
-        let version = store.activity_version().await.ok();
         // In a task of its own: a panic is a failed computation, not a worker that never
         // answers.
-        let task = {
-            let (store, access, filter) = (store.clone(), access.clone(), filter.clone());
-            tokio::spawn(async move { store.activity_report(&access, &filter).await })
-        };
-        let outcome = match task.await {
-            Ok(Ok(report)) => Ok(Arc::new(report)),
-            Ok(Err(e)) => Err(Arc::new(e)),
-            Err(e) => Err(Arc::new(StoreError::Invalid(format!(
-                "the activity report's task failed: {e}"
-            )))),
+        let (version, outcome) = match tokio::spawn(compute()).await {
+            Ok((version, result)) => (version, result.map(Arc::new).map_err(Arc::new)),
+            Err(e) => (
+                None,
+                Err(Arc::new(E::from(NoResult(format!(
+                    "the shared computation's task failed: {e}"
+                ))))),
+            ),
         };
         let ok = outcome.is_ok();
         published.send_replace(Some(Arc::new(Published {
@@ -326,7 +413,7 @@ mod tests {
     }
 
     fn computations(reports: &ActivityReports) -> u64 {
-        lock(&reports.views).computations
+        reports.counts().1
     }
 
     #[tokio::test]

@@ -1,14 +1,17 @@
 /* orgwatch: the one script of the app, served from the binary (the CSP allows no inline
- * script). It draws the charts of a page from its JSON data block
+ * script). On the Activity page it draws the charts from the page's JSON data block
  * (<script type="application/json" id="activity-data">, which the browser never runs) with
  * the vendored Apache ECharts, sends a click on a bar to that bar's drill-down URL, and keeps
  * the page live from the server-sent events named in the block's data-stream: each message
- * is the whole document again (figures, charts, tables), computed for this user. */
+ * is the whole document again (figures, charts, tables), computed for this user. On the
+ * Overview it draws the live section (#overview-live): the calls per minute as a sparkline
+ * and the latest alarms, from the same stream. */
 (function () {
   'use strict';
 
   var data = document.getElementById('activity-data');
-  if (!data) {
+  var overview = document.getElementById('overview-live');
+  if (!data && !overview) {
     return;
   }
   var charts = {};
@@ -166,17 +169,70 @@
     Object.keys(doc.tables || {}).forEach(function (id) { drawTable(id, doc.tables[id]); });
   }
 
-  render(JSON.parse(data.textContent));
+  // The Overview's sparkline: calls per minute, alarms in red, a click drills down.
+  function drawSpark(el, doc) {
+    var points = doc.calls || [];
+    chartOf(el).setOption({
+      animation: false,
+      tooltip: tooltip,
+      grid: { left: 40, right: 10, top: 10, bottom: 20 },
+      xAxis: { type: 'category', data: points.map(function (p) { return p.time.slice(11, 16); }) },
+      yAxis: { type: 'value', splitNumber: 2 },
+      series: [{
+        name: 'Calls', type: 'bar', cursor: 'pointer',
+        data: points.map(function (p) {
+          return { value: p.calls, drill: p.drill, itemStyle: { color: p.alarm ? '#a4161a' : '#0b5cad' } };
+        })
+      }]
+    }, true);
+  }
+
+  // The newest alarms as a list: when, where, who called what, linked to their events.
+  function drawAlarms(list, doc, most) {
+    while (list.firstChild) {
+      list.removeChild(list.firstChild);
+    }
+    (doc.alarms || []).slice(0, most).forEach(function (a) {
+      var li = document.createElement('li');
+      var link = document.createElement('a');
+      link.href = a.drill;
+      link.textContent = a.time.slice(0, 16).replace('T', ' ') + ' UTC';
+      li.appendChild(link);
+      var what = ' · ' + a.account + ' · ' + (a.kind || 'alarm') + ': ' +
+        (a.principal || 'a principal') + (a.api ? ' calling ' + a.api : '');
+      li.appendChild(document.createTextNode(what));
+      list.appendChild(li);
+    });
+    text('latest-alarms-empty', (doc.alarms || []).length ? '' :
+      (doc.empty || 'No alarm in the range.'));
+  }
+
+  function renderOverview(doc) {
+    var spark = document.getElementById('chart-spark');
+    if (spark && window.echarts) {
+      drawSpark(spark, doc);
+    }
+    text('live-calls', String((doc.totals || {}).events || 0));
+    text('live-alarms', String((doc.totals || {}).alarms || 0));
+    var list = document.getElementById('latest-alarms');
+    if (list) {
+      drawAlarms(list, doc, Number(list.getAttribute('data-most')) || 5);
+    }
+  }
+
+  if (data) {
+    render(JSON.parse(data.textContent));
+  }
   window.addEventListener('resize', function () {
     Object.keys(charts).forEach(function (k) { charts[k].resize(); });
   });
 
-  var url = data.getAttribute('data-stream');
+  var url = (data || overview).getAttribute('data-stream');
   if (url && window.EventSource) {
     var source = new EventSource(url);
     source.addEventListener('summary', function (e) {
       updates += 1;
-      render(JSON.parse(e.data));
+      (data ? render : renderOverview)(JSON.parse(e.data));
       var status = document.getElementById('live-status');
       if (status) {
         status.textContent = 'Live: updated ' + new Date().toISOString().slice(11, 19) + ' UTC.';

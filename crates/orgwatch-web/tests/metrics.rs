@@ -455,7 +455,105 @@ on_both_backends!(store:
     a_scrape_counts_requests_by_route_and_reads_the_store,
     an_empty_store_has_counts_of_zero_and_no_times,
     a_store_that_fails_is_a_500_that_says_why,
+    posture_answers_are_shared_by_a_views_requests_until_the_data_changes,
 );
+
+impl App {
+    /// The status and body of `path` for `cookie`.
+    async fn body(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let req = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let res = self.send(req).await;
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 26)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// Shared requests and computations of `kind`, as scraped.
+    async fn shared(&self, kind: &str) -> (f64, f64) {
+        let samples = parse(&self.scrape().await.2);
+        let get = |name: &str| value(&samples, name, &[("kind", kind)]).unwrap();
+        (
+            get("orgwatch_web_shared_requests_total"),
+            get("orgwatch_web_shared_computations_total"),
+        )
+    }
+}
+
+/// The account ids of `/api/overview`.
+fn overview_accounts(body: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+    doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn posture_answers_are_shared_by_a_views_requests_until_the_data_changes(store: Store) {
+    fixtures::load_new(&store, a360::DAILY_PATH, a360::DAILY).await;
+    let app = App::new(store.clone(), 1_800_000_000).await;
+    let session = app.login().await;
+
+    // Eight requests at once: one computation, one answer.
+    let answers =
+        futures_util::future::join_all((0..8).map(|_| app.body("/api/overview", &session))).await;
+    assert!(answers.iter().all(|a| a == &answers[0]), "one answer");
+    assert_eq!(answers[0].0, StatusCode::OK);
+    assert_eq!(overview_accounts(&answers[0].1), ["210987654321"]);
+    assert_eq!(app.shared("posture").await, (8.0, 1.0));
+    // Another route, or another query of the same route, is another view.
+    assert_eq!(app.body("/cost", &session).await.0, StatusCode::OK);
+    assert_eq!(
+        app.body("/api/overview?to=2026-11-24", &session).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(app.shared("posture").await, (10.0, 3.0));
+
+    // A file loaded by anyone: the next request computes again and sees it.
+    let other = String::from_utf8(a360::DAILY.to_vec())
+        .unwrap()
+        .replace("210987654321", "333333333333");
+    fixtures::load_new(
+        &store,
+        "333333333333/us-east-1/2026-11-24_DAILY.json",
+        other.as_bytes(),
+    )
+    .await;
+    let (status, body) = app.body("/api/overview", &session).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(overview_accounts(&body), ["210987654321", "333333333333"]);
+    assert_eq!(app.shared("posture").await, (11.0, 4.0));
+    // A failed file recorded changes the data too (the Ingest and empty states show it).
+    store
+        .record_failure("data/broken.json", None, "not JSON")
+        .await
+        .unwrap();
+    app.body("/api/overview", &session).await;
+    assert_eq!(app.shared("posture").await, (12.0, 5.0));
+
+    // A page shows its session's CSRF token: another session of the same user has its own
+    // answer, never the first one's token.
+    let (first, second) = (app.login().await, app.login().await);
+    let token = |page: &str| {
+        let at = page.find("name=\"csrf_token\" value=\"").expect("a token") + 25;
+        page[at..at + 64].to_owned()
+    };
+    let (a, b) = (
+        app.body("/", &first).await.1,
+        app.body("/", &second).await.1,
+    );
+    assert_ne!(token(&a), token(&b));
+    assert_eq!(app.body("/", &first).await.1, a);
+    assert_eq!(app.shared("posture").await, (15.0, 7.0));
+    // Nothing of it in the Activity reports' figures.
+    assert_eq!(app.shared("activity").await, (0.0, 0.0));
+}
 
 #[test]
 fn the_parser_refuses_what_is_not_the_format() {

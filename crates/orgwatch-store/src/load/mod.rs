@@ -340,6 +340,17 @@ fn snapshot_region(input: &SnapshotInput<'_>) -> String {
         .map_or_else(|| "unknown".to_owned(), |r| r.as_str().to_owned())
 }
 
+/// Adds one to the posture data's version (`posture_version`): the last statement of every
+/// transaction that changes posture data, so that the row is locked only until its commit.
+pub(crate) async fn bump_posture_version<C: Conn>(c: &mut C) -> Result<(), sqlx::Error> {
+    c.exec(
+        "UPDATE posture_version SET version = version + 1 WHERE id = 1",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Loads one snapshot through `c`, which the caller has put in a transaction.
 ///
 /// Returns without writing anything (the caller rolls back) when the same file is already

@@ -112,7 +112,25 @@ pub(crate) fn count(n: i64) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| StoreError::Invalid(format!("negative count {n}")))
 }
 
+/// The posture data's version: it changes whenever a snapshot is loaded or replaced or a
+/// failed file recorded, by any process on the database (see [`Store::posture_version`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct PostureVersion(pub i64);
+
 impl Store {
+    /// The posture data's version: equal versions read equal posture data, so a computation
+    /// from it can be shared until it changes (one row, written last by each loading
+    /// transaction).
+    pub async fn posture_version(&self) -> Result<PostureVersion, StoreError> {
+        on_pool!(self, |p, _b| {
+            let mut c = p.acquire().await?;
+            let v = c
+                .fetch_i64("SELECT version FROM posture_version WHERE id = 1", &[])
+                .await?;
+            Ok(PostureVersion(v.unwrap_or(0)))
+        })
+    }
+
     /// Runs one read model's query on a connection of the pool, each row decoded as a `T`.
     pub(crate) async fn read_all<T: Record>(
         &self,
