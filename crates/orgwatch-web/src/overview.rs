@@ -91,8 +91,30 @@ pub struct TotalsJson {
     pub month_to_date: f64,
     /// Cost over the same days of the previous month.
     pub previous_month_to_date: f64,
+    /// Whether every account has every day's DAILY report month to date and the same days
+    /// of last month: the change is only meaningful then.
+    pub month_over_month_comparable: bool,
+    /// Account-days of the month to date with a DAILY report, and how many there are.
+    pub month_to_date_account_days: AccountDaysJson,
+    /// The same for the same days of the previous month.
+    pub previous_month_to_date_account_days: AccountDaysJson,
     /// Open Security Hub findings by severity.
     pub open_findings: FindingsJson,
+}
+
+/// Account-days loaded of a span, and how many there are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountDaysJson {
+    /// With a DAILY cost report.
+    pub loaded: u32,
+    /// Accounts times days.
+    pub of: u32,
+}
+
+impl From<(u32, u32)> for AccountDaysJson {
+    fn from((loaded, of): (u32, u32)) -> AccountDaysJson {
+        AccountDaysJson { loaded, of }
+    }
 }
 
 /// Open findings by severity.
@@ -127,6 +149,12 @@ pub struct AccountJson {
     pub month_to_date: f64,
     /// Cost over the same days of the previous month.
     pub previous_month_to_date: f64,
+    /// Days of the month to date with a DAILY cost report.
+    pub month_to_date_days: u32,
+    /// Days of the same days of the previous month with one.
+    pub previous_month_to_date_days: u32,
+    /// Whether both spans have every day's report (the change compares like for like).
+    pub comparable: bool,
     /// Open findings by severity.
     pub open_findings: FindingsJson,
     /// Latest daily Config compliance score.
@@ -163,6 +191,11 @@ impl From<&OrgSummary> for OverviewJson {
                 day_cost: org.day_cost(),
                 month_to_date: org.month_to_date_cost(),
                 previous_month_to_date: org.previous_month_to_date_cost(),
+                month_over_month_comparable: org.day.is_some() && org.all_comparable(),
+                month_to_date_account_days: org.month_to_date_account_days().into(),
+                previous_month_to_date_account_days: org
+                    .previous_month_to_date_account_days()
+                    .into(),
                 open_findings: findings(org.open_findings()),
             },
             accounts: org
@@ -176,6 +209,9 @@ impl From<&OrgSummary> for OverviewJson {
                     day_cost: a.day_cost,
                     month_to_date: a.month_to_date,
                     previous_month_to_date: a.previous_month_to_date,
+                    month_to_date_days: a.month_to_date_days,
+                    previous_month_to_date_days: a.previous_month_to_date_days,
+                    comparable: org.comparable(a),
                     open_findings: findings(a.open_findings),
                     compliance: a.latest_compliance,
                     mean_health: a.mean_health,
@@ -209,6 +245,20 @@ pub(crate) async fn api(
     Ok(Json(json))
 }
 
+/// Why the organisation's change is not shown (empty when it is): as the Cost page's.
+fn change_note(org: &OrgSummary) -> String {
+    if org.day.is_none() || org.all_comparable() {
+        return String::new();
+    }
+    let (now, now_of) = org.month_to_date_account_days();
+    let (before, before_of) = org.previous_month_to_date_account_days();
+    format!(
+        "Not compared: days are missing (month to date {now} of {now_of} account-days \
+         loaded, the same days of last month {before} of {before_of}); each account's days \
+         loaded are in the table."
+    )
+}
+
 /// One account's line, formatted for the page.
 struct Row {
     account_id: String,
@@ -218,6 +268,8 @@ struct Row {
     month_to_date: String,
     previous_month_to_date: String,
     change: String,
+    /// Days loaded month to date / the same days of last month.
+    days: String,
     findings: OpenFindings,
     compliance: String,
     health: String,
@@ -241,8 +293,9 @@ fn change(now: f64, before: f64) -> String {
     }
 }
 
-impl From<&AccountSummary> for Row {
-    fn from(a: &AccountSummary) -> Row {
+impl Row {
+    /// `a`'s line; its change only when it compares like for like.
+    fn of(org: &OrgSummary, a: &AccountSummary) -> Row {
         Row {
             account_id: a.account_id.clone(),
             name: a.name.clone(),
@@ -250,7 +303,15 @@ impl From<&AccountSummary> for Row {
             day_cost: optional(a.day_cost, money),
             month_to_date: money(a.month_to_date),
             previous_month_to_date: money(a.previous_month_to_date),
-            change: change(a.month_to_date, a.previous_month_to_date),
+            change: if org.comparable(a) {
+                change(a.month_to_date, a.previous_month_to_date)
+            } else {
+                "–".to_owned()
+            },
+            days: format!(
+                "{} / {}",
+                a.month_to_date_days, a.previous_month_to_date_days
+            ),
             findings: a.open_findings,
             compliance: optional(a.latest_compliance, |x| format!("{x:.1}")),
             health: optional(a.mean_health, |x| format!("{x:.1}")),
@@ -278,6 +339,8 @@ struct OverviewPage<'a> {
     total_month_to_date: String,
     total_previous_month_to_date: String,
     total_change: String,
+    /// Why the change is not shown, when it is not.
+    change_note: String,
     total_findings: OpenFindings,
     rows: Vec<Row>,
     changes: Option<Section>,
@@ -341,9 +404,14 @@ pub(crate) async fn page(
         total_day_cost: money(org.day_cost()),
         total_month_to_date: money(org.month_to_date_cost()),
         total_previous_month_to_date: money(org.previous_month_to_date_cost()),
-        total_change: change(org.month_to_date_cost(), org.previous_month_to_date_cost()),
+        total_change: if org.all_comparable() {
+            change(org.month_to_date_cost(), org.previous_month_to_date_cost())
+        } else {
+            "–".to_owned()
+        },
+        change_note: change_note(&org),
         total_findings: org.open_findings(),
-        rows: org.accounts.iter().map(Row::from).collect(),
+        rows: org.accounts.iter().map(|a| Row::of(&org, a)).collect(),
         changes: changes::section(&ch),
         change_counts: changes::counts(&ch),
     }

@@ -551,6 +551,28 @@ async fn the_cost_and_security_figures_are_the_files(
     assert_eq!(spans("previous_month_to_date_account_days"), before);
     let comparable = now.0 == now.1 && before.0 == before.1;
     assert_eq!(totals["month_over_month_comparable"], comparable);
+    // The Overview compares the same way, on its page too.
+    let overview = json(app, "/api/overview", admin).await;
+    for k in [
+        "month_to_date_account_days",
+        "previous_month_to_date_account_days",
+        "month_over_month_comparable",
+    ] {
+        assert_eq!(overview["totals"][k], totals[k], "overview {k}");
+    }
+    let home = get(app, "/", admin).await;
+    if comparable {
+        let pct = (want.month_to_date - want.previous_month_to_date) / want.previous_month_to_date
+            * 100.0;
+        assert_eq!(by_id(&home, "total-change"), format!("{pct:+.1} %"));
+        assert!(!home.contains("id=\"change-note\""));
+    } else {
+        assert_eq!(by_id(&home, "total-change"), "–");
+        assert!(by_id(&home, "change-note").contains(&format!(
+            "same days of last month {} of {}",
+            before.0, before.1
+        )));
+    }
     // The daily tables, per account and per service, over the default 30 days.
     let from = day - time::Duration::days(29);
     let in_range = |d: &time::Date| (from..=day).contains(d);

@@ -213,7 +213,7 @@ impl CostRange {
 }
 
 /// Days of an inclusive span.
-fn span_days((a, b): (Date, Date)) -> u32 {
+pub(crate) fn span_days((a, b): (Date, Date)) -> u32 {
     u32::try_from((b - a).whole_days() + 1).unwrap_or(0)
 }
 

@@ -6,7 +6,9 @@
 //!   organisation (the newest DAILY cost report's day), per account;
 //! - **month to date**: the daily costs from the first of that day's month to that day, and
 //!   **previous month to date** the same days of the month before (clamped to its length),
-//!   so that the two compare like for like;
+//!   so that the two compare like for like; their **change** only when every day of both
+//!   has the account's DAILY report ([`OrgSummary::comparable`]: a history that starts
+//!   within last month, or a day not delivered, is not growth);
 //! - **open findings**: the latest state of each Security Hub finding (the row of its newest
 //!   DAILY snapshot), counted by severity when it is still active and neither resolved nor
 //!   suppressed;
@@ -16,6 +18,7 @@
 //! Every figure covers only the accounts the caller's [`Access`] sees, in the SQL: for a
 //! limited viewer the latest complete day is the latest of their accounts.
 
+use super::cost::span_days;
 use super::Access;
 use crate::conn::Conn;
 use crate::db::on_pool;
@@ -83,6 +86,10 @@ pub struct AccountSummary {
     pub month_to_date: f64,
     /// Cost over the same days of the previous month.
     pub previous_month_to_date: f64,
+    /// Days of the month to date with a DAILY cost report of the account.
+    pub month_to_date_days: u32,
+    /// Days of the same days of the previous month with one.
+    pub previous_month_to_date_days: u32,
     /// Open Security Hub findings by severity.
     pub open_findings: OpenFindings,
     /// Config compliance score of the latest daily report.
@@ -122,6 +129,45 @@ impl OrgSummary {
         self.accounts.iter().map(|a| a.previous_month_to_date).sum()
     }
 
+    /// Whether `a`'s month to date and the same days of the previous month both have every
+    /// day's report, so that their change is a change of cost, not of data (as the Cost
+    /// page's [`AccountCost::comparable`](crate::AccountCost::comparable)).
+    pub fn comparable(&self, a: &AccountSummary) -> bool {
+        match (self.month_to_date, self.previous_month_to_date) {
+            (Some(m), Some(p)) => {
+                a.month_to_date_days == span_days(m)
+                    && a.previous_month_to_date_days == span_days(p)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether every account compares like for like ([`OrgSummary::comparable`]).
+    pub fn all_comparable(&self) -> bool {
+        self.accounts.iter().all(|a| self.comparable(a))
+    }
+
+    /// Account-days of the month to date with a DAILY report, and how many there are.
+    pub fn month_to_date_account_days(&self) -> (u32, u32) {
+        let of_each = self.month_to_date.map_or(0, span_days);
+        (
+            self.accounts.iter().map(|a| a.month_to_date_days).sum(),
+            of_each * self.accounts.len() as u32,
+        )
+    }
+
+    /// Account-days of the same days of the previous month with one, and how many there are.
+    pub fn previous_month_to_date_account_days(&self) -> (u32, u32) {
+        let of_each = self.previous_month_to_date.map_or(0, span_days);
+        (
+            self.accounts
+                .iter()
+                .map(|a| a.previous_month_to_date_days)
+                .sum(),
+            of_each * self.accounts.len() as u32,
+        )
+    }
+
     /// Open findings of every account.
     pub fn open_findings(&self) -> OpenFindings {
         let mut all = OpenFindings::default();
@@ -155,6 +201,8 @@ type AccountRow = (
     Option<f64>,
     f64,
     f64,
+    i64,
+    i64,
     Option<f64>,
     Option<f64>,
     Option<Date>,
@@ -171,6 +219,10 @@ const ACCOUNTS: &str = "SELECT a.id, a.account_id, COALESCE(a.account_name, a.ac
     (SELECT CAST(COALESCE(SUM(cr.current_period_cost), 0) AS DOUBLE PRECISION) \
      FROM cost_reports cr WHERE cr.account_id = a.id AND cr.period_granularity = 'DAILY' \
      AND cr.period_start >= ? AND cr.period_start <= ?), \
+    (SELECT COUNT(DISTINCT cr.period_start) FROM cost_reports cr WHERE cr.account_id = a.id \
+     AND cr.period_granularity = 'DAILY' AND cr.period_start >= ? AND cr.period_start <= ?), \
+    (SELECT COUNT(DISTINCT cr.period_start) FROM cost_reports cr WHERE cr.account_id = a.id \
+     AND cr.period_granularity = 'DAILY' AND cr.period_start >= ? AND cr.period_start <= ?), \
     (SELECT CAST(cr.compliance_score AS DOUBLE PRECISION) FROM config_reports cr \
      JOIN snapshots sn ON sn.id = cr.snapshot_id \
      WHERE cr.account_id = a.id AND sn.granularity = 'DAILY' \
@@ -224,6 +276,10 @@ async fn org_summary<C: Conn>(c: &mut C, access: &Access) -> Result<OrgSummary, 
         date(mtd.map(|m| m.1)),
         date(previous.map(|m| m.0)),
         date(previous.map(|m| m.1)),
+        date(mtd.map(|m| m.0)),
+        date(mtd.map(|m| m.1)),
+        date(previous.map(|m| m.0)),
+        date(previous.map(|m| m.1)),
     ];
     args.extend(access_args.iter().cloned());
     let rows: Vec<AccountRow> = c
@@ -248,6 +304,8 @@ async fn org_summary<C: Conn>(c: &mut C, access: &Access) -> Result<OrgSummary, 
                 day_cost,
                 mtd,
                 prev,
+                mtd_days,
+                prev_days,
                 comp,
                 health,
                 last,
@@ -260,6 +318,8 @@ async fn org_summary<C: Conn>(c: &mut C, access: &Access) -> Result<OrgSummary, 
                     day_cost,
                     month_to_date: mtd,
                     previous_month_to_date: prev,
+                    month_to_date_days: u32::try_from(mtd_days).unwrap_or(0),
+                    previous_month_to_date_days: u32::try_from(prev_days).unwrap_or(0),
                     open_findings: open.get(&id).copied().unwrap_or_default(),
                     latest_compliance: comp,
                     mean_health: health,

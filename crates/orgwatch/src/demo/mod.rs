@@ -144,7 +144,11 @@ pub async fn print_summary(store: &Store) -> Result<()> {
             money(r.day_cost),
             r.month_to_date,
             r.previous_month_to_date,
-            change(r.month_to_date, r.previous_month_to_date),
+            if org.comparable(r) {
+                change(r.month_to_date, r.previous_month_to_date)
+            } else {
+                "-".to_owned()
+            },
             r.open_findings.critical,
             r.open_findings.high,
             opt(r.latest_compliance),
@@ -158,7 +162,11 @@ pub async fn print_summary(store: &Store) -> Result<()> {
         org.day_cost(),
         org.month_to_date_cost(),
         org.previous_month_to_date_cost(),
-        change(org.month_to_date_cost(), org.previous_month_to_date_cost()),
+        if org.all_comparable() {
+            change(org.month_to_date_cost(), org.previous_month_to_date_cost())
+        } else {
+            "not compared: days missing".to_owned()
+        },
         open.critical,
         open.high,
         open.medium,
