@@ -79,8 +79,8 @@ pub(crate) type Answers = Shared<PostureVersion, Answer, Answer>;
 type Answering = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// `handler` of route `path`, its answers shared by the requests of one view while the
-/// posture data does not change (see the module doc); a request waits at most [`STALE_AFTER`] for a fresh answer
-/// while the data changes, then gets the latest.
+/// posture data does not change (see the module doc); while it changes, a request waits at
+/// most [`STALE_AFTER`] for a fresh answer, then gets the latest.
 pub(crate) fn shared<H, Fut, R>(
     path: &'static str,
     handler: H,
