@@ -7,22 +7,26 @@
 //! filter (in the SQL); a stream computes each message with its own connection's access.
 //! Requests for the same view share one computation at a time (`shared`); the API, the page
 //! and the CSV take the latest report after `STALE_AFTER` while a newer one is computed, the
-//! stream always waits for the fresh one.
+//! stream always waits for the fresh one. The page's and the API's answers are shared too
+//! (`responses`), each kept for the version of the report it was made of.
 
 use crate::query::PageQuery;
+use crate::responses::MadeOf;
 use crate::session::CurrentUser;
 use crate::shared::{Wait, STALE_AFTER};
 use crate::table::{flag, num, text, Cell, Row, Table};
 use crate::{report, AppState, WebError};
 use askama::Template;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::Stream;
 use orgwatch_model::activity::{from_epoch_s, NONE};
 use orgwatch_model::Timestamp;
-use orgwatch_store::{Access, ActivityReport, Cursor, EventFilter, RecentEvent, TopItem, MAX_PAGE};
+use orgwatch_store::{
+    Access, ActivityReport, ActivityVersion, Cursor, EventFilter, RecentEvent, TopItem, MAX_PAGE,
+};
 use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -372,18 +376,20 @@ fn document(r: &ActivityReport, access: &Access, q: &PageQuery) -> (Value, Vec<T
 }
 
 /// The shared report of the view (`shared`): a request of the API, the page or the CSV takes
-/// the latest one after [`STALE_AFTER`] while a newer one is computed.
+/// the latest one after [`STALE_AFTER`] while a newer one is computed. With the version it
+/// was computed from, for the answer made of it ([`MadeOf`]).
 async fn read(
     state: &AppState,
     access: &Access,
     q: &PageQuery,
     wait: Wait,
-) -> Result<Arc<ActivityReport>, WebError> {
-    state
+) -> Result<(MadeOf<ActivityVersion>, Arc<ActivityReport>), WebError> {
+    let (version, report) = state
         .activity_reports()
         .get(state.store(), access, &q.filter, wait)
         .await
-        .map_err(WebError::Shared)
+        .map_err(WebError::Shared)?;
+    Ok((MadeOf(version), report))
 }
 
 /// The whole document with its tables, as the stream sends it: always of a report at least
@@ -393,7 +399,7 @@ async fn full_document(
     access: &Access,
     q: &PageQuery,
 ) -> Result<Value, WebError> {
-    let r = read(state, access, q, Wait::Fresh).await?;
+    let (_, r) = read(state, access, q, Wait::Fresh).await?;
     let (mut doc, mut t) = document(&r, access, q);
     report::sort(&mut t, q)?;
     let all: serde_json::Map<String, Value> =
@@ -423,13 +429,15 @@ pub(crate) async fn api(
     let q = PageQuery::parse(raw.as_deref())?;
     report::sort(&mut tables(&ActivityReport::default(), None), &q)?;
     let access = &user.user.access;
-    let r = read(&state, access, &q, Wait::AtMost(STALE_AFTER)).await?;
+    let (made_of, r) = read(&state, access, &q, Wait::AtMost(STALE_AFTER)).await?;
     let (doc, t) = document(&r, access, &q);
-    report::respond("activity", &q, t, doc, false)
+    let mut response = report::respond("activity", &q, t, doc, false)?;
+    response.extensions_mut().insert(made_of);
+    Ok(response)
 }
 
 async fn csv_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> Result<Response, WebError> {
-    let r = read(state, &user.user.access, q, Wait::AtMost(STALE_AFTER)).await?;
+    let (_, r) = read(state, &user.user.access, q, Wait::AtMost(STALE_AFTER)).await?;
     let (_, t) = document(&r, &user.user.access, q);
     report::respond("activity", q, t, Value::Null, true)
 }
@@ -484,10 +492,10 @@ pub(crate) async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     RawQuery(raw): RawQuery,
-) -> Result<Html<String>, WebError> {
+) -> Result<(Extension<MadeOf<ActivityVersion>>, Html<String>), WebError> {
     let q = PageQuery::parse(raw.as_deref())?;
     let access = &user.user.access;
-    let r = read(&state, access, &q, Wait::AtMost(STALE_AFTER)).await?;
+    let (made_of, r) = read(&state, access, &q, Wait::AtMost(STALE_AFTER)).await?;
     let (mut doc, mut t) = document(&r, access, &q);
     report::sort(&mut t, &q)?;
     let all: serde_json::Map<String, Value> =
@@ -536,7 +544,7 @@ pub(crate) async fn page(
         ),
     }
     .render()?;
-    Ok(Html(html))
+    Ok((Extension(made_of), Html(html)))
 }
 
 /// `GET /api/activity/stream`: server-sent events. The first message is the current

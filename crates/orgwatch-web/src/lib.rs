@@ -73,7 +73,7 @@ pub use routes::{routes, Guard, RouteInfo, ECHARTS_PATH, PUBLIC_PATHS};
 pub use session::{CurrentUser, SecureCookies, SessionConfig};
 
 use axum::Router;
-use orgwatch_store::Store;
+use orgwatch_store::{ActivityVersion, PostureVersion, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,7 +125,9 @@ struct Inner {
     /// Activity reports shared by the requests that want the same one at once.
     activity: shared::ActivityReports,
     /// The posture pages' answers, shared likewise until the data changes.
-    answers: responses::Answers,
+    answers: responses::Answers<PostureVersion>,
+    /// The Activity page's and API's answers, shared until the report they show changes.
+    activity_answers: responses::Answers<ActivityVersion>,
 }
 
 impl AppState {
@@ -154,6 +156,7 @@ impl AppState {
                 http: metrics::HttpMetrics::new(),
                 activity: shared::ActivityReports::default(),
                 answers: responses::Answers::default(),
+                activity_answers: responses::Answers::default(),
             }),
         }
     }
@@ -192,8 +195,13 @@ impl AppState {
         &self.inner.activity
     }
 
-    pub(crate) fn answers(&self) -> &responses::Answers {
+    pub(crate) fn answers(&self) -> &responses::Answers<PostureVersion> {
         &self.inner.answers
+    }
+
+    /// The Activity page's and API's shared answers.
+    pub(crate) fn activity_answers(&self) -> &responses::Answers<ActivityVersion> {
+        &self.inner.activity_answers
     }
 
     pub(crate) fn now(&self) -> i64 {

@@ -186,13 +186,15 @@ async fn scrape(State(state): State<AppState>) -> Response {
 }
 
 /// How the shared computations (`shared`) fare: requests and computations started, for the
-/// Activity reports (`activity`) and the posture pages' answers (`posture`). Few
+/// Activity reports (`activity`), the Activity page's and API's answers (`activity_answer`)
+/// and the posture pages' answers (`posture`). Few
 /// computations per request: the requests share them.
 fn shared_registry(state: &AppState) -> Registry {
     let requests = Family::<KindLabels, Counter>::default();
     let computations = Family::<KindLabels, Counter>::default();
     for (kind, (asked, computed)) in [
         ("activity", state.activity_reports().counts()),
+        ("activity_answer", state.activity_answers().counts()),
         ("posture", state.answers().counts()),
     ] {
         let kind = KindLabels {
@@ -204,8 +206,8 @@ fn shared_registry(state: &AppState) -> Registry {
     let mut r = Registry::default();
     r.register(
         "orgwatch_web_shared_requests",
-        "Requests for a shared result: an Activity report (kind activity) or a posture page's \
-         answer (kind posture)",
+        "Requests for a shared result: an Activity report (kind activity), an Activity page's \
+         or API's answer (kind activity_answer) or a posture page's answer (kind posture)",
         requests,
     );
     r.register(

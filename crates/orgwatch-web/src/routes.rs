@@ -14,6 +14,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+use orgwatch_store::{ActivityVersion, PostureVersion};
 use session::CurrentUser;
 use std::collections::HashMap;
 use std::future::Future;
@@ -108,7 +109,20 @@ where
     Fut: Future<Output = Result<R, WebError>> + Send + 'static,
     R: IntoResponse,
 {
-    entry(Method::GET, path, guard, responses::shared(path, handler))
+    let handler = responses::shared::<PostureVersion, _, _, _>(path, handler);
+    entry(Method::GET, path, guard, handler)
+}
+
+/// A GET route of the Activity report whose answers the requests of a view share while the
+/// report does not change ([`responses::shared`]).
+fn live<H, Fut, R>(path: &'static str, guard: Guard, handler: H) -> Entry
+where
+    H: Fn(State<AppState>, CurrentUser, RawQuery) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, WebError>> + Send + 'static,
+    R: IntoResponse,
+{
+    let handler = responses::shared::<ActivityVersion, _, _, _>(path, handler);
+    entry(Method::GET, path, guard, handler)
 }
 
 /// The table: each route once.
@@ -133,9 +147,9 @@ fn table() -> Vec<Entry> {
         shared("/operations", Page, operations::page),
         shared("/api/operations", Api, operations::api),
         entry(M::GET, "/api/operations.csv", Api, operations::csv),
-        entry(M::GET, "/activity", Page, activity::page),
+        live("/activity", Page, activity::page),
         entry(M::GET, "/activity/events", Page, activity::events_page),
-        entry(M::GET, "/api/activity", Api, activity::api),
+        live("/api/activity", Api, activity::api),
         entry(M::GET, "/api/activity.csv", Api, activity::csv),
         entry(M::GET, "/api/activity/events", Api, activity::events_api),
         entry(M::GET, "/api/activity/stream", Api, activity::stream),

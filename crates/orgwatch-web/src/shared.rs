@@ -120,14 +120,15 @@ fn lock<V, T, E>(views: &Mutex<Views<V, T, E>>) -> std::sync::MutexGuard<'_, Vie
 
 impl ActivityReports {
     /// The report of `access` and `filter`: the one computed for the store's current version,
-    /// or a newer one, or after `wait` the latest one (see the module doc).
+    /// or a newer one, or after `wait` the latest one (see the module doc); with the version
+    /// it was computed from (`None`: unknown).
     pub(crate) async fn get(
         &self,
         store: &Store,
         access: &Access,
         filter: &PageFilter,
         wait: Wait,
-    ) -> Outcome<ActivityReport, StoreError> {
+    ) -> Result<(Option<ActivityVersion>, Arc<ActivityReport>), Arc<StoreError>> {
         let version = store.activity_version().await.map_err(Arc::new)?;
         // Debug formats are complete and unambiguous for both (lists, ids and dates).
         let key = format!("{access:?}\n{filter:?}");
@@ -139,7 +140,7 @@ impl ActivityReports {
                 (version, store.activity_report(&access, &filter).await)
             }
         };
-        self.get_with(key, version, wait, compute).await
+        self.get_versioned(key, version, wait, compute).await
     }
 }
 
@@ -163,6 +164,25 @@ where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Computed<V, T, E>> + Send + 'static,
     {
+        self.get_versioned(key, version, wait, compute)
+            .await
+            .map(|(_, result)| result)
+    }
+
+    /// As [`Shared::get_with`], with the version the result was computed from (`None`:
+    /// unknown), which is older than `version` when the latest result is served after the
+    /// wait: what is made of the result must not be kept as `version`'s.
+    pub(crate) async fn get_versioned<F, Fut>(
+        &self,
+        key: String,
+        version: V,
+        wait: Wait,
+        compute: F,
+    ) -> Result<(Option<V>, Arc<T>), Arc<E>>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Computed<V, T, E>> + Send + 'static,
+    {
         let (mut rx, ticket) = {
             let mut views = lock(&self.views);
             views.requests += 1;
@@ -171,7 +191,7 @@ where
             if let Some(p) = view.published.borrow().as_ref() {
                 if let (Some(v), Ok(result)) = (p.version, &p.outcome) {
                     if v == version {
-                        return Ok(result.clone());
+                        return Ok((Some(v), result.clone()));
                     }
                 }
             }
@@ -208,8 +228,10 @@ where
                 return outcome(done);
             }
             let latest = rx.borrow().clone();
-            if let Some(Ok(result)) = latest.as_ref().map(|p| &p.outcome) {
-                return Ok(result.clone());
+            if let Some(p) = latest.as_ref() {
+                if let Ok(result) = &p.outcome {
+                    return Ok((p.version, result.clone()));
+                }
             }
         }
         outcome(rx.wait_for(answers).await.map(|p| p.clone()))
@@ -233,12 +255,12 @@ impl From<NoResult> for StoreError {
     }
 }
 
-/// The outcome of a finished computation, or why none came.
-fn outcome<V, T, E: From<NoResult>>(
+/// The outcome of a finished computation with its version, or why none came.
+fn outcome<V: Copy, T, E: From<NoResult>>(
     done: Result<Latest<V, T, E>, watch::error::RecvError>,
-) -> Outcome<T, E> {
+) -> Result<(Option<V>, Arc<T>), Arc<E>> {
     match done {
-        Ok(Some(p)) => p.outcome.clone(),
+        Ok(Some(p)) => p.outcome.clone().map(|result| (p.version, result)),
         // The worker was dropped: the runtime is shutting down.
         Ok(None) | Err(_) => Err(Arc::new(E::from(NoResult(
             "the shared computation ended without a result".to_owned(),
@@ -370,11 +392,12 @@ mod tests {
             reports.get(&store, &all, &filter, Wait::Fresh),
             reports.get(&store, &all, &filter, Wait::Fresh)
         );
-        let (a, b) = (a.unwrap(), b.unwrap());
+        let (a, b) = (a.unwrap().1, b.unwrap().1);
         let c = reports
             .get(&store, &all, &filter, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&a, &c));
         assert_eq!(computations(&reports), 1);
         assert_eq!(*a, direct(&store, &all).await);
@@ -388,7 +411,8 @@ mod tests {
         let d = reports
             .get(&store, &all, &filter, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert!(!Arc::ptr_eq(&a, &d));
         assert_eq!(computations(&reports), 2);
         assert_eq!(*d, direct(&store, &all).await);
@@ -406,7 +430,8 @@ mod tests {
         let e = reports
             .get(&store, &all, &filter, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert!(!Arc::ptr_eq(&d, &e));
         assert_eq!(*e, direct(&store, &all).await);
         assert_eq!(e.events, 40 - pruned.events);
@@ -425,25 +450,30 @@ mod tests {
         let now = Wait::AtMost(Duration::ZERO);
 
         // Nothing computed yet: waited for, however short the wait.
-        let a = reports.get(&store, &all, &filter, now).await.unwrap();
+        let (first, a) = reports.get(&store, &all, &filter, now).await.unwrap();
         assert_eq!(a.events, 25);
+        assert_eq!(first, Some(store.activity_version().await.unwrap()));
 
         store
             .store_activity(&[activity_file("rest", &rest)])
             .await
             .unwrap();
-        let stale = reports.get(&store, &all, &filter, now).await.unwrap();
+        let (version, stale) = reports.get(&store, &all, &filter, now).await.unwrap();
         assert!(Arc::ptr_eq(&a, &stale), "the latest report, at once");
+        // Said to be of the version it was computed from, not the current one.
+        assert_eq!(version, first);
+        assert_ne!(version, Some(store.activity_version().await.unwrap()));
         // The computation that request started is the one a live stream waits for.
         let fresh = reports
             .get(&store, &all, &filter, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert_eq!(fresh.events, 40);
         assert_eq!(*fresh, direct(&store, &all).await);
         assert_eq!(computations(&reports), 2);
         // Nothing stored since: the fresh one, without computing again.
-        let again = reports.get(&store, &all, &filter, now).await.unwrap();
+        let again = reports.get(&store, &all, &filter, now).await.unwrap().1;
         assert!(Arc::ptr_eq(&fresh, &again));
         assert_eq!(computations(&reports), 2);
     }
@@ -466,6 +496,7 @@ mod tests {
                         .get(&store, &Access::All, &PageFilter::default(), Wait::Fresh)
                         .await
                         .unwrap()
+                        .1
                 }));
             }
         }
@@ -479,7 +510,8 @@ mod tests {
         let last = reports
             .get(&store, &Access::All, &PageFilter::default(), Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert_eq!(*last, direct(&store, &Access::All).await);
     }
 
@@ -499,11 +531,13 @@ mod tests {
         let everything = reports
             .get(&store, &Access::All, &filter, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         let theirs = reports
             .get(&store, &limited, &filter, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert_eq!(*theirs, direct(&store, &limited).await);
         assert_eq!(*everything, direct(&store, &Access::All).await);
         assert_ne!(theirs.events, everything.events);
@@ -515,7 +549,8 @@ mod tests {
         let of_the_day = reports
             .get(&store, &Access::All, &day, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         assert!(!Arc::ptr_eq(&everything, &of_the_day));
         assert_eq!(
             *of_the_day,
@@ -531,7 +566,8 @@ mod tests {
         let kept = reports
             .get(&store, &Access::All, &first, Wait::Fresh)
             .await
-            .unwrap();
+            .unwrap()
+            .1;
         for day in 1..=MAX_VIEWS as u8 {
             let filter = PageFilter {
                 from: time::Date::from_calendar_date(2024, time::Month::January, day % 28 + 1).ok(),

@@ -456,6 +456,7 @@ on_both_backends!(store:
     an_empty_store_has_counts_of_zero_and_no_times,
     a_store_that_fails_is_a_500_that_says_why,
     posture_answers_are_shared_by_a_views_requests_until_the_data_changes,
+    activity_answers_are_shared_by_a_views_requests_until_events_are_stored,
 );
 
 impl App {
@@ -553,6 +554,52 @@ async fn posture_answers_are_shared_by_a_views_requests_until_the_data_changes(s
     assert_eq!(app.shared("posture").await, (15.0, 7.0));
     // Nothing of it in the Activity reports' figures.
     assert_eq!(app.shared("activity").await, (0.0, 0.0));
+}
+
+/// The calls counted by `/api/activity`.
+fn activity_calls(body: &str) -> u64 {
+    let doc: serde_json::Value = serde_json::from_str(body).unwrap();
+    doc["totals"]["events"].as_u64().unwrap()
+}
+
+async fn activity_answers_are_shared_by_a_views_requests_until_events_are_stored(store: Store) {
+    let mut events = fixtures::mixed_events();
+    let rest = events.split_off(25);
+    store
+        .store_activity(&[fixtures::activity_file("first", &events)])
+        .await
+        .unwrap();
+    let app = App::new(store.clone(), 1_800_000_000).await;
+    let session = app.login().await;
+
+    // Eight requests at once: one answer made of one report.
+    let answers =
+        futures_util::future::join_all((0..8).map(|_| app.body("/api/activity", &session))).await;
+    assert!(answers.iter().all(|a| a == &answers[0]), "one answer");
+    assert_eq!(answers[0].0, StatusCode::OK);
+    assert_eq!(activity_calls(&answers[0].1), 25);
+    assert_eq!(app.shared("activity_answer").await, (8.0, 1.0));
+    assert_eq!(app.shared("activity").await, (1.0, 1.0));
+    // The page is another answer of the same report; the CSV is not kept.
+    assert_eq!(app.body("/activity", &session).await.0, StatusCode::OK);
+    assert_eq!(app.body("/activity", &session).await.0, StatusCode::OK);
+    let csv = app.body("/api/activity.csv?table=apis", &session).await;
+    assert_eq!(csv.0, StatusCode::OK);
+    assert_eq!(app.shared("activity_answer").await, (10.0, 2.0));
+    assert_eq!(app.shared("activity").await, (3.0, 1.0));
+
+    // Events stored by anyone: the next request makes a new answer that counts them.
+    store
+        .store_activity(&[fixtures::activity_file("rest", &rest)])
+        .await
+        .unwrap();
+    let (status, body) = app.body("/api/activity", &session).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(activity_calls(&body), 40);
+    assert_eq!(app.shared("activity_answer").await, (11.0, 3.0));
+    assert_eq!(app.shared("activity").await, (4.0, 2.0));
+    // Nothing of it in the posture answers' figures.
+    assert_eq!(app.shared("posture").await, (0.0, 0.0));
 }
 
 #[test]
