@@ -149,6 +149,24 @@ async fn a_role_without_the_policy_is_reported_denied_and_the_others_are_read() 
         .find(|e| e.part == "security.kms")
         .unwrap();
     assert_eq!(kms.items, 1);
+    // Cost Explorer is allowed by the member policy: `service` is read, and `cost` lacks
+    // only the forecast, which the emulator does not implement (an error, not a denial).
+    let part = |name: &str| {
+        of(ALLOWED)
+            .into_iter()
+            .find(|e| e.part == name)
+            .unwrap_or_else(|| panic!("no {name} entry"))
+    };
+    assert_eq!(part("service").status, Status::Ok);
+    let cost = part("cost");
+    assert_eq!(cost.status, Status::Partial, "{cost}");
+    assert!(
+        cost.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("ce:GetCostForecast error"),
+        "{cost}"
+    );
     // The denied account: nothing read, each entry says denied, nothing is "ok".
     let denied = of(DENIED);
     assert!(!denied.is_empty());
