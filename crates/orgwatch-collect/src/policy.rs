@@ -49,6 +49,11 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("inspector2:ListFindings", Caller::Member),
     ("ce:GetCostAndUsage", Caller::Member),
     ("ce:GetCostForecast", Caller::Member),
+    ("config:DescribeConfigRules", Caller::Member),
+    ("config:DescribeConformancePacks", Caller::Member),
+    ("config:DescribeConformancePackCompliance", Caller::Member),
+    ("config:DescribeComplianceByConfigRule", Caller::Member),
+    ("config:GetComplianceDetailsByConfigRule", Caller::Member),
 ];
 
 fn actions(who: Caller) -> Vec<&'static str> {

@@ -7,6 +7,7 @@ use crate::accounts::{self, Caller, Target};
 use crate::aws::{self, RoleOptions};
 use crate::call::{CallError, Failure};
 use crate::category::cost::CostAndServices;
+use crate::category::period::Periods;
 use crate::category::security_hub::Window;
 use crate::category::{self, Collected};
 use crate::ledger::{Entry, Ledger, Status};
@@ -14,6 +15,7 @@ use crate::regions;
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use orgwatch_model::category::account::Account;
+use orgwatch_model::category::config::ConfigReport;
 use orgwatch_model::category::cost::CostReport;
 use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
 use orgwatch_model::category::organization::Organization;
@@ -27,8 +29,9 @@ use tokio::sync::Semaphore;
 
 /// The categories this version collects; every other one is named in each file's `logs`
 /// as not collected (no status, so readers report it as "not collected", not as failed).
-pub const COLLECTED: [Category; 4] = [
+pub const COLLECTED: [Category; 5] = [
     Category::Account,
+    Category::Config,
     Category::Service,
     Category::Cost,
     Category::Security,
@@ -213,6 +216,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         });
         return Ok(());
     }
+    let periods = Periods::of(shared.opts.run_date, shared.opts.granularity);
     let (config, regions, account, cost) = {
         let Ok(_permit) = shared.permits.acquire().await else {
             return Ok(());
@@ -237,7 +241,6 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
             category::account::collect(&aws_sdk_account::Client::new(&config), &target).await;
         // Cost Explorer answers in us-east-1 only.
         let ce = aws_sdk_costexplorer::Client::new(&aws::in_region(&config, "us-east-1"));
-        let periods = category::period::Periods::of(shared.opts.run_date, shared.opts.granularity);
         let cost = category::cost::collect(&ce, id, periods).await;
         (config, regions, account, cost)
     };
@@ -254,7 +257,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
             }
         }
     };
-    let global = Global::new(shared, account, cost);
+    let global = Global::new(shared, account, periods, cost);
     let results: Vec<Result<(), CollectError>> = stream::iter(regions)
         .map(|r| region(shared, &config, &global, target.ou.as_ref(), r))
         .buffer_unordered(shared.opts.concurrency.max(1))
@@ -266,6 +269,8 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
 /// What is read once per account and copied into each of its regions' files.
 struct Global {
     account: Collected<Account>,
+    /// The sender's periods of Cost Explorer and Config.
+    periods: Periods,
     service: Option<Vec<ServiceCost>>,
     cost: Option<CostReport>,
     /// The statuses and messages of `cost` and `service` (the account's are in `account`).
@@ -275,7 +280,12 @@ struct Global {
 impl Global {
     /// Records `cost` and `service` in the ledger once for the account, and keeps what
     /// each region's file says of them.
-    fn new(shared: &Shared<'_>, account: Collected<Account>, cost: CostAndServices) -> Global {
+    fn new(
+        shared: &Shared<'_>,
+        account: Collected<Account>,
+        periods: Periods,
+        cost: CostAndServices,
+    ) -> Global {
         let id = account.items.account_id;
         let mut log = CollectionLog::default();
         let service = match cost.service {
@@ -316,6 +326,7 @@ impl Global {
         };
         Global {
             account,
+            periods,
             service,
             cost,
             log,
@@ -382,6 +393,7 @@ async fn region(
         start: start.midnight().assume_utc(),
         end: end.midnight().assume_utc(),
     };
+    let config_client = aws_sdk_config::Client::new(&conf);
     let (hub, gd, kms, waf, sm, acm, ct, insp) = (
         aws_sdk_securityhub::Client::new(&conf),
         aws_sdk_guardduty::Client::new(&conf),
@@ -392,7 +404,8 @@ async fn region(
         aws_sdk_cloudtrail::Client::new(&conf),
         aws_sdk_inspector2::Client::new(&conf),
     );
-    let (hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+    let (config_read, hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+        category::config::collect(&config_client, global.periods),
         category::security_hub::collect(&hub, id, window),
         category::guard_duty::collect(&gd, window),
         category::kms::collect(&kms),
@@ -403,6 +416,35 @@ async fn region(
         category::inspector::collect(&insp, window),
     );
     let mut log = CollectionLog::default();
+    // Config is regional and apart from `security`: its own status, ledger line and key.
+    let config_report = match config_read {
+        Ok(c) => {
+            shared.record(Entry::read(
+                id,
+                Some(r),
+                "config",
+                c.items.rules,
+                &c.problems,
+            ));
+            let status = if c.problems.is_empty() {
+                CollectionStatus::Pass
+            } else {
+                CollectionStatus::Fail
+            };
+            log.statuses.insert(Category::Config, status);
+            for p in &c.problems {
+                log.messages.push(message("config", &p.to_string()));
+            }
+            Some(c.items.report)
+        }
+        Err(e) => {
+            shared.record(Entry::failed(id, Some(r), "config", &e));
+            log.statuses
+                .insert(Category::Config, CollectionStatus::Fail);
+            log.messages.push(message("config", &e.to_string()));
+            None
+        }
+    };
     let mut security = Security::default();
     let mut security_failed = 0;
     let mut security_problems = false;
@@ -471,7 +513,7 @@ async fn region(
     );
     let security_ok = security_failed == 0 && !security_problems;
     let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
-    let mut snapshot = assemble(global, &region, security, security_ok, log);
+    let mut snapshot = assemble(global, &region, config_report, security, security_ok, log);
     snapshot.organization = organization.cloned();
     let location = location(shared, id, &region);
     let path = shared
@@ -514,6 +556,7 @@ pub const NOT_COLLECTED: &str =
 fn assemble(
     global: &Global,
     region: &Region,
+    config: Option<ConfigReport>,
     security: Option<Security>,
     security_ok: bool,
     mut log: CollectionLog,
@@ -548,7 +591,7 @@ fn assemble(
     log.messages = messages;
     Snapshot {
         account: record,
-        config: None,
+        config,
         service: global.service.clone(),
         cost: global.cost.clone(),
         security,

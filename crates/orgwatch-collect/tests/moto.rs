@@ -5,6 +5,7 @@
 
 mod common;
 
+use aws_sdk_config::types::{ConfigRule, Owner, Source};
 use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, RecordState, Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
@@ -19,6 +20,7 @@ use orgwatch_collect::aws::RoleOptions;
 use orgwatch_collect::call::Failure;
 use orgwatch_collect::write::Out;
 use orgwatch_collect::{accounts, regions, CollectOptions, Status};
+use orgwatch_model::category::config::ConfigReport;
 use orgwatch_model::category::cost::{CostPeriod, CostReport, TopService};
 use orgwatch_model::category::logs::CollectionStatus;
 use orgwatch_model::category::service::ServiceCost;
@@ -537,6 +539,30 @@ async fn seed(moto: &Moto, account: &str, i: usize, j: usize) -> Seeded {
     seeded
 }
 
+/// Seeds `n` AWS Config rules (an AWS managed rule each) in the configuration's region.
+async fn seed_config(cfg: &aws_config::SdkConfig, n: usize) {
+    let config = aws_sdk_config::Client::new(cfg);
+    for k in 0..n {
+        config
+            .put_config_rule()
+            .config_rule(
+                ConfigRule::builder()
+                    .config_rule_name(format!("root-mfa-{k:02}"))
+                    .source(
+                        Source::builder()
+                            .owner(Owner::Aws)
+                            .source_identifier("ROOT_ACCOUNT_MFA_ENABLED")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// One GetCostAndUsage answer of the window 2026-12-03 (the run is on 2026-12-04, DAILY):
 /// the total, or with `services` the SERVICE groups.
 fn ce_answer(start: &str, end: &str, total: &str, services: &[(&str, &str)]) -> serde_json::Value {
@@ -756,9 +782,15 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
 
     let mut seeded = BTreeMap::new();
     let mut costs = BTreeMap::new();
+    let mut rules = BTreeMap::new();
     for (i, account) in members.iter().enumerate() {
         for (j, region) in REGIONS.iter().enumerate() {
             seeded.insert((account.clone(), *region), seed(&moto, account, i, j).await);
+            // None in account 0's first region; 27 in account 2's second, more than one
+            // DescribeConfigRules page (moto's pages hold 25).
+            let n = if (i, j) == (2, 1) { 27 } else { i + j };
+            seed_config(&member(&moto, account, ROLE, region).await, n).await;
+            rules.insert((account.clone(), *region), n);
         }
         costs.insert(account.clone(), seed_cost(&moto, account, i));
     }
@@ -885,17 +917,77 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             forecast[0].text
         );
         assert!(written["cost"]["forecast"] == serde_json::json!([]));
-        assert!(snap.health.is_none() && snap.config.is_none());
-        for key in ["config"] {
+        // Config: the emulator lists the rules but has none of the compliance calls, so
+        // the report holds the sender's period and nothing it could not know (no count is
+        // 0 for want of an answer), "Fail", with each missing call's reason.
+        // A region without rules asks nothing more: every count 0, "Pass".
+        let n = rules[&(account.clone(), *region)];
+        let counts = if n == 0 {
+            ConfigReport {
+                compliance_score: Some(0.0),
+                total_rules: Some(0),
+                compliant_rules: Some(0),
+                non_compliant_rules: Some(0),
+                curr_non_compliant: Some(0),
+                curr_compliant: Some(0),
+                ..ConfigReport::default()
+            }
+        } else {
+            ConfigReport::default()
+        };
+        assert_eq!(
+            snap.config,
+            Some(ConfigReport {
+                date_from: Some(orgwatch_model::Day(time::macros::date!(2026 - 12 - 03))),
+                date_to: Some(orgwatch_model::Day(time::macros::date!(2026 - 12 - 04))),
+                ..counts
+            }),
+            "{account} {region}"
+        );
+        let status = if n == 0 {
+            CollectionStatus::Pass
+        } else {
+            CollectionStatus::Fail
+        };
+        assert_eq!(snap.logs.statuses.get(&Category::Config), Some(&status));
+        let mut config_reasons: Vec<&str> = snap
+            .logs
+            .messages
+            .iter()
+            .filter(|m| m.key == "config")
+            .map(|m| m.text.as_str())
+            .collect();
+        config_reasons.sort_unstable();
+        let want = if n == 0 {
+            Vec::new()
+        } else {
+            vec![
+                "config:DescribeComplianceByConfigRule error",
+                "config:DescribeConformancePacks error",
+                "config:GetComplianceDetailsByConfigRule error",
+            ]
+        };
+        assert_eq!(config_reasons.len(), want.len(), "{config_reasons:?}");
+        for (got, want) in config_reasons.iter().zip(&want) {
+            assert!(got.starts_with(want), "{got}");
+        }
+        if n > 0 {
+            let unread = format!("(the evaluations of {n} rule(s) were not read)");
             assert!(
-                snap.logs
-                    .messages
-                    .iter()
-                    .any(|m| m.key == key && m.text.starts_with("not collected")),
-                "{key} not named in {:?}",
-                snap.logs.messages
+                config_reasons[2].ends_with(&unread),
+                "{}",
+                config_reasons[2]
             );
         }
+        assert!(snap.health.is_none());
+        assert!(
+            snap.logs
+                .messages
+                .iter()
+                .any(|m| m.key == "health" && m.text.starts_with("not collected")),
+            "health not named in {:?}",
+            snap.logs.messages
+        );
         // A secret's tags and a key's metadata come through.
         assert!(sec
             .secrets_manager
@@ -987,6 +1079,20 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         assert_eq!(count("security.cloudtrail"), want.trails.len());
         assert_eq!(count("security.security_hub"), want.findings.len());
         assert_eq!(count("security.inspector"), want.inspector.len());
+        // Config: as many rules as seeded, partial for want of their compliance.
+        let config = report
+            .ledger
+            .entries
+            .iter()
+            .find(|e| {
+                e.account.as_str() == account
+                    && e.region.as_deref() == Some(*region)
+                    && e.part == "config"
+            })
+            .unwrap();
+        let n = rules[&(account.clone(), *region)];
+        let status = if n == 0 { Status::Ok } else { Status::Partial };
+        assert_eq!((config.status, config.items), (status, n), "{config}");
         // The emulator has no ListResourcesForWebACL: ACLs are read, their resources not.
         let waf = report
             .ledger

@@ -170,7 +170,7 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
     }
     let reasons = store
         .raw_query_text(
-            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'config' \
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'health' \
              AND message LIKE 'not collected%'",
             &[],
         )
@@ -226,6 +226,38 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
             ("Amazon Elastic Compute Cloud - Compute".to_owned(), 10.0),
             ("AWS Key Management Service".to_owned(), 2.5)
         ]
+    );
+    // Config: each region's report, with no rule here: every count 0 and "Pass".
+    let config = store
+        .raw_query_text(
+            "SELECT CAST(date_from AS TEXT), CAST(total_rules AS TEXT), region \
+             FROM config_reports ORDER BY region",
+            &[],
+        )
+        .await
+        .unwrap();
+    let from = Some(format!("{month}-01"));
+    assert_eq!(
+        config,
+        [
+            [
+                from.clone(),
+                Some("0".to_owned()),
+                Some("eu-west-1".to_owned())
+            ],
+            [from, Some("0".to_owned()), Some("us-east-1".to_owned())]
+        ]
+    );
+    let statuses = store
+        .raw_query_text(
+            "SELECT config_status FROM logs WHERE outcome = 'LOADED'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        [[Some("Pass".to_owned())], [Some("Pass".to_owned())]]
     );
     let guard_duty = store
         .raw_query_text(

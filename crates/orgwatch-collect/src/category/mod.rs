@@ -4,6 +4,7 @@
 pub mod account;
 pub mod certificate_manager;
 pub mod cloudtrail;
+pub mod config;
 pub mod cost;
 pub mod guard_duty;
 pub mod inspector;
