@@ -47,6 +47,13 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("wafv2:GetLoggingConfiguration", Caller::Member),
     ("wafv2:ListTagsForResource", Caller::Member),
     ("inspector2:ListFindings", Caller::Member),
+    ("ce:GetCostAndUsage", Caller::Member),
+    ("ce:GetCostForecast", Caller::Member),
+    ("config:DescribeConfigRules", Caller::Member),
+    ("config:DescribeConformancePacks", Caller::Member),
+    ("config:DescribeConformancePackCompliance", Caller::Member),
+    ("config:DescribeComplianceByConfigRule", Caller::Member),
+    ("config:GetComplianceDetailsByConfigRule", Caller::Member),
 ];
 
 fn actions(who: Caller) -> Vec<&'static str> {

@@ -6,6 +6,8 @@
 use crate::accounts::{self, Caller, Target};
 use crate::aws::{self, RoleOptions};
 use crate::call::{CallError, Failure};
+use crate::category::cost::CostAndServices;
+use crate::category::period::Periods;
 use crate::category::security_hub::Window;
 use crate::category::{self, Collected};
 use crate::ledger::{Entry, Ledger, Status};
@@ -13,9 +15,12 @@ use crate::regions;
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use orgwatch_model::category::account::Account;
+use orgwatch_model::category::config::ConfigReport;
+use orgwatch_model::category::cost::CostReport;
 use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
 use orgwatch_model::category::organization::Organization;
 use orgwatch_model::category::security::Security;
+use orgwatch_model::category::service::ServiceCost;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -24,7 +29,13 @@ use tokio::sync::Semaphore;
 
 /// The categories this version collects; every other one is named in each file's `logs`
 /// as not collected (no status, so readers report it as "not collected", not as failed).
-pub const COLLECTED: [Category; 2] = [Category::Account, Category::Security];
+pub const COLLECTED: [Category; 5] = [
+    Category::Account,
+    Category::Config,
+    Category::Service,
+    Category::Cost,
+    Category::Security,
+];
 
 /// The parts of `security` this version reads, as the ledger names them (`security.waf`
 /// brings both `waf` and `waf_rules`): every part of the A360 document.
@@ -205,7 +216,8 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         });
         return Ok(());
     }
-    let (config, regions, account) = {
+    let periods = Periods::of(shared.opts.run_date, shared.opts.granularity);
+    let (config, regions, account, cost) = {
         let Ok(_permit) = shared.permits.acquire().await else {
             return Ok(());
         };
@@ -227,7 +239,10 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         // Global: once per account, then copied into each region's file (as the sender does).
         let account =
             category::account::collect(&aws_sdk_account::Client::new(&config), &target).await;
-        (config, regions, account)
+        // Cost Explorer answers in us-east-1 only.
+        let ce = aws_sdk_costexplorer::Client::new(&aws::in_region(&config, "us-east-1"));
+        let cost = category::cost::collect(&ce, id, periods).await;
+        (config, regions, account, cost)
     };
     let account = match account {
         Ok(c) => {
@@ -242,12 +257,81 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
             }
         }
     };
+    let global = Global::new(shared, account, periods, cost);
     let results: Vec<Result<(), CollectError>> = stream::iter(regions)
-        .map(|r| region(shared, &config, &account, target.ou.as_ref(), r))
+        .map(|r| region(shared, &config, &global, target.ou.as_ref(), r))
         .buffer_unordered(shared.opts.concurrency.max(1))
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// What is read once per account and copied into each of its regions' files.
+struct Global {
+    account: Collected<Account>,
+    /// The sender's periods of Cost Explorer and Config.
+    periods: Periods,
+    service: Option<Vec<ServiceCost>>,
+    cost: Option<CostReport>,
+    /// The statuses and messages of `cost` and `service` (the account's are in `account`).
+    log: CollectionLog,
+}
+
+impl Global {
+    /// Records `cost` and `service` in the ledger once for the account, and keeps what
+    /// each region's file says of them.
+    fn new(
+        shared: &Shared<'_>,
+        account: Collected<Account>,
+        periods: Periods,
+        cost: CostAndServices,
+    ) -> Global {
+        let id = account.items.account_id;
+        let mut log = CollectionLog::default();
+        let service = match cost.service {
+            Ok(rows) => {
+                shared.record(Entry::read(id, None, "service", rows.len(), &[]));
+                log.statuses
+                    .insert(Category::Service, CollectionStatus::Pass);
+                Some(rows)
+            }
+            Err(e) => {
+                shared.record(Entry::failed(id, None, "service", &e));
+                log.statuses
+                    .insert(Category::Service, CollectionStatus::Fail);
+                log.messages.push(message("service", &e.to_string()));
+                None
+            }
+        };
+        let cost = match cost.cost {
+            Ok(c) => {
+                shared.record(Entry::read(id, None, "cost", 1, &c.problems));
+                // A missing forecast leaves `cost` "Pass", as the sender has it: the rest is
+                // complete, and readers run the month on without it (the Cost page).
+                log.statuses.insert(Category::Cost, CollectionStatus::Pass);
+                for p in &c.problems {
+                    log.messages.push(message(
+                        category::cost::FORECAST_UNAVAILABLE,
+                        &p.to_string(),
+                    ));
+                }
+                Some(c.items)
+            }
+            Err(e) => {
+                shared.record(Entry::failed(id, None, "cost", &e));
+                log.statuses.insert(Category::Cost, CollectionStatus::Fail);
+                log.messages.push(message("cost", &e.to_string()));
+                None
+            }
+        };
+        Global {
+            account,
+            periods,
+            service,
+            cost,
+            log,
+        }
+    }
 }
 
 /// The configuration for the target's account: the base one for the caller's own account,
@@ -293,14 +377,14 @@ async fn member_config(shared: &Shared<'_>, target: &Target) -> Option<SdkConfig
 async fn region(
     shared: &Shared<'_>,
     config: &SdkConfig,
-    account: &Collected<Account>,
+    global: &Global,
     organization: Option<&Organization>,
     region: Region,
 ) -> Result<(), CollectError> {
     let Ok(_permit) = shared.permits.acquire().await else {
         return Ok(());
     };
-    let id = account.items.account_id;
+    let id = global.account.items.account_id;
     let r = region.as_str();
     let conf = aws::in_region(config, r);
     // Findings are read for the file's period, as `[start 00:00 UTC, end 00:00 UTC)`.
@@ -309,6 +393,7 @@ async fn region(
         start: start.midnight().assume_utc(),
         end: end.midnight().assume_utc(),
     };
+    let config_client = aws_sdk_config::Client::new(&conf);
     let (hub, gd, kms, waf, sm, acm, ct, insp) = (
         aws_sdk_securityhub::Client::new(&conf),
         aws_sdk_guardduty::Client::new(&conf),
@@ -319,7 +404,8 @@ async fn region(
         aws_sdk_cloudtrail::Client::new(&conf),
         aws_sdk_inspector2::Client::new(&conf),
     );
-    let (hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+    let (config_read, hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+        category::config::collect(&config_client, global.periods),
         category::security_hub::collect(&hub, id, window),
         category::guard_duty::collect(&gd, window),
         category::kms::collect(&kms),
@@ -330,6 +416,35 @@ async fn region(
         category::inspector::collect(&insp, window),
     );
     let mut log = CollectionLog::default();
+    // Config is regional and apart from `security`: its own status, ledger line and key.
+    let config_report = match config_read {
+        Ok(c) => {
+            shared.record(Entry::read(
+                id,
+                Some(r),
+                "config",
+                c.items.rules,
+                &c.problems,
+            ));
+            let status = if c.problems.is_empty() {
+                CollectionStatus::Pass
+            } else {
+                CollectionStatus::Fail
+            };
+            log.statuses.insert(Category::Config, status);
+            for p in &c.problems {
+                log.messages.push(message("config", &p.to_string()));
+            }
+            Some(c.items.report)
+        }
+        Err(e) => {
+            shared.record(Entry::failed(id, Some(r), "config", &e));
+            log.statuses
+                .insert(Category::Config, CollectionStatus::Fail);
+            log.messages.push(message("config", &e.to_string()));
+            None
+        }
+    };
     let mut security = Security::default();
     let mut security_failed = 0;
     let mut security_problems = false;
@@ -398,7 +513,7 @@ async fn region(
     );
     let security_ok = security_failed == 0 && !security_problems;
     let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
-    let mut snapshot = assemble(account, &region, security, security_ok, log);
+    let mut snapshot = assemble(global, &region, config_report, security, security_ok, log);
     snapshot.organization = organization.cloned();
     let location = location(shared, id, &region);
     let path = shared
@@ -434,17 +549,19 @@ fn message(key: &str, text: &str) -> LogMessage {
 pub const NOT_COLLECTED: &str =
     "not collected: orgwatch collect does not read this yet (see docs/collect.md)";
 
-/// One account-region's document: the account record, `security` (with the parts read, the
-/// others absent; `[]` when every part failed), and `logs` with a status for each category
-/// read and a message for each failure and for each category and `security` part not read
-/// by this version.
+/// One account-region's document: the account record, `service` and `cost` (global, read
+/// once per account), `security` (with the parts read, the others absent; `[]` when every
+/// part failed), and `logs` with a status for each category read and a message for each
+/// failure and for each category and `security` part not read by this version.
 fn assemble(
-    account: &Collected<Account>,
+    global: &Global,
     region: &Region,
+    config: Option<ConfigReport>,
     security: Option<Security>,
     security_ok: bool,
     mut log: CollectionLog,
 ) -> Snapshot {
+    let account = &global.account;
     let mut record = account.items.clone();
     record.region = Some(region.as_str().to_owned());
     let pass = |ok: bool| {
@@ -457,11 +574,14 @@ fn assemble(
     log.statuses
         .insert(Category::Account, pass(account.problems.is_empty()));
     log.statuses.insert(Category::Security, pass(security_ok));
+    log.statuses
+        .extend(global.log.statuses.iter().map(|(c, s)| (*c, s.clone())));
     let mut messages: Vec<LogMessage> = account
         .problems
         .iter()
         .map(|p| message("account", &p.to_string()))
         .collect();
+    messages.extend(global.log.messages.iter().cloned());
     messages.append(&mut log.messages);
     for c in Category::ALL {
         if !COLLECTED.contains(&c) {
@@ -471,9 +591,9 @@ fn assemble(
     log.messages = messages;
     Snapshot {
         account: record,
-        config: None,
-        service: None,
-        cost: None,
+        config,
+        service: global.service.clone(),
+        cost: global.cost.clone(),
         security,
         inventory: None,
         marketplace: None,

@@ -4,6 +4,7 @@
 
 mod common;
 
+use aws_sdk_config::types::{ConfigRule, Owner, Source};
 use aws_sdk_sts::config::Credentials;
 use common::{config, member, Moto, MANAGEMENT};
 use orgwatch_collect::aws::RoleOptions;
@@ -90,6 +91,26 @@ async fn a_role_without_the_policy_is_reported_denied_and_the_others_are_read() 
             .unwrap();
     }
 
+    // One Config rule in the allowed account, so that every Config call is made.
+    let allowed = member(&moto, ALLOWED, ROLE, "us-east-1").await;
+    aws_sdk_config::Client::new(&allowed)
+        .put_config_rule()
+        .config_rule(
+            ConfigRule::builder()
+                .config_rule_name("root-mfa")
+                .source(
+                    Source::builder()
+                        .owner(Owner::Aws)
+                        .source_identifier("ROOT_ACCOUNT_MFA_ENABLED")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
     moto.enforce_iam();
     let base = config(&moto, creds, "us-east-1").await;
     let out = tempfile::tempdir().unwrap();
@@ -149,6 +170,36 @@ async fn a_role_without_the_policy_is_reported_denied_and_the_others_are_read() 
         .find(|e| e.part == "security.kms")
         .unwrap();
     assert_eq!(kms.items, 1);
+    // Cost Explorer is allowed by the member policy: `service` is read, and `cost` lacks
+    // only the forecast, which the emulator does not implement (an error, not a denial).
+    let part = |name: &str| {
+        of(ALLOWED)
+            .into_iter()
+            .find(|e| e.part == name)
+            .unwrap_or_else(|| panic!("no {name} entry"))
+    };
+    assert_eq!(part("service").status, Status::Ok);
+    // Config's rule is listed; the compliance calls the emulator lacks are errors, not
+    // denials (the policy allows them).
+    let config = part("config");
+    assert_eq!(
+        (config.status, config.items),
+        (Status::Partial, 1),
+        "{config}"
+    );
+    assert!(
+        !config.reason.as_deref().unwrap().contains("denied"),
+        "{config}"
+    );
+    let cost = part("cost");
+    assert_eq!(cost.status, Status::Partial, "{cost}");
+    assert!(
+        cost.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("ce:GetCostForecast error"),
+        "{cost}"
+    );
     // The denied account: nothing read, each entry says denied, nothing is "ok".
     let denied = of(DENIED);
     assert!(!denied.is_empty());

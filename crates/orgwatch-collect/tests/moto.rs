@@ -5,6 +5,7 @@
 
 mod common;
 
+use aws_sdk_config::types::{ConfigRule, Owner, Source};
 use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, RecordState, Resource, Severity, SeverityLabel, Workflow, WorkflowStatus,
@@ -19,7 +20,10 @@ use orgwatch_collect::aws::RoleOptions;
 use orgwatch_collect::call::Failure;
 use orgwatch_collect::write::Out;
 use orgwatch_collect::{accounts, regions, CollectOptions, Status};
+use orgwatch_model::category::config::ConfigReport;
+use orgwatch_model::category::cost::{CostPeriod, CostReport, TopService};
 use orgwatch_model::category::logs::CollectionStatus;
+use orgwatch_model::category::service::ServiceCost;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -535,6 +539,140 @@ async fn seed(moto: &Moto, account: &str, i: usize, j: usize) -> Seeded {
     seeded
 }
 
+/// Seeds `n` AWS Config rules (an AWS managed rule each) in the configuration's region.
+async fn seed_config(cfg: &aws_config::SdkConfig, n: usize) {
+    let config = aws_sdk_config::Client::new(cfg);
+    for k in 0..n {
+        config
+            .put_config_rule()
+            .config_rule(
+                ConfigRule::builder()
+                    .config_rule_name(format!("root-mfa-{k:02}"))
+                    .source(
+                        Source::builder()
+                            .owner(Owner::Aws)
+                            .source_identifier("ROOT_ACCOUNT_MFA_ENABLED")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// One GetCostAndUsage answer of the window 2026-12-03 (the run is on 2026-12-04, DAILY):
+/// the total, or with `services` the SERVICE groups.
+fn ce_answer(start: &str, end: &str, total: &str, services: &[(&str, &str)]) -> serde_json::Value {
+    let metric =
+        |amount: &str| serde_json::json!({"UnblendedCost": {"Amount": amount, "Unit": "USD"}});
+    let groups: Vec<_> = services
+        .iter()
+        .map(|(name, amount)| serde_json::json!({"Keys": [name], "Metrics": metric(amount)}))
+        .collect();
+    let total = if services.is_empty() {
+        metric(total)
+    } else {
+        serde_json::json!({})
+    };
+    serde_json::json!({
+        "ResultsByTime": [{
+            "TimePeriod": {"Start": start, "End": end},
+            "Total": total,
+            "Groups": groups,
+            "Estimated": false
+        }],
+        "DimensionValueAttributes": []
+    })
+}
+
+/// Seeds Cost Explorer for member `i`: moto answers GetCostAndUsage from a queue of answers
+/// per account, each taken by the first request it has not seen, so they are queued in the
+/// collector's order (total, by service, previous total). Returns what `service` and `cost`
+/// must then hold. Account 2 has seven services (the top five are cut from them) and
+/// account 0 had nothing the day before (a difference of 0 %, not a division by zero).
+fn seed_cost(moto: &Moto, account: &str, i: usize) -> (Vec<ServiceCost>, CostReport) {
+    let all = [
+        ("Amazon Elastic Compute Cloud - Compute", "6.48"),
+        ("Amazon Relational Database Service", "0.384"),
+        ("EC2 - Other", "0.9125114"),
+        ("AWS Lambda", "4.12e-05"),
+        ("Tax", "0"),
+        ("Amazon Simple Storage Service", "0.2211102"),
+        ("AWS Key Management Service", "0.0666666"),
+    ];
+    let services = &all[..[2, 4, 7][i]];
+    let current = services
+        .iter()
+        .map(|(_, a)| a.parse::<f64>().unwrap())
+        .sum::<f64>();
+    let current_text = current.to_string();
+    let previous = [0.0, 5.5, 10.25][i];
+    let previous_text = previous.to_string();
+    let results = serde_json::json!({
+        "results": [
+            ce_answer("2026-12-03", "2026-12-04", &current_text, &[]),
+            ce_answer("2026-12-03", "2026-12-04", "", services),
+            ce_answer("2026-12-02", "2026-12-03", &previous_text, &[]),
+        ],
+        "account_id": account,
+    });
+    let status = moto.raw(
+        "POST",
+        "/moto-api/static/ce/cost-and-usage-results",
+        &[("Content-Type", "application/json")],
+        &results.to_string(),
+    );
+    assert!(
+        matches!(status, Some(200 | 201)),
+        "seeding Cost Explorer: {status:?}"
+    );
+    let day = |d| Some(orgwatch_model::Day(d));
+    let mut rows: Vec<ServiceCost> = services
+        .iter()
+        .map(|(name, amount)| ServiceCost {
+            service: Some((*name).to_owned()),
+            usage_types: Some("Aggregated".to_owned()),
+            date_from: day(time::macros::date!(2026 - 12 - 03)),
+            date_to: day(time::macros::date!(2026 - 12 - 04)),
+            cost: Some(amount.parse().unwrap()),
+            currency: Some("USD".to_owned()),
+            utilization: None,
+            utilization_unit: None,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.cost.unwrap().total_cmp(&a.cost.unwrap()));
+    let cost = CostReport {
+        account_id: Some(account.to_owned()),
+        current_period_cost: Some(current),
+        previous_period_cost: Some(previous),
+        cost_difference: Some(current - previous),
+        cost_difference_percentage: Some(if previous > 0.0 {
+            (current - previous) / previous * 100.0
+        } else {
+            0.0
+        }),
+        top_services: rows
+            .iter()
+            .take(5)
+            .map(|r| TopService {
+                service: r.service.clone(),
+                cost: r.cost,
+            })
+            .collect(),
+        period: Some(CostPeriod {
+            start: day(time::macros::date!(2026 - 12 - 03)),
+            end: day(time::macros::date!(2026 - 12 - 04)),
+            granularity: Some("DAILY".to_owned()),
+        }),
+        // The emulator has no GetCostForecast.
+        forecast: Vec::new(),
+    };
+    (rows, cost)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions() {
     let moto = Moto::start();
@@ -643,10 +781,18 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
     ];
 
     let mut seeded = BTreeMap::new();
+    let mut costs = BTreeMap::new();
+    let mut rules = BTreeMap::new();
     for (i, account) in members.iter().enumerate() {
         for (j, region) in REGIONS.iter().enumerate() {
             seeded.insert((account.clone(), *region), seed(&moto, account, i, j).await);
+            // None in account 0's first region; 27 in account 2's second, more than one
+            // DescribeConfigRules page (moto's pages hold 25).
+            let n = if (i, j) == (2, 1) { 27 } else { i + j };
+            seed_config(&member(&moto, account, ROLE, region).await, n).await;
+            rules.insert((account.clone(), *region), n);
         }
+        costs.insert(account.clone(), seed_cost(&moto, account, i));
     }
 
     let out = tempfile::tempdir().unwrap();
@@ -749,18 +895,99 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             "absent from the file, not []"
         );
         assert!(written["logs"]["security_status"] == "Fail");
-        assert!(!snap.logs.statuses.contains_key(&Category::Cost));
-        assert!(snap.cost.is_none() && snap.service.is_none() && snap.health.is_none());
-        for key in ["cost", "config"] {
+        // Cost Explorer, read once per account, is in each of its regions' files: exactly
+        // what was seeded, with no forecast (the emulator has none) and the sender's record
+        // of that: `cost` still "Pass", the reason under "Forecast unavailable".
+        let (service, cost) = &costs[account];
+        assert_eq!(snap.service.as_ref(), Some(service), "{account} {region}");
+        assert_eq!(snap.cost.as_ref(), Some(cost), "{account} {region}");
+        for c in [Category::Cost, Category::Service] {
+            assert_eq!(snap.logs.statuses.get(&c), Some(&CollectionStatus::Pass));
+        }
+        let forecast: Vec<_> = snap
+            .logs
+            .messages
+            .iter()
+            .filter(|m| m.key == "Forecast unavailable")
+            .collect();
+        assert_eq!(forecast.len(), 1, "{:?}", snap.logs.messages);
+        assert!(
+            forecast[0].text.starts_with("ce:GetCostForecast error"),
+            "{}",
+            forecast[0].text
+        );
+        assert!(written["cost"]["forecast"] == serde_json::json!([]));
+        // Config: the emulator lists the rules but has none of the compliance calls, so
+        // the report holds the sender's period and nothing it could not know (no count is
+        // 0 for want of an answer), "Fail", with each missing call's reason.
+        // A region without rules asks nothing more: every count 0, "Pass".
+        let n = rules[&(account.clone(), *region)];
+        let counts = if n == 0 {
+            ConfigReport {
+                compliance_score: Some(0.0),
+                total_rules: Some(0),
+                compliant_rules: Some(0),
+                non_compliant_rules: Some(0),
+                curr_non_compliant: Some(0),
+                curr_compliant: Some(0),
+                ..ConfigReport::default()
+            }
+        } else {
+            ConfigReport::default()
+        };
+        assert_eq!(
+            snap.config,
+            Some(ConfigReport {
+                date_from: Some(orgwatch_model::Day(time::macros::date!(2026 - 12 - 03))),
+                date_to: Some(orgwatch_model::Day(time::macros::date!(2026 - 12 - 04))),
+                ..counts
+            }),
+            "{account} {region}"
+        );
+        let status = if n == 0 {
+            CollectionStatus::Pass
+        } else {
+            CollectionStatus::Fail
+        };
+        assert_eq!(snap.logs.statuses.get(&Category::Config), Some(&status));
+        let mut config_reasons: Vec<&str> = snap
+            .logs
+            .messages
+            .iter()
+            .filter(|m| m.key == "config")
+            .map(|m| m.text.as_str())
+            .collect();
+        config_reasons.sort_unstable();
+        let want = if n == 0 {
+            Vec::new()
+        } else {
+            vec![
+                "config:DescribeComplianceByConfigRule error",
+                "config:DescribeConformancePacks error",
+                "config:GetComplianceDetailsByConfigRule error",
+            ]
+        };
+        assert_eq!(config_reasons.len(), want.len(), "{config_reasons:?}");
+        for (got, want) in config_reasons.iter().zip(&want) {
+            assert!(got.starts_with(want), "{got}");
+        }
+        if n > 0 {
+            let unread = format!("(the evaluations of {n} rule(s) were not read)");
             assert!(
-                snap.logs
-                    .messages
-                    .iter()
-                    .any(|m| m.key == key && m.text.starts_with("not collected")),
-                "{key} not named in {:?}",
-                snap.logs.messages
+                config_reasons[2].ends_with(&unread),
+                "{}",
+                config_reasons[2]
             );
         }
+        assert!(snap.health.is_none());
+        assert!(
+            snap.logs
+                .messages
+                .iter()
+                .any(|m| m.key == "health" && m.text.starts_with("not collected")),
+            "health not named in {:?}",
+            snap.logs.messages
+        );
         // A secret's tags and a key's metadata come through.
         assert!(sec
             .secrets_manager
@@ -783,10 +1010,48 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             assert_eq!(k.enabled, Some(!pending));
         }
     }
-    // The management account is read with its own credentials and holds nothing seeded.
+    // The management account is read with its own credentials and holds nothing seeded:
+    // Cost Explorer answers it with no bucket, so no service and a cost of 0.
     for region in REGIONS {
         let snap = read(out.path(), MANAGEMENT, region);
         assert_eq!(found(&snap), Seeded::default());
+        assert_eq!(snap.service, Some(Vec::new()));
+        let cost = snap.cost.unwrap();
+        assert_eq!(
+            (cost.current_period_cost, cost.cost_difference_percentage),
+            (Some(0.0), Some(0.0))
+        );
+    }
+    // Cost and service are global: one ledger entry per account, no region; `cost` is
+    // partial for want of a forecast.
+    for account in members.iter().map(String::as_str).chain([MANAGEMENT]) {
+        let of = |part: &str| {
+            let entries: Vec<_> = report
+                .ledger
+                .entries
+                .iter()
+                .filter(|e| e.account.as_str() == account && e.part == part)
+                .collect();
+            assert_eq!(entries.len(), 1, "{account} {part}: {entries:?}");
+            assert_eq!(entries[0].region, None);
+            entries[0]
+        };
+        let service = of("service");
+        let want = costs.get(account).map_or(0, |(rows, _)| rows.len());
+        assert_eq!(
+            (service.status, service.items),
+            (Status::Ok, want),
+            "{service}"
+        );
+        let cost = of("cost");
+        assert_eq!(cost.status, Status::Partial, "{cost}");
+        assert!(
+            cost.reason
+                .as_deref()
+                .unwrap()
+                .starts_with("ce:GetCostForecast error"),
+            "{cost}"
+        );
     }
 
     // Every security part of every account-region is in the ledger, ok, with its count.
@@ -814,6 +1079,20 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         assert_eq!(count("security.cloudtrail"), want.trails.len());
         assert_eq!(count("security.security_hub"), want.findings.len());
         assert_eq!(count("security.inspector"), want.inspector.len());
+        // Config: as many rules as seeded, partial for want of their compliance.
+        let config = report
+            .ledger
+            .entries
+            .iter()
+            .find(|e| {
+                e.account.as_str() == account
+                    && e.region.as_deref() == Some(*region)
+                    && e.part == "config"
+            })
+            .unwrap();
+        let n = rules[&(account.clone(), *region)];
+        let status = if n == 0 { Status::Ok } else { Status::Partial };
+        assert_eq!((config.status, config.items), (status, n), "{config}");
         // The emulator has no ListResourcesForWebACL: ACLs are read, their resources not.
         let waf = report
             .ledger

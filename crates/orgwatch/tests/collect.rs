@@ -51,10 +51,44 @@ fn seed(moto: &Moto, region: &str, keys: usize, secrets: usize) {
     }
 }
 
+/// Queues Cost Explorer's answers for the caller's account, in the collector's order: the
+/// month's total, its services, the previous period's total.
+fn seed_cost(moto: &Moto, month: &str) {
+    let bucket = |total: serde_json::Value, groups: serde_json::Value| {
+        serde_json::json!({"ResultsByTime": [{
+            "TimePeriod": {"Start": format!("{month}-01"), "End": format!("{month}-02")},
+            "Total": total, "Groups": groups, "Estimated": false
+        }]})
+    };
+    let usd =
+        |amount: &str| serde_json::json!({"UnblendedCost": {"Amount": amount, "Unit": "USD"}});
+    let results = serde_json::json!({
+        "account_id": MANAGEMENT,
+        "results": [
+            bucket(usd("12.5"), serde_json::json!([])),
+            bucket(serde_json::json!({}), serde_json::json!([
+                {"Keys": ["Amazon Elastic Compute Cloud - Compute"], "Metrics": usd("10")},
+                {"Keys": ["AWS Key Management Service"], "Metrics": usd("2.5")}
+            ])),
+            bucket(usd("10"), serde_json::json!([])),
+        ]
+    });
+    let status = moto.raw(
+        "POST",
+        "/moto-api/static/ce/cost-and-usage-results",
+        &[("Content-Type", "application/json")],
+        &results.to_string(),
+    );
+    assert!(matches!(status, Some(200 | 201)), "{status:?}");
+}
+
 async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend: Backend) {
     let moto = Moto::start();
     seed(&moto, "us-east-1", 2, 1);
     seed(&moto, "eu-west-1", 1, 3);
+    let run_day = time::OffsetDateTime::now_utc().date();
+    let month = format!("{:04}-{:02}", run_day.year(), u8::from(run_day.month()));
+    seed_cost(&moto, &month);
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().to_str().unwrap();
     let out = collect(
@@ -84,7 +118,7 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
     assert!(stdout.contains("account:GetContactInformation"), "{stdout}");
     assert!(stdout.contains("not read by this version"), "{stdout}");
     assert!(!stdout.contains("0 errors"), "{stdout}");
-    let today = orgwatch_model::Day(time::OffsetDateTime::now_utc().date()).to_string();
+    let today = orgwatch_model::Day(run_day).to_string();
     for region in ["us-east-1", "eu-west-1"] {
         let file = format!("{out_dir}/data/{MANAGEMENT}/{region}/{today}_MONTHLY.json");
         assert!(Path::new(&file).is_file(), "{file}\n{stdout}");
@@ -128,20 +162,103 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
         .unwrap();
     assert_eq!(logs.len(), 2);
     // `security` is "Fail": GuardDuty has no detector here, so that part was not read.
+    // `cost` is "Pass" without its forecast (the emulator has none), as the sender has it.
     for row in &logs {
         assert_eq!(row[0].as_deref(), Some("Fail"));
         assert_eq!(row[1].as_deref(), Some("Fail"));
-        assert_eq!(row[2], None);
+        assert_eq!(row[2].as_deref(), Some("Pass"));
     }
     let reasons = store
         .raw_query_text(
-            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'cost' \
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'health' \
              AND message LIKE 'not collected%'",
             &[],
         )
         .await
         .unwrap();
     assert_eq!(reasons[0][0].as_deref(), Some("2"));
+    let forecast = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages \
+             WHERE message_key = 'Forecast unavailable' AND message LIKE 'ce:GetCostForecast%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(forecast[0][0].as_deref(), Some("2"));
+    // Cost Explorer's answers, global: one report and one row per service, whichever
+    // region's file was loaded last; the sender's MONTHLY period ends on the month's last day.
+    let reports = store
+        .raw_query_text(
+            "SELECT CAST(current_period_cost AS TEXT), CAST(previous_period_cost AS TEXT), \
+             CAST(period_start AS TEXT), CAST(period_end AS TEXT), \
+             CAST(period_granularity AS TEXT) FROM cost_reports",
+            &[],
+        )
+        .await
+        .unwrap();
+    // Numbers as numbers: the backends print a REAL differently.
+    let number = |v: &Option<String>| v.as_deref().unwrap().parse::<f64>().unwrap();
+    let last_day = run_day.month().length(run_day.year());
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let r = &reports[0];
+    assert_eq!((number(&r[0]), number(&r[1])), (12.5, 10.0));
+    assert_eq!(
+        r[2..],
+        [
+            Some(format!("{month}-01")),
+            Some(format!("{month}-{last_day:02}")),
+            Some("MONTHLY".to_owned())
+        ]
+    );
+    let services = store
+        .raw_query_text("SELECT service, CAST(cost AS TEXT) FROM services", &[])
+        .await
+        .unwrap();
+    let mut services: Vec<_> = services
+        .iter()
+        .map(|r| (r[0].clone().unwrap(), number(&r[1])))
+        .collect();
+    services.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(
+        services,
+        [
+            ("Amazon Elastic Compute Cloud - Compute".to_owned(), 10.0),
+            ("AWS Key Management Service".to_owned(), 2.5)
+        ]
+    );
+    // Config: each region's report, with no rule here: every count 0 and "Pass".
+    let config = store
+        .raw_query_text(
+            "SELECT CAST(date_from AS TEXT), CAST(total_rules AS TEXT), region \
+             FROM config_reports ORDER BY region",
+            &[],
+        )
+        .await
+        .unwrap();
+    let from = Some(format!("{month}-01"));
+    assert_eq!(
+        config,
+        [
+            [
+                from.clone(),
+                Some("0".to_owned()),
+                Some("eu-west-1".to_owned())
+            ],
+            [from, Some("0".to_owned()), Some("us-east-1".to_owned())]
+        ]
+    );
+    let statuses = store
+        .raw_query_text(
+            "SELECT config_status FROM logs WHERE outcome = 'LOADED'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        [[Some("Pass".to_owned())], [Some("Pass".to_owned())]]
+    );
     let guard_duty = store
         .raw_query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'guard_duty' \

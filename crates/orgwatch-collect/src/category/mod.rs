@@ -4,9 +4,12 @@
 pub mod account;
 pub mod certificate_manager;
 pub mod cloudtrail;
+pub mod config;
+pub mod cost;
 pub mod guard_duty;
 pub mod inspector;
 pub mod kms;
+pub mod period;
 pub mod secrets_manager;
 pub mod security_hub;
 pub mod waf;
