@@ -39,12 +39,10 @@ fn change_note(r: &CostReport) -> String {
     if r.range.is_none() || r.comparable() {
         return String::new();
     }
-    let (now, now_of) = r.month_to_date_account_days();
-    let (before, before_of) = r.previous_month_to_date_account_days();
-    format!(
-        "Not compared: days are missing (month to date {now} of {now_of} account-days \
-         loaded, the same days of last month {before} of {before_of}); see the accounts' \
-         days loaded below."
+    report::not_compared(
+        r.month_to_date_account_days(),
+        r.previous_month_to_date_account_days(),
+        "see the accounts' days loaded below.",
     )
 }
 

@@ -250,12 +250,10 @@ fn change_note(org: &OrgSummary) -> String {
     if org.day.is_none() || org.all_comparable() {
         return String::new();
     }
-    let (now, now_of) = org.month_to_date_account_days();
-    let (before, before_of) = org.previous_month_to_date_account_days();
-    format!(
-        "Not compared: days are missing (month to date {now} of {now_of} account-days \
-         loaded, the same days of last month {before} of {before_of}); each account's days \
-         loaded are in the table."
+    crate::report::not_compared(
+        org.month_to_date_account_days(),
+        org.previous_month_to_date_account_days(),
+        "each account's days loaded are in the table.",
     )
 }
 

@@ -10,6 +10,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
+/// Why a month over month change is not shown: the account-days loaded (`(loaded, of)`) of
+/// the month to date and of the same days of last month, and where the reader finds which
+/// are missing (`see`).
+pub(crate) fn not_compared(now: (u32, u32), before: (u32, u32), see: &str) -> String {
+    format!(
+        "Not compared: days are missing (month to date {} of {} account-days loaded, the same \
+         days of last month {} of {}); {see}",
+        now.0, now.1, before.0, before.1
+    )
+}
+
 /// Sorts the table the query's `sort=` names; an unknown table or column is a 400.
 pub(crate) fn sort(tables: &mut [Table], q: &PageQuery) -> Result<(), WebError> {
     let Some((table, column, desc)) = &q.sort else {

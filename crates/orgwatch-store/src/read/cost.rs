@@ -217,6 +217,19 @@ pub(crate) fn span_days((a, b): (Date, Date)) -> u32 {
     u32::try_from((b - a).whole_days() + 1).unwrap_or(0)
 }
 
+/// Account-days with a report among `accounts` (each has `days` of `of_each`), and how many
+/// there are: `(loaded, of)`.
+pub(crate) fn account_days<T>(
+    accounts: &[T],
+    of_each: u32,
+    days: impl Fn(&T) -> u32,
+) -> (u32, u32) {
+    (
+        accounts.iter().map(days).sum(),
+        of_each * accounts.len() as u32,
+    )
+}
+
 impl AccountCost {
     /// Whether the month to date and the same days of the previous month both have every
     /// day's report, so that their change is a change of cost, not of data.
@@ -235,21 +248,12 @@ impl CostReport {
     /// Account-days of the month to date with a DAILY report, and how many there are.
     pub fn month_to_date_account_days(&self) -> (u32, u32) {
         let of_each = self.range.map_or(0, |g| g.month_to_date_days());
-        (
-            self.accounts.iter().map(|a| a.month_to_date_days).sum(),
-            of_each * self.accounts.len() as u32,
-        )
+        account_days(&self.accounts, of_each, |a| a.month_to_date_days)
     }
     /// Account-days of the same days of the previous month with one, and how many there are.
     pub fn previous_month_to_date_account_days(&self) -> (u32, u32) {
         let of_each = self.range.map_or(0, |g| g.previous_month_to_date_days());
-        (
-            self.accounts
-                .iter()
-                .map(|a| a.previous_month_to_date_days)
-                .sum(),
-            of_each * self.accounts.len() as u32,
-        )
+        account_days(&self.accounts, of_each, |a| a.previous_month_to_date_days)
     }
     /// The organisation's cost of `to`.
     pub fn day_cost(&self) -> f64 {

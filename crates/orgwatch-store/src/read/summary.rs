@@ -18,7 +18,7 @@
 //! Every figure covers only the accounts the caller's [`Access`] sees, in the SQL: for a
 //! limited viewer the latest complete day is the latest of their accounts.
 
-use super::cost::span_days;
+use super::cost::{account_days, span_days};
 use super::Access;
 use crate::conn::Conn;
 use crate::db::on_pool;
@@ -150,22 +150,13 @@ impl OrgSummary {
     /// Account-days of the month to date with a DAILY report, and how many there are.
     pub fn month_to_date_account_days(&self) -> (u32, u32) {
         let of_each = self.month_to_date.map_or(0, span_days);
-        (
-            self.accounts.iter().map(|a| a.month_to_date_days).sum(),
-            of_each * self.accounts.len() as u32,
-        )
+        account_days(&self.accounts, of_each, |a| a.month_to_date_days)
     }
 
     /// Account-days of the same days of the previous month with one, and how many there are.
     pub fn previous_month_to_date_account_days(&self) -> (u32, u32) {
         let of_each = self.previous_month_to_date.map_or(0, span_days);
-        (
-            self.accounts
-                .iter()
-                .map(|a| a.previous_month_to_date_days)
-                .sum(),
-            of_each * self.accounts.len() as u32,
-        )
+        account_days(&self.accounts, of_each, |a| a.previous_month_to_date_days)
     }
 
     /// Open findings of every account.
