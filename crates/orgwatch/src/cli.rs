@@ -462,6 +462,11 @@ pub struct ActivityArgs {
     /// Files (or stdin chunks) stored per database transaction.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub batch_files: u16,
+    /// With sqs://: seconds a received message stays invisible to other readers, extended
+    /// every half of it while its file (or batch of events) is read; after a crash, how long
+    /// until its message is received again.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(2..=43_200))]
+    pub visibility_timeout: u64,
     /// Records (and NDJSON lines) longer than this are skipped unread and counted as
     /// oversized, with their file and byte offset; CloudTrail events are at most 256 KB.
     #[arg(long, value_name = "BYTES", default_value_t = orgwatch_activity::DEFAULT_MAX_RECORD_BYTES as u64,

@@ -342,6 +342,9 @@ pub struct ActivityConfig {
     pub lateness: Duration,
     /// Files (or stdin chunks) per transaction.
     pub batch_files: usize,
+    /// With `--from sqs://`: how long a message stays invisible while what it names is read
+    /// (extended every half of it).
+    pub visibility: Duration,
     /// Longest record (or NDJSON line) read; longer ones are skipped and counted.
     pub max_record_bytes: usize,
     /// How long each tier is kept.
@@ -787,6 +790,7 @@ fn activity(args: ActivityArgs) -> Result<ActivityConfig> {
         alarm_switches,
         lateness: args.lateness,
         batch_files: usize::from(args.batch_files),
+        visibility: Duration::from_secs(args.visibility_timeout),
         // At most 1 GiB (clap's range), so it fits.
         max_record_bytes: usize::try_from(args.max_record_bytes).unwrap_or(usize::MAX),
         retention,
@@ -1042,6 +1046,40 @@ mod tests {
         );
         let e = config(&["orgwatch", "collect", "--out", "/tmp", "--kms-key", "k"]).unwrap_err();
         assert!(e.to_string().contains("needs --out s3://"), "{e}");
+    }
+
+    #[test]
+    fn a_queue_message_stays_invisible_for_the_visibility_timeout_given_to_either_reader() {
+        let visibility = |args: &[&str]| -> Result<Duration> {
+            Ok(match config(args)?.task {
+                Task::Activity(a) => a.visibility,
+                Task::Ingest(i) => i.visibility,
+                t => panic!("{t:?}"),
+            })
+        };
+        let queue = "sqs://http://127.0.0.1:5000/123456789012/q";
+        for command in ["activity", "ingest"] {
+            let base = ["orgwatch", command, "--from", queue];
+            assert_eq!(
+                visibility(&base).unwrap(),
+                Duration::from_secs(300),
+                "{command}: the default"
+            );
+            let given = [&base[..], &["--visibility-timeout", "4"]].concat();
+            assert_eq!(visibility(&given).unwrap(), Duration::from_secs(4));
+            let longest = [&base[..], &["--visibility-timeout", "43200"]].concat();
+            assert_eq!(visibility(&longest).unwrap(), Duration::from_secs(43_200));
+            // SQS refuses a visibility over 12 hours, and under 2 s the extension (every
+            // half of it) would be due before it could be sent.
+            for bad in ["1", "43201"] {
+                let args = [&base[..], &["--visibility-timeout", bad]].concat();
+                let e = visibility(&args).unwrap_err().to_string();
+                assert!(
+                    e.contains("--visibility-timeout") && e.contains("2..=43200"),
+                    "{command} {bad}: {e}"
+                );
+            }
+        }
     }
 
     #[test]

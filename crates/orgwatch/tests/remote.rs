@@ -10,6 +10,9 @@
 //! - `ingest --from s3://…` moves each object to loaded/ or failed/ (with its reason).
 //! - `activity --from s3://…` and `--from sqs://…` with a file delivered late and one
 //!   delivered twice: the counts of the directory pipeline on the same files.
+//! - `activity --from sqs://…` killed with SIGKILL a quarter of the way through 240 files
+//!   (one delivered late, one twice), rerun until the queue is empty: the counts of the
+//!   directory pipeline, nothing in the dead-letter queue.
 //! - `activity --from sqs://…` of EventBridge CloudTrail events, some delivered twice, one
 //!   batch redelivered: the counts of the directory pipeline on the same records.
 // Integration tests link every dependency of the package and use a few.
@@ -30,6 +33,7 @@ on_both_backends!(
     collect_to_a_bucket_then_ingest_its_notifications_through_a_kill,
     cloudtrail_from_a_bucket_and_a_queue_counts_like_the_directory,
     eventbridge_cloudtrail_events_on_a_queue_count_like_the_directory,
+    cloudtrail_from_a_queue_through_a_kill_counts_like_the_directory,
 );
 
 /// The binary, pointed at `moto` by the environment alone, on `db`.
@@ -801,4 +805,131 @@ async fn eventbridge_cloudtrail_events_on_a_queue_count_like_the_directory(backe
     let out = run(&moto, &db, &["activity", "--from", &from, keep[0], keep[1]]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(activity_counts(&db).await, before, "a rerun");
+}
+
+/// The ledger's files read to their end.
+async fn files_read(db: &TestDb) -> usize {
+    let store = db.store().await;
+    let rows = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM activity_files WHERE size >= 0",
+            &[],
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    rows[0][0].as_deref().unwrap().parse().unwrap()
+}
+
+async fn cloudtrail_from_a_queue_through_a_kill_counts_like_the_directory(backend: Backend) {
+    let moto = Moto::start();
+    let files = tempfile::tempdir().unwrap();
+    // Few enough messages for moto, whose ReceiveMessage scans the whole queue; every event
+    // with its own id, so a count off by one file shows.
+    let n = 240;
+    let events = cloudtrail::replay_files(files.path(), n, "kill");
+    assert!(events > 2000, "{events}");
+    let rels = files_under(files.path());
+    assert_eq!(rels.len(), n);
+
+    let want_db = TestDb::new(backend).await;
+    let out = orgwatch!(
+        &want_db,
+        &["activity", "--from", files.path().to_str().unwrap()]
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = activity_counts(&want_db).await;
+    assert_eq!(want[1][0].as_deref(), Some(n.to_string().as_str()));
+
+    moto.create_bucket(MANAGEMENT, "trail");
+    let (queue, dlq) = queue_with_dead_letters(&moto, "trail-files", 5, 30);
+    moto.notify_queue("trail", &Moto::queue_arn("trail-files"), "AWSLogs/");
+    let b = bucket(&moto, "trail");
+    let put = |rel: &str| {
+        let (b, body) = (b.clone(), std::fs::read(files.path().join(rel)).unwrap());
+        let key = rel.to_owned();
+        async move {
+            b.put(&key, body, "application/json", None).await.unwrap();
+        }
+    };
+    // The earliest file is delivered late (after the kill, once later ones were read); one
+    // in the middle is delivered twice: notified twice now, and put again after the kill.
+    let late = &rels[0];
+    let twice = &rels[n / 2];
+    for rel in &rels[1..] {
+        put(rel).await;
+    }
+    moto.send_message(&queue, &notification("trail", twice));
+    let (visible, _) = moto.queue_depth(&queue);
+    // One notification per object but the late one, the repeated one, and S3's s3:TestEvent.
+    assert_eq!(visible as usize, n + 1);
+
+    // A transaction per file, and messages back 4 s after a kill.
+    let from = format!("sqs://{queue}");
+    let activity = [
+        "activity",
+        "--from",
+        &from,
+        "--batch-files",
+        "1",
+        "--visibility-timeout",
+        "4",
+    ];
+    let db = TestDb::new(backend).await;
+    let mut child = orgwatch(&moto, &db)
+        .args(activity)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while files_read(&db).await < n / 4 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "activity finished before the kill"
+        );
+        assert!(Instant::now() < deadline, "activity made no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "activity finished before the kill"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let read = files_read(&db).await;
+    assert!(read < n - 1, "the kill left work to do: {read} of {n} read");
+    let (visible, invisible) = moto.queue_depth(&queue);
+    // Every file read had its message deleted; those read since (none) or in flight remain.
+    assert!(
+        visible + invisible >= (n - 1 - read) as u64,
+        "a message was deleted before its file was committed: \
+         {visible} + {invisible} messages left, {read} of {} files read",
+        n - 1
+    );
+
+    put(late).await;
+    put(twice).await;
+    // Messages in flight come back after their visibility; rerun until the queue is empty.
+    let mut runs = 0;
+    while moto.queue_depth(&queue) != (0, 0) {
+        runs += 1;
+        assert!(
+            runs <= 4,
+            "the queue still holds {:?}",
+            moto.queue_depth(&queue)
+        );
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let out = run(&moto, &db, &activity);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(moto.queue_depth(&dlq), (0, 0), "nothing quarantined");
+    // No event lost or counted twice, no file read twice: the directory's events, ledger
+    // (rows and new events) and rollups.
+    assert_eq!(activity_counts(&db).await, want);
 }

@@ -32,10 +32,6 @@ use tokio_util::sync::CancellationToken;
 /// How often `--follow` looks for new files, and how long a file must be unchanged first.
 const POLL: Duration = Duration::from_secs(2);
 
-/// How long a message of a queue of CloudTrail deliveries stays invisible while its file is
-/// read (extended every half of it).
-const QUEUE_VISIBILITY: Duration = Duration::from_secs(300);
-
 /// Runs `orgwatch activity --from …` into the store.
 pub async fn run(
     store: &Store,
@@ -71,7 +67,7 @@ pub async fn run(
                 Remote::Sqs(url) => {
                     let opts = SqsOptions {
                         wait: crate::ingest::QUEUE_WAIT,
-                        visibility: QUEUE_VISIBILITY,
+                        visibility: activity.visibility,
                         follow,
                     };
                     let source = SqsSource::new(&base, url, Kind::Logs, store.clone(), opts)?;
