@@ -169,6 +169,12 @@ where
     })
 }
 
+/// The next page's token of a paged answer: `None` when there is no next page (AWS APIs
+/// end with no token, and some with an empty one).
+pub fn next_token(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
 /// True when the error is the service saying the thing asked for does not exist (an unset
 /// alternate contact, a key deleted between listing and describing it).
 pub fn is_not_found(err: &CallError) -> bool {

@@ -24,7 +24,7 @@
 use super::period::Periods;
 use super::Collected;
 use crate::aws_call;
-use crate::call::{is_not_found, CallError};
+use crate::call::{is_not_found, next_token, CallError};
 use crate::sdk_time;
 use aws_sdk_config::types::{ComplianceType, EvaluationResult};
 use orgwatch_model::category::config::{ConfigReport, NonCompliantResource};
@@ -159,10 +159,7 @@ async fn rules(client: &aws_sdk_config::Client) -> Result<Vec<String>, CallError
                 .iter()
                 .filter_map(|r| r.config_rule_name().map(str::to_owned)),
         );
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_token(page.next_token());
         if token.is_none() {
             break;
         }
@@ -188,10 +185,7 @@ async fn packs(client: &aws_sdk_config::Client) -> Result<BTreeMap<String, Strin
                 .iter()
                 .map(|p| p.conformance_pack_name().to_owned()),
         );
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_token(page.next_token());
         if token.is_none() {
             break;
         }
@@ -212,10 +206,7 @@ async fn packs(client: &aws_sdk_config::Client) -> Result<BTreeMap<String, Strin
                     of_rule.insert(name.to_owned(), pack.clone());
                 }
             }
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            token = next_token(page.next_token());
             if token.is_none() {
                 break;
             }
@@ -249,10 +240,7 @@ async fn compliance(
                 out.insert(name.to_owned(), kind.clone());
             }
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_token(page.next_token());
         if token.is_none() {
             break;
         }
@@ -282,10 +270,7 @@ async fn evaluations(
                 .set_next_token(token.take())
         )?;
         out.extend(page.evaluation_results().iter().cloned());
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_token(page.next_token());
         if token.is_none() {
             return Ok(out);
         }

@@ -24,7 +24,7 @@
 use super::period::Periods;
 use super::Collected;
 use crate::aws_call;
-use crate::call::{CallError, Failure};
+use crate::call::{next_token, CallError, Failure};
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, GroupDefinition, GroupDefinitionType,
     Metric, MetricValue, ResultByTime,
@@ -130,10 +130,7 @@ impl Ask<'_> {
                     .set_next_page_token(token.take())
             )?;
             out.extend(page.results_by_time().iter().cloned());
-            token = page
-                .next_page_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            token = next_token(page.next_page_token());
             if token.is_none() {
                 return Ok(out);
             }

@@ -9,7 +9,7 @@
 use super::security_hub::Window;
 use super::Collected;
 use crate::aws_call;
-use crate::call::{CallError, Failure};
+use crate::call::{next_token, CallError, Failure};
 use aws_sdk_guardduty::types::{Condition, Finding, FindingCriteria};
 use orgwatch_model::category::security::GuardDutyFinding;
 use orgwatch_model::Timestamp;
@@ -30,10 +30,7 @@ pub async fn collect(
             client.list_detectors().set_next_token(token.take())
         )?;
         detectors.extend(page.detector_ids().iter().cloned());
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_token(page.next_token());
         if token.is_none() {
             break;
         }
@@ -70,10 +67,7 @@ pub async fn collect(
                     .set_next_token(token.take())
             )?;
             ids.extend(page.finding_ids().iter().cloned());
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            token = next_token(page.next_token());
             if token.is_none() {
                 break;
             }

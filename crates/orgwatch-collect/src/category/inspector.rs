@@ -5,7 +5,7 @@
 use super::security_hub::Window;
 use super::Collected;
 use crate::aws_call;
-use crate::call::CallError;
+use crate::call::{next_token, CallError};
 use crate::sdk_time;
 use aws_sdk_inspector2::types::Finding;
 use orgwatch_model::category::security::InspectorFinding;
@@ -28,10 +28,7 @@ pub async fn collect(
                 .filter(|f| in_window(f, window))
                 .map(finding),
         );
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_token(page.next_token());
         if token.is_none() {
             break;
         }

@@ -9,7 +9,7 @@
 
 use super::Collected;
 use crate::aws_call;
-use crate::call::CallError;
+use crate::call::{next_token, CallError};
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, DateFilter, StringFilter, StringFilterComparison,
 };
@@ -139,10 +139,7 @@ pub async fn collect(
                     }
                 }
             }
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            token = next_token(page.next_token());
             if token.is_none() {
                 break;
             }
