@@ -9,12 +9,14 @@ use std::fmt;
 /// Sends one request and classifies its failure: `aws_call!("kms:ListKeys", client.list_keys())`.
 ///
 /// The first argument is the IAM action of the operation the builder makes (checked by a test
-/// against the operation's name), the second the request builder, not yet sent.
+/// against the operation's name), the second the request builder, not yet sent. The request
+/// first waits for its service's rate limiter ([`limit::acquire`](crate::limit::acquire)).
 #[macro_export]
 macro_rules! aws_call {
-    ($action:literal, $request:expr) => {
+    ($action:literal, $request:expr) => {{
+        $crate::limit::acquire($action).await;
         $crate::call::finish($action, $request.send().await)
-    };
+    }};
 }
 
 /// What a failed call means for the data it was to bring.

@@ -6,7 +6,8 @@
 //! - [`call`]: every request goes through [`aws_call!`], which names its IAM action and
 //!   classifies its failure; [`policy`] is the IAM policy for exactly those actions.
 //! - [`accounts`], [`regions`]: what a run reads; [`category`]: one module per category.
-//! - [`run`]: the run (bounded concurrency), [`ledger`]: what happened to each part.
+//! - [`run`]: the run (bounded concurrency), [`limit`]: the per-service rate limits,
+//!   [`ledger`]: what happened to each part.
 //! - [`write`]: where files go (a directory or `s3://`); [`remote`]: S3 buckets and SQS
 //!   queues, for `collect --out s3://` and the S3/SQS sources of `ingest` and `activity`.
 #![deny(missing_docs)]
@@ -18,6 +19,7 @@ pub mod aws;
 pub mod call;
 pub mod category;
 pub mod ledger;
+pub mod limit;
 pub mod policy;
 pub mod regions;
 pub mod remote;

@@ -11,6 +11,7 @@ use crate::category::period::Periods;
 use crate::category::security_hub::Window;
 use crate::category::{self, Collected};
 use crate::ledger::{Entry, Ledger, Status};
+use crate::limit::{self, RateLimits, Scope};
 use crate::regions;
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
@@ -22,8 +23,10 @@ use orgwatch_model::category::organization::Organization;
 use orgwatch_model::category::security::Security;
 use orgwatch_model::category::service::ServiceCost;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use time::Date;
 use tokio::sync::Semaphore;
 
@@ -67,6 +70,9 @@ pub struct CollectOptions {
     pub run_date: Date,
     /// Files go under `data/` of this directory or bucket prefix.
     pub out: crate::write::Out,
+    /// Calls per second per account and region, by service, over the defaults of
+    /// [`limit::DEFAULTS`] (`--rate-limit SERVICE=N`).
+    pub rate_limits: BTreeMap<String, NonZeroU32>,
 }
 
 /// Why a run could not start (anything after discovery is a ledger entry, never fatal).
@@ -126,9 +132,19 @@ struct Shared<'a> {
     ledger: Mutex<Vec<Entry>>,
     files: Mutex<Vec<PathBuf>>,
     on_progress: &'a (dyn Fn(Progress) + Sync),
+    limits: Arc<RateLimits>,
 }
 
 impl Shared<'_> {
+    /// The rate-limit scope of an account's global calls (`region: None`) or of a region's.
+    fn scope(&self, account: AccountId, region: Option<&Region>) -> Scope {
+        Scope {
+            limits: self.limits.clone(),
+            account,
+            region: region.map(|r| r.as_str().to_owned()),
+        }
+    }
+
     fn record(&self, e: Entry) {
         tracing::debug!(entry = %e, "ledger");
         if let Ok(mut l) = self.ledger.lock() {
@@ -169,6 +185,7 @@ pub async fn run(
         ledger: Mutex::new(Vec::new()),
         files: Mutex::new(Vec::new()),
         on_progress,
+        limits: Arc::new(RateLimits::new(&opts.rate_limits)),
     };
     for (account, e) in &ou_failures {
         let mut entry = Entry::failed(*account, None, "organization", e);
@@ -195,7 +212,8 @@ pub async fn run(
 
 async fn account(shared: &Shared<'_>, target: Target) -> Result<(), CollectError> {
     let id = target.id;
-    let done = account_inner(shared, target).await;
+    let done = limit::in_scope(shared.scope(id, None), account_inner(shared, target)).await;
+    shared.limits.forget_idle();
     (shared.on_progress)(Progress::AccountDone(id));
     done
 }
@@ -224,21 +242,19 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         let Some(config) = member_config(shared, &target).await else {
             return Ok(());
         };
+        let account_client = aws_sdk_account::Client::new(&config);
         let regions = match &shared.opts.regions {
             regions::Selection::List(r) => r.clone(),
-            regions::Selection::All => {
-                match regions::enabled(&aws_sdk_account::Client::new(&config)).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        shared.record(Entry::failed(id, None, "regions", &e));
-                        return Ok(());
-                    }
+            regions::Selection::All => match regions::enabled(&account_client).await {
+                Ok(r) => r,
+                Err(e) => {
+                    shared.record(Entry::failed(id, None, "regions", &e));
+                    return Ok(());
                 }
-            }
+            },
         };
         // Global: once per account, then copied into each region's file (as the sender does).
-        let account =
-            category::account::collect(&aws_sdk_account::Client::new(&config), &target).await;
+        let account = category::account::collect(&account_client, &target).await;
         // Cost Explorer answers in us-east-1 only.
         let ce = aws_sdk_costexplorer::Client::new(&aws::in_region(&config, "us-east-1"));
         let cost = category::cost::collect(&ce, id, periods).await;
@@ -259,7 +275,13 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
     };
     let global = Global::new(shared, account, periods, cost);
     let results: Vec<Result<(), CollectError>> = stream::iter(regions)
-        .map(|r| region(shared, &config, &global, target.ou.as_ref(), r))
+        .map(|r| {
+            let scope = shared.scope(id, Some(&r));
+            limit::in_scope(
+                scope,
+                region(shared, &config, &global, target.ou.as_ref(), r),
+            )
+        })
         .buffer_unordered(shared.opts.concurrency.max(1))
         .collect()
         .await;

@@ -129,6 +129,7 @@ async fn a_role_without_the_policy_is_reported_denied_and_the_others_are_read() 
         granularity: Granularity::Daily,
         run_date: time::macros::date!(2026 - 12 - 04),
         out: Out::Dir(out.path().to_owned()),
+        rate_limits: Default::default(),
     };
     let report = orgwatch_collect::run(&base, &opts, &|_| {}).await.unwrap();
     let of = |account: &str| -> Vec<_> {

@@ -810,6 +810,7 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         granularity: Granularity::Daily,
         run_date: time::macros::date!(2026 - 12 - 04),
         out: Out::Dir(out.path().to_owned()),
+        rate_limits: Default::default(),
     };
     let report = orgwatch_collect::run(&mgmt, &opts, &|_| {}).await.unwrap();
 
@@ -1195,6 +1196,7 @@ async fn regions_all_needs_list_regions_and_an_emulator_without_it_is_reported_n
         granularity: Granularity::Monthly,
         run_date: time::macros::date!(2026 - 12 - 04),
         out: Out::Dir(out.path().to_owned()),
+        rate_limits: Default::default(),
     };
     let report = orgwatch_collect::run(&mgmt, &opts, &|_| {}).await.unwrap();
     assert_eq!(report.accounts, 1);

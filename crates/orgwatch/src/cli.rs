@@ -122,6 +122,11 @@ pub struct CollectArgs {
     /// The home region (discovery, global calls); default: the profile's, AWS_REGION, or us-east-1.
     #[arg(long)]
     pub region: Option<String>,
+    /// Calls per second per account and region to one service, as SERVICE=N with the
+    /// service as in IAM actions (`securityhub=3`); repeatable, or a comma list. Overrides
+    /// the defaults (docs/collect.md).
+    #[arg(long = "rate-limit", value_name = "SERVICE=N", value_delimiter = ',')]
+    pub rate_limits: Vec<String>,
 }
 
 /// `--period`

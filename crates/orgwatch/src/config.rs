@@ -470,6 +470,12 @@ fn collect(args: CollectArgs) -> Result<CollectConfig> {
         }
         regions::Selection::List(list)
     };
+    // A service given twice keeps its last rate, as a later flag overrides an earlier one.
+    let rate_limits = args
+        .rate_limits
+        .iter()
+        .map(|r| orgwatch_collect::limit::parse_override(r))
+        .collect::<Result<_, _>>()?;
     let run_date = time::OffsetDateTime::now_utc().date();
     let out = match args.out.to_str().filter(|o| o.starts_with("s3://")) {
         Some(url) => orgwatch_collect::write::Out::S3 {
@@ -508,6 +514,7 @@ fn collect(args: CollectArgs) -> Result<CollectConfig> {
             },
             run_date,
             out,
+            rate_limits,
         },
     })
 }
@@ -1080,6 +1087,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rate_limits_are_service_equals_n_the_last_given_winning_and_bad_ones_name_the_flag() {
+        let limits = |extra: &[&str]| {
+            let args = [&["orgwatch", "collect", "--out", "/tmp"][..], extra].concat();
+            match config(&args) {
+                Ok(Config {
+                    task: Task::Collect(c),
+                    ..
+                }) => Ok(c
+                    .options
+                    .rate_limits
+                    .into_iter()
+                    .map(|(s, n)| (s, n.get()))
+                    .collect::<Vec<_>>()),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert_eq!(limits(&[]), Ok(vec![]));
+        assert_eq!(
+            limits(&["--rate-limit", "kms=5,ACM=2", "--rate-limit", "kms=7"]),
+            Ok(vec![("acm".to_owned(), 2), ("kms".to_owned(), 7)])
+        );
+        let e = limits(&["--rate-limit", "kms=0"]).unwrap_err();
+        assert!(
+            e.starts_with("--rate-limit \"kms=0\": the rate must be"),
+            "{e}"
+        );
+        let e = limits(&["--rate-limit", "kms"]).unwrap_err();
+        assert!(e.contains("expected SERVICE=N"), "{e}");
     }
 
     #[test]
