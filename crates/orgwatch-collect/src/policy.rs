@@ -54,6 +54,10 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("config:DescribeConformancePackCompliance", Caller::Member),
     ("config:DescribeComplianceByConfigRule", Caller::Member),
     ("config:GetComplianceDetailsByConfigRule", Caller::Member),
+    ("support:DescribeTrustedAdvisorChecks", Caller::Member),
+    ("support:DescribeTrustedAdvisorCheckResult", Caller::Member),
+    ("support:DescribeCases", Caller::Member),
+    ("health:DescribeEvents", Caller::Member),
 ];
 
 fn actions(who: Caller) -> Vec<&'static str> {

@@ -18,10 +18,14 @@ use futures_util::stream::{self, StreamExt};
 use orgwatch_model::category::account::Account;
 use orgwatch_model::category::config::ConfigReport;
 use orgwatch_model::category::cost::CostReport;
+use orgwatch_model::category::health::HealthEvent;
 use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
 use orgwatch_model::category::organization::Organization;
 use orgwatch_model::category::security::Security;
 use orgwatch_model::category::service::ServiceCost;
+use orgwatch_model::category::support_tickets::SupportTicket;
+use orgwatch_model::category::trusted_advisor::TrustedAdvisorCheck;
+use orgwatch_model::snapshot::period_of;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -32,12 +36,15 @@ use tokio::sync::Semaphore;
 
 /// The categories this version collects; every other one is named in each file's `logs`
 /// as not collected (no status, so readers report it as "not collected", not as failed).
-pub const COLLECTED: [Category; 5] = [
+pub const COLLECTED: [Category; 8] = [
     Category::Account,
     Category::Config,
     Category::Service,
     Category::Cost,
     Category::Security,
+    Category::TrustedAdvisor,
+    Category::SupportTickets,
+    Category::Health,
 ];
 
 /// The parts of `security` this version reads, as the ledger names them (`security.waf`
@@ -212,7 +219,13 @@ pub async fn run(
 
 async fn account(shared: &Shared<'_>, target: Target) -> Result<(), CollectError> {
     let id = target.id;
-    let done = limit::in_scope(shared.scope(id, None), account_inner(shared, target)).await;
+    // Boxed, as are the regions' reads below: an account's future holds every category's
+    // state, too large for a thread's stack in a debug build.
+    let done = limit::in_scope(
+        shared.scope(id, None),
+        Box::pin(account_inner(shared, target)),
+    )
+    .await;
     shared.limits.forget_idle();
     (shared.on_progress)(Progress::AccountDone(id));
     done
@@ -235,7 +248,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         return Ok(());
     }
     let periods = Periods::of(shared.opts.run_date, shared.opts.granularity);
-    let (config, regions, account, cost) = {
+    let (config, regions, account, global_reads) = {
         let Ok(_permit) = shared.permits.acquire().await else {
             return Ok(());
         };
@@ -255,10 +268,24 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         };
         // Global: once per account, then copied into each region's file (as the sender does).
         let account = category::account::collect(&account_client, &target).await;
-        // Cost Explorer answers in us-east-1 only.
-        let ce = aws_sdk_costexplorer::Client::new(&aws::in_region(&config, "us-east-1"));
-        let cost = category::cost::collect(&ce, id, periods).await;
-        (config, regions, account, cost)
+        // Cost Explorer, the Support API and Health answer in us-east-1 (global endpoints).
+        let us_east_1 = aws::in_region(&config, "us-east-1");
+        let ce = aws_sdk_costexplorer::Client::new(&us_east_1);
+        let support = aws_sdk_support::Client::new(&us_east_1);
+        let health = aws_sdk_health::Client::new(&us_east_1);
+        let window = global_window(shared);
+        let (cost, trusted_advisor, support_tickets, health) = tokio::join!(
+            category::cost::collect(&ce, id, periods),
+            category::support::trusted_advisor(&support, window),
+            category::support::tickets(&support, window),
+            category::health::collect(&health, window),
+        );
+        let support = Support {
+            trusted_advisor,
+            support_tickets,
+            health,
+        };
+        (config, regions, account, (cost, support))
     };
     let account = match account {
         Ok(c) => {
@@ -273,13 +300,13 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
             }
         }
     };
-    let global = Global::new(shared, account, periods, cost);
+    let global = Global::new(shared, account, periods, global_reads);
     let results: Vec<Result<(), CollectError>> = stream::iter(regions)
         .map(|r| {
             let scope = shared.scope(id, Some(&r));
             limit::in_scope(
                 scope,
-                region(shared, &config, &global, target.ou.as_ref(), r),
+                Box::pin(region(shared, &config, &global, target.ou.as_ref(), r)),
             )
         })
         .buffer_unordered(shared.opts.concurrency.max(1))
@@ -295,8 +322,61 @@ struct Global {
     periods: Periods,
     service: Option<Vec<ServiceCost>>,
     cost: Option<CostReport>,
-    /// The statuses and messages of `cost` and `service` (the account's are in `account`).
+    trusted_advisor: Option<Vec<TrustedAdvisorCheck>>,
+    support_tickets: Option<Vec<SupportTicket>>,
+    health: Option<Vec<HealthEvent>>,
+    /// The statuses and messages of the global categories (the account's are in `account`).
     log: CollectionLog,
+}
+
+/// What the Support API and Health gave for an account (both need a support plan).
+struct Support {
+    trusted_advisor: Result<Collected<Vec<TrustedAdvisorCheck>>, CallError>,
+    support_tickets: Result<Collected<Vec<SupportTicket>>, CallError>,
+    health: Result<Collected<Vec<HealthEvent>>, CallError>,
+}
+
+/// The window of the run's files, for the global categories read once per account (the
+/// same in every region's file).
+fn global_window(shared: &Shared<'_>) -> Window {
+    let (start, end) = period_of(shared.opts.run_date, shared.opts.granularity);
+    Window {
+        start: start.midnight().assume_utc(),
+        end: end.midnight().assume_utc(),
+    }
+}
+
+/// Records a global category read once per account in the ledger, its status and its
+/// messages in `log`, and gives what each region's file holds (absent when it failed).
+fn global_part<T>(
+    shared: &Shared<'_>,
+    account: AccountId,
+    category: Category,
+    read: Result<Collected<Vec<T>>, CallError>,
+    log: &mut CollectionLog,
+) -> Option<Vec<T>> {
+    let key = category.key();
+    match read {
+        Ok(c) => {
+            shared.record(Entry::read(account, None, key, c.items.len(), &c.problems));
+            let status = if c.problems.is_empty() {
+                CollectionStatus::Pass
+            } else {
+                CollectionStatus::Fail
+            };
+            log.statuses.insert(category, status);
+            for p in &c.problems {
+                log.messages.push(message(key, &p.to_string()));
+            }
+            Some(c.items)
+        }
+        Err(e) => {
+            shared.record(Entry::failed(account, None, key, &e));
+            log.statuses.insert(category, CollectionStatus::Fail);
+            log.messages.push(message(key, &e.to_string()));
+            None
+        }
+    }
 }
 
 impl Global {
@@ -306,7 +386,7 @@ impl Global {
         shared: &Shared<'_>,
         account: Collected<Account>,
         periods: Periods,
-        cost: CostAndServices,
+        (cost, support): (CostAndServices, Support),
     ) -> Global {
         let id = account.items.account_id;
         let mut log = CollectionLog::default();
@@ -346,11 +426,29 @@ impl Global {
                 None
             }
         };
+        let trusted_advisor = global_part(
+            shared,
+            id,
+            Category::TrustedAdvisor,
+            support.trusted_advisor,
+            &mut log,
+        );
+        let support_tickets = global_part(
+            shared,
+            id,
+            Category::SupportTickets,
+            support.support_tickets,
+            &mut log,
+        );
+        let health = global_part(shared, id, Category::Health, support.health, &mut log);
         Global {
             account,
             periods,
             service,
             cost,
+            trusted_advisor,
+            support_tickets,
+            health,
             log,
         }
     }
@@ -619,15 +717,15 @@ fn assemble(
         security,
         inventory: None,
         marketplace: None,
-        trusted_advisor: None,
-        health: None,
+        trusted_advisor: global.trusted_advisor.clone(),
+        health: global.health.clone(),
         application: None,
         resilience_hub: None,
         service_resources: None,
         compute_optimizer: None,
         ri_sp_savings: None,
         config_inventory: None,
-        support_tickets: None,
+        support_tickets: global.support_tickets.clone(),
         logs: log,
         organization: None,
     }

@@ -980,15 +980,22 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
                 config_reasons[2]
             );
         }
-        assert!(snap.health.is_none());
-        assert!(
-            snap.logs
-                .messages
-                .iter()
-                .any(|m| m.key == "health" && m.text.starts_with("not collected")),
-            "health not named in {:?}",
-            snap.logs.messages
-        );
+        // A category this version does not read is absent and named so; Health, read but
+        // missing from moto, is absent with the failure's reason.
+        assert!(snap.resilience_hub.is_none() && snap.health.is_none());
+        for (key, said) in [
+            ("resilience_hub", "not collected"),
+            ("health", "health:DescribeEvents error"),
+        ] {
+            assert!(
+                snap.logs
+                    .messages
+                    .iter()
+                    .any(|m| m.key == key && m.text.starts_with(said)),
+                "{key} not named in {:?}",
+                snap.logs.messages
+            );
+        }
         // A secret's tags and a key's metadata come through.
         assert!(sec
             .secrets_manager
@@ -1209,4 +1216,166 @@ async fn regions_all_needs_list_regions_and_an_emulator_without_it_is_reported_n
         "{e}"
     );
     assert!(!report.ledger.is_complete());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_cases_of_the_window_are_read_and_trusted_advisor_and_health_without_answers_are_recorded(
+) {
+    const MEMBER: &str = "333333333333";
+    let moto = Moto::start();
+    let support = aws_sdk_support::Client::new(&member(&moto, MEMBER, ROLE, "us-east-1").await);
+    let mut seeded = BTreeSet::new();
+    for (subject, service) in [
+        (
+            "EC2 instance will not start",
+            "amazon-elastic-compute-cloud-linux",
+        ),
+        (
+            "Raise the Lambda concurrency quota",
+            "service-limit-increase",
+        ),
+        ("Billing question", "billing"),
+    ] {
+        let case = support
+            .create_case()
+            .subject(subject)
+            .service_code(service)
+            .category_code("other")
+            .severity_code("low")
+            .communication_body("details")
+            .language("en")
+            .send()
+            .await
+            .unwrap();
+        seeded.insert((
+            case.case_id().unwrap().to_owned(),
+            subject.to_owned(),
+            service.to_owned(),
+        ));
+    }
+    // moto stamps a case with the current time, so the window is today: a run of tomorrow.
+    let today = time::OffsetDateTime::now_utc().date();
+    let run = |run_date: time::Date, out: &std::path::Path| CollectOptions {
+        accounts: accounts::Selection::List(vec![AccountId::parse(MEMBER).unwrap()]),
+        role: RoleOptions {
+            role_name: ROLE.to_owned(),
+            external_id: None,
+            session_name: "orgwatch-collect-test".to_owned(),
+        },
+        regions: regions::Selection::List(
+            REGIONS.iter().map(|r| Region::parse(r).unwrap()).collect(),
+        ),
+        concurrency: 2,
+        granularity: Granularity::Daily,
+        run_date,
+        out: Out::Dir(out.to_owned()),
+        rate_limits: Default::default(),
+    };
+    let mgmt = management(&moto, "us-east-1").await;
+    let out = tempfile::tempdir().unwrap();
+    let tomorrow = today.next_day().unwrap();
+    let report = orgwatch_collect::run(&mgmt, &run(tomorrow, out.path()), &|_| {})
+        .await
+        .unwrap();
+    let entry = |report: &orgwatch_collect::Report, part: &str| {
+        report
+            .ledger
+            .entries
+            .iter()
+            .find(|e| e.part == part)
+            .unwrap()
+            .clone()
+    };
+    let tickets = entry(&report, "support_tickets");
+    assert_eq!(
+        (tickets.status, tickets.items),
+        (Status::Ok, 3),
+        "{tickets}"
+    );
+    // moto lists the checks but has no DescribeTrustedAdvisorCheckResult: the category is
+    // failed with the reason, absent from the files (not an empty list), the rest written.
+    let advisor = entry(&report, "trusted_advisor");
+    assert_eq!(advisor.status, Status::Failed(Failure::Error), "{advisor}");
+    assert!(
+        advisor
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("support:DescribeTrustedAdvisorCheckResult"),
+        "{advisor}"
+    );
+    // moto has no Health API: recorded as failed with the reason.
+    let health = entry(&report, "health");
+    assert!(matches!(health.status, Status::Failed(_)), "{health}");
+    assert!(
+        health
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("health:DescribeEvents"),
+        "{health}"
+    );
+    for region in REGIONS {
+        let location = SnapshotLocation {
+            account: AccountId::parse(MEMBER).unwrap(),
+            region: Some(Region::parse(region).unwrap()),
+            run_date: tomorrow,
+            granularity: Granularity::Daily,
+        };
+        let bytes = std::fs::read(out.path().join("data").join(location.relative_path())).unwrap();
+        let snap = orgwatch_model::read_located(&bytes, &location).unwrap();
+        // Global: the same cases in each region's file.
+        let read = snap.support_tickets.as_ref().unwrap();
+        let got: BTreeSet<_> = read
+            .iter()
+            .map(|t| {
+                (
+                    t.case_id.clone().unwrap(),
+                    t.subject.clone().unwrap(),
+                    t.service_code.clone().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, seeded, "{region}");
+        for t in read {
+            assert_eq!(t.date_from.map(|d| d.0), Some(today));
+            assert_eq!(t.date_to.map(|d| d.0), Some(tomorrow));
+            assert_eq!(t.time_created.unwrap().get().date(), today);
+            assert_eq!(t.submitted_by.as_deref(), Some("moto@moto.com"));
+            assert_ne!(t.status.as_deref(), Some("resolved"));
+        }
+        assert_eq!(snap.trusted_advisor, None);
+        assert_eq!(snap.health, None);
+        assert_eq!(
+            snap.logs.statuses.get(&Category::Health),
+            Some(&CollectionStatus::Fail)
+        );
+        assert_eq!(
+            snap.logs.statuses.get(&Category::SupportTickets),
+            Some(&CollectionStatus::Pass)
+        );
+        assert_eq!(
+            snap.logs.statuses.get(&Category::TrustedAdvisor),
+            Some(&CollectionStatus::Fail)
+        );
+        assert!(snap
+            .logs
+            .messages
+            .iter()
+            .any(|m| m.key == "trusted_advisor"
+                && m.text.contains("DescribeTrustedAdvisorCheckResult")));
+        assert!(snap.security.is_some() && snap.cost.is_some());
+    }
+
+    // Today's run covers yesterday: none of today's cases.
+    let out = tempfile::tempdir().unwrap();
+    let report = orgwatch_collect::run(&mgmt, &run(today, out.path()), &|_| {})
+        .await
+        .unwrap();
+    let tickets = entry(&report, "support_tickets");
+    assert_eq!(
+        (tickets.status, tickets.items),
+        (Status::Ok, 0),
+        "{tickets}"
+    );
 }

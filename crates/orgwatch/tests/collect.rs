@@ -170,13 +170,23 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
     }
     let reasons = store
         .raw_query_text(
-            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages WHERE message_key = 'health' \
-             AND message LIKE 'not collected%'",
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages \
+             WHERE message_key = 'resilience_hub' AND message LIKE 'not collected%'",
             &[],
         )
         .await
         .unwrap();
     assert_eq!(reasons[0][0].as_deref(), Some("2"));
+    // Health is read, and the emulator has no Health API: its reason, in each region's file.
+    let health = store
+        .raw_query_text(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages \
+             WHERE message_key = 'health' AND message LIKE 'health:DescribeEvents%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(health[0][0].as_deref(), Some("2"));
     let forecast = store
         .raw_query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages \

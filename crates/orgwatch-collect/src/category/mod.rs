@@ -7,11 +7,13 @@ pub mod cloudtrail;
 pub mod config;
 pub mod cost;
 pub mod guard_duty;
+pub mod health;
 pub mod inspector;
 pub mod kms;
 pub mod period;
 pub mod secrets_manager;
 pub mod security_hub;
+pub mod support;
 pub mod waf;
 
 use crate::call::CallError;
