@@ -58,6 +58,9 @@ pub const CALLS: &[(&str, Caller)] = &[
     ("support:DescribeTrustedAdvisorCheckResult", Caller::Member),
     ("support:DescribeCases", Caller::Member),
     ("health:DescribeEvents", Caller::Member),
+    ("resiliencehub:ListApps", Caller::Member),
+    ("resiliencehub:DescribeApp", Caller::Member),
+    ("resiliencehub:DescribeResiliencyPolicy", Caller::Member),
 ];
 
 fn actions(who: Caller) -> Vec<&'static str> {

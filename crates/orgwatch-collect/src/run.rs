@@ -36,7 +36,7 @@ use tokio::sync::Semaphore;
 
 /// The categories this version collects; every other one is named in each file's `logs`
 /// as not collected (no status, so readers report it as "not collected", not as failed).
-pub const COLLECTED: [Category; 8] = [
+pub const COLLECTED: [Category; 9] = [
     Category::Account,
     Category::Config,
     Category::Service,
@@ -45,6 +45,7 @@ pub const COLLECTED: [Category; 8] = [
     Category::TrustedAdvisor,
     Category::SupportTickets,
     Category::Health,
+    Category::ResilienceHub,
 ];
 
 /// The parts of `security` this version reads, as the ledger names them (`security.waf`
@@ -346,11 +347,13 @@ fn global_window(shared: &Shared<'_>) -> Window {
     }
 }
 
-/// Records a global category read once per account in the ledger, its status and its
-/// messages in `log`, and gives what each region's file holds (absent when it failed).
-fn global_part<T>(
+/// Records a category of its own (not a `security` part) in the ledger, its status and its
+/// messages in `log`, and gives what the file holds (absent when it failed). `region`:
+/// `None` for a global one, read once per account and copied into each region's file.
+fn read_part<T>(
     shared: &Shared<'_>,
     account: AccountId,
+    region: Option<&str>,
     category: Category,
     read: Result<Collected<Vec<T>>, CallError>,
     log: &mut CollectionLog,
@@ -358,7 +361,13 @@ fn global_part<T>(
     let key = category.key();
     match read {
         Ok(c) => {
-            shared.record(Entry::read(account, None, key, c.items.len(), &c.problems));
+            shared.record(Entry::read(
+                account,
+                region,
+                key,
+                c.items.len(),
+                &c.problems,
+            ));
             let status = if c.problems.is_empty() {
                 CollectionStatus::Pass
             } else {
@@ -371,7 +380,7 @@ fn global_part<T>(
             Some(c.items)
         }
         Err(e) => {
-            shared.record(Entry::failed(account, None, key, &e));
+            shared.record(Entry::failed(account, region, key, &e));
             log.statuses.insert(category, CollectionStatus::Fail);
             log.messages.push(message(key, &e.to_string()));
             None
@@ -426,21 +435,23 @@ impl Global {
                 None
             }
         };
-        let trusted_advisor = global_part(
+        let trusted_advisor = read_part(
             shared,
             id,
+            None,
             Category::TrustedAdvisor,
             support.trusted_advisor,
             &mut log,
         );
-        let support_tickets = global_part(
+        let support_tickets = read_part(
             shared,
             id,
+            None,
             Category::SupportTickets,
             support.support_tickets,
             &mut log,
         );
-        let health = global_part(shared, id, Category::Health, support.health, &mut log);
+        let health = read_part(shared, id, None, Category::Health, support.health, &mut log);
         Global {
             account,
             periods,
@@ -514,6 +525,7 @@ async fn region(
         end: end.midnight().assume_utc(),
     };
     let config_client = aws_sdk_config::Client::new(&conf);
+    let resilience_client = aws_sdk_resiliencehub::Client::new(&conf);
     let (hub, gd, kms, waf, sm, acm, ct, insp) = (
         aws_sdk_securityhub::Client::new(&conf),
         aws_sdk_guardduty::Client::new(&conf),
@@ -524,8 +536,9 @@ async fn region(
         aws_sdk_cloudtrail::Client::new(&conf),
         aws_sdk_inspector2::Client::new(&conf),
     );
-    let (config_read, hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
+    let (config_read, resilience, hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
         category::config::collect(&config_client, global.periods),
+        category::resilience_hub::collect(&resilience_client, window),
         category::security_hub::collect(&hub, id, window),
         category::guard_duty::collect(&gd, window),
         category::kms::collect(&kms),
@@ -565,6 +578,14 @@ async fn region(
             None
         }
     };
+    let resilience_hub = read_part(
+        shared,
+        id,
+        Some(r),
+        Category::ResilienceHub,
+        resilience,
+        &mut log,
+    );
     let mut security = Security::default();
     let mut security_failed = 0;
     let mut security_problems = false;
@@ -634,6 +655,7 @@ async fn region(
     let security_ok = security_failed == 0 && !security_problems;
     let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
     let mut snapshot = assemble(global, &region, config_report, security, security_ok, log);
+    snapshot.resilience_hub = resilience_hub;
     snapshot.organization = organization.cloned();
     let location = location(shared, id, &region);
     let path = shared

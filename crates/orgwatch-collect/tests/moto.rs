@@ -982,9 +982,9 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         }
         // A category this version does not read is absent and named so; Health, read but
         // missing from moto, is absent with the failure's reason.
-        assert!(snap.resilience_hub.is_none() && snap.health.is_none());
+        assert!(snap.compute_optimizer.is_none() && snap.health.is_none());
         for (key, said) in [
-            ("resilience_hub", "not collected"),
+            ("compute_optimizer", "not collected"),
             ("health", "health:DescribeEvents error"),
         ] {
             assert!(
@@ -1219,7 +1219,7 @@ async fn regions_all_needs_list_regions_and_an_emulator_without_it_is_reported_n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn support_cases_of_the_window_are_read_and_trusted_advisor_and_health_without_answers_are_recorded(
+async fn support_cases_and_resilience_hub_apps_of_the_window_are_read_and_trusted_advisor_and_health_without_answers_are_recorded(
 ) {
     const MEMBER: &str = "333333333333";
     let moto = Moto::start();
@@ -1253,7 +1253,37 @@ async fn support_cases_of_the_window_are_read_and_trusted_advisor_and_health_wit
             service.to_owned(),
         ));
     }
-    // moto stamps a case with the current time, so the window is today: a run of tomorrow.
+    // Resilience Hub in us-east-1: an app with a policy (its AZ objectives are read) and one
+    // without.
+    let hub = aws_sdk_resiliencehub::Client::new(&member(&moto, MEMBER, ROLE, "us-east-1").await);
+    let objective = |rpo: i32, rto: i32| {
+        aws_sdk_resiliencehub::types::FailurePolicy::builder()
+            .rpo_in_secs(rpo)
+            .rto_in_secs(rto)
+            .build()
+    };
+    use aws_sdk_resiliencehub::types::{DisruptionType, ResiliencyPolicyTier};
+    let policy = hub
+        .create_resiliency_policy()
+        .policy_name("critical")
+        .tier(ResiliencyPolicyTier::MissionCritical)
+        .policy(DisruptionType::Az, objective(300, 600))
+        .policy(DisruptionType::Hardware, objective(60, 120))
+        .policy(DisruptionType::Software, objective(900, 1800))
+        .send()
+        .await
+        .unwrap();
+    let policy_arn = policy.policy().unwrap().policy_arn().unwrap().to_owned();
+    hub.create_app()
+        .name("shop")
+        .description("the shop")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    hub.create_app().name("blog").send().await.unwrap();
+    // moto stamps a case and an app with the current time, so the window is today: a run of
+    // tomorrow.
     let today = time::OffsetDateTime::now_utc().date();
     let run = |run_date: time::Date, out: &std::path::Path| CollectOptions {
         accounts: accounts::Selection::List(vec![AccountId::parse(MEMBER).unwrap()]),
@@ -1292,6 +1322,17 @@ async fn support_cases_of_the_window_are_read_and_trusted_advisor_and_health_wit
         (Status::Ok, 3),
         "{tickets}"
     );
+    let resilience = |region: &str| {
+        let e = report
+            .ledger
+            .entries
+            .iter()
+            .find(|e| e.part == "resilience_hub" && e.region.as_deref() == Some(region))
+            .unwrap();
+        (e.status, e.items)
+    };
+    assert_eq!(resilience("us-east-1"), (Status::Ok, 2));
+    assert_eq!(resilience("eu-west-1"), (Status::Ok, 0));
     // moto lists the checks but has no DescribeTrustedAdvisorCheckResult: the category is
     // failed with the reason, absent from the files (not an empty list), the rest written.
     let advisor = entry(&report, "trusted_advisor");
@@ -1344,6 +1385,27 @@ async fn support_cases_of_the_window_are_read_and_trusted_advisor_and_health_wit
             assert_eq!(t.submitted_by.as_deref(), Some("moto@moto.com"));
             assert_ne!(t.status.as_deref(), Some("resolved"));
         }
+        // Regional: the apps are in us-east-1's file only.
+        let apps: BTreeSet<_> = snap
+            .resilience_hub
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|a| (a.name.clone().unwrap(), a.rpo, a.rto))
+            .collect();
+        if region == "us-east-1" {
+            let want = BTreeSet::from([
+                ("shop".to_owned(), Some(300), Some(600)),
+                ("blog".to_owned(), None, None),
+            ]);
+            assert_eq!(apps, want);
+        } else {
+            assert!(apps.is_empty());
+        }
+        assert_eq!(
+            snap.logs.statuses.get(&Category::ResilienceHub),
+            Some(&CollectionStatus::Pass)
+        );
         assert_eq!(snap.trusted_advisor, None);
         assert_eq!(snap.health, None);
         assert_eq!(
@@ -1378,4 +1440,6 @@ async fn support_cases_of_the_window_are_read_and_trusted_advisor_and_health_wit
         (Status::Ok, 0),
         "{tickets}"
     );
+    let apps = entry(&report, "resilience_hub");
+    assert_eq!((apps.status, apps.items), (Status::Ok, 0), "{apps}");
 }

@@ -171,7 +171,7 @@ async fn collected_files_load_with_ingest_and_say_what_was_not_collected(backend
     let reasons = store
         .raw_query_text(
             "SELECT CAST(COUNT(*) AS TEXT) FROM log_messages \
-             WHERE message_key = 'resilience_hub' AND message LIKE 'not collected%'",
+             WHERE message_key = 'compute_optimizer' AND message LIKE 'not collected%'",
             &[],
         )
         .await

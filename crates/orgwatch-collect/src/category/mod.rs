@@ -11,6 +11,7 @@ pub mod health;
 pub mod inspector;
 pub mod kms;
 pub mod period;
+pub mod resilience_hub;
 pub mod secrets_manager;
 pub mod security_hub;
 pub mod support;
