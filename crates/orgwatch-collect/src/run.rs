@@ -274,7 +274,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         let ce = aws_sdk_costexplorer::Client::new(&us_east_1);
         let support = aws_sdk_support::Client::new(&us_east_1);
         let health = aws_sdk_health::Client::new(&us_east_1);
-        let window = global_window(shared);
+        let window = file_window(shared);
         let (cost, trusted_advisor, support_tickets, health) = tokio::join!(
             category::cost::collect(&ce, id, periods),
             category::support::trusted_advisor(&support, window),
@@ -337,9 +337,9 @@ struct Support {
     health: Result<Collected<Vec<HealthEvent>>, CallError>,
 }
 
-/// The window of the run's files, for the global categories read once per account (the
-/// same in every region's file).
-fn global_window(shared: &Shared<'_>) -> Window {
+/// The window of the run's files, `[start 00:00 UTC, end 00:00 UTC)` of their period: the
+/// same for every account and region, and for the global categories read once per account.
+fn file_window(shared: &Shared<'_>) -> Window {
     let (start, end) = period_of(shared.opts.run_date, shared.opts.granularity);
     Window {
         start: start.midnight().assume_utc(),
@@ -518,12 +518,8 @@ async fn region(
     let id = global.account.items.account_id;
     let r = region.as_str();
     let conf = aws::in_region(config, r);
-    // Findings are read for the file's period, as `[start 00:00 UTC, end 00:00 UTC)`.
-    let (start, end) = location(shared, id, &region).period();
-    let window = Window {
-        start: start.midnight().assume_utc(),
-        end: end.midnight().assume_utc(),
-    };
+    // Findings are read for the file's period.
+    let window = file_window(shared);
     let config_client = aws_sdk_config::Client::new(&conf);
     let resilience_client = aws_sdk_resiliencehub::Client::new(&conf);
     let (hub, gd, kms, waf, sm, acm, ct, insp) = (
