@@ -347,17 +347,19 @@ fn file_window(shared: &Shared<'_>) -> Window {
     }
 }
 
-/// Records a category of its own (not a `security` part) in the ledger, its status and its
-/// messages in `log`, and gives what the file holds (absent when it failed). `region`:
-/// `None` for a global one, read once per account and copied into each region's file.
+/// Records a category of its own (not a `security` part) in the ledger (`count` items), its
+/// status and its messages in `log`, and gives what the file holds (absent when it failed).
+/// `region`: `None` for a global one, read once per account and copied into each region's
+/// file.
 fn read_part<T>(
     shared: &Shared<'_>,
     account: AccountId,
     region: Option<&str>,
     category: Category,
-    read: Result<Collected<Vec<T>>, CallError>,
+    read: Result<Collected<T>, CallError>,
+    count: impl FnOnce(&T) -> usize,
     log: &mut CollectionLog,
-) -> Option<Vec<T>> {
+) -> Option<T> {
     let key = category.key();
     match read {
         Ok(c) => {
@@ -365,7 +367,7 @@ fn read_part<T>(
                 account,
                 region,
                 key,
-                c.items.len(),
+                count(&c.items),
                 &c.problems,
             ));
             let status = if c.problems.is_empty() {
@@ -399,21 +401,15 @@ impl Global {
     ) -> Global {
         let id = account.items.account_id;
         let mut log = CollectionLog::default();
-        let service = match cost.service {
-            Ok(rows) => {
-                shared.record(Entry::read(id, None, "service", rows.len(), &[]));
-                log.statuses
-                    .insert(Category::Service, CollectionStatus::Pass);
-                Some(rows)
-            }
-            Err(e) => {
-                shared.record(Entry::failed(id, None, "service", &e));
-                log.statuses
-                    .insert(Category::Service, CollectionStatus::Fail);
-                log.messages.push(message("service", &e.to_string()));
-                None
-            }
-        };
+        let service = read_part(
+            shared,
+            id,
+            None,
+            Category::Service,
+            cost.service.map(Collected::clean),
+            Vec::len,
+            &mut log,
+        );
         let cost = match cost.cost {
             Ok(c) => {
                 shared.record(Entry::read(id, None, "cost", 1, &c.problems));
@@ -441,6 +437,7 @@ impl Global {
             None,
             Category::TrustedAdvisor,
             support.trusted_advisor,
+            Vec::len,
             &mut log,
         );
         let support_tickets = read_part(
@@ -449,9 +446,18 @@ impl Global {
             None,
             Category::SupportTickets,
             support.support_tickets,
+            Vec::len,
             &mut log,
         );
-        let health = read_part(shared, id, None, Category::Health, support.health, &mut log);
+        let health = read_part(
+            shared,
+            id,
+            None,
+            Category::Health,
+            support.health,
+            Vec::len,
+            &mut log,
+        );
         Global {
             account,
             periods,
@@ -545,41 +551,25 @@ async fn region(
         category::inspector::collect(&insp, window),
     );
     let mut log = CollectionLog::default();
-    // Config is regional and apart from `security`: its own status, ledger line and key.
-    let config_report = match config_read {
-        Ok(c) => {
-            shared.record(Entry::read(
-                id,
-                Some(r),
-                "config",
-                c.items.rules,
-                &c.problems,
-            ));
-            let status = if c.problems.is_empty() {
-                CollectionStatus::Pass
-            } else {
-                CollectionStatus::Fail
-            };
-            log.statuses.insert(Category::Config, status);
-            for p in &c.problems {
-                log.messages.push(message("config", &p.to_string()));
-            }
-            Some(c.items.report)
-        }
-        Err(e) => {
-            shared.record(Entry::failed(id, Some(r), "config", &e));
-            log.statuses
-                .insert(Category::Config, CollectionStatus::Fail);
-            log.messages.push(message("config", &e.to_string()));
-            None
-        }
-    };
+    // Config is regional and apart from `security`: its own status, ledger line (counted in
+    // rules) and key.
+    let config_report = read_part(
+        shared,
+        id,
+        Some(r),
+        Category::Config,
+        config_read,
+        |c| c.rules,
+        &mut log,
+    )
+    .map(|c| c.report);
     let resilience_hub = read_part(
         shared,
         id,
         Some(r),
         Category::ResilienceHub,
         resilience,
+        Vec::len,
         &mut log,
     );
     let mut security = Security::default();
