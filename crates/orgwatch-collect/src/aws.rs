@@ -4,15 +4,33 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use orgwatch_model::AccountId;
+use std::time::Duration;
 
 /// Attempts per request (the first and four retries). Adaptive retry also slows every
 /// client of a service in a region down together when that service throttles: its token
 /// bucket is shared by the SDK per service and region (the default retry partition).
 pub const MAX_ATTEMPTS: u32 = 5;
+
+/// How long one attempt of a request may take before it is abandoned and retried (and
+/// finally recorded as an error): an endpoint that accepts a request and never answers
+/// must not hold a run up for ever. Generous: Cost Explorer and large listings take seconds.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long opening a connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The timeouts of every AWS client ([`ATTEMPT_TIMEOUT`], [`CONNECT_TIMEOUT`]).
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build()
+}
 
 /// The region global services and discovery are called in when none is configured.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -38,7 +56,8 @@ pub fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
 pub async fn base_config(opts: &AwsOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS));
+        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(timeouts());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }

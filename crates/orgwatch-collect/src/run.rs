@@ -9,6 +9,7 @@ use crate::call::{CallError, Failure};
 use crate::category::cost::CostAndServices;
 use crate::category::period::Periods;
 use crate::category::security_hub::Window;
+use crate::category::service_resources::Listing;
 use crate::category::{self, Collected};
 use crate::ledger::{Entry, Ledger, Status};
 use crate::limit::{self, RateLimits, Scope};
@@ -16,12 +17,19 @@ use crate::regions;
 use aws_config::SdkConfig;
 use futures_util::stream::{self, StreamExt};
 use orgwatch_model::category::account::Account;
-use orgwatch_model::category::config::ConfigReport;
+use orgwatch_model::category::application::ApplicationSignal;
+use orgwatch_model::category::config_inventory::ConfigInventoryItem;
 use orgwatch_model::category::cost::CostReport;
 use orgwatch_model::category::health::HealthEvent;
+use orgwatch_model::category::inventory::Inventory;
 use orgwatch_model::category::logs::{CollectionLog, CollectionStatus, LogMessage};
+use orgwatch_model::category::marketplace::MarketplaceUsage;
 use orgwatch_model::category::organization::Organization;
-use orgwatch_model::category::security::Security;
+use orgwatch_model::category::resilience_hub::ResilienceHubApp;
+use orgwatch_model::category::security::{
+    Certificate, GuardDutyFinding, InspectorFinding, KmsKey, Secret, Security, SecurityHubSummary,
+    Trail,
+};
 use orgwatch_model::category::service::ServiceCost;
 use orgwatch_model::category::support_tickets::SupportTicket;
 use orgwatch_model::category::trusted_advisor::TrustedAdvisorCheck;
@@ -33,20 +41,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use time::Date;
 use tokio::sync::Semaphore;
-
-/// The categories this version collects; every other one is named in each file's `logs`
-/// as not collected (no status, so readers report it as "not collected", not as failed).
-pub const COLLECTED: [Category; 9] = [
-    Category::Account,
-    Category::Config,
-    Category::Service,
-    Category::Cost,
-    Category::Security,
-    Category::TrustedAdvisor,
-    Category::SupportTickets,
-    Category::Health,
-    Category::ResilienceHub,
-];
 
 /// The parts of `security` this version reads, as the ledger names them (`security.waf`
 /// brings both `waf` and `waf_rules`): every part of the A360 document.
@@ -274,17 +268,23 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         let ce = aws_sdk_costexplorer::Client::new(&us_east_1);
         let support = aws_sdk_support::Client::new(&us_east_1);
         let health = aws_sdk_health::Client::new(&us_east_1);
+        let s3 = aws_sdk_s3::Client::new(&us_east_1);
+        let savings_plans = aws_sdk_savingsplans::Client::new(&us_east_1);
         let window = file_window(shared);
-        let (cost, trusted_advisor, support_tickets, health) = tokio::join!(
+        let (cost, trusted_advisor, support_tickets, health, buckets, savings_plans) = tokio::join!(
             category::cost::collect(&ce, id, periods),
             category::support::trusted_advisor(&support, window),
             category::support::tickets(&support, window),
             category::health::collect(&health, window),
+            category::service_resources::buckets(&s3),
+            category::ri_sp_savings::savings_plans(&savings_plans, &ce, window),
         );
         let support = Support {
             trusted_advisor,
             support_tickets,
             health,
+            buckets,
+            savings_plans,
         };
         (config, regions, account, (cost, support))
     };
@@ -326,15 +326,23 @@ struct Global {
     trusted_advisor: Option<Vec<TrustedAdvisorCheck>>,
     support_tickets: Option<Vec<SupportTicket>>,
     health: Option<Vec<HealthEvent>>,
+    marketplace: Option<Vec<MarketplaceUsage>>,
+    /// The account's S3 buckets (part of each region's `service_resources`).
+    buckets: Listing,
+    /// The account's Savings Plans (part of each region's `ri_sp_savings`).
+    savings_plans: category::ri_sp_savings::Read,
     /// The statuses and messages of the global categories (the account's are in `account`).
     log: CollectionLog,
 }
 
-/// What the Support API and Health gave for an account (both need a support plan).
+/// What the Support API and Health gave for an account (both need a support plan), and
+/// its S3 buckets.
 struct Support {
     trusted_advisor: Result<Collected<Vec<TrustedAdvisorCheck>>, CallError>,
     support_tickets: Result<Collected<Vec<SupportTicket>>, CallError>,
     health: Result<Collected<Vec<HealthEvent>>, CallError>,
+    buckets: Listing,
+    savings_plans: category::ri_sp_savings::Read,
 }
 
 /// The window of the run's files, `[start 00:00 UTC, end 00:00 UTC)` of their period: the
@@ -347,51 +355,59 @@ fn file_window(shared: &Shared<'_>) -> Window {
     }
 }
 
-/// Records a category of its own (not a `security` part) in the ledger (`count` items), its
-/// status and its messages in `log`, and gives what the file holds (absent when it failed).
-/// `region`: `None` for a global one, read once per account and copied into each region's
-/// file.
-fn read_part<T>(
-    shared: &Shared<'_>,
+/// Records the categories of its own (not `security` parts) of one account and one region
+/// (or, `region: None`, the global ones, read once per account and copied into each region's
+/// file) in the ledger and in `log`.
+struct Recorder<'r, 's> {
+    shared: &'r Shared<'s>,
     account: AccountId,
-    region: Option<&str>,
-    category: Category,
-    read: Result<Collected<T>, CallError>,
-    count: impl FnOnce(&T) -> usize,
-    log: &mut CollectionLog,
-) -> Option<T> {
-    let key = category.key();
-    match read {
-        Ok(c) => {
-            shared.record(Entry::read(
-                account,
-                region,
-                key,
-                count(&c.items),
-                &c.problems,
-            ));
-            let status = if c.problems.is_empty() {
-                CollectionStatus::Pass
-            } else {
-                CollectionStatus::Fail
-            };
-            log.statuses.insert(category, status);
-            for p in &c.problems {
-                log.messages.push(message(key, &p.to_string()));
+    region: Option<&'r str>,
+    log: &'r mut CollectionLog,
+}
+
+impl Recorder<'_, '_> {
+    /// Records `category` (its ledger line counted by `count`, its status and messages) and
+    /// gives what the file holds (absent when it failed).
+    fn part<T>(
+        &mut self,
+        category: Category,
+        read: Result<Collected<T>, CallError>,
+        count: impl FnOnce(&T) -> usize,
+    ) -> Option<T> {
+        let (shared, account, region) = (self.shared, self.account, self.region);
+        let key = category.key();
+        match read {
+            Ok(c) => {
+                shared.record(Entry::read(
+                    account,
+                    region,
+                    key,
+                    count(&c.items),
+                    &c.problems,
+                ));
+                let status = if c.problems.is_empty() {
+                    CollectionStatus::Pass
+                } else {
+                    CollectionStatus::Fail
+                };
+                self.log.statuses.insert(category, status);
+                for p in &c.problems {
+                    self.log.messages.push(message(key, &p.to_string()));
+                }
+                Some(c.items)
             }
-            Some(c.items)
-        }
-        Err(e) => {
-            shared.record(Entry::failed(account, region, key, &e));
-            log.statuses.insert(category, CollectionStatus::Fail);
-            log.messages.push(message(key, &e.to_string()));
-            None
+            Err(e) => {
+                shared.record(Entry::failed(account, region, key, &e));
+                self.log.statuses.insert(category, CollectionStatus::Fail);
+                self.log.messages.push(message(key, &e.to_string()));
+                None
+            }
         }
     }
 }
 
 impl Global {
-    /// Records `cost` and `service` in the ledger once for the account, and keeps what
+    /// Records the global categories in the ledger once for the account, and keeps what
     /// each region's file says of them.
     fn new(
         shared: &Shared<'_>,
@@ -401,16 +417,7 @@ impl Global {
     ) -> Global {
         let id = account.items.account_id;
         let mut log = CollectionLog::default();
-        let service = read_part(
-            shared,
-            id,
-            None,
-            Category::Service,
-            cost.service.map(Collected::clean),
-            Vec::len,
-            &mut log,
-        );
-        let cost = match cost.cost {
+        let cost_report = match cost.cost {
             Ok(c) => {
                 shared.record(Entry::read(id, None, "cost", 1, &c.problems));
                 // A missing forecast leaves `cost` "Pass", as the sender has it: the rest is
@@ -431,41 +438,36 @@ impl Global {
                 None
             }
         };
-        let trusted_advisor = read_part(
+        let mut rec = Recorder {
             shared,
-            id,
-            None,
-            Category::TrustedAdvisor,
-            support.trusted_advisor,
+            account: id,
+            region: None,
+            log: &mut log,
+        };
+        let service = rec.part(
+            Category::Service,
+            cost.service.map(Collected::clean),
             Vec::len,
-            &mut log,
         );
-        let support_tickets = read_part(
-            shared,
-            id,
-            None,
-            Category::SupportTickets,
-            support.support_tickets,
+        let marketplace = rec.part(
+            Category::Marketplace,
+            cost.marketplace.map(Collected::clean),
             Vec::len,
-            &mut log,
         );
-        let health = read_part(
-            shared,
-            id,
-            None,
-            Category::Health,
-            support.health,
-            Vec::len,
-            &mut log,
-        );
+        let trusted_advisor = rec.part(Category::TrustedAdvisor, support.trusted_advisor, Vec::len);
+        let support_tickets = rec.part(Category::SupportTickets, support.support_tickets, Vec::len);
+        let health = rec.part(Category::Health, support.health, Vec::len);
         Global {
             account,
             periods,
             service,
-            cost,
+            cost: cost_report,
             trusted_advisor,
             support_tickets,
             health,
+            marketplace,
+            buckets: support.buckets,
+            savings_plans: support.savings_plans,
             log,
         }
     }
@@ -526,122 +528,15 @@ async fn region(
     let conf = aws::in_region(config, r);
     // Findings are read for the file's period.
     let window = file_window(shared);
-    let config_client = aws_sdk_config::Client::new(&conf);
-    let resilience_client = aws_sdk_resiliencehub::Client::new(&conf);
-    let (hub, gd, kms, waf, sm, acm, ct, insp) = (
-        aws_sdk_securityhub::Client::new(&conf),
-        aws_sdk_guardduty::Client::new(&conf),
-        aws_sdk_kms::Client::new(&conf),
-        aws_sdk_wafv2::Client::new(&conf),
-        aws_sdk_secretsmanager::Client::new(&conf),
-        aws_sdk_acm::Client::new(&conf),
-        aws_sdk_cloudtrail::Client::new(&conf),
-        aws_sdk_inspector2::Client::new(&conf),
-    );
-    let (config_read, resilience, hub, guard_duty, kms, waf, secrets, certs, trails, inspector) = tokio::join!(
-        category::config::collect(&config_client, global.periods),
-        category::resilience_hub::collect(&resilience_client, window),
-        category::security_hub::collect(&hub, id, window),
-        category::guard_duty::collect(&gd, window),
-        category::kms::collect(&kms),
-        category::waf::collect(&waf, r),
-        category::secrets_manager::collect(&sm),
-        category::certificate_manager::collect(&acm),
-        category::cloudtrail::collect(&ct),
-        category::inspector::collect(&insp, window),
+    let (categories, security) = tokio::join!(
+        Box::pin(RegionalReads::read(&conf, global.periods, window, r)),
+        Box::pin(SecurityReads::read(&conf, id, window, r)),
     );
     let mut log = CollectionLog::default();
-    // Config is regional and apart from `security`: its own status, ledger line (counted in
-    // rules) and key.
-    let config_report = read_part(
-        shared,
-        id,
-        Some(r),
-        Category::Config,
-        config_read,
-        |c| c.rules,
-        &mut log,
-    )
-    .map(|c| c.report);
-    let resilience_hub = read_part(
-        shared,
-        id,
-        Some(r),
-        Category::ResilienceHub,
-        resilience,
-        Vec::len,
-        &mut log,
-    );
-    let mut security = Security::default();
-    let mut security_failed = 0;
-    let mut security_problems = false;
-    // A part that failed stays absent from `security` (None), so a reader sees "not
-    // collected", never an empty list; its reason goes to `logs.message` and the ledger.
-    let mut part = |name: &'static str, result: Result<(usize, Vec<CallError>), CallError>| {
-        let key = name.trim_start_matches("security.");
-        match result {
-            Ok((n, problems)) => {
-                shared.record(Entry::read(id, Some(r), name, n, &problems));
-                security_problems |= !problems.is_empty();
-                for p in problems {
-                    log.messages.push(message(key, &p.to_string()));
-                }
-            }
-            Err(e) => {
-                shared.record(Entry::failed(id, Some(r), name, &e));
-                security_failed += 1;
-                log.messages.push(message(key, &e.to_string()));
-            }
-        }
-    };
-    fn keep<T>(slot: &mut Option<Vec<T>>, c: Collected<Vec<T>>) -> (usize, Vec<CallError>) {
-        let n = c.items.len();
-        *slot = Some(c.items);
-        (n, c.problems)
-    }
-    part(
-        "security.security_hub",
-        hub.map(|c| {
-            // Counted in findings, not in product summaries.
-            let n = c.items.iter().map(|s| s.findings.len()).sum::<usize>();
-            let (_, problems) = keep(&mut security.security_hub, c);
-            (n, problems)
-        }),
-    );
-    part(
-        "security.guard_duty",
-        guard_duty.map(|c| keep(&mut security.guard_duty, c)),
-    );
-    part("security.kms", kms.map(|c| keep(&mut security.kms, c)));
-    part(
-        "security.waf",
-        waf.map(|c| {
-            let n = c.items.acls.len();
-            security.waf = Some(c.items.acls);
-            security.waf_rules = Some(c.items.rules);
-            (n, c.problems)
-        }),
-    );
-    part(
-        "security.secrets_manager",
-        secrets.map(|c| keep(&mut security.secrets_manager, c)),
-    );
-    part(
-        "security.certificate_manager",
-        certs.map(|c| keep(&mut security.certificate_manager, c)),
-    );
-    part(
-        "security.cloudtrail",
-        trails.map(|c| keep(&mut security.cloudtrail, c)),
-    );
-    part(
-        "security.inspector",
-        inspector.map(|c| keep(&mut security.inspector, c)),
-    );
-    let security_ok = security_failed == 0 && !security_problems;
-    let security = (security_failed < SECURITY_PARTS.len()).then_some(security);
-    let mut snapshot = assemble(global, &region, config_report, security, security_ok, log);
-    snapshot.resilience_hub = resilience_hub;
+    let mut snapshot = Snapshot::new(global.account.items.clone());
+    categories.record(shared, id, r, global, &mut log, &mut snapshot);
+    let security_ok = security.record(shared, id, r, &mut log, &mut snapshot);
+    assemble(global, &region, security_ok, log, &mut snapshot);
     snapshot.organization = organization.cloned();
     let location = location(shared, id, &region);
     let path = shared
@@ -654,6 +549,256 @@ async fn region(
         f.push(path);
     }
     Ok(())
+}
+
+/// What a region's categories of their own (not `security`) gave.
+struct RegionalReads {
+    config: Result<Collected<category::config::ConfigRead>, CallError>,
+    config_inventory: Result<Collected<Vec<ConfigInventoryItem>>, CallError>,
+    inventory: Result<Collected<Inventory>, CallError>,
+    compute_optimizer: Vec<category::compute_optimizer::Listing>,
+    application: Result<Collected<Vec<ApplicationSignal>>, CallError>,
+    service_resources: Vec<Listing>,
+    resilience_hub: Result<Collected<Vec<ResilienceHubApp>>, CallError>,
+    /// EC2's and RDS's Reserved Instances.
+    reserved: Vec<category::ri_sp_savings::Read>,
+}
+
+impl RegionalReads {
+    /// Reads them all at once (each waits for its own service's rate limit).
+    async fn read(conf: &SdkConfig, periods: Periods, window: Window, r: &str) -> Self {
+        let config = aws_sdk_config::Client::new(conf);
+        let resources = category::service_resources::Clients::new(conf);
+        // Cost Explorer answers in us-east-1 for every region's reservations.
+        let ce = aws_sdk_costexplorer::Client::new(&aws::in_region(conf, "us-east-1"));
+        let (ec2, rds) = (
+            aws_sdk_ec2::Client::new(conf),
+            aws_sdk_rds::Client::new(conf),
+        );
+        let (ssm, optimizer, signals, resilience) = (
+            aws_sdk_ssm::Client::new(conf),
+            aws_sdk_computeoptimizer::Client::new(conf),
+            aws_sdk_applicationsignals::Client::new(conf),
+            aws_sdk_resiliencehub::Client::new(conf),
+        );
+        let (
+            config_report,
+            config_inventory,
+            inventory,
+            compute_optimizer,
+            application,
+            service_resources,
+            resilience_hub,
+            ec2_reserved,
+            rds_reserved,
+        ) = tokio::join!(
+            category::config::collect(&config, periods),
+            category::config_inventory::collect(&config),
+            category::inventory::collect(&ssm, window),
+            category::compute_optimizer::collect(&optimizer),
+            category::application::collect(&signals, window),
+            category::service_resources::regional(&resources, r),
+            category::resilience_hub::collect(&resilience, window),
+            category::ri_sp_savings::ec2_reserved(&ec2, &ce, window),
+            category::ri_sp_savings::rds_reserved(&rds, &ce, window),
+        );
+        RegionalReads {
+            config: config_report,
+            config_inventory,
+            inventory,
+            compute_optimizer,
+            application,
+            service_resources,
+            resilience_hub,
+            reserved: vec![ec2_reserved, rds_reserved],
+        }
+    }
+
+    /// Records each in the ledger and `log`, and puts what was read in the snapshot.
+    fn record(
+        self,
+        shared: &Shared<'_>,
+        id: AccountId,
+        r: &str,
+        global: &Global,
+        log: &mut CollectionLog,
+        snapshot: &mut Snapshot,
+    ) {
+        let mut rec = Recorder {
+            shared,
+            account: id,
+            region: Some(r),
+            log,
+        };
+        // Config's ledger line is counted in rules.
+        snapshot.config = rec
+            .part(Category::Config, self.config, |c| c.rules)
+            .map(|c| c.report);
+        snapshot.config_inventory =
+            rec.part(Category::ConfigInventory, self.config_inventory, Vec::len);
+        // Counted in instances (their applications and patches come with them).
+        snapshot.inventory = rec.part(Category::Inventory, self.inventory, |i| i.instances.len());
+        snapshot.compute_optimizer = rec.part(
+            Category::ComputeOptimizer,
+            category::combine(self.compute_optimizer),
+            Vec::len,
+        );
+        snapshot.application = rec.part(Category::Application, self.application, Vec::len);
+        let mut resources = self.service_resources;
+        resources.push(category::service_resources::in_region(&global.buckets, r));
+        snapshot.service_resources = rec.part(
+            Category::ServiceResources,
+            category::combine(resources),
+            Vec::len,
+        );
+        snapshot.resilience_hub = rec.part(Category::ResilienceHub, self.resilience_hub, Vec::len);
+        let mut reserved = self.reserved;
+        reserved.push(global.savings_plans.clone());
+        snapshot.ri_sp_savings = rec.part(
+            Category::RiSpSavings,
+            category::combine_read(reserved),
+            Vec::len,
+        );
+    }
+}
+
+/// What a region's `security` parts gave.
+struct SecurityReads {
+    security_hub: Result<Collected<Vec<SecurityHubSummary>>, CallError>,
+    guard_duty: Result<Collected<Vec<GuardDutyFinding>>, CallError>,
+    kms: Result<Collected<Vec<KmsKey>>, CallError>,
+    waf: Result<Collected<category::waf::Waf>, CallError>,
+    secrets_manager: Result<Collected<Vec<Secret>>, CallError>,
+    certificate_manager: Result<Collected<Vec<Certificate>>, CallError>,
+    cloudtrail: Result<Collected<Vec<Trail>>, CallError>,
+    inspector: Result<Collected<Vec<InspectorFinding>>, CallError>,
+}
+
+impl SecurityReads {
+    /// Reads every part at once.
+    async fn read(conf: &SdkConfig, id: AccountId, window: Window, r: &str) -> Self {
+        let (hub, gd, kms, waf, sm, acm, ct, insp) = (
+            aws_sdk_securityhub::Client::new(conf),
+            aws_sdk_guardduty::Client::new(conf),
+            aws_sdk_kms::Client::new(conf),
+            aws_sdk_wafv2::Client::new(conf),
+            aws_sdk_secretsmanager::Client::new(conf),
+            aws_sdk_acm::Client::new(conf),
+            aws_sdk_cloudtrail::Client::new(conf),
+            aws_sdk_inspector2::Client::new(conf),
+        );
+        let (
+            security_hub,
+            guard_duty,
+            kms,
+            waf,
+            secrets_manager,
+            certificate_manager,
+            cloudtrail,
+            inspector,
+        ) = tokio::join!(
+            category::security_hub::collect(&hub, id, window),
+            category::guard_duty::collect(&gd, window),
+            category::kms::collect(&kms),
+            category::waf::collect(&waf, r),
+            category::secrets_manager::collect(&sm),
+            category::certificate_manager::collect(&acm),
+            category::cloudtrail::collect(&ct),
+            category::inspector::collect(&insp, window),
+        );
+        SecurityReads {
+            security_hub,
+            guard_duty,
+            kms,
+            waf,
+            secrets_manager,
+            certificate_manager,
+            cloudtrail,
+            inspector,
+        }
+    }
+
+    /// Records each part in the ledger and `log`, and puts `security` in the snapshot (with
+    /// the parts read; `[]` when every part failed). True when every part was read fully.
+    fn record(
+        self,
+        shared: &Shared<'_>,
+        id: AccountId,
+        r: &str,
+        log: &mut CollectionLog,
+        snapshot: &mut Snapshot,
+    ) -> bool {
+        let mut security = Security::default();
+        let mut failed = 0;
+        let mut problems_seen = false;
+        // A part that failed stays absent from `security` (None), so a reader sees "not
+        // collected", never an empty list; its reason goes to `logs.message` and the ledger.
+        let mut part = |name: &'static str, result: Result<(usize, Vec<CallError>), CallError>| {
+            let key = name.trim_start_matches("security.");
+            match result {
+                Ok((n, problems)) => {
+                    shared.record(Entry::read(id, Some(r), name, n, &problems));
+                    problems_seen |= !problems.is_empty();
+                    for p in problems {
+                        log.messages.push(message(key, &p.to_string()));
+                    }
+                }
+                Err(e) => {
+                    shared.record(Entry::failed(id, Some(r), name, &e));
+                    failed += 1;
+                    log.messages.push(message(key, &e.to_string()));
+                }
+            }
+        };
+        fn keep<T>(slot: &mut Option<Vec<T>>, c: Collected<Vec<T>>) -> (usize, Vec<CallError>) {
+            let n = c.items.len();
+            *slot = Some(c.items);
+            (n, c.problems)
+        }
+        part(
+            "security.security_hub",
+            self.security_hub.map(|c| {
+                // Counted in findings, not in product summaries.
+                let n = c.items.iter().map(|s| s.findings.len()).sum::<usize>();
+                let (_, problems) = keep(&mut security.security_hub, c);
+                (n, problems)
+            }),
+        );
+        part(
+            "security.guard_duty",
+            self.guard_duty.map(|c| keep(&mut security.guard_duty, c)),
+        );
+        part("security.kms", self.kms.map(|c| keep(&mut security.kms, c)));
+        part(
+            "security.waf",
+            self.waf.map(|c| {
+                let n = c.items.acls.len();
+                security.waf = Some(c.items.acls);
+                security.waf_rules = Some(c.items.rules);
+                (n, c.problems)
+            }),
+        );
+        part(
+            "security.secrets_manager",
+            self.secrets_manager
+                .map(|c| keep(&mut security.secrets_manager, c)),
+        );
+        part(
+            "security.certificate_manager",
+            self.certificate_manager
+                .map(|c| keep(&mut security.certificate_manager, c)),
+        );
+        part(
+            "security.cloudtrail",
+            self.cloudtrail.map(|c| keep(&mut security.cloudtrail, c)),
+        );
+        part(
+            "security.inspector",
+            self.inspector.map(|c| keep(&mut security.inspector, c)),
+        );
+        snapshot.security = (failed < SECURITY_PARTS.len()).then_some(security);
+        failed == 0 && !problems_seen
+    }
 }
 
 /// Where an account-region's file goes (and so which window it covers).
@@ -673,22 +818,16 @@ fn message(key: &str, text: &str) -> LogMessage {
     }
 }
 
-/// The reason written to `logs` for what this version does not read.
-pub const NOT_COLLECTED: &str =
-    "not collected: orgwatch collect does not read this yet (see docs/collect.md)";
-
-/// One account-region's document: the account record, `service` and `cost` (global, read
-/// once per account), `security` (with the parts read, the others absent; `[]` when every
-/// part failed), and `logs` with a status for each category read and a message for each
-/// failure and for each category and `security` part not read by this version.
+/// Completes an account-region's document: the account record, the global categories
+/// (read once per account), and `logs` with a status for each category and a message for
+/// each failure.
 fn assemble(
     global: &Global,
     region: &Region,
-    config: Option<ConfigReport>,
-    security: Option<Security>,
     security_ok: bool,
     mut log: CollectionLog,
-) -> Snapshot {
+    snapshot: &mut Snapshot,
+) {
     let account = &global.account;
     let mut record = account.items.clone();
     record.region = Some(region.as_str().to_owned());
@@ -711,30 +850,13 @@ fn assemble(
         .collect();
     messages.extend(global.log.messages.iter().cloned());
     messages.append(&mut log.messages);
-    for c in Category::ALL {
-        if !COLLECTED.contains(&c) {
-            messages.push(message(c.key(), NOT_COLLECTED));
-        }
-    }
     log.messages = messages;
-    Snapshot {
-        account: record,
-        config,
-        service: global.service.clone(),
-        cost: global.cost.clone(),
-        security,
-        inventory: None,
-        marketplace: None,
-        trusted_advisor: global.trusted_advisor.clone(),
-        health: global.health.clone(),
-        application: None,
-        resilience_hub: None,
-        service_resources: None,
-        compute_optimizer: None,
-        ri_sp_savings: None,
-        config_inventory: None,
-        support_tickets: global.support_tickets.clone(),
-        logs: log,
-        organization: None,
-    }
+    snapshot.account = record;
+    snapshot.service = global.service.clone();
+    snapshot.cost = global.cost.clone();
+    snapshot.marketplace = global.marketplace.clone();
+    snapshot.trusted_advisor = global.trusted_advisor.clone();
+    snapshot.health = global.health.clone();
+    snapshot.support_tickets = global.support_tickets.clone();
+    snapshot.logs = log;
 }

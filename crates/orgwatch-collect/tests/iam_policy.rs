@@ -68,6 +68,7 @@ fn every_call_names_its_operations_iam_action_and_the_policy_has_exactly_those()
             "list_objects_v2" => "ListBucket".to_owned(),
             "head_object" => "GetObject".to_owned(),
             "copy_object" => "PutObject".to_owned(),
+            "list_buckets" => "ListAllMyBuckets".to_owned(),
             op => camel(op),
         };
         for (action, op) in calls(text) {

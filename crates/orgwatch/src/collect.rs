@@ -75,7 +75,9 @@ async fn load(config: &CollectConfig, global: &Config) -> Result<bool> {
         }
         Out::S3 { url, .. } => {
             let remote = Remote::S3(url.clone());
-            // Read with the credentials and region that wrote it.
+            // Read with the credentials and region that wrote it. A bucket is listed, not
+            // read through a queue, so no message visibility applies (the argument is for
+            // sqs:// sources; `ingest --from sqs://` takes --visibility-timeout).
             let visibility = Duration::from_secs(300);
             ingest::from_remote(&store, &remote, &config.aws, &opts, None, visibility, &stop)
                 .await?
@@ -101,15 +103,6 @@ fn print_summary(report: &Report, config: &CollectConfig) -> Result<()> {
             crate::outln!("  {e}")?;
         }
     }
-    let not_read: Vec<&str> = orgwatch_model::Category::ALL
-        .into_iter()
-        .filter(|c| !orgwatch_collect::run::COLLECTED.contains(c))
-        .map(|c| c.key())
-        .collect();
-    crate::outln!(
-        "collect: not read by this version (named in each file's logs): {}",
-        not_read.join(", ")
-    )?;
     Ok(())
 }
 

@@ -10,7 +10,9 @@
 //!    first) and `top_services` (the five most expensive of the last bucket); the sender
 //!    makes this request twice, once for each category, and we once;
 //! 3. GetCostAndUsage over the previous period of as many days (`previous_period_cost`);
-//! 4. GetCostForecast from the period's end to the run date + 30 days, MONTHLY: `forecast`.
+//! 4. GetCostForecast from the period's end to the run date + 30 days, MONTHLY: `forecast`;
+//! 5. GetCostAndUsage over the period for the billing entity "AWS Marketplace" by SERVICE:
+//!    the `marketplace` rows (the sender had this collector but never called it).
 //!
 //! Periods are the sender's ([`Periods`]), which for CE are not the file's window: MONTHLY
 //! is the 1st to the month's *last day* (CE's end is exclusive, so the last day is left
@@ -32,6 +34,7 @@ use aws_sdk_costexplorer::types::{
 use orgwatch_model::category::cost::{
     CostForecast, CostPeriod, CostReport, ForecastPeriod, TopService,
 };
+use orgwatch_model::category::marketplace::MarketplaceUsage;
 use orgwatch_model::category::service::ServiceCost;
 use orgwatch_model::time::parse_date;
 use orgwatch_model::{AccountId, Day};
@@ -55,6 +58,8 @@ pub struct CostAndServices {
     pub service: Result<Vec<ServiceCost>, CallError>,
     /// The `cost` object; a missing forecast is its problem, not its failure.
     pub cost: Result<Collected<CostReport>, CallError>,
+    /// The `marketplace` rows: the period's Marketplace charges by product.
+    pub marketplace: Result<Vec<MarketplaceUsage>, CallError>,
 }
 
 /// Reads the account's cost for the periods (the client should be in us-east-1).
@@ -79,13 +84,29 @@ pub async fn collect(
     // In the sender's order, each asked whatever the one before answered: `service` needs
     // only the second, and an emulator that answers from a queue (moto) hands out its
     // answers in the order of the requests.
-    let by_service = GroupDefinition::builder()
-        .r#type(GroupDefinitionType::Dimension)
-        .key("SERVICE")
-        .build();
     let current = ask.results(periods.current, None).await;
-    let by_service = ask.results(periods.current, Some(by_service)).await;
+    let by_service = ask.results(periods.current, Some(by_service_group())).await;
     let previous = ask.results(periods.previous, None).await;
+    let marketplace_filter = Expression::builder()
+        .and(filter.clone())
+        .and(
+            Expression::builder()
+                .dimensions(
+                    DimensionValues::builder()
+                        .key(Dimension::BillingEntity)
+                        .values(MARKETPLACE)
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let marketplace = Ask {
+        filter: &marketplace_filter,
+        ..ask
+    }
+    .results(periods.current, Some(by_service_group()))
+    .await
+    .and_then(|r| marketplace_rows(&r));
 
     let service = by_service.clone().and_then(|r| service_rows(&r));
     let cost = match (current, by_service, previous) {
@@ -97,7 +118,51 @@ pub async fn collect(
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
     };
-    CostAndServices { service, cost }
+    CostAndServices {
+        service,
+        cost,
+        marketplace,
+    }
+}
+
+/// CE's grouping by service (for Marketplace charges: by product).
+fn by_service_group() -> GroupDefinition {
+    GroupDefinition::builder()
+        .r#type(GroupDefinitionType::Dimension)
+        .key("SERVICE")
+        .build()
+}
+
+/// The billing entity of Marketplace charges (the other is "AWS").
+const MARKETPLACE: &str = "AWS Marketplace";
+
+/// The `marketplace` rows: one per product and bucket, most expensive first. CE names a
+/// Marketplace product by its name only, which is also its `product_code` (the receiver's
+/// table keys the rows by it).
+fn marketplace_rows(results: &[ResultByTime]) -> Result<Vec<MarketplaceUsage>, CallError> {
+    let mut rows = Vec::new();
+    for r in results {
+        let period = r.time_period();
+        for g in r.groups() {
+            let name = g.keys().first().cloned();
+            let (cost, currency) = unblended(g.metrics(), "a Marketplace product")?;
+            rows.push(MarketplaceUsage {
+                product_code: name.clone(),
+                product_name: name,
+                cost_consumed: Some(cost),
+                currency,
+                period_start: period.and_then(|p| day(p.start())),
+                period_end: period.and_then(|p| day(p.end())),
+                status: None,
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        b.cost_consumed
+            .unwrap_or(0.0)
+            .total_cmp(&a.cost_consumed.unwrap_or(0.0))
+    });
+    Ok(rows)
 }
 
 /// What every GetCostAndUsage request of an account shares.
