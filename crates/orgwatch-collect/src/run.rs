@@ -533,10 +533,13 @@ async fn region(
         Box::pin(SecurityReads::read(&conf, id, window, r)),
     );
     let mut log = CollectionLog::default();
-    let mut snapshot = Snapshot::new(global.account.items.clone());
+    // The account record, labelled with the file's region (as the sender does).
+    let mut record = global.account.items.clone();
+    record.region = Some(r.to_owned());
+    let mut snapshot = Snapshot::new(record);
     categories.record(shared, id, r, global, &mut log, &mut snapshot);
     let security_ok = security.record(shared, id, r, &mut log, &mut snapshot);
-    assemble(global, &region, security_ok, log, &mut snapshot);
+    assemble(global, security_ok, log, &mut snapshot);
     snapshot.organization = organization.cloned();
     let location = location(shared, id, &region);
     let path = shared
@@ -818,19 +821,11 @@ fn message(key: &str, text: &str) -> LogMessage {
     }
 }
 
-/// Completes an account-region's document: the account record, the global categories
+/// Completes an account-region's document: the global categories
 /// (read once per account), and `logs` with a status for each category and a message for
 /// each failure.
-fn assemble(
-    global: &Global,
-    region: &Region,
-    security_ok: bool,
-    mut log: CollectionLog,
-    snapshot: &mut Snapshot,
-) {
+fn assemble(global: &Global, security_ok: bool, mut log: CollectionLog, snapshot: &mut Snapshot) {
     let account = &global.account;
-    let mut record = account.items.clone();
-    record.region = Some(region.as_str().to_owned());
     let pass = |ok: bool| {
         if ok {
             CollectionStatus::Pass
@@ -851,7 +846,6 @@ fn assemble(
     messages.extend(global.log.messages.iter().cloned());
     messages.append(&mut log.messages);
     log.messages = messages;
-    snapshot.account = record;
     snapshot.service = global.service.clone();
     snapshot.cost = global.cost.clone();
     snapshot.marketplace = global.marketplace.clone();

@@ -68,14 +68,7 @@ pub async fn collect(
     account: AccountId,
     periods: Periods,
 ) -> CostAndServices {
-    let filter = Expression::builder()
-        .dimensions(
-            DimensionValues::builder()
-                .key(Dimension::LinkedAccount)
-                .values(account.as_str())
-                .build(),
-        )
-        .build();
+    let filter = only(Dimension::LinkedAccount, account.as_str());
     let ask = Ask {
         client,
         filter: &filter,
@@ -89,16 +82,7 @@ pub async fn collect(
     let previous = ask.results(periods.previous, None).await;
     let marketplace_filter = Expression::builder()
         .and(filter.clone())
-        .and(
-            Expression::builder()
-                .dimensions(
-                    DimensionValues::builder()
-                        .key(Dimension::BillingEntity)
-                        .values(MARKETPLACE)
-                        .build(),
-                )
-                .build(),
-        )
+        .and(only(Dimension::BillingEntity, MARKETPLACE))
         .build();
     let marketplace = Ask {
         filter: &marketplace_filter,
@@ -140,29 +124,50 @@ const MARKETPLACE: &str = "AWS Marketplace";
 /// Marketplace product by its name only, which is also its `product_code` (the receiver's
 /// table keys the rows by it).
 fn marketplace_rows(results: &[ResultByTime]) -> Result<Vec<MarketplaceUsage>, CallError> {
-    let mut rows = Vec::new();
+    grouped(results, "a Marketplace product", |g| MarketplaceUsage {
+        product_code: g.name.clone(),
+        product_name: g.name,
+        cost_consumed: Some(g.cost),
+        currency: g.currency,
+        period_start: g.from,
+        period_end: g.to,
+        status: None,
+    })
+}
+
+/// One group of one bucket of a grouped GetCostAndUsage answer.
+struct Group {
+    name: Option<String>,
+    cost: f64,
+    currency: Option<String>,
+    from: Option<Day>,
+    to: Option<Day>,
+}
+
+/// Every bucket's groups as rows made by `row`, most expensive first (a stable sort, so equal
+/// costs keep CE's order, as the sender's `sorted(..., reverse=True)`); `what` names a group
+/// in the error of an answer without an amount.
+fn grouped<T>(
+    results: &[ResultByTime],
+    what: &str,
+    row: impl Fn(Group) -> T,
+) -> Result<Vec<T>, CallError> {
+    let mut groups = Vec::new();
     for r in results {
         let period = r.time_period();
         for g in r.groups() {
-            let name = g.keys().first().cloned();
-            let (cost, currency) = unblended(g.metrics(), "a Marketplace product")?;
-            rows.push(MarketplaceUsage {
-                product_code: name.clone(),
-                product_name: name,
-                cost_consumed: Some(cost),
+            let (cost, currency) = unblended(g.metrics(), what)?;
+            groups.push(Group {
+                name: g.keys().first().cloned(),
+                cost,
                 currency,
-                period_start: period.and_then(|p| day(p.start())),
-                period_end: period.and_then(|p| day(p.end())),
-                status: None,
+                from: period.and_then(|p| day(p.start())),
+                to: period.and_then(|p| day(p.end())),
             });
         }
     }
-    rows.sort_by(|a, b| {
-        b.cost_consumed
-            .unwrap_or(0.0)
-            .total_cmp(&a.cost_consumed.unwrap_or(0.0))
-    });
-    Ok(rows)
+    groups.sort_by(|a, b| b.cost.total_cmp(&a.cost));
+    Ok(groups.into_iter().map(row).collect())
 }
 
 /// What every GetCostAndUsage request of an account shares.
@@ -203,7 +208,20 @@ impl Ask<'_> {
     }
 }
 
-fn interval(start: Date, end: Date) -> Option<DateInterval> {
+/// A Cost Explorer filter on one dimension value.
+pub(super) fn only(dimension: Dimension, value: &str) -> Expression {
+    Expression::builder()
+        .dimensions(
+            DimensionValues::builder()
+                .key(dimension)
+                .values(value)
+                .build(),
+        )
+        .build()
+}
+
+/// `[start, end)` as Cost Explorer's dates.
+pub(super) fn interval(start: Date, end: Date) -> Option<DateInterval> {
     DateInterval::builder()
         .start(Day(start).to_string())
         .end(Day(end).to_string())
@@ -251,26 +269,16 @@ fn day(text: &str) -> Option<Day> {
 /// The `service` rows: one per service and bucket, most expensive first (a stable sort, so
 /// equal costs keep CE's order, as the sender's `sorted(..., reverse=True)`).
 fn service_rows(results: &[ResultByTime]) -> Result<Vec<ServiceCost>, CallError> {
-    let mut rows = Vec::new();
-    for r in results {
-        let period = r.time_period();
-        for g in r.groups() {
-            let name = g.keys().first().cloned();
-            let (cost, currency) = unblended(g.metrics(), "a service")?;
-            rows.push(ServiceCost {
-                service: name,
-                usage_types: Some("Aggregated".to_owned()),
-                date_from: period.and_then(|p| day(p.start())),
-                date_to: period.and_then(|p| day(p.end())),
-                cost: Some(cost),
-                currency,
-                utilization: None,
-                utilization_unit: None,
-            });
-        }
-    }
-    rows.sort_by(|a, b| b.cost.unwrap_or(0.0).total_cmp(&a.cost.unwrap_or(0.0)));
-    Ok(rows)
+    grouped(results, "a service", |g| ServiceCost {
+        service: g.name,
+        usage_types: Some("Aggregated".to_owned()),
+        date_from: g.from,
+        date_to: g.to,
+        cost: Some(g.cost),
+        currency: g.currency,
+        utilization: None,
+        utilization_unit: None,
+    })
 }
 
 /// The five most expensive services of the last bucket (of every page's groups for it).

@@ -5,11 +5,10 @@
 
 use crate::aws_call;
 use crate::call::{next_token, CallError};
+use crate::category::cost::{interval, only};
 use crate::category::security_hub::Window;
 use crate::category::Collected;
-use aws_sdk_costexplorer::types::{
-    DateInterval, Dimension, DimensionValues, Expression, Granularity, UtilizationByTime,
-};
+use aws_sdk_costexplorer::types::{Dimension, Granularity, UtilizationByTime};
 use aws_sdk_savingsplans::types::{SavingsPlan, SavingsPlanState};
 use orgwatch_model::category::ri_sp_savings::RiSpSaving;
 use orgwatch_model::{Day, Timestamp};
@@ -23,27 +22,6 @@ const HOURS_A_MONTH: f64 = 730.0;
 
 const RESERVED_INSTANCE: &str = "Reserved Instance";
 const SAVINGS_PLAN: &str = "Savings Plan";
-
-/// The window as Cost Explorer's `[start, end)` dates.
-fn interval(window: Window) -> Option<DateInterval> {
-    DateInterval::builder()
-        .start(Day(window.start.date()).to_string())
-        .end(Day(window.end.date()).to_string())
-        .build()
-        .ok()
-}
-
-/// A CE filter on one dimension value.
-fn only(dimension: Dimension, value: &str) -> Expression {
-    Expression::builder()
-        .dimensions(
-            DimensionValues::builder()
-                .key(dimension)
-                .values(value)
-                .build(),
-        )
-        .build()
-}
 
 /// CE's amounts are text; one that is no number is no value.
 fn amount(text: Option<&str>) -> Option<f64> {
@@ -112,7 +90,7 @@ async fn reservation_utilization(
         let page = aws_call!(
             "ce:GetReservationUtilization",
             ce.get_reservation_utilization()
-                .set_time_period(interval(window))
+                .set_time_period(interval(window.start.date(), window.end.date()))
                 .granularity(Granularity::Daily)
                 .filter(only(Dimension::SubscriptionId, id))
                 .set_next_page_token(next.take())
@@ -279,7 +257,7 @@ pub async fn savings_plans(
         let days = aws_call!(
             "ce:GetSavingsPlansUtilization",
             ce.get_savings_plans_utilization()
-                .set_time_period(interval(window))
+                .set_time_period(interval(window.start.date(), window.end.date()))
                 .granularity(Granularity::Daily)
                 .filter(only(Dimension::SavingsPlanArn, &arn))
         );
@@ -349,7 +327,7 @@ fn plan_details(p: &SavingsPlan) -> RiSpSaving {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_costexplorer::types::ReservationAggregates;
+    use aws_sdk_costexplorer::types::{DateInterval, ReservationAggregates};
     use time::macros::datetime;
 
     fn window() -> Window {
