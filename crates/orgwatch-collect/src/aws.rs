@@ -6,14 +6,15 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::retry::{ClientRateLimiter, RetryPartition};
 use aws_sdk_sts::config::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use orgwatch_model::AccountId;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-/// Attempts per request (the first and four retries). Adaptive retry also slows every
-/// client of a service in a region down together when that service throttles: its token
-/// bucket is shared by the SDK per service and region (the default retry partition).
+/// Attempts per request (the first and four retries). Adaptive retry also slows a client
+/// down when its service throttles it; every client of an account-region has its own
+/// limiter ([`own_retry_partition`]), so that slowing stays within the throttled account.
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// How long one attempt of a request may take before it is abandoned and retried (and
@@ -121,6 +122,37 @@ pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
         .to_builder()
         .region(Region::new(region.to_owned()))
         .build()
+}
+
+/// A retry partition of a client's own: a fresh adaptive rate limiter and retry token
+/// bucket. The SDK's default partition is one per service and region, shared by every
+/// client of the process, so one member account's throttling would slow the same service's
+/// calls of every other account in that region; AWS throttles per account and region, so
+/// each account-region's client adapts on its own. Both are dropped with the client, so
+/// memory does not grow with the number of accounts.
+pub fn own_retry_partition(service: &'static str) -> RetryPartition {
+    // As the SDK starts its shared limiters: not limiting until the first throttle.
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    RetryPartition::custom(service)
+        .client_rate_limiter(ClientRateLimiter::new(now))
+        .build()
+}
+
+/// `$sdk::Client` for the configuration `$config` (an account-region's) on a retry
+/// partition of its own ([`own_retry_partition`](crate::aws::own_retry_partition)):
+/// `aws_client!(aws_sdk_kms, &config)`.
+#[macro_export]
+macro_rules! aws_client {
+    ($sdk:ident, $config:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($config)
+                .retry_partition($crate::aws::own_retry_partition(stringify!($sdk)))
+                .build(),
+        )
+    };
 }
 
 /// The partition of an ARN (`arn:aws-cn:...` -> `aws-cn`), `aws` when it has none.

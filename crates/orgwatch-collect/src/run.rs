@@ -243,14 +243,14 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         return Ok(());
     }
     let periods = Periods::of(shared.opts.run_date, shared.opts.granularity);
-    let (config, regions, account, global_reads) = {
+    let (config, regions, account, global_reads, ce) = {
         let Ok(_permit) = shared.permits.acquire().await else {
             return Ok(());
         };
         let Some(config) = member_config(shared, &target).await else {
             return Ok(());
         };
-        let account_client = aws_sdk_account::Client::new(&config);
+        let account_client = crate::aws_client!(aws_sdk_account, &config);
         let regions = match &shared.opts.regions {
             regions::Selection::List(r) => r.clone(),
             regions::Selection::All => match regions::enabled(&account_client).await {
@@ -265,11 +265,11 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
         let account = category::account::collect(&account_client, &target).await;
         // Cost Explorer, the Support API and Health answer in us-east-1 (global endpoints).
         let us_east_1 = aws::in_region(&config, "us-east-1");
-        let ce = aws_sdk_costexplorer::Client::new(&us_east_1);
-        let support = aws_sdk_support::Client::new(&us_east_1);
-        let health = aws_sdk_health::Client::new(&us_east_1);
-        let s3 = aws_sdk_s3::Client::new(&us_east_1);
-        let savings_plans = aws_sdk_savingsplans::Client::new(&us_east_1);
+        let ce = crate::aws_client!(aws_sdk_costexplorer, &us_east_1);
+        let support = crate::aws_client!(aws_sdk_support, &us_east_1);
+        let health = crate::aws_client!(aws_sdk_health, &us_east_1);
+        let s3 = crate::aws_client!(aws_sdk_s3, &us_east_1);
+        let savings_plans = crate::aws_client!(aws_sdk_savingsplans, &us_east_1);
         let window = file_window(shared);
         let (cost, trusted_advisor, support_tickets, health, buckets, savings_plans) = tokio::join!(
             category::cost::collect(&ce, id, periods),
@@ -286,7 +286,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
             buckets,
             savings_plans,
         };
-        (config, regions, account, (cost, support))
+        (config, regions, account, (cost, support), ce)
     };
     let account = match account {
         Ok(c) => {
@@ -307,7 +307,7 @@ async fn account_inner(shared: &Shared<'_>, target: Target) -> Result<(), Collec
             let scope = shared.scope(id, Some(&r));
             limit::in_scope(
                 scope,
-                Box::pin(region(shared, &config, &global, target.ou.as_ref(), r)),
+                Box::pin(region(shared, &config, &ce, &global, target.ou.as_ref(), r)),
             )
         })
         .buffer_unordered(shared.opts.concurrency.max(1))
@@ -516,6 +516,7 @@ async fn member_config(shared: &Shared<'_>, target: &Target) -> Option<SdkConfig
 async fn region(
     shared: &Shared<'_>,
     config: &SdkConfig,
+    ce: &aws_sdk_costexplorer::Client,
     global: &Global,
     organization: Option<&Organization>,
     region: Region,
@@ -529,7 +530,7 @@ async fn region(
     // Findings are read for the file's period.
     let window = file_window(shared);
     let (categories, security) = tokio::join!(
-        Box::pin(RegionalReads::read(&conf, global.periods, window, r)),
+        Box::pin(RegionalReads::read(&conf, ce, global.periods, window, r)),
         Box::pin(SecurityReads::read(&conf, id, window, r)),
     );
     let mut log = CollectionLog::default();
@@ -568,21 +569,23 @@ struct RegionalReads {
 }
 
 impl RegionalReads {
-    /// Reads them all at once (each waits for its own service's rate limit).
-    async fn read(conf: &SdkConfig, periods: Periods, window: Window, r: &str) -> Self {
-        let config = aws_sdk_config::Client::new(conf);
+    /// Reads them all at once (each waits for its own service's rate limit). `ce` is the
+    /// account's Cost Explorer client (in us-east-1, for every region's reservations).
+    async fn read(
+        conf: &SdkConfig,
+        ce: &aws_sdk_costexplorer::Client,
+        periods: Periods,
+        window: Window,
+        r: &str,
+    ) -> Self {
+        let config = crate::aws_client!(aws_sdk_config, conf);
         let resources = category::service_resources::Clients::new(conf);
-        // Cost Explorer answers in us-east-1 for every region's reservations.
-        let ce = aws_sdk_costexplorer::Client::new(&aws::in_region(conf, "us-east-1"));
-        let (ec2, rds) = (
-            aws_sdk_ec2::Client::new(conf),
-            aws_sdk_rds::Client::new(conf),
-        );
+        let (ec2, rds) = (resources.ec2(), resources.rds());
         let (ssm, optimizer, signals, resilience) = (
-            aws_sdk_ssm::Client::new(conf),
-            aws_sdk_computeoptimizer::Client::new(conf),
-            aws_sdk_applicationsignals::Client::new(conf),
-            aws_sdk_resiliencehub::Client::new(conf),
+            crate::aws_client!(aws_sdk_ssm, conf),
+            crate::aws_client!(aws_sdk_computeoptimizer, conf),
+            crate::aws_client!(aws_sdk_applicationsignals, conf),
+            crate::aws_client!(aws_sdk_resiliencehub, conf),
         );
         let (
             config_report,
@@ -602,8 +605,8 @@ impl RegionalReads {
             category::application::collect(&signals, window),
             category::service_resources::regional(&resources, r),
             category::resilience_hub::collect(&resilience, window),
-            category::ri_sp_savings::ec2_reserved(&ec2, &ce, window),
-            category::ri_sp_savings::rds_reserved(&rds, &ce, window),
+            category::ri_sp_savings::ec2_reserved(ec2, ce, window),
+            category::ri_sp_savings::rds_reserved(rds, ce, window),
         );
         RegionalReads {
             config: config_report,
@@ -681,14 +684,14 @@ impl SecurityReads {
     /// Reads every part at once.
     async fn read(conf: &SdkConfig, id: AccountId, window: Window, r: &str) -> Self {
         let (hub, gd, kms, waf, sm, acm, ct, insp) = (
-            aws_sdk_securityhub::Client::new(conf),
-            aws_sdk_guardduty::Client::new(conf),
-            aws_sdk_kms::Client::new(conf),
-            aws_sdk_wafv2::Client::new(conf),
-            aws_sdk_secretsmanager::Client::new(conf),
-            aws_sdk_acm::Client::new(conf),
-            aws_sdk_cloudtrail::Client::new(conf),
-            aws_sdk_inspector2::Client::new(conf),
+            crate::aws_client!(aws_sdk_securityhub, conf),
+            crate::aws_client!(aws_sdk_guardduty, conf),
+            crate::aws_client!(aws_sdk_kms, conf),
+            crate::aws_client!(aws_sdk_wafv2, conf),
+            crate::aws_client!(aws_sdk_secretsmanager, conf),
+            crate::aws_client!(aws_sdk_acm, conf),
+            crate::aws_client!(aws_sdk_cloudtrail, conf),
+            crate::aws_client!(aws_sdk_inspector2, conf),
         );
         let (
             security_hub,

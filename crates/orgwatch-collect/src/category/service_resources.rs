@@ -25,12 +25,22 @@ impl Clients {
     /// The clients of the configuration's account and region.
     pub fn new(config: &SdkConfig) -> Self {
         Clients {
-            ec2: aws_sdk_ec2::Client::new(config),
-            rds: aws_sdk_rds::Client::new(config),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
-            autoscaling: aws_sdk_autoscaling::Client::new(config),
-            lambda: aws_sdk_lambda::Client::new(config),
+            ec2: crate::aws_client!(aws_sdk_ec2, config),
+            rds: crate::aws_client!(aws_sdk_rds, config),
+            elb: crate::aws_client!(aws_sdk_elasticloadbalancingv2, config),
+            autoscaling: crate::aws_client!(aws_sdk_autoscaling, config),
+            lambda: crate::aws_client!(aws_sdk_lambda, config),
         }
+    }
+
+    /// The EC2 client (its Reserved Instances are read with it too).
+    pub fn ec2(&self) -> &aws_sdk_ec2::Client {
+        &self.ec2
+    }
+
+    /// The RDS client (its reserved DB instances are read with it too).
+    pub fn rds(&self) -> &aws_sdk_rds::Client {
+        &self.rds
     }
 }
 
