@@ -1,6 +1,9 @@
 """A loopback HTTP/1.1 proxy for bench/collect: every request waits DELAY seconds, then goes
-to moto_server; each request's latency (delay + upstream) is appended to a log, one line
-`seconds`, so the bench can sum the call latencies. Usage:
+to moto_server; each request is appended to a log, one line
+`latency_seconds status target start end access_key service` (latency: the delay plus the
+upstream's answer; start and end: monotonic seconds; the access key and the service of the
+request's SigV4 credential scope, so the bench can tell one account's calls from another's).
+Usage:
     collect_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_SECONDS LOG_FILE
 """
 import asyncio
@@ -34,11 +37,15 @@ async def handle(reader, writer, upstream, delay, log):
             await up_w.drain()
             answer = await up_r.read()
             up_w.close()
-            target = b"-"
+            target, key, service = b"-", b"-", b"-"
             for line in lines:
                 k, _, v = line.partition(b":")
                 if k.strip().lower() == b"x-amz-target":
                     target = v.strip()
+                if k.strip().lower() == b"authorization" and b"Credential=" in v:
+                    # Credential=AKID/20261205/us-east-1/kms/aws4_request
+                    scope = v.split(b"Credential=", 1)[1].split(b",", 1)[0].split(b"/")
+                    key, service = scope[0], scope[3] if len(scope) > 3 else b"-"
             if target == b"-":
                 target = lines[0].split(b" ")[1].split(b"?")[0]
             # moto answers a call it does not implement with an HTML page and status 500,
@@ -48,7 +55,11 @@ async def handle(reader, writer, upstream, delay, log):
             if answer.startswith(b"HTTP/1.1 500") and b"<!doctype html>" in answer[:2048].lower():
                 answer = b"HTTP/1.1 501 NOT IMPLEMENTED" + answer[answer.index(b"\r\n"):]
             status = answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "?"
-            log.write(f"{time.monotonic() - start:.6f} {status} {target.decode()}\n")
+            end = time.monotonic()
+            log.write(
+                f"{end - start:.6f} {status} {target.decode()} {start:.6f} {end:.6f} "
+                f"{key.decode()} {service.decode()}\n"
+            )
             # moto answers `Connection: close`; the client reconnects for the next call.
             writer.write(answer)
             await writer.drain()
