@@ -349,10 +349,7 @@ struct Support {
 /// same for every account and region, and for the global categories read once per account.
 fn file_window(shared: &Shared<'_>) -> Window {
     let (start, end) = period_of(shared.opts.run_date, shared.opts.granularity);
-    Window {
-        start: start.midnight().assume_utc(),
-        end: end.midnight().assume_utc(),
-    }
+    Window::days(start, end)
 }
 
 /// Records the categories of its own (not `security` parts) of one account and one region

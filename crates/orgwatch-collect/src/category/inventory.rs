@@ -179,13 +179,10 @@ mod tests {
     use super::*;
     use aws_sdk_ssm::primitives::DateTime;
     use aws_sdk_ssm::types::PatchComplianceDataState;
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
 
     fn window() -> Window {
-        Window {
-            start: datetime!(2026-12-03 00:00 UTC),
-            end: datetime!(2026-12-04 00:00 UTC),
-        }
+        Window::days(date!(2026 - 12 - 03), date!(2026 - 12 - 04))
     }
 
     fn patch_data(installed: i64, classification: &str) -> PatchComplianceData {

@@ -328,13 +328,10 @@ fn plan_details(p: &SavingsPlan) -> RiSpSaving {
 mod tests {
     use super::*;
     use aws_sdk_costexplorer::types::{DateInterval, ReservationAggregates};
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
 
     fn window() -> Window {
-        Window {
-            start: datetime!(2026-12-03 00:00 UTC),
-            end: datetime!(2026-12-04 00:00 UTC),
-        }
+        Window::days(date!(2026 - 12 - 03), date!(2026 - 12 - 04))
     }
 
     fn day(start: &str, utilization: &str) -> UtilizationByTime {

@@ -29,6 +29,14 @@ pub struct Window {
 }
 
 impl Window {
+    /// From `start` 00:00 UTC to `end` 00:00 UTC.
+    pub fn days(start: time::Date, end: time::Date) -> Window {
+        Window {
+            start: start.midnight().assume_utc(),
+            end: end.midnight().assume_utc(),
+        }
+    }
+
     /// True when `t` lies in the window.
     pub fn contains(&self, t: OffsetDateTime) -> bool {
         self.start <= t && t < self.end
