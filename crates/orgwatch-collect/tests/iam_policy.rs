@@ -1,6 +1,7 @@
 //! `orgwatch iam-policy` grants exactly the calls the collector makes: every request in the
 //! source goes through `aws_call!("service:Action", client.operation(...))`, the action
-//! names its operation, and the set of actions equals the policy's.
+//! names its operation, and the set of actions equals the policy's. The same scan checks
+//! that every client of a member account is built by `aws_client!` (its own retry partition).
 #![allow(unused_crate_dependencies, clippy::unwrap_used, clippy::expect_used)]
 
 use orgwatch_collect::policy::CALLS;
@@ -114,6 +115,33 @@ fn every_call_names_its_operations_iam_action_and_the_policy_has_exactly_those()
     assert_eq!(
         in_remote, in_storage_policy,
         "bucket and queue calls in the code vs. actions in the storage policy"
+    );
+}
+
+#[test]
+fn every_client_of_an_account_region_has_a_retry_partition_of_its_own() {
+    // The run and the categories build the clients of member accounts; the discovery
+    // (`accounts.rs`) and the S3/SQS sources (`remote/`) run as one identity and keep the
+    // SDK's shared partition.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![(
+        root.join("run.rs"),
+        std::fs::read_to_string(root.join("run.rs")).unwrap(),
+    )];
+    sources(&root.join("category"), &mut files);
+    let mut built = 0;
+    for (path, text) in &files {
+        assert!(
+            !text.contains("Client::new(") && !text.contains("Client::from_conf("),
+            "{}: an account's client built without aws_client! (it would share the SDK's \
+             adaptive limiter with every other account)",
+            path.display()
+        );
+        built += text.matches("aws_client!(").count();
+    }
+    assert!(
+        built >= 20,
+        "only {built} aws_client! in the run and the categories"
     );
 }
 
